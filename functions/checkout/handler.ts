@@ -1,0 +1,39 @@
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { getApp } from '#lib/app.ts';
+import { checkoutView } from '#lib/checkout/checkout-result.ts';
+import { checkoutRequestJsonSchema } from '#lib/checkout/json-schemas.ts';
+import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
+import { checkoutIdSchema } from '#lib/checkout/request-schema.ts';
+import { processCheckout } from '#lib/checkout/saga.ts';
+import { NotFoundError, ValidationError } from '#lib/errors.ts';
+import { httpFunction, withJsonBody } from '#lib/http/http-function.ts';
+import { jsonResponse, resultResponse } from '#lib/http/responses.ts';
+
+/** `POST /checkout/process`: validate, record, run the saga, answer with its result. */
+const processRoute = withJsonBody(async (event) => {
+  const { order, card } = parseCheckoutRequest(event.body);
+  const { saga } = await getApp();
+  return resultResponse(await processCheckout(saga, order, card));
+}, checkoutRequestJsonSchema('draft-2020-12'));
+
+/** `GET /checkout/{id}`: the checkout's current state, without card data. */
+const getRoute = async (event: APIGatewayProxyEvent) => {
+  const id = checkoutIdSchema.safeParse(event.pathParameters?.id);
+  if (!id.success) {
+    throw new ValidationError('The checkout id must be a UUID', [
+      { path: 'id', message: 'must be a UUID' },
+    ]);
+  }
+  const { saga } = await getApp();
+  const checkout = await saga.repository.findById(id.data);
+  if (!checkout) throw new NotFoundError('No checkout with this id');
+  return jsonResponse(200, checkoutView(checkout));
+};
+
+export const handler = httpFunction(
+  httpRouterHandler([
+    { method: 'POST', path: '/checkout/process', handler: processRoute },
+    { method: 'GET', path: '/checkout/{id}', handler: getRoute },
+  ]),
+);

@@ -1,0 +1,74 @@
+import { formatMinorUnits } from '../money.ts';
+import { type Checkout, failureCode } from './checkout.ts';
+
+/** What the API answers for a checkout: status code, JSON body, and for 409/503 a retry hint. */
+export interface CheckoutResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The answer for a checkout that reached a final state. This is what is stored and replayed for
+ * a repeated `Idempotency-Key`, so it depends only on the stored checkout.
+ */
+export function finalResult(checkout: Checkout): CheckoutResult {
+  const { failure } = checkout;
+  if (checkout.status === 'completed' || !failure) {
+    return {
+      statusCode: 200,
+      body: {
+        checkout_id: checkout.id,
+        status: checkout.status,
+        total_amount: formatMinorUnits(checkout.totalCents),
+        currency: checkout.currency,
+        payment_id: checkout.paymentId,
+        order_id: checkout.orderId,
+        error: null,
+      },
+    };
+  }
+  return {
+    statusCode: failure.kind === 'refused' ? 422 : 502,
+    body: {
+      checkout_id: checkout.id,
+      status: checkout.status,
+      error: failureCode(failure),
+      reason: failure.reason,
+      message: checkout.undoFailures.length
+        ? `${failure.message}; undoing it failed (${checkout.undoFailures.join(', ')}), the checkout needs attention`
+        : failure.message,
+    },
+  };
+}
+
+/** The answer while a step's outcome is unknown: the checkout stays at its recovery point. */
+export function incompleteResult(checkout: Checkout, retryAfterSeconds: number): CheckoutResult {
+  return {
+    statusCode: 503,
+    retryAfterSeconds,
+    body: {
+      checkout_id: checkout.id,
+      status: checkout.status,
+      error: 'checkout_incomplete',
+      message:
+        'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.',
+    },
+  };
+}
+
+/** `GET /checkout/{id}`: the stored checkout without any card data. */
+export function checkoutView(checkout: Checkout): Record<string, unknown> {
+  return {
+    checkout_id: checkout.id,
+    status: checkout.status,
+    total_amount: formatMinorUnits(checkout.totalCents),
+    currency: checkout.currency,
+    payment_id: checkout.paymentId,
+    order_id: checkout.orderId,
+    error: checkout.failure ? failureCode(checkout.failure) : null,
+    reason: checkout.failure?.reason ?? null,
+    created_at: checkout.createdAt,
+    updated_at: checkout.updatedAt,
+  };
+}

@@ -1,0 +1,76 @@
+import type { MinorUnits } from '../money.ts';
+import type { CheckoutRequest } from './request-schema.ts';
+
+export type CheckoutStatus =
+  | 'pending'
+  | 'payment_processed'
+  | 'inventory_deducted'
+  | 'completed'
+  | 'compensating'
+  | 'failed'
+  | 'requires_attention';
+
+/** States a checkout never leaves. */
+export const FINAL_STATUSES: readonly CheckoutStatus[] = [
+  'completed',
+  'failed',
+  'requires_attention',
+];
+
+export type SagaStep = 'payment' | 'inventory' | 'order';
+
+export interface LineItem {
+  productId: string;
+  quantity: number;
+  priceCents: MinorUnits;
+}
+
+/** Passed through to the order service as received (snake_case). */
+export type ShippingAddress = CheckoutRequest['shipping_address'];
+
+/** Card details: sent to the payment service and nowhere else, never stored or logged. */
+export interface PaymentCard {
+  type: CheckoutRequest['payment_method']['type'];
+  cardNumber: string;
+  cardExpiry: string;
+  cardCvv: string;
+}
+
+/** What the customer asked for, validated, with the total computed in minor units. */
+export interface CheckoutOrder {
+  customerEmail: string;
+  currency: string;
+  items: LineItem[];
+  shippingAddress: ShippingAddress;
+  totalCents: MinorUnits;
+  card: { brand: string; last4: string };
+}
+
+/**
+ * Why a checkout ended without completing: which step, whether the service refused (final,
+ * 422) or could not be reached (502), and the service's own reason.
+ */
+export interface CheckoutFailure {
+  step: SagaStep;
+  kind: 'refused' | 'unavailable';
+  reason: string;
+  message: string;
+}
+
+/** The public error code of a failure: `payment_failed`, `order_unavailable`, ... */
+export function failureCode(failure: CheckoutFailure): string {
+  return `${failure.step}_${failure.kind === 'refused' ? 'failed' : 'unavailable'}`;
+}
+
+/** A checkout as recorded: the order plus where the saga stands (its recovery point). */
+export interface Checkout extends CheckoutOrder {
+  id: string;
+  status: CheckoutStatus;
+  paymentId: string | null;
+  orderId: string | null;
+  failure: CheckoutFailure | null;
+  /** Undo steps that kept failing; non-empty only in `requires_attention`. */
+  undoFailures: string[];
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import { type ErrorDetail, ValidationError } from '../errors.ts';
+import { orderTotal, toMinorUnits } from '../money.ts';
+import { cardSummary } from './card.ts';
+import type { CheckoutOrder, PaymentCard } from './checkout.ts';
+import { checkoutRequestSchema } from './request-schema.ts';
+
+/** `items.0.price` style paths, the same for zod and for JSON Schema errors. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || '(body)';
+}
+
+export function zodDetails(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message }));
+}
+
+/**
+ * Validates a checkout body against every rule (structure, Luhn, expiry, 2-decimal prices)
+ * and splits it into the order to record and the card to send to the payment service only.
+ */
+export function parseCheckoutRequest(body: unknown): { order: CheckoutOrder; card: PaymentCard } {
+  const parsed = checkoutRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new ValidationError('The checkout request is invalid', zodDetails(parsed.error));
+  }
+  const request = parsed.data;
+  const items = request.items.map((item) => ({
+    productId: item.product_id,
+    quantity: item.quantity,
+    // The schema has already checked that every price has at most 2 decimals.
+    priceCents: toMinorUnits(item.price) ?? 0,
+  }));
+  const { payment_method: pm } = request;
+  return {
+    order: {
+      customerEmail: request.customer_email,
+      currency: request.currency,
+      items,
+      shippingAddress: request.shipping_address,
+      totalCents: orderTotal(items),
+      card: cardSummary(pm.card_number),
+    },
+    card: {
+      type: pm.type,
+      cardNumber: pm.card_number,
+      cardExpiry: pm.card_expiry,
+      cardCvv: pm.card_cvv,
+    },
+  };
+}

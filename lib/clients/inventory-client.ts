@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { LineItem } from '../checkout/checkout.ts';
+import type { InventoryService } from '../checkout/ports.ts';
+import type { ServiceHttpClient } from './service-http-client.ts';
+
+const inventoryResponse = z.looseObject({ success: z.literal(true) });
+
+const wireItems = (items: LineItem[]) =>
+  items.map(({ productId, quantity }) => ({ product_id: productId, quantity }));
+
+/** The inventory service: deduct stock for a checkout, release it again. */
+export function createInventoryClient(http: ServiceHttpClient): InventoryService {
+  return {
+    async deduct({ checkoutId, items }) {
+      await http.post(
+        '/inventory/deduct',
+        { checkout_id: checkoutId, items: wireItems(items) },
+        `${checkoutId}:deduct`,
+        inventoryResponse,
+      );
+    },
+
+    /** Undoes `deduct`. */
+    async release({ checkoutId, items }) {
+      await http.post(
+        '/inventory/release',
+        { checkout_id: checkoutId, items: wireItems(items) },
+        `${checkoutId}:release`,
+        inventoryResponse,
+      );
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { OrderService } from '../checkout/ports.ts';
+import { toWireAmount } from '../money.ts';
+import type { ServiceHttpClient } from './service-http-client.ts';
+
+const orderResponse = z.looseObject({ orderId: z.string().min(1).max(128) });
+
+/** The order service: create the order of a paid, stocked checkout (the last step; no undo). */
+export function createOrderClient(http: ServiceHttpClient): OrderService {
+  return {
+    async create({
+      checkoutId,
+      customerEmail,
+      shippingAddress,
+      items,
+      totalCents,
+      currency,
+      paymentId,
+    }) {
+      const { orderId } = await http.post(
+        '/orders',
+        {
+          checkout_id: checkoutId,
+          customer_email: customerEmail,
+          shipping_address: shippingAddress,
+          items: items.map((item) => ({
+            product_id: item.productId,
+            quantity: item.quantity,
+            price: toWireAmount(item.priceCents),
+          })),
+          total_amount: toWireAmount(totalCents),
+          currency,
+          payment_id: paymentId,
+        },
+        `${checkoutId}:order`,
+        orderResponse,
+      );
+      return { orderId };
+    },
+  };
+}

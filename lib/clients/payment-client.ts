@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { PaymentService } from '../checkout/ports.ts';
+import { toWireAmount } from '../money.ts';
+import type { ServiceHttpClient } from './service-http-client.ts';
+
+const chargeResponse = z.looseObject({
+  status: z.literal('success'),
+  transactionId: z.string().min(1).max(128),
+});
+const refundResponse = z.looseObject({ status: z.literal('refunded') });
+
+/** The payment service: charge a card, refund a charge. */
+export function createPaymentClient(http: ServiceHttpClient): PaymentService {
+  return {
+    async charge({ checkoutId, amountCents, currency, card, customerEmail }) {
+      const { transactionId } = await http.post(
+        '/payments/process',
+        {
+          amount: toWireAmount(amountCents),
+          currency,
+          payment_method: {
+            type: card.type,
+            card_number: card.cardNumber,
+            card_expiry: card.cardExpiry,
+            card_cvv: card.cardCvv,
+          },
+          customer_email: customerEmail,
+          checkout_id: checkoutId,
+        },
+        `${checkoutId}:charge`,
+        chargeResponse,
+      );
+      return { transactionId };
+    },
+
+    /** Undoes `charge`. */
+    async refund({ checkoutId, transactionId, amountCents, currency, reason }) {
+      await http.post(
+        `/payments/${encodeURIComponent(transactionId)}/refund`,
+        { amount: toWireAmount(amountCents), currency, checkout_id: checkoutId, reason },
+        `${checkoutId}:refund`,
+        refundResponse,
+      );
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/** Turns an env string into a positive integer, naming what was wrong. */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) =>
+  z.coerce.number().int().nonnegative().default(fallback);
+const httpUrl = z.url({ protocol: /^https?$/ });
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  DB_CLUSTER_ARN: z.string().min(1).optional(),
+  DB_SECRET_ARN: z.string().min(1).optional(),
+  DB_NAME: z.string().min(1).default('checkout'),
+  PGLITE_DATA_DIR: z.string().min(1).default('memory://'),
+  PAYMENT_SERVICE_URL: httpUrl,
+  INVENTORY_SERVICE_URL: httpUrl,
+  ORDER_SERVICE_URL: httpUrl,
+  PAYMENT_TIMEOUT_MS: positiveInt(10_000),
+  INVENTORY_TIMEOUT_MS: positiveInt(5_000),
+  ORDER_TIMEOUT_MS: positiveInt(5_000),
+  HTTP_MAX_RETRIES: nonNegativeInt(2),
+  HTTP_RETRY_BASE_MS: positiveInt(100),
+  HTTP_RETRY_MAX_MS: positiveInt(2_000),
+  CHECKOUT_LEASE_MS: positiveInt(60_000),
+  IDEMPOTENCY_TTL_HOURS: positiveInt(24),
+  REQUIRE_IDEMPOTENCY_KEY: flag,
+  APP_HOST: z.string().min(1).default('127.0.0.1'),
+  APP_PORT: z.coerce.number().int().min(0).max(65_535).default(8005),
+});
+
+export type DatabaseConfig =
+  | { driver: 'rds-data'; clusterArn: string; secretArn: string; database: string }
+  | { driver: 'postgres'; url: string }
+  | { driver: 'pglite'; dataDir: string };
+
+export interface ServiceConfig {
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+export interface Config {
+  database: DatabaseConfig;
+  payment: ServiceConfig;
+  inventory: ServiceConfig;
+  order: ServiceConfig;
+  retry: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
+  leaseMs: number;
+  idempotencyTtlHours: number;
+  requireIdempotencyKey: boolean;
+  host: string;
+  port: number;
+}
+
+/** Raised when the environment is incomplete or malformed; the message names each variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads the configuration from the environment once, failing fast with a message that names
+ * every missing or malformed variable. The driver is chosen by what is set: a Data API cluster,
+ * then `DATABASE_URL`, else the embedded PGlite.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    database: databaseConfig(e),
+    payment: { baseUrl: trimSlash(e.PAYMENT_SERVICE_URL), timeoutMs: e.PAYMENT_TIMEOUT_MS },
+    inventory: { baseUrl: trimSlash(e.INVENTORY_SERVICE_URL), timeoutMs: e.INVENTORY_TIMEOUT_MS },
+    order: { baseUrl: trimSlash(e.ORDER_SERVICE_URL), timeoutMs: e.ORDER_TIMEOUT_MS },
+    retry: {
+      maxRetries: e.HTTP_MAX_RETRIES,
+      baseDelayMs: e.HTTP_RETRY_BASE_MS,
+      maxDelayMs: e.HTTP_RETRY_MAX_MS,
+    },
+    leaseMs: e.CHECKOUT_LEASE_MS,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
+    requireIdempotencyKey: e.REQUIRE_IDEMPOTENCY_KEY,
+    host: e.APP_HOST,
+    port: e.APP_PORT,
+  };
+}
+
+function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {
+  if (e.DB_CLUSTER_ARN) {
+    if (!e.DB_SECRET_ARN) {
+      throw new ConfigError('Invalid configuration: DB_SECRET_ARN: required with DB_CLUSTER_ARN');
+    }
+    return {
+      driver: 'rds-data',
+      clusterArn: e.DB_CLUSTER_ARN,
+      secretArn: e.DB_SECRET_ARN,
+      database: e.DB_NAME,
+    };
+  }
+  if (e.DATABASE_URL) return { driver: 'postgres', url: e.DATABASE_URL };
+  return { driver: 'pglite', dataDir: e.PGLITE_DATA_DIR };
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

@@ -1,0 +1,48 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import validator from '@middy/validator';
+import { transpileSchema } from '@middy/validator/transpile';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { logger } from '../logger.ts';
+import { errorResponse } from './error-response.ts';
+import { requestGuard } from './request-guard.ts';
+
+export type HttpHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/**
+ * The Middy stack every HTTP function shares, outermost first: the error responder (its
+ * `onError` runs last), the Powertools logger context (request id on every line, keys reset
+ * per invocation), and the header normalizer (lower-case header names).
+ */
+export function httpFunction(handler: HttpHandler) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(errorResponse(logger))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .handler(handler);
+}
+
+/**
+ * The middlewares of a route with a JSON body: content type and size checks, the JSON body
+ * parser, and `@middy/validator` against the JSON Schema generated from the zod schema.
+ */
+export function jsonBody(bodySchema: Record<string, unknown>): MiddlewareObj[] {
+  const { $schema, ...body } = bodySchema;
+  const eventSchema = transpileSchema(
+    { $schema, type: 'object', required: ['body'], properties: { body } },
+    { coerceTypes: false, useDefaults: false },
+  );
+  return [requestGuard(), httpJsonBodyParser(), validator({ eventSchema })] as MiddlewareObj[];
+}
+
+/** A route handler wrapped with the body middlewares (used inside `@middy/http-router`). */
+export function withJsonBody(handler: HttpHandler, bodySchema: Record<string, unknown>) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(jsonBody(bodySchema))
+    .handler(handler);
+}

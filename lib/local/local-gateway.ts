@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { localContext, toApiGatewayEvent } from './api-gateway-event.ts';
+
+export type LambdaHttpHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+export interface LocalRoute {
+  method: string;
+  /** The API Gateway resource, e.g. `/checkout/{id}`. */
+  resource: string;
+  functionName: string;
+  handler: LambdaHttpHandler;
+}
+
+/** A static answer served by the gateway itself (docs), not by a function. */
+export type StaticRoute = (
+  path: string,
+) => { contentType: string; body: string | Buffer } | undefined;
+
+/** API Gateway's own hard limit on a request payload. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+/**
+ * A small stand-in for API Gateway (REST, payload v1): matches the route, builds the proxy
+ * event, calls the very handler Lambda would call and writes its answer back.
+ */
+export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRoute) {
+  const compiled = routes.map((route) => ({
+    ...route,
+    pattern: new RegExp(`^${route.resource.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}/?$`),
+  }));
+
+  return http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const asset = method === 'GET' ? staticRoute?.(url.pathname) : undefined;
+      if (asset) {
+        res.writeHead(200, { 'content-type': asset.contentType }).end(asset.body);
+        return;
+      }
+      const route = compiled.find((r) => r.method === method && r.pattern.test(url.pathname));
+      if (!route) {
+        sendJson(res, 404, { error: 'not_found', message: 'No such route' });
+        return;
+      }
+      const body = await readBody(req);
+      if (body === undefined) {
+        sendJson(res, 413, { error: 'payload_too_large', message: 'Request entity too large' });
+        return;
+      }
+      const match = route.pattern.exec(url.pathname);
+      const pathParameters = match?.groups ? decodeAll(match.groups) : null;
+      const event = toApiGatewayEvent(
+        {
+          method,
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: body.length > 0 || method !== 'GET' ? body : null,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        },
+        route.resource,
+        pathParameters,
+      );
+      const result = await route.handler(event, localContext(route.functionName));
+      res.writeHead(result.statusCode, flattenHeaders(result)).end(result.body);
+    } catch {
+      // What API Gateway answers when the integration itself fails.
+      sendJson(res, 502, { message: 'Internal server error' });
+    }
+  });
+}
+
+/** Starts listening and resolves with the bound address (port 0 picks a free port). */
+export async function listen(server: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function decodeAll(groups: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decodeURIComponent(v)]));
+}
+
+function flattenHeaders(result: APIGatewayProxyResult): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    headers[name] = values.map(String);
+  }
+  return headers;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
