@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
+import { closeApp, getApp } from '../../lib/app.ts';
+import type { Row } from '../../lib/db/database.ts';
+import { createLocalGateway, listen } from '../../lib/local/local-gateway.ts';
+import { localRoutes } from '../../lib/local/routes.ts';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+/**
+ * Serves the real handlers through the local API Gateway adapter on a free port for the
+ * current test file, and closes it (and the file's database) afterwards.
+ */
+export function useLocalApi() {
+  let server: Server;
+  let baseUrl = '';
+  beforeAll(async () => {
+    await getApp();
+    server = createLocalGateway(localRoutes);
+    baseUrl = await listen(server, 0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await closeApp();
+  });
+
+  const request = async (path: string, init: RequestInit = {}): Promise<ApiResponse> => {
+    const res = await fetch(`${baseUrl}${path}`, init);
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: the test looks at `text`
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+
+  return {
+    request,
+    postCheckout: (body: unknown, headers: Record<string, string> = {}) =>
+      request('/checkout/process', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    /** Rows of `checkouts` matching a SQL condition, read straight from the database. */
+    async checkoutRows(where: string, params: Record<string, string> = {}): Promise<Row[]> {
+      const { db } = await getApp();
+      return db.query(
+        `select id::text, status, total_amount::text, payment_id, order_id, failed_step, error,
+           reason, undo_failures::text, response_status, response_body, card_last4,
+           items::text, shipping_address::text, locked_until
+         from checkouts where ${where}`,
+        params,
+      );
+    },
+  };
+}
+
+/** A unique value per test, carried in the email, street and product ids it sends. */
+export const newMarker = () => `t${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+
+/** The seed README's request (with a card expiry still in the future), tagged with a marker. */
+export function seedRequest(marker = newMarker()) {
+  return {
+    payment_method: {
+      type: 'credit_card',
+      card_number: '4111111111111111',
+      card_expiry: '12/30',
+      card_cvv: '123',
+    },
+    customer_email: `customer+${marker}@example.com`,
+    shipping_address: {
+      street: `Rua das Flores ${marker}`,
+      number: '123',
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    },
+    items: [
+      { product_id: `prod_001_${marker}`, quantity: 2, price: 99.9 },
+      { product_id: `prod_002_${marker}`, quantity: 1, price: 149.9 },
+    ],
+  };
+}

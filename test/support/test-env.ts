@@ -1,0 +1,26 @@
+import { inject } from 'vitest';
+
+/**
+ * The environment every test file starts with, set before any handler module is imported:
+ * the run's WireMocks, short timeouts so fault tests are quick, and the database (PGlite in
+ * memory, one per test file, unless TEST_DATABASE_URL names a server).
+ */
+const wiremock = inject('wiremock');
+Object.assign(process.env, {
+  PAYMENT_SERVICE_URL: wiremock.payment,
+  INVENTORY_SERVICE_URL: wiremock.inventory,
+  ORDER_SERVICE_URL: wiremock.order,
+  PAYMENT_TIMEOUT_MS: '1500',
+  INVENTORY_TIMEOUT_MS: '1500',
+  ORDER_TIMEOUT_MS: '1500',
+  HTTP_MAX_RETRIES: '1',
+  HTTP_RETRY_BASE_MS: '20',
+  HTTP_RETRY_MAX_MS: '50',
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
+});
+if (process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+else {
+  delete process.env.DATABASE_URL;
+  process.env.PGLITE_DATA_DIR = 'memory://';
+}
