@@ -1,0 +1,50 @@
+/**
+ * The seed's example body from design §2 (with a card that has not expired), returned fresh on
+ * every call so a test can change it freely.
+ */
+export function validCheckoutBody() {
+  return {
+    payment_method: {
+      type: 'credit_card',
+      card_number: '4111111111111111',
+      card_expiry: '12/30',
+      card_cvv: '987',
+    },
+    customer_email: 'customer@example.com',
+    shipping_address: {
+      street: 'Rua das Flores',
+      number: '123',
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    } as Record<string, unknown>,
+    items: [
+      { product_id: 'prod_001', quantity: 2, price: 99.9 },
+      { product_id: 'prod_002', quantity: 1, price: 149.9 },
+    ] as Record<string, unknown>[],
+  } as Record<string, unknown> & {
+    payment_method: Record<string, unknown>;
+    shipping_address: Record<string, unknown>;
+    items: Record<string, unknown>[];
+  };
+}
+
+export type CheckoutBody = ReturnType<typeof validCheckoutBody>;
+
+/** Appends the Luhn check digit to `prefix`, giving a valid card number of any length. */
+export function withLuhnDigit(prefix: string): string {
+  for (let check = 0; check <= 9; check++) {
+    const candidate = `${prefix}${check}`;
+    let sum = 0;
+    for (let i = 0; i < candidate.length; i++) {
+      let d = Number(candidate[candidate.length - 1 - i]);
+      if (i % 2 === 1) {
+        d *= 2;
+        if (d > 9) d -= 9;
+      }
+      sum += d;
+    }
+    if (sum % 10 === 0) return candidate;
+  }
+  throw new Error('unreachable');
+}
