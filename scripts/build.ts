@@ -1,0 +1,40 @@
+/**
+ * `npm run build`: bundles every function exactly as the CDK stack does (ESM, minified, source
+ * maps, the `createRequire` banner) into `dist/<function>/index.mjs`, and prints each size.
+ */
+import { statSync } from 'node:fs';
+import { build } from 'esbuild';
+import {
+  EXTERNAL_MODULES,
+  entryOf,
+  FUNCTIONS,
+  type FunctionName,
+  NODE_TARGET,
+  REQUIRE_BANNER,
+} from '../infra/bundling.ts';
+
+export async function buildFunction(name: FunctionName, outdir = 'dist'): Promise<string> {
+  const outfile = `${outdir}/${name}/index.mjs`;
+  await build({
+    entryPoints: [entryOf(name)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: NODE_TARGET,
+    minify: true,
+    sourcemap: true,
+    mainFields: ['module', 'main'],
+    banner: { js: REQUIRE_BANNER },
+    external: EXTERNAL_MODULES,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const name of FUNCTIONS) {
+    const file = await buildFunction(name);
+    console.log(`${file}  ${(statSync(file).size / 1024).toFixed(1)} KiB`);
+  }
+}
