@@ -6,13 +6,12 @@ export type MinorUnits = number;
 
 /**
  * Converts a JSON number with at most two decimals to minor units, or returns `undefined` when
- * the number has more precision than cents (19.999) or is not a finite number.
- * Works on the decimal text of the number, never on float arithmetic, so 19.99 → 1999 exactly.
+ * the number has more precision than cents (19.999, 1e-11) or is not a finite number.
+ * Works on the number's shortest round-trip decimal text (what the client sent), never on
+ * float arithmetic, so 19.99 → 1999 exactly.
  */
 export function toMinorUnits(amount: number): MinorUnits | undefined {
-  if (!Number.isFinite(amount)) return undefined;
-  const text = amount.toFixed(10).replace(/0+$/, '');
-  const match = /^(-?)(\d+)\.(\d{0,2})$/.exec(text);
+  const match = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(amount));
   if (!match) return undefined;
   const [, sign, whole, fraction = ''] = match;
   const cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));

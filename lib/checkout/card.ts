@@ -34,8 +34,13 @@ export function cardSummary(cardNumber: string): { brand: string; last4: string 
 
 function cardBrand(n: string): string {
   if (n.startsWith('4')) return 'visa';
-  if (/^(5[1-5]|2[2-7])/.test(n)) return 'mastercard';
+  if (/^5[1-5]/.test(n) || isInRange(n.slice(0, 4), 2221, 2720)) return 'mastercard';
   if (/^3[47]/.test(n)) return 'amex';
   if (/^(6011|65)/.test(n)) return 'discover';
   return 'other';
+}
+
+function isInRange(prefix: string, low: number, high: number): boolean {
+  const value = Number(prefix);
+  return value >= low && value <= high;
 }

@@ -10,8 +10,16 @@ export function issuePath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || '(body)';
 }
 
+/** One detail per problem; an unknown field is named in the path, as the JSON Schema does. */
 export function zodDetails(error: z.ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: issuePath([...issue.path, key]),
+          message: 'unknown field',
+        }))
+      : [{ path: issuePath(issue.path), message: issue.message }],
+  );
 }
 
 /**

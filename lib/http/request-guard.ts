@@ -19,9 +19,7 @@ export function requestGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<APIGatewa
         throw new UnsupportedMediaTypeError('Content-Type must be application/json');
       }
       const body = event.body ?? '';
-      const bytes = event.isBase64Encoded
-        ? Math.floor((body.length * 3) / 4)
-        : Buffer.byteLength(body, 'utf8');
+      const bytes = Buffer.byteLength(body, event.isBase64Encoded ? 'base64' : 'utf8');
       if (bytes > maxBytes) {
         throw new PayloadTooLargeError(`The request body must not exceed ${maxBytes} bytes`);
       }

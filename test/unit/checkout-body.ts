@@ -1,8 +1,17 @@
+type Json = Record<string, unknown>;
+
+/** A checkout request body, loosely typed so tests can break it in every way. */
+export interface CheckoutBody extends Json {
+  payment_method: Json;
+  shipping_address: Json;
+  items: Json[];
+}
+
 /**
- * The seed's example body from design §2 (with a card that has not expired), returned fresh on
- * every call so a test can change it freely.
+ * The seed's example body from design §2 with a card that has not expired and a CVV found
+ * nowhere else in the body, returned fresh on every call so a test can change it freely.
  */
-export function validCheckoutBody() {
+export function validCheckoutBody(): CheckoutBody {
   return {
     payment_method: {
       type: 'credit_card',
@@ -17,19 +26,13 @@ export function validCheckoutBody() {
       city: 'São Paulo',
       state: 'SP',
       zip_code: '01234-567',
-    } as Record<string, unknown>,
+    },
     items: [
       { product_id: 'prod_001', quantity: 2, price: 99.9 },
       { product_id: 'prod_002', quantity: 1, price: 149.9 },
-    ] as Record<string, unknown>[],
-  } as Record<string, unknown> & {
-    payment_method: Record<string, unknown>;
-    shipping_address: Record<string, unknown>;
-    items: Record<string, unknown>[];
+    ],
   };
 }
-
-export type CheckoutBody = ReturnType<typeof validCheckoutBody>;
 
 /** Appends the Luhn check digit to `prefix`, giving a valid card number of any length. */
 export function withLuhnDigit(prefix: string): string {
@@ -37,14 +40,14 @@ export function withLuhnDigit(prefix: string): string {
     const candidate = `${prefix}${check}`;
     let sum = 0;
     for (let i = 0; i < candidate.length; i++) {
-      let d = Number(candidate[candidate.length - 1 - i]);
+      let digit = Number(candidate[candidate.length - 1 - i]);
       if (i % 2 === 1) {
-        d *= 2;
-        if (d > 9) d -= 9;
+        digit *= 2;
+        if (digit > 9) digit -= 9;
       }
-      sum += d;
+      sum += digit;
     }
     if (sum % 10 === 0) return candidate;
   }
-  throw new Error('unreachable');
+  throw new Error(`no Luhn digit for ${prefix}`);
 }

@@ -39,11 +39,8 @@ describe('toMinorUnits', () => {
     expect(toMinorUnits(1e21)).toBeUndefined();
   });
 
-  // BUG: lib/money.ts toMinorUnits works on `amount.toFixed(10)`, which rounds away every digit
-  // past the tenth decimal, so 1e-11 becomes "0.0000000000" → 0 cents and 19.99000000001 becomes
-  // 1999 instead of `undefined` ("more precision than cents").
-  it.fails.each([1e-11, 19.99000000001])(
-    'rejects %s, whose extra precision lies beyond the tenth decimal',
+  it.each([1e-11, 19.99000000001, 1e-7])(
+    'rejects %s, whose extra precision lies far past the second decimal',
     (amount) => {
       expect(toMinorUnits(amount)).toBeUndefined();
     },

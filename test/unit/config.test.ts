@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
+
+/** The least environment that loads: the three service URLs. */
+const BASE_ENV = {
+  PAYMENT_SERVICE_URL: 'http://localhost:8081',
+  INVENTORY_SERVICE_URL: 'http://localhost:8082',
+  ORDER_SERVICE_URL: 'http://localhost:8083',
+} as const;
+
+const withEnv = (extra: Record<string, string | undefined>) => ({ ...BASE_ENV, ...extra });
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('fails naming PAYMENT_SERVICE_URL when it is missing', () => {
+    const { PAYMENT_SERVICE_URL: _missing, ...env } = BASE_ENV;
+    const error = configError(env);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain('PAYMENT_SERVICE_URL');
+    expect(error.message).not.toContain('INVENTORY_SERVICE_URL');
+  });
+
+  it('names every missing variable at once', () => {
+    const error = configError({});
+    for (const name of ['PAYMENT_SERVICE_URL', 'INVENTORY_SERVICE_URL', 'ORDER_SERVICE_URL']) {
+      expect(error.message).toContain(name);
+    }
+  });
+
+  it.each(['not a url', 'ftp://payments.internal'])(
+    'fails naming ORDER_SERVICE_URL when it is %j',
+    (value) => {
+      expect(configError(withEnv({ ORDER_SERVICE_URL: value })).message).toContain(
+        'ORDER_SERVICE_URL',
+      );
+    },
+  );
+
+  it.each(['abc', '-1', '0', '1.5'])('fails naming PAYMENT_TIMEOUT_MS when it is %j', (value) => {
+    expect(configError(withEnv({ PAYMENT_TIMEOUT_MS: value })).message).toContain(
+      'PAYMENT_TIMEOUT_MS',
+    );
+  });
+
+  it('fails naming HTTP_MAX_RETRIES when it is negative', () => {
+    expect(configError(withEnv({ HTTP_MAX_RETRIES: '-1' })).message).toContain('HTTP_MAX_RETRIES');
+  });
+
+  it('fails naming REQUIRE_IDEMPOTENCY_KEY when it is not a boolean', () => {
+    expect(configError(withEnv({ REQUIRE_IDEMPOTENCY_KEY: 'yes' })).message).toContain(
+      'REQUIRE_IDEMPOTENCY_KEY',
+    );
+  });
+
+  it('applies the documented defaults', () => {
+    const config = loadConfig(BASE_ENV);
+    expect(config.payment.timeoutMs).toBe(10_000);
+    expect(config.inventory.timeoutMs).toBe(5_000);
+    expect(config.order.timeoutMs).toBe(5_000);
+    expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 100, maxDelayMs: 2_000 });
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8005);
+    expect(config.leaseMs).toBe(60_000);
+    expect(config.idempotencyTtlHours).toBe(24);
+    expect(config.requireIdempotencyKey).toBe(false);
+  });
+
+  it('reads numbers and flags from their strings', () => {
+    const config = loadConfig(
+      withEnv({
+        PAYMENT_TIMEOUT_MS: '1500',
+        HTTP_MAX_RETRIES: '0',
+        APP_PORT: '9000',
+        REQUIRE_IDEMPOTENCY_KEY: 'true',
+      }),
+    );
+    expect(config.payment.timeoutMs).toBe(1_500);
+    expect(config.retry.maxRetries).toBe(0);
+    expect(config.port).toBe(9_000);
+    expect(config.requireIdempotencyKey).toBe(true);
+  });
+
+  it('trims trailing slashes from the service URLs', () => {
+    const config = loadConfig({
+      PAYMENT_SERVICE_URL: 'http://localhost:8081/',
+      INVENTORY_SERVICE_URL: 'https://inventory.example.com/api//',
+      ORDER_SERVICE_URL: 'http://localhost:8083',
+    });
+    expect(config.payment.baseUrl).toBe('http://localhost:8081');
+    expect(config.inventory.baseUrl).toBe('https://inventory.example.com/api');
+    expect(config.order.baseUrl).toBe('http://localhost:8083');
+  });
+
+  describe('database driver', () => {
+    it('is the embedded PGlite when nothing else is set', () => {
+      expect(loadConfig(BASE_ENV).database).toEqual({ driver: 'pglite', dataDir: 'memory://' });
+    });
+
+    it('is PGlite on the given data directory', () => {
+      expect(loadConfig(withEnv({ PGLITE_DATA_DIR: './.data/pglite' })).database).toEqual({
+        driver: 'pglite',
+        dataDir: './.data/pglite',
+      });
+    });
+
+    it('is postgres when DATABASE_URL is set', () => {
+      const url = 'postgres://app:secret@localhost:5432/checkout';
+      expect(loadConfig(withEnv({ DATABASE_URL: url })).database).toEqual({
+        driver: 'postgres',
+        url,
+      });
+    });
+
+    it('is the RDS Data API when DB_CLUSTER_ARN and DB_SECRET_ARN are set, even with DATABASE_URL', () => {
+      const clusterArn = 'arn:aws:rds:us-east-1:000000000000:cluster:checkout';
+      const secretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db';
+      const config = loadConfig(
+        withEnv({
+          DB_CLUSTER_ARN: clusterArn,
+          DB_SECRET_ARN: secretArn,
+          DATABASE_URL: 'postgres://localhost/x',
+        }),
+      );
+      expect(config.database).toEqual({
+        driver: 'rds-data',
+        clusterArn,
+        secretArn,
+        database: 'checkout',
+      });
+    });
+
+    it('fails naming DB_SECRET_ARN when the cluster is set without it', () => {
+      const error = configError(
+        withEnv({ DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:000000000000:cluster:checkout' }),
+      );
+      expect(error.message).toContain('DB_SECRET_ARN');
+    });
+  });
+});

@@ -1,0 +1,192 @@
+import type { Checkout, CheckoutOrder, PaymentCard } from '../../lib/checkout/checkout.ts';
+import type {
+  CheckoutChanges,
+  CheckoutRepository,
+  Clock,
+  InventoryService,
+  OrderService,
+  PaymentService,
+  SagaLogger,
+  StoredResponse,
+} from '../../lib/checkout/ports.ts';
+import type { SagaDeps } from '../../lib/checkout/saga.ts';
+
+/** One call to a fake, in the order it happened across every fake of a test. */
+export interface Call {
+  name: string;
+  input: unknown;
+}
+
+export type CallLog = Call[];
+
+/** What a fake answers: by default it succeeds; a scripted error is thrown instead. */
+type Failures<T> = Partial<Record<keyof T, Error>>;
+
+interface StoredCheckout {
+  checkout: Checkout;
+  lockedUntil: Date;
+  response?: StoredResponse;
+}
+
+/** A repository in a Map that records every write it is asked for. */
+export class FakeCheckoutRepository implements CheckoutRepository {
+  readonly checkouts = new Map<string, StoredCheckout>();
+  readonly writes: Array<
+    | { kind: 'insert'; checkout: Checkout; lockedUntil: Date }
+    | { kind: 'update'; id: string; changes: CheckoutChanges }
+  > = [];
+  failWith: Failures<CheckoutRepository> = {};
+
+  constructor(private readonly log: CallLog) {}
+
+  async insert(checkout: Checkout, lockedUntil: Date): Promise<void> {
+    this.log.push({ name: 'repository.insert', input: { checkout, lockedUntil } });
+    if (this.failWith.insert) throw this.failWith.insert;
+    if (this.checkouts.has(checkout.id)) throw new Error(`duplicate checkout ${checkout.id}`);
+    this.writes.push({ kind: 'insert', checkout: structuredClone(checkout), lockedUntil });
+    this.checkouts.set(checkout.id, { checkout: structuredClone(checkout), lockedUntil });
+  }
+
+  async update(id: string, changes: CheckoutChanges): Promise<void> {
+    this.log.push({ name: `repository.update:${changes.status}`, input: { id, changes } });
+    if (this.failWith.update) throw this.failWith.update;
+    const stored = this.checkouts.get(id);
+    if (!stored) throw new Error(`no checkout ${id}`);
+    this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
+    const { response, ...fields } = changes;
+    stored.checkout = {
+      ...stored.checkout,
+      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+    };
+    if (response) stored.response = response;
+  }
+
+  async findById(id: string): Promise<Checkout | undefined> {
+    this.log.push({ name: 'repository.findById', input: { id } });
+    if (this.failWith.findById) throw this.failWith.findById;
+    const stored = this.checkouts.get(id);
+    return stored && structuredClone(stored.checkout);
+  }
+}
+
+export class FakePaymentService implements PaymentService {
+  failWith: Failures<PaymentService> = {};
+  transactionId = 'txn_0001';
+
+  constructor(private readonly log: CallLog) {}
+
+  async charge(input: Parameters<PaymentService['charge']>[0]) {
+    this.log.push({ name: 'payment.charge', input });
+    if (this.failWith.charge) throw this.failWith.charge;
+    return { transactionId: this.transactionId };
+  }
+
+  async refund(input: Parameters<PaymentService['refund']>[0]) {
+    this.log.push({ name: 'payment.refund', input });
+    if (this.failWith.refund) throw this.failWith.refund;
+  }
+}
+
+export class FakeInventoryService implements InventoryService {
+  failWith: Failures<InventoryService> = {};
+
+  constructor(private readonly log: CallLog) {}
+
+  async deduct(input: Parameters<InventoryService['deduct']>[0]) {
+    this.log.push({ name: 'inventory.deduct', input });
+    if (this.failWith.deduct) throw this.failWith.deduct;
+  }
+
+  async release(input: Parameters<InventoryService['release']>[0]) {
+    this.log.push({ name: 'inventory.release', input });
+    if (this.failWith.release) throw this.failWith.release;
+  }
+}
+
+export class FakeOrderService implements OrderService {
+  failWith: Failures<OrderService> = {};
+  orderId = 'ord_0001';
+
+  constructor(private readonly log: CallLog) {}
+
+  async create(input: Parameters<OrderService['create']>[0]) {
+    this.log.push({ name: 'order.create', input });
+    if (this.failWith.create) throw this.failWith.create;
+    return { orderId: this.orderId };
+  }
+}
+
+/** A logger that keeps every line, so tests can look for what must (not) be logged. */
+export class FakeLogger implements SagaLogger {
+  readonly lines: Array<{ level: string; message: string; extra: Record<string, unknown>[] }> = [];
+
+  info(message: string, ...extra: Record<string, unknown>[]) {
+    this.lines.push({ level: 'info', message, extra });
+  }
+
+  warn(message: string, ...extra: Record<string, unknown>[]) {
+    this.lines.push({ level: 'warn', message, extra });
+  }
+
+  error(message: string, ...extra: Record<string, unknown>[]) {
+    this.lines.push({ level: 'error', message, extra });
+  }
+}
+
+export const FIXED_NOW = new Date('2026-11-24T12:00:00.000Z');
+
+export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
+
+/** Every fake of the saga's ports, sharing one call log, wired into `SagaDeps`. */
+export function createSagaFakes(options: { leaseMs?: number; id?: string } = {}) {
+  const log: CallLog = [];
+  const repository = new FakeCheckoutRepository(log);
+  const payment = new FakePaymentService(log);
+  const inventory = new FakeInventoryService(log);
+  const order = new FakeOrderService(log);
+  const logger = new FakeLogger();
+  const deps: SagaDeps = {
+    repository,
+    payment,
+    inventory,
+    order,
+    clock: fixedClock,
+    logger,
+    leaseMs: options.leaseMs ?? 60_000,
+    newId: () => options.id ?? '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
+  };
+  /** The names of the downstream calls only (payment, inventory, order), in order. */
+  const serviceCalls = () =>
+    log.map((c) => c.name).filter((name) => !name.startsWith('repository.'));
+  return { log, repository, payment, inventory, order, logger, deps, serviceCalls };
+}
+
+/** The seed's order as `parseCheckoutRequest` makes it: 2 × 99.90 + 1 × 149.90. */
+export function sampleOrder(): CheckoutOrder {
+  return {
+    customerEmail: 'customer@example.com',
+    currency: 'BRL',
+    items: [
+      { productId: 'prod_001', quantity: 2, priceCents: 9990 },
+      { productId: 'prod_002', quantity: 1, priceCents: 14_990 },
+    ],
+    shippingAddress: {
+      street: 'Rua das Flores',
+      number: '123',
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    },
+    totalCents: 34_970,
+    card: { brand: 'visa', last4: '1111' },
+  };
+}
+
+export function sampleCard(): PaymentCard {
+  return {
+    type: 'credit_card',
+    cardNumber: '4111111111111111',
+    cardExpiry: '12/30',
+    cardCvv: '987',
+  };
+}

@@ -1,0 +1,323 @@
+import { transpileSchema } from '@middy/validator/transpile';
+import type { ValidateFunction } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { checkoutRequestJsonSchema } from '../../lib/checkout/json-schemas.ts';
+import { parseCheckoutRequest } from '../../lib/checkout/parse-checkout-request.ts';
+import { type ErrorDetail, ValidationError } from '../../lib/errors.ts';
+import { toErrorResponse } from '../../lib/http/error-response.ts';
+import { type CheckoutBody, validCheckoutBody, withLuhnDigit } from './checkout-body.ts';
+
+/** Today, for the expiry rule: `12/25` has expired, `11/26` is this month. */
+const TODAY = new Date('2026-11-24T12:00:00Z');
+
+/** The event schema exactly as `jsonBody` in lib/http/http-function.ts builds it. */
+function compileEventSchema(): ValidateFunction {
+  const { $schema, ...body } = checkoutRequestJsonSchema('draft-2020-12');
+  return transpileSchema(
+    { $schema, type: 'object', required: ['body'], properties: { body } },
+    { coerceTypes: false, useDefaults: false },
+  ) as unknown as ValidateFunction;
+}
+
+let validateEvent: ValidateFunction;
+
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(TODAY);
+  validateEvent = compileEventSchema();
+});
+
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+function bodyWith(change: (body: CheckoutBody) => void): CheckoutBody {
+  const body = validCheckoutBody();
+  change(body);
+  return body;
+}
+
+/** The details `parseCheckoutRequest` rejects the body with, or `undefined` if it accepts it. */
+function zodRejection(body: unknown): ErrorDetail[] | undefined {
+  try {
+    parseCheckoutRequest(body);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ValidationError) return error.details;
+    throw error;
+  }
+}
+
+/** The details the Middy validator's answer would carry, or `undefined` if the schema passes. */
+function jsonSchemaRejection(body: unknown): ErrorDetail[] | undefined {
+  if (validateEvent({ body })) return undefined;
+  const error = new Error('Event object failed validation', {
+    cause: { package: '@middy/validator', data: validateEvent.errors },
+  });
+  const { response } = toErrorResponse(error);
+  expect(response.statusCode).toBe(400);
+  return JSON.parse(response.body).details;
+}
+
+const paths = (details: ErrorDetail[] | undefined) => details?.map((d) => d.path);
+
+interface RejectedCase {
+  rule: string;
+  path: string;
+  change: (body: CheckoutBody) => void;
+  /** Whether JSON Schema can express the rule; if not, only zod catches it. */
+  structural: boolean;
+}
+
+const pm = (field: string, value: unknown) => (b: CheckoutBody) => {
+  b.payment_method[field] = value;
+};
+const address = (field: string, value: unknown) => (b: CheckoutBody) => {
+  b.shipping_address[field] = value;
+};
+const item = (field: string, value: unknown) => (b: CheckoutBody) => {
+  (b.items[0] as Record<string, unknown>)[field] = value;
+};
+const top = (field: string, value: unknown) => (b: CheckoutBody) => {
+  b[field] = value;
+};
+
+// biome-ignore format: one case a line reads as a table
+const rejectedCases: RejectedCase[] = [
+  // card number: digits only, 12–19 long, Luhn-valid
+  { rule: 'a card number with dashes', path: 'payment_method.card_number', change: pm('card_number', '4111-1111-1111-1111'), structural: true },
+  { rule: 'a card number with spaces', path: 'payment_method.card_number', change: pm('card_number', '4111 1111 1111 1111'), structural: true },
+  { rule: 'a card number of 11 digits', path: 'payment_method.card_number', change: pm('card_number', withLuhnDigit('4111111111')), structural: true },
+  { rule: 'a card number of 20 digits', path: 'payment_method.card_number', change: pm('card_number', withLuhnDigit('4'.padEnd(19, '1'))), structural: true },
+  { rule: 'a card number sent as a JSON number', path: 'payment_method.card_number', change: pm('card_number', 4111111111111111), structural: true },
+  { rule: 'a card number failing the Luhn check', path: 'payment_method.card_number', change: pm('card_number', '4111111111111112'), structural: false },
+  // expiry: MM/YY, not in the past
+  { rule: 'the seed README’s expired card 12/25', path: 'payment_method.card_expiry', change: pm('card_expiry', '12/25'), structural: false },
+  { rule: 'a card that expired last month', path: 'payment_method.card_expiry', change: pm('card_expiry', '10/26'), structural: false },
+  { rule: 'month 13', path: 'payment_method.card_expiry', change: pm('card_expiry', '13/30'), structural: true },
+  { rule: 'month 00', path: 'payment_method.card_expiry', change: pm('card_expiry', '00/30'), structural: true },
+  { rule: 'a one-digit month', path: 'payment_method.card_expiry', change: pm('card_expiry', '1/30'), structural: true },
+  { rule: 'a four-digit year', path: 'payment_method.card_expiry', change: pm('card_expiry', '12/2030'), structural: true },
+  // CVV: 3–4 digits
+  { rule: 'a CVV of 2 digits', path: 'payment_method.card_cvv', change: pm('card_cvv', '12'), structural: true },
+  { rule: 'a CVV of 5 digits', path: 'payment_method.card_cvv', change: pm('card_cvv', '12345'), structural: true },
+  { rule: 'a CVV with a letter', path: 'payment_method.card_cvv', change: pm('card_cvv', '12a'), structural: true },
+  { rule: 'an unknown payment type', path: 'payment_method.type', change: pm('type', 'paypal'), structural: true },
+  // a real email
+  { rule: 'an email without @', path: 'customer_email', change: top('customer_email', 'not-an-email'), structural: true },
+  { rule: 'an email without a domain', path: 'customer_email', change: top('customer_email', 'customer@'), structural: true },
+  { rule: 'an email without a top-level domain', path: 'customer_email', change: top('customer_email', 'customer@example'), structural: true },
+  { rule: 'an email longer than 254 characters', path: 'customer_email', change: top('customer_email', `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`), structural: true },
+  // items: 1–100
+  { rule: 'no items', path: 'items', change: top('items', []), structural: true },
+  { rule: '101 items', path: 'items', change: (b) => { b.items = Array.from({ length: 101 }, (_, i) => ({ product_id: `p${i}`, quantity: 1, price: 1 })); }, structural: true },
+  { rule: 'items that are not an array', path: 'items', change: top('items', { product_id: 'prod_001' }), structural: true },
+  // quantity: an integer 1–999
+  { rule: 'quantity 0', path: 'items.0.quantity', change: item('quantity', 0), structural: true },
+  { rule: 'quantity 1000', path: 'items.0.quantity', change: item('quantity', 1000), structural: true },
+  { rule: 'quantity 1.5', path: 'items.0.quantity', change: item('quantity', 1.5), structural: true },
+  { rule: 'a negative quantity', path: 'items.0.quantity', change: item('quantity', -1), structural: true },
+  { rule: 'a quantity sent as a string', path: 'items.0.quantity', change: item('quantity', '2'), structural: true },
+  // price: > 0, at most 2 decimals, at most 99999.99
+  { rule: 'price 0', path: 'items.0.price', change: item('price', 0), structural: true },
+  { rule: 'a negative price', path: 'items.0.price', change: item('price', -1), structural: true },
+  { rule: 'price -0.01', path: 'items.0.price', change: item('price', -0.01), structural: true },
+  { rule: 'price 19.999 (3 decimals)', path: 'items.0.price', change: item('price', 19.999), structural: false },
+  { rule: 'price 0.001 (3 decimals)', path: 'items.0.price', change: item('price', 0.001), structural: false },
+  { rule: 'price 100000', path: 'items.0.price', change: item('price', 100_000), structural: true },
+  { rule: 'price 99999.991', path: 'items.0.price', change: item('price', 99_999.991), structural: true },
+  { rule: 'a price sent as a string', path: 'items.0.price', change: item('price', '99.90'), structural: true },
+  // string length caps, and no blank strings
+  { rule: 'a street of 201 characters', path: 'shipping_address.street', change: address('street', 'a'.repeat(201)), structural: true },
+  { rule: 'an empty street', path: 'shipping_address.street', change: address('street', ''), structural: true },
+  { rule: 'a street of blanks only', path: 'shipping_address.street', change: address('street', '   '), structural: false },
+  { rule: 'a house number of 21 characters', path: 'shipping_address.number', change: address('number', '1'.repeat(21)), structural: true },
+  { rule: 'a complement of 101 characters', path: 'shipping_address.complement', change: address('complement', 'a'.repeat(101)), structural: true },
+  { rule: 'an empty complement', path: 'shipping_address.complement', change: address('complement', ''), structural: true },
+  { rule: 'a city of 101 characters', path: 'shipping_address.city', change: address('city', 'a'.repeat(101)), structural: true },
+  { rule: 'a state of 51 characters', path: 'shipping_address.state', change: address('state', 'a'.repeat(51)), structural: true },
+  { rule: 'a zip code of 21 characters', path: 'shipping_address.zip_code', change: address('zip_code', '1'.repeat(21)), structural: true },
+  { rule: 'a product id of 65 characters', path: 'items.0.product_id', change: item('product_id', 'p'.repeat(65)), structural: true },
+  { rule: 'an empty product id', path: 'items.0.product_id', change: item('product_id', ''), structural: true },
+  // required fields
+  { rule: 'a missing email', path: 'customer_email', change: (b) => { delete b.customer_email; }, structural: true },
+  { rule: 'a missing payment method', path: 'payment_method', change: (b) => { delete (b as Record<string, unknown>).payment_method; }, structural: true },
+  { rule: 'a missing CVV', path: 'payment_method.card_cvv', change: (b) => { delete b.payment_method.card_cvv; }, structural: true },
+  { rule: 'a missing city', path: 'shipping_address.city', change: (b) => { delete b.shipping_address.city; }, structural: true },
+  { rule: 'a missing price', path: 'items.0.price', change: (b) => { delete b.items[0]?.price; }, structural: true },
+  // currency: 3 upper-case letters
+  { rule: 'a lower-case currency', path: 'currency', change: top('currency', 'brl'), structural: true },
+  { rule: 'a two-letter currency', path: 'currency', change: top('currency', 'BR'), structural: true },
+  { rule: 'a four-letter currency', path: 'currency', change: top('currency', 'BRLL'), structural: true },
+  { rule: 'a currency symbol', path: 'currency', change: top('currency', 'R$'), structural: true },
+  { rule: 'a null currency', path: 'currency', change: top('currency', null), structural: true },
+];
+
+// biome-ignore format: one case a line reads as a table
+const unknownFieldCases = [
+  { where: 'at the top level', path: 'coupon', change: top('coupon', 'FREE') },
+  { where: 'in payment_method', path: 'payment_method.holder_name', change: pm('holder_name', 'Ana') },
+  { where: 'in shipping_address', path: 'shipping_address.country', change: address('country', 'BR') },
+  { where: 'in an item', path: 'items.0.discount', change: item('discount', 10) },
+];
+
+describe('parseCheckoutRequest', () => {
+  it.each(rejectedCases)('rejects $rule with a detail at $path', ({ change, path }) => {
+    const details = zodRejection(bodyWith(change));
+    expect(details, 'the body was accepted').toBeDefined();
+    expect(paths(details)).toContain(path);
+  });
+
+  it.each(unknownFieldCases)(
+    'rejects an unknown field $where, naming it in the path',
+    ({ change, path }) => {
+      const details = zodRejection(bodyWith(change));
+      expect(details).toContainEqual({ path, message: 'unknown field' });
+    },
+  );
+
+  it('rejects price 0.00000000001, which has more than 2 decimals and would cost 0 cents', () => {
+    const body = bodyWith(item('price', 1e-11));
+    expect(paths(zodRejection(body))).toContain('items.0.price');
+  });
+
+  it('throws a ValidationError with code validation_error and status 400', () => {
+    const act = () => parseCheckoutRequest(bodyWith(pm('card_cvv', '1')));
+    expect(act).toThrow(ValidationError);
+    expect(act).toThrow(expect.objectContaining({ code: 'validation_error', statusCode: 400 }));
+  });
+
+  it('rejects a body that is not an object', () => {
+    expect(paths(zodRejection('hello'))).toEqual(['(body)']);
+    expect(zodRejection(null)).toBeDefined();
+    expect(zodRejection([])).toBeDefined();
+  });
+});
+
+describe('the generated JSON Schema, compiled as the Middy validator does', () => {
+  it('accepts the valid seed body', () => {
+    expect(jsonSchemaRejection(validCheckoutBody())).toBeUndefined();
+  });
+
+  it.each(rejectedCases.filter((c) => c.structural))(
+    'rejects $rule with a detail at $path',
+    ({ change, path }) => {
+      const details = jsonSchemaRejection(bodyWith(change));
+      expect(details, 'the body passed the JSON Schema').toBeDefined();
+      expect(paths(details)).toContain(path);
+    },
+  );
+
+  it.each(rejectedCases.filter((c) => !c.structural))(
+    'lets $rule through for zod to reject',
+    ({ change }) => {
+      const body = bodyWith(change);
+      expect(jsonSchemaRejection(body)).toBeUndefined();
+      expect(zodRejection(body)).toBeDefined();
+    },
+  );
+
+  it.each(unknownFieldCases)(
+    'rejects an unknown field $where, naming it in the path',
+    ({ change, path }) => {
+      expect(paths(jsonSchemaRejection(bodyWith(change)))).toContain(path);
+    },
+  );
+
+  it('does not fill in the currency default, leaving that to zod', () => {
+    const event = { body: validCheckoutBody() };
+    expect(validateEvent(event)).toBe(true);
+    expect(event.body).not.toHaveProperty('currency');
+  });
+});
+
+interface AcceptedCase {
+  rule: string;
+  change: (body: CheckoutBody) => void;
+}
+
+// biome-ignore format: one case a line reads as a table
+const acceptedCases: AcceptedCase[] = [
+  { rule: 'price 19.99', change: item('price', 19.99) },
+  { rule: 'price 0.1', change: item('price', 0.1) },
+  { rule: 'price 0.01', change: item('price', 0.01) },
+  { rule: 'price 99999.99', change: item('price', 99_999.99) },
+  { rule: 'quantity 1', change: item('quantity', 1) },
+  { rule: 'quantity 999', change: item('quantity', 999) },
+  { rule: 'a single item', change: (b) => { b.items = b.items.slice(0, 1); } },
+  { rule: '100 items', change: (b) => { b.items = Array.from({ length: 100 }, (_, i) => ({ product_id: `p${i}`, quantity: 999, price: 99_999.99 })); } },
+  { rule: 'a 12-digit card number', change: pm('card_number', withLuhnDigit('41111111111')) },
+  { rule: 'a 19-digit card number', change: pm('card_number', withLuhnDigit('4'.padEnd(18, '1'))) },
+  { rule: 'an amex card with a 4-digit CVV', change: (b) => { b.payment_method.card_number = '378282246310005'; b.payment_method.card_cvv = '1234'; } },
+  { rule: 'a card expiring this month', change: pm('card_expiry', '11/26') },
+  { rule: 'a debit card', change: pm('type', 'debit_card') },
+  { rule: 'a complement', change: address('complement', 'Apto 42') },
+  { rule: 'a street of exactly 200 characters', change: address('street', 'a'.repeat(200)) },
+  { rule: 'a currency USD', change: top('currency', 'USD') },
+  { rule: 'an email with a tag and a country domain', change: top('customer_email', 'customer+tag@example.com.br') },
+];
+
+describe('a valid checkout body', () => {
+  it.each(acceptedCases)('with $rule passes both the JSON Schema and zod', ({ change }) => {
+    const body = bodyWith(change);
+    expect(jsonSchemaRejection(body)).toBeUndefined();
+    expect(zodRejection(body)).toBeUndefined();
+  });
+
+  it('keeps 19.99 as exactly 1999 cents', () => {
+    const { order } = parseCheckoutRequest(bodyWith(item('price', 19.99)));
+    expect(order.items[0]?.priceCents).toBe(1999);
+  });
+
+  it('parses the seed body to a total of 34970 cents', () => {
+    const { order } = parseCheckoutRequest(validCheckoutBody());
+    expect(order.totalCents).toBe(34_970);
+    expect(order.items).toEqual([
+      { productId: 'prod_001', quantity: 2, priceCents: 9990 },
+      { productId: 'prod_002', quantity: 1, priceCents: 14_990 },
+    ]);
+  });
+
+  it('defaults the currency to BRL', () => {
+    expect(parseCheckoutRequest(validCheckoutBody()).order.currency).toBe('BRL');
+  });
+
+  it('keeps a currency that was given', () => {
+    expect(parseCheckoutRequest(bodyWith(top('currency', 'USD'))).order.currency).toBe('USD');
+  });
+
+  it('treats the complement as optional', () => {
+    const without = parseCheckoutRequest(validCheckoutBody()).order;
+    const withIt = parseCheckoutRequest(bodyWith(address('complement', 'Apto 42'))).order;
+    expect(without.shippingAddress).not.toHaveProperty('complement');
+    expect(withIt.shippingAddress.complement).toBe('Apto 42');
+  });
+
+  it('trims the blanks around text fields', () => {
+    const { order } = parseCheckoutRequest(bodyWith(address('street', '  Rua das Flores  ')));
+    expect(order.shippingAddress.street).toBe('Rua das Flores');
+  });
+
+  it('keeps only the card brand and last four digits in the order', () => {
+    const { order } = parseCheckoutRequest(validCheckoutBody());
+    expect(order.card).toEqual({ brand: 'visa', last4: '1111' });
+  });
+
+  it('leaves the card number and CVV out of the order entirely', () => {
+    const { order } = parseCheckoutRequest(validCheckoutBody());
+    const text = JSON.stringify(order);
+    expect(text).not.toContain('4111111111111111');
+    expect(text).not.toContain('987');
+    expect(text).not.toMatch(/card_number|cardNumber|cvv/i);
+  });
+
+  it('hands the full card to the payment step only, through the separate card object', () => {
+    const { card } = parseCheckoutRequest(validCheckoutBody());
+    expect(card).toEqual({
+      type: 'credit_card',
+      cardNumber: '4111111111111111',
+      cardExpiry: '12/30',
+      cardCvv: '987',
+    });
+  });
+});

@@ -1,0 +1,265 @@
+import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  ServiceOutcomeUnknownError,
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from '../../lib/checkout/service-errors.ts';
+import { backoffDelay, type RetryPolicy } from '../../lib/clients/retry-policy.ts';
+import {
+  ServiceHttpClient,
+  type ServiceHttpClientOptions,
+} from '../../lib/clients/service-http-client.ts';
+
+interface ReceivedRequest {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Answers one request; the server uses them in turn, repeating the last one. */
+type Responder = (res: ServerResponse, req: http.IncomingMessage) => void;
+
+const json =
+  (status: number, body: unknown): Responder =>
+  (res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+const neverAnswer: Responder = () => {};
+const destroySocket: Responder = (_res, req) => req.socket.destroy();
+
+const servers: http.Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+/** A local service on a free port, answering with `responders` in turn. */
+async function startService(...responders: Responder[]) {
+  const requests: ReceivedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      const responder = responders[Math.min(requests.length, responders.length) - 1];
+      responder?.(res, req);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests };
+}
+
+/** A port nothing listens on: taken, then released. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const TINY_BACKOFF: RetryPolicy = { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 };
+
+function client(baseUrl: string, options: Partial<ServiceHttpClientOptions> = {}) {
+  return new ServiceHttpClient({
+    service: 'payment',
+    baseUrl,
+    timeoutMs: 2_000,
+    retry: TINY_BACKOFF,
+    ...options,
+  });
+}
+
+const chargeResponse = z.object({ status: z.literal('success'), transactionId: z.string() });
+const SUCCESS = { status: 'success', transactionId: 'txn_123' };
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('ServiceHttpClient', () => {
+  it('posts the body as JSON with the idempotency key exactly as given', async () => {
+    const service = await startService(json(200, SUCCESS));
+    const body = { amount: 349.7, checkout_id: 'c-1' };
+    await client(service.url).post('/payments/process', body, 'c-1:charge', chargeResponse);
+    expect(service.requests).toHaveLength(1);
+    const [request] = service.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.url).toBe('/payments/process');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers['idempotency-key']).toBe('c-1:charge');
+    expect(request?.body).toBe('{"amount":349.7,"checkout_id":"c-1"}');
+  });
+
+  it('returns the parsed body of a 200 that matches the schema', async () => {
+    const service = await startService(json(200, { ...SUCCESS, extra: 'dropped' }));
+    const value = await client(service.url).post('/p', {}, 'k', chargeResponse);
+    expect(value).toEqual(SUCCESS);
+  });
+
+  it('turns a 422 into a refusal with the service’s reason, without retrying', async () => {
+    const service = await startService(
+      json(422, { error: 'insufficient_funds', message: 'x' }),
+      json(200, SUCCESS),
+    );
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(error).toMatchObject({ service: 'payment', reason: 'insufficient_funds', message: 'x' });
+    expect(service.requests).toHaveLength(1);
+  });
+
+  it('turns a 409 into a refusal, without retrying', async () => {
+    const service = await startService(
+      json(409, { success: false, error: 'out_of_stock', product_id: 'prod_001' }),
+    );
+    const error = await failure(
+      client(service.url, { service: 'inventory' }).post('/d', {}, 'k', chargeResponse),
+    );
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(error).toMatchObject({ service: 'inventory', reason: 'out_of_stock' });
+    expect(service.requests).toHaveLength(1);
+  });
+
+  it('names a refusal without a JSON body after its status', async () => {
+    const service = await startService(json(400, 'Bad Request'));
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(error).toMatchObject({ reason: 'http_400' });
+  });
+
+  it('retries a 503 and succeeds on the third attempt', async () => {
+    const service = await startService(json(503, {}), json(503, {}), json(200, SUCCESS));
+    const value = await client(service.url).post('/p', {}, 'k', chargeResponse);
+    expect(value).toEqual(SUCCESS);
+    expect(service.requests).toHaveLength(3);
+  });
+
+  it('sends the same idempotency key on every retry', async () => {
+    const service = await startService(json(503, {}), json(200, SUCCESS));
+    await client(service.url).post('/p', {}, 'c-9:deduct', chargeResponse);
+    expect(service.requests.map((r) => r.headers['idempotency-key'])).toEqual([
+      'c-9:deduct',
+      'c-9:deduct',
+    ]);
+  });
+
+  it('gives up with ServiceUnavailableError after maxRetries + 1 attempts of 503', async () => {
+    const service = await startService(json(503, {}));
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ service: 'payment', reason: 'http_503' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it('does not retry at all when maxRetries is 0', async () => {
+    const service = await startService(json(503, {}));
+    const retry = { ...TINY_BACKOFF, maxRetries: 0 };
+    await failure(client(service.url, { retry }).post('/p', {}, 'k', chargeResponse));
+    expect(service.requests).toHaveLength(1);
+  });
+
+  it.each([408, 429])('retries a %s as transient', async (status) => {
+    const service = await startService(json(status, {}), json(200, SUCCESS));
+    const value = await client(service.url).post('/p', {}, 'k', chargeResponse);
+    expect(value).toEqual(SUCCESS);
+    expect(service.requests).toHaveLength(2);
+  });
+
+  it('reports a refused connection as unavailable: the service cannot have acted', async () => {
+    const port = await closedPort();
+    const error = await failure(
+      client(`http://127.0.0.1:${port}`).post('/p', {}, 'k', chargeResponse),
+    );
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'econnrefused' });
+  });
+
+  it('reports a timeout as an unknown outcome after retrying', async () => {
+    const service = await startService(neverAnswer);
+    const error = await failure(
+      client(service.url, { timeoutMs: 100 }).post('/p', {}, 'k', chargeResponse),
+    );
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ service: 'payment', reason: 'timeout' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it.each([
+    ['a body that breaks the schema', { status: 'success' }],
+    ['a body that is not JSON', '<html>ok</html>'],
+  ])('retries a 200 with %s, then reports an unknown outcome', async (_case, body) => {
+    const service = await startService(json(200, body));
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'malformed_response' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it('accepts a good answer on retry after a malformed 200', async () => {
+    const service = await startService(json(200, { status: 'success' }), json(200, SUCCESS));
+    expect(await client(service.url).post('/p', {}, 'k', chargeResponse)).toEqual(SUCCESS);
+  });
+
+  it('stays at an unknown outcome when a malformed 200 is followed by 503s', async () => {
+    const service = await startService(json(200, { nope: true }), json(503, {}));
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'http_503' });
+  });
+
+  it('reports a socket destroyed mid-request as an unknown outcome', async () => {
+    const service = await startService(destroySocket);
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ service: 'payment', reason: 'econnreset' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+});
+
+describe('backoffDelay', () => {
+  const policy: RetryPolicy = { maxRetries: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+  it.each([
+    [0, 100],
+    [1, 200],
+    [2, 400],
+    [3, 800],
+    [4, 1_000],
+    [10, 1_000],
+  ])('keeps attempt %s within [0, %s)', (attempt, ceiling) => {
+    expect(backoffDelay(policy, attempt, () => 0)).toBe(0);
+    const highest = backoffDelay(policy, attempt, () => 0.999_999);
+    expect(highest).toBeLessThan(ceiling);
+    expect(highest).toBe(ceiling - 1);
+    expect(backoffDelay(policy, attempt, () => 0.5)).toBe(ceiling / 2);
+  });
+
+  it('returns whole milliseconds', () => {
+    expect(Number.isInteger(backoffDelay(policy, 0, () => 0.123_456))).toBe(true);
+  });
+});
