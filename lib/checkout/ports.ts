@@ -5,6 +5,7 @@ import type {
   CheckoutStatus,
   LineItem,
   PaymentCard,
+  SagaStep,
   ShippingAddress,
 } from './checkout.ts';
 
@@ -68,6 +69,14 @@ export interface CheckoutRepository {
   /** Moves a checkout to its next recovery point: one write per step. */
   update(id: string, changes: CheckoutChanges): Promise<void>;
   findById(id: string): Promise<Checkout | undefined>;
+}
+
+/** Counts of how checkouts end, for dashboards and alarms. */
+export interface CheckoutMetrics {
+  outcome(
+    status: 'completed' | 'failed' | 'requires_attention' | 'incomplete',
+    failedStep?: SagaStep,
+  ): void;
 }
 
 export interface Clock {
