@@ -9,6 +9,7 @@ import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { logger } from './logger.ts';
+import { checkoutMetrics } from './metrics.ts';
 
 /** Everything a function needs, built once per cold start from the configuration. */
 export interface App {
@@ -55,7 +56,7 @@ export async function createApp(config: Config): Promise<App> {
       order: createOrderClient(http('order')),
       clock: { now: () => new Date() },
       logger,
-      leaseMs: config.leaseMs,
+      metrics: checkoutMetrics,
     },
   };
 }

@@ -28,6 +28,8 @@ const envSchema = z.object({
   CHECKOUT_LEASE_MS: positiveInt(60_000),
   IDEMPOTENCY_TTL_HOURS: positiveInt(24),
   REQUIRE_IDEMPOTENCY_KEY: flag,
+  RECOVERY_BATCH_SIZE: positiveInt(25),
+  RECOVERY_MAX_ATTEMPTS: positiveInt(5),
   APP_HOST: z.string().min(1).default('127.0.0.1'),
   APP_PORT: z.coerce.number().int().min(0).max(65_535).default(8005),
 });
@@ -51,6 +53,7 @@ export interface Config {
   leaseMs: number;
   idempotencyTtlHours: number;
   requireIdempotencyKey: boolean;
+  recovery: { batchSize: number; maxAttempts: number };
   host: string;
   port: number;
 }
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseMs: e.CHECKOUT_LEASE_MS,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     requireIdempotencyKey: e.REQUIRE_IDEMPOTENCY_KEY,
+    recovery: { batchSize: e.RECOVERY_BATCH_SIZE, maxAttempts: e.RECOVERY_MAX_ATTEMPTS },
     host: e.APP_HOST,
     port: e.APP_PORT,
   };

@@ -23,6 +23,8 @@ const SERVICE_URL_VARS = [
 ] as const;
 
 async function main() {
+  // CloudWatch metrics (EMF) only mean something on Lambda; locally they would flood stdout.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (!process.env.DATABASE_URL && !process.env.PGLITE_DATA_DIR) {
     mkdirSync('.data', { recursive: true });
     process.env.PGLITE_DATA_DIR = '.data/pglite';

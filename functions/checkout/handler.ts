@@ -3,18 +3,24 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { checkoutView } from '#lib/checkout/checkout-result.ts';
 import { checkoutRequestJsonSchema } from '#lib/checkout/json-schemas.ts';
+import { workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
+import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { checkoutIdSchema } from '#lib/checkout/request-schema.ts';
-import { processCheckout } from '#lib/checkout/saga.ts';
 import { NotFoundError, ValidationError } from '#lib/errors.ts';
 import { httpFunction, withJsonBody } from '#lib/http/http-function.ts';
+import { readIdempotencyKey } from '#lib/http/idempotency-key.ts';
 import { jsonResponse, resultResponse } from '#lib/http/responses.ts';
 
-/** `POST /checkout/process`: validate, record, run the saga, answer with its result. */
-const processRoute = withJsonBody(async (event) => {
-  const { order, card } = parseCheckoutRequest(event.body);
-  const { saga } = await getApp();
-  return resultResponse(await processCheckout(saga, order, card));
+/** `POST /checkout/process`: validate, record (claiming the key), run the saga, answer. */
+const processRoute = withJsonBody(async (event, context) => {
+  const { config, saga } = await getApp();
+  const key = readIdempotencyKey(event, config.requireIdempotencyKey);
+  const { order, card, requestHash } = parseCheckoutRequest(event.body);
+  const idempotency =
+    key === undefined ? undefined : { key, requestHash, ttlHours: config.idempotencyTtlHours };
+  const budget = workBudget(config.leaseMs, context.getRemainingTimeInMillis());
+  return resultResponse(await processCheckout(saga, { order, card, idempotency }, budget));
 }, checkoutRequestJsonSchema('draft-2020-12'));
 
 /** `GET /checkout/{id}`: the checkout's current state, without card data. */

@@ -6,6 +6,8 @@ export interface CheckoutResult {
   statusCode: number;
   body: Record<string, unknown>;
   retryAfterSeconds?: number;
+  /** A stored answer replayed for a repeated `Idempotency-Key`: sent as is, byte for byte. */
+  replayedBody?: string;
 }
 
 /**
@@ -70,5 +72,34 @@ export function checkoutView(checkout: Checkout): Record<string, unknown> {
     reason: checkout.failure?.reason ?? null,
     created_at: checkout.createdAt,
     updated_at: checkout.updatedAt,
+  };
+}
+
+/** A repeated `Idempotency-Key` of a finished checkout: its stored answer, unchanged. */
+export function replayResult(stored: { statusCode: number; body: string }): CheckoutResult {
+  return { statusCode: stored.statusCode, body: {}, replayedBody: stored.body };
+}
+
+/** A repeated `Idempotency-Key` with a different body. */
+export function keyMismatchResult(): CheckoutResult {
+  return {
+    statusCode: 422,
+    body: {
+      error: 'idempotency_key_mismatch',
+      message: 'This Idempotency-Key was already used with a different request body',
+    },
+  };
+}
+
+/** A repeated `Idempotency-Key` of a checkout another request is still working on. */
+export function inProgressResult(checkoutId: string, retryAfterSeconds: number): CheckoutResult {
+  return {
+    statusCode: 409,
+    retryAfterSeconds: Math.max(1, retryAfterSeconds),
+    body: {
+      error: 'checkout_in_progress',
+      checkout_id: checkoutId,
+      message: 'A checkout with this Idempotency-Key is still running; retry later',
+    },
   };
 }

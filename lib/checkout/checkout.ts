@@ -11,11 +11,7 @@ export type CheckoutStatus =
   | 'requires_attention';
 
 /** States a checkout never leaves. */
-export const FINAL_STATUSES: readonly CheckoutStatus[] = [
-  'completed',
-  'failed',
-  'requires_attention',
-];
+export type FinalStatus = 'completed' | 'failed' | 'requires_attention';
 
 export type SagaStep = 'payment' | 'inventory' | 'order';
 
@@ -69,8 +65,15 @@ export interface Checkout extends CheckoutOrder {
   paymentId: string | null;
   orderId: string | null;
   failure: CheckoutFailure | null;
+  /** The recovery point compensation started from: what has to be undone. */
+  compensationFrom: 'payment_processed' | 'inventory_deducted' | null;
   /** Undo steps that kept failing; non-empty only in `requires_attention`. */
   undoFailures: string[];
+  /**
+   * How many times a worker has taken this checkout (1 for the request that created it). Every
+   * write is fenced on it, so a worker whose lease was taken over cannot write any more.
+   */
+  attempt: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -3,6 +3,7 @@ import { type ErrorDetail, ValidationError } from '../errors.ts';
 import { orderTotal, toMinorUnits } from '../money.ts';
 import { cardSummary } from './card.ts';
 import type { CheckoutOrder, PaymentCard } from './checkout.ts';
+import { requestHash } from './request-hash.ts';
 import { checkoutRequestSchema } from './request-schema.ts';
 
 /** `items.0.price` style paths, the same for zod and for JSON Schema errors. */
@@ -24,9 +25,14 @@ export function zodDetails(error: z.ZodError): ErrorDetail[] {
 
 /**
  * Validates a checkout body against every rule (structure, Luhn, expiry, 2-decimal prices)
- * and splits it into the order to record and the card to send to the payment service only.
+ * and splits it into the order to record, the card to send to the payment service only, and
+ * the fingerprint that recognises a repeat of the same request.
  */
-export function parseCheckoutRequest(body: unknown): { order: CheckoutOrder; card: PaymentCard } {
+export function parseCheckoutRequest(body: unknown): {
+  order: CheckoutOrder;
+  card: PaymentCard;
+  requestHash: string;
+} {
   const parsed = checkoutRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError('The checkout request is invalid', zodDetails(parsed.error));
@@ -54,5 +60,6 @@ export function parseCheckoutRequest(body: unknown): { order: CheckoutOrder; car
       cardExpiry: pm.card_expiry,
       cardCvv: pm.card_cvv,
     },
+    requestHash: requestHash(request),
   };
 }

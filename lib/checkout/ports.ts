@@ -3,6 +3,7 @@ import type {
   Checkout,
   CheckoutFailure,
   CheckoutStatus,
+  FinalStatus,
   LineItem,
   PaymentCard,
   SagaStep,
@@ -13,38 +14,58 @@ import type {
  * The saga's ports. Adapters in `lib/clients` and `lib/db` implement them; unit tests pass fakes.
  * Every downstream call is keyed by the checkout id, so repeating one never acts twice.
  */
+
+/** Per-call options: `signal` aborts the call (and its retries) at the invocation's deadline. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface PaymentService {
-  charge(input: {
-    checkoutId: string;
-    amountCents: MinorUnits;
-    currency: string;
-    card: PaymentCard;
-    customerEmail: string;
-  }): Promise<{ transactionId: string }>;
-  refund(input: {
-    checkoutId: string;
-    transactionId: string;
-    amountCents: MinorUnits;
-    currency: string;
-    reason: string;
-  }): Promise<void>;
+  /**
+   * Charges the card. `card: null` repeats a charge whose outcome is unknown without card data
+   * (never stored): the payment service answers a known `Idempotency-Key` with its original
+   * outcome, and declines an unknown key that carries no card, so nothing new can be charged.
+   */
+  charge(
+    input: {
+      checkoutId: string;
+      amountCents: MinorUnits;
+      currency: string;
+      card: PaymentCard | null;
+      customerEmail: string;
+    },
+    options?: CallOptions,
+  ): Promise<{ transactionId: string }>;
+  refund(
+    input: {
+      checkoutId: string;
+      transactionId: string;
+      amountCents: MinorUnits;
+      currency: string;
+      reason: string;
+    },
+    options?: CallOptions,
+  ): Promise<void>;
 }
 
 export interface InventoryService {
-  deduct(input: { checkoutId: string; items: LineItem[] }): Promise<void>;
-  release(input: { checkoutId: string; items: LineItem[] }): Promise<void>;
+  deduct(input: { checkoutId: string; items: LineItem[] }, options?: CallOptions): Promise<void>;
+  release(input: { checkoutId: string; items: LineItem[] }, options?: CallOptions): Promise<void>;
 }
 
 export interface OrderService {
-  create(input: {
-    checkoutId: string;
-    customerEmail: string;
-    shippingAddress: ShippingAddress;
-    items: LineItem[];
-    totalCents: MinorUnits;
-    currency: string;
-    paymentId: string;
-  }): Promise<{ orderId: string }>;
+  create(
+    input: {
+      checkoutId: string;
+      customerEmail: string;
+      shippingAddress: ShippingAddress;
+      items: LineItem[];
+      totalCents: MinorUnits;
+      currency: string;
+      paymentId: string;
+    },
+    options?: CallOptions,
+  ): Promise<{ orderId: string }>;
 }
 
 /** The stored HTTP answer of a finished checkout (replayed byte for byte). */
@@ -59,24 +80,62 @@ export interface CheckoutChanges {
   paymentId?: string;
   orderId?: string;
   failure?: CheckoutFailure;
+  compensationFrom?: Checkout['compensationFrom'];
   undoFailures?: string[];
+  /** Set on a final state: the answer to replay; also ends the lease. */
   response?: StoredResponse;
 }
 
+/** An `Idempotency-Key` claim: the key, the hash of the request it was first used with. */
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: string;
+  ttlHours: number;
+}
+
+/** The checkout already holding an idempotency key, with what is needed to answer a repeat. */
+export interface KeyHolder {
+  checkout: Checkout;
+  requestHash: string;
+  response: StoredResponse | null;
+  /** Milliseconds until its lease ends (≤ 0: expired or none). */
+  leaseRemainingMs: number;
+}
+
 export interface CheckoutRepository {
-  /** Records a new checkout before any downstream call, holding a lease until `lockedUntil`. */
-  insert(checkout: Checkout, lockedUntil: Date): Promise<void>;
-  /** Moves a checkout to its next recovery point: one write per step. */
-  update(id: string, changes: CheckoutChanges): Promise<void>;
+  /**
+   * Records a new checkout before any downstream call, holding a lease of `leaseMs`. With an
+   * idempotency claim the key is taken atomically with the insert; if a live checkout already
+   * holds it, nothing is written and that checkout is returned instead. An expired key is
+   * released and taken.
+   */
+  create(
+    checkout: Checkout,
+    options: { leaseMs: number; idempotency?: IdempotencyClaim },
+  ): Promise<{ created: true } | { created: false; holder: KeyHolder }>;
+  /** Takes over a non-final checkout whose lease has expired; `undefined` if someone holds it. */
+  takeOver(id: string, leaseMs: number): Promise<Checkout | undefined>;
+  /** Claims up to `limit` non-final checkouts whose lease expired (skipping locked rows). */
+  claimAbandoned(limit: number, leaseMs: number): Promise<Checkout[]>;
+  /**
+   * Moves a checkout to its next recovery point: one write per step, fenced on the checkout's
+   * `attempt`. Throws `LeaseLostError` if another worker has taken the checkout over.
+   */
+  update(checkout: Pick<Checkout, 'id' | 'attempt'>, changes: CheckoutChanges): Promise<void>;
   findById(id: string): Promise<Checkout | undefined>;
+}
+
+/** Another worker took the checkout over: this one must stop writing. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly checkoutId: string) {
+    super(`checkout ${checkoutId} was taken over by another worker`);
+  }
 }
 
 /** Counts of how checkouts end, for dashboards and alarms. */
 export interface CheckoutMetrics {
-  outcome(
-    status: 'completed' | 'failed' | 'requires_attention' | 'incomplete',
-    failedStep?: SagaStep,
-  ): void;
+  outcome(status: FinalStatus | 'incomplete', failedStep?: SagaStep): void;
 }
 
 export interface Clock {

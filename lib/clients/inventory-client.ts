@@ -11,22 +11,24 @@ const wireItems = (items: LineItem[]) =>
 /** The inventory service: deduct stock for a checkout, release it again. */
 export function createInventoryClient(http: ServiceHttpClient): InventoryService {
   return {
-    async deduct({ checkoutId, items }) {
+    async deduct({ checkoutId, items }, options) {
       await http.post(
         '/inventory/deduct',
         { checkout_id: checkoutId, items: wireItems(items) },
         `${checkoutId}:deduct`,
         inventoryResponse,
+        options?.signal,
       );
     },
 
     /** Undoes `deduct`. */
-    async release({ checkoutId, items }) {
+    async release({ checkoutId, items }, options) {
       await http.post(
         '/inventory/release',
         { checkout_id: checkoutId, items: wireItems(items) },
         `${checkoutId}:release`,
         inventoryResponse,
+        options?.signal,
       );
     },
   };

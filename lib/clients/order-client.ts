@@ -8,15 +8,10 @@ const orderResponse = z.looseObject({ orderId: z.string().min(1).max(128) });
 /** The order service: create the order of a paid, stocked checkout (the last step; no undo). */
 export function createOrderClient(http: ServiceHttpClient): OrderService {
   return {
-    async create({
-      checkoutId,
-      customerEmail,
-      shippingAddress,
-      items,
-      totalCents,
-      currency,
-      paymentId,
-    }) {
+    async create(
+      { checkoutId, customerEmail, shippingAddress, items, totalCents, currency, paymentId },
+      options,
+    ) {
       const { orderId } = await http.post(
         '/orders',
         {
@@ -34,6 +29,7 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
         },
         `${checkoutId}:order`,
         orderResponse,
+        options?.signal,
       );
       return { orderId };
     },

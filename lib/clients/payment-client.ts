@@ -12,13 +12,13 @@ const refundResponse = z.looseObject({ status: z.literal('refunded') });
 /** The payment service: charge a card, refund a charge. */
 export function createPaymentClient(http: ServiceHttpClient): PaymentService {
   return {
-    async charge({ checkoutId, amountCents, currency, card, customerEmail }) {
+    async charge({ checkoutId, amountCents, currency, card, customerEmail }, options) {
       const { transactionId } = await http.post(
         '/payments/process',
         {
           amount: toWireAmount(amountCents),
           currency,
-          payment_method: {
+          payment_method: card && {
             type: card.type,
             card_number: card.cardNumber,
             card_expiry: card.cardExpiry,
@@ -29,17 +29,19 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
         },
         `${checkoutId}:charge`,
         chargeResponse,
+        options?.signal,
       );
       return { transactionId };
     },
 
     /** Undoes `charge`. */
-    async refund({ checkoutId, transactionId, amountCents, currency, reason }) {
+    async refund({ checkoutId, transactionId, amountCents, currency, reason }, options) {
       await http.post(
         `/payments/${encodeURIComponent(transactionId)}/refund`,
         { amount: toWireAmount(amountCents), currency, checkout_id: checkoutId, reason },
         `${checkoutId}:refund`,
         refundResponse,
+        options?.signal,
       );
     },
   };

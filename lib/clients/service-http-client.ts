@@ -50,18 +50,32 @@ type TransientOutcome = { maybeActed: boolean; reason: string };
 export class ServiceHttpClient {
   constructor(private readonly options: ServiceHttpClientOptions) {}
 
+  /**
+   * POSTs `body` and returns the parsed success body. `signal` is the caller's deadline: once it
+   * fires no further attempt starts and the call ends as an unknown outcome (`deadline`), since
+   * an attempt in flight may have been acted on.
+   */
   async post<T>(
     path: string,
     body: unknown,
     idempotencyKey: string,
     responseSchema: z.ZodType<T>,
+    signal?: AbortSignal,
   ): Promise<T> {
     const { service, retry } = this.options;
     let maybeActed = false;
     let lastReason = 'unknown';
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
-      if (attempt > 0) await sleep(backoffDelay(retry, attempt - 1));
-      const outcome = await this.attempt(path, body, idempotencyKey, responseSchema);
+      if (attempt > 0)
+        await sleep(backoffDelay(retry, attempt - 1), undefined, { signal }).catch(() => {});
+      if (signal?.aborted) {
+        throw new ServiceOutcomeUnknownError(
+          service,
+          'deadline',
+          `The ${service} service did not answer in time`,
+        );
+      }
+      const outcome = await this.attempt(path, body, idempotencyKey, responseSchema, signal);
       if ('value' in outcome) return outcome.value;
       maybeActed ||= outcome.maybeActed;
       lastReason = outcome.reason;
@@ -82,6 +96,7 @@ export class ServiceHttpClient {
     body: unknown,
     idempotencyKey: string,
     responseSchema: z.ZodType<T>,
+    deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
     const { baseUrl, timeoutMs, service } = this.options;
     let response: Response;
@@ -96,7 +111,9 @@ export class ServiceHttpClient {
         },
         body: JSON.stringify(body),
         agent: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: deadline
+          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline])
+          : AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       return networkOutcome(error);

@@ -1,6 +1,6 @@
 import type { Checkout, CheckoutFailure, CheckoutStatus, LineItem } from '../checkout/checkout.ts';
 import { failureCode } from '../checkout/checkout.ts';
-import type { CheckoutRepository } from '../checkout/ports.ts';
+import { type CheckoutRepository, type KeyHolder, LeaseLostError } from '../checkout/ports.ts';
 import { formatMinorUnits, parseDecimal } from '../money.ts';
 import type { Database } from './database.ts';
 
@@ -22,46 +22,137 @@ interface CheckoutRow {
   reason: string | null;
   message: string | null;
   undo_failures: string | null;
+  compensation_from: Checkout['compensationFrom'];
+  attempts: number;
   created_at: string;
   updated_at: string;
 }
 
+interface HolderRow extends CheckoutRow {
+  request_hash: string | null;
+  response_status: number | null;
+  response_body: string | null;
+  lease_remaining_ms: number | string;
+  key_expired: boolean;
+}
+
 /** Columns read back, cast to text so every driver returns the same shapes. */
-const SELECT_COLUMNS = `id::text, status, customer_email, currency, total_amount::text,
+const COLUMNS = `id::text, status, customer_email, currency, total_amount::text,
   items::text, shipping_address::text, card_brand, card_last4, payment_id, order_id,
-  failed_step, error, reason, message, undo_failures::text,
+  failed_step, error, reason, message, undo_failures::text, compensation_from, attempts,
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
+
+const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
+/** A lease measured on the database's clock, the one every worker shares. */
+const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
 
 /** The `CheckoutRepository` port over the driver-neutral `Database`. */
 export function createCheckoutRepository(db: Database): CheckoutRepository {
+  const insert = (
+    checkout: Checkout,
+    leaseMs: number,
+    key?: { key: string; requestHash: string; ttlHours: number },
+  ) =>
+    db.query(
+      `insert into checkouts (id, status, customer_email, currency, total_amount, items,
+         shipping_address, card_brand, card_last4, idempotency_key, request_hash,
+         idempotency_expires_at, locked_until, attempts, created_at, updated_at)
+       values (:id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
+         :address::jsonb, :brand, :last4, :key, :requestHash,
+         now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
+         :now::timestamptz, :now::timestamptz)
+       on conflict (idempotency_key) where idempotency_key is not null do nothing
+       returning id::text`,
+      {
+        id: checkout.id,
+        status: checkout.status,
+        email: checkout.customerEmail,
+        currency: checkout.currency,
+        total: formatMinorUnits(checkout.totalCents),
+        items: JSON.stringify(checkout.items.map(toStoredItem)),
+        address: JSON.stringify(checkout.shippingAddress),
+        brand: checkout.card.brand,
+        last4: checkout.card.last4,
+        key: key?.key ?? null,
+        requestHash: key?.requestHash ?? null,
+        ttlHours: key?.ttlHours ?? 0,
+        leaseMs,
+        attempt: checkout.attempt,
+        now: checkout.createdAt,
+      },
+    );
+
+  const keyHolder = async (
+    key: string,
+  ): Promise<(KeyHolder & { expired: boolean }) | undefined> => {
+    const [row] = await db.query<HolderRow>(
+      `select ${COLUMNS}, request_hash, response_status, response_body,
+         coalesce(extract(epoch from (locked_until - now())) * 1000, 0)::float8 as lease_remaining_ms,
+         idempotency_expires_at <= now() as key_expired
+       from checkouts where idempotency_key = :key`,
+      { key },
+    );
+    if (!row) return undefined;
+    return {
+      checkout: toCheckout(row),
+      requestHash: row.request_hash ?? '',
+      response:
+        row.response_status !== null && row.response_body !== null
+          ? { statusCode: Number(row.response_status), body: row.response_body }
+          : null,
+      leaseRemainingMs: Number(row.lease_remaining_ms),
+      expired: row.key_expired,
+    };
+  };
+
   return {
-    async insert(checkout, lockedUntil) {
-      await db.query(
-        `insert into checkouts (id, status, customer_email, currency, total_amount, items,
-           shipping_address, card_brand, card_last4, locked_until, created_at, updated_at)
-         values (:id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
-           :address::jsonb, :brand, :last4, :lockedUntil::timestamptz, :now::timestamptz,
-           :now::timestamptz)`,
-        {
-          id: checkout.id,
-          status: checkout.status,
-          email: checkout.customerEmail,
-          currency: checkout.currency,
-          total: formatMinorUnits(checkout.totalCents),
-          items: JSON.stringify(checkout.items.map(toStoredItem)),
-          address: JSON.stringify(checkout.shippingAddress),
-          brand: checkout.card.brand,
-          last4: checkout.card.last4,
-          lockedUntil: lockedUntil.toISOString(),
-          now: checkout.createdAt,
-        },
-      );
+    async create(checkout, { leaseMs, idempotency }) {
+      // A holder whose key has expired gives it up and the insert is tried again.
+      for (let round = 0; round < 3; round++) {
+        const inserted = await insert(checkout, leaseMs, idempotency);
+        if (inserted.length > 0 || !idempotency) return { created: true };
+        const holder = await keyHolder(idempotency.key);
+        if (holder && !holder.expired) return { created: false, holder };
+        if (holder) {
+          await db.query(
+            `update checkouts set idempotency_key = null
+             where id = :id::uuid and idempotency_expires_at <= now()`,
+            { id: holder.checkout.id },
+          );
+        }
+      }
+      throw new Error(`could not claim idempotency key for checkout ${checkout.id}`);
     },
 
-    async update(id, changes) {
+    async takeOver(id, leaseMs) {
+      const [row] = await db.query<CheckoutRow>(
+        `update checkouts set locked_until = ${LEASE_UNTIL}, attempts = attempts + 1, updated_at = now()
+         where id = :id::uuid and ${UNFINISHED} and (locked_until is null or locked_until <= now())
+         returning ${COLUMNS}`,
+        { id, leaseMs },
+      );
+      return row && toCheckout(row);
+    },
+
+    async claimAbandoned(limit, leaseMs) {
+      const rows = await db.query<CheckoutRow>(
+        `update checkouts set locked_until = ${LEASE_UNTIL}, attempts = attempts + 1, updated_at = now()
+         where id in (
+           select id from checkouts
+           where ${UNFINISHED} and (locked_until is null or locked_until <= now())
+           order by locked_until nulls first
+           limit :limit::integer
+           for update skip locked)
+         returning ${COLUMNS}`,
+        { limit, leaseMs },
+      );
+      return rows.map(toCheckout);
+    },
+
+    async update(checkout, changes) {
       const { failure } = changes;
       // coalesce keeps a column as it is when this step does not change it.
-      await db.query(
+      const rows = await db.query(
         `update checkouts set
            status = :status,
            payment_id = coalesce(:paymentId, payment_id),
@@ -71,13 +162,16 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            reason = coalesce(:reason, reason),
            message = coalesce(:message, message),
            undo_failures = coalesce(:undoFailures::jsonb, undo_failures),
+           compensation_from = coalesce(:compensationFrom, compensation_from),
            response_status = coalesce(:responseStatus::integer, response_status),
            response_body = coalesce(:responseBody, response_body),
            locked_until = case when :final::boolean then null else locked_until end,
            updated_at = now()
-         where id = :id::uuid`,
+         where id = :id::uuid and attempts = :attempt::integer
+         returning id::text`,
         {
-          id,
+          id: checkout.id,
+          attempt: checkout.attempt,
           status: changes.status,
           paymentId: changes.paymentId ?? null,
           orderId: changes.orderId ?? null,
@@ -86,17 +180,21 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
           reason: failure?.reason ?? null,
           message: failure?.message ?? null,
           undoFailures: changes.undoFailures ? JSON.stringify(changes.undoFailures) : null,
+          compensationFrom: changes.compensationFrom ?? null,
           responseStatus: changes.response?.statusCode ?? null,
           responseBody: changes.response?.body ?? null,
           final: changes.response !== undefined,
         },
       );
+      if (rows.length === 0) throw new LeaseLostError(checkout.id);
     },
 
     async findById(id) {
       const rows = await db.query<CheckoutRow>(
-        `select ${SELECT_COLUMNS} from checkouts where id = :id::uuid`,
-        { id },
+        `select ${COLUMNS} from checkouts where id = :id::uuid`,
+        {
+          id,
+        },
       );
       return rows[0] && toCheckout(rows[0]);
     },
@@ -144,6 +242,8 @@ function toCheckout(row: CheckoutRow): Checkout {
           }
         : null,
     undoFailures: row.undo_failures ? (JSON.parse(row.undo_failures) as string[]) : [],
+    compensationFrom: row.compensation_from,
+    attempt: Number(row.attempts),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };

@@ -15,7 +15,10 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
       const { createPgliteDatabase } = await import('./drivers/pglite.ts');
       return createPgliteDatabase(config.dataDir);
     }
-    case 'rds-data':
-      throw new Error('the rds-data driver is not available in this build yet');
+    case 'rds-data': {
+      const { createRdsDataDatabase } = await import('./drivers/rds-data.ts');
+      const { clusterArn, secretArn, database } = config;
+      return createRdsDataDatabase({ clusterArn, secretArn, database });
+    }
   }
 }

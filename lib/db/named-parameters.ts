@@ -25,3 +25,20 @@ export function toPositional(
   });
   return { text, values };
 }
+
+/** `:name` optionally followed by a `::type` cast, e.g. `:total::numeric`. */
+const NAMED_WITH_CAST = new RegExp(`${NAMED.source}(?:::([A-Za-z_][A-Za-z0-9_]*))?`, 'g');
+
+/**
+ * The parameters a statement uses, in order of first use, each with the SQL type it is cast to
+ * right after its placeholder (lower-cased), if any: `:id::uuid` → `id` → `uuid`. The Data API
+ * binds parameters by name and needs a type hint where the cast says what a string really is.
+ */
+export function parameterCasts(sql: string): Map<string, string | undefined> {
+  const casts = new Map<string, string | undefined>();
+  for (const [, name = '', cast] of sql.matchAll(NAMED_WITH_CAST)) {
+    // A name used twice keeps the first cast written for it, wherever that appears.
+    if (!casts.get(name)) casts.set(name, cast?.toLowerCase());
+  }
+  return casts;
+}

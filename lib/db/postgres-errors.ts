@@ -1,7 +1,10 @@
 import { DatabaseUnavailableError, UniqueViolationError } from '../errors.ts';
 
-/** SQLSTATE classes that mean "could not talk to the server", not "the SQL was wrong". */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
+/**
+ * SQLSTATE classes that mean "could not talk to the server in time", not "the SQL was wrong":
+ * connection (08), resources (53), shutdown (57P) and statement timeout (57014).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|57014)/;
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -21,7 +24,7 @@ export function mapPostgresError(error: unknown): unknown {
     return new DatabaseUnavailableError({ cause: error });
   }
   if (
-    /Connection terminated|timeout exceeded when trying to connect|connect ETIMEDOUT/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|connect ETIMEDOUT|Query read timeout/i.test(
       error.message,
     )
   ) {

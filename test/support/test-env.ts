@@ -18,6 +18,7 @@ Object.assign(process.env, {
   HTTP_RETRY_MAX_MS: '50',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
 });
 if (process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
 else {

@@ -1,13 +1,18 @@
 import type { Checkout, CheckoutOrder, PaymentCard } from '../../lib/checkout/checkout.ts';
-import type {
-  CheckoutChanges,
-  CheckoutRepository,
-  Clock,
-  InventoryService,
-  OrderService,
-  PaymentService,
-  SagaLogger,
-  StoredResponse,
+import type { WorkBudget } from '../../lib/checkout/lease.ts';
+import {
+  type CheckoutChanges,
+  type CheckoutMetrics,
+  type CheckoutRepository,
+  type Clock,
+  type IdempotencyClaim,
+  type InventoryService,
+  type KeyHolder,
+  LeaseLostError,
+  type OrderService,
+  type PaymentService,
+  type SagaLogger,
+  type StoredResponse,
 } from '../../lib/checkout/ports.ts';
 import type { SagaDeps } from '../../lib/checkout/saga.ts';
 
@@ -24,41 +29,100 @@ type Failures<T> = Partial<Record<keyof T, Error>>;
 
 interface StoredCheckout {
   checkout: Checkout;
-  lockedUntil: Date;
+  lockedUntil: Date | null;
   response?: StoredResponse;
+  idempotency?: IdempotencyClaim;
 }
 
-/** A repository in a Map that records every write it is asked for. */
+const FINAL = ['completed', 'failed', 'requires_attention'];
+
+/**
+ * A repository in a Map that records every write it is asked for, with the real one's lease
+ * and fencing rules on the fake clock: a lease is free when `lockedUntil <= now`.
+ */
 export class FakeCheckoutRepository implements CheckoutRepository {
   readonly checkouts = new Map<string, StoredCheckout>();
   readonly writes: Array<
-    | { kind: 'insert'; checkout: Checkout; lockedUntil: Date }
+    | { kind: 'insert'; checkout: Checkout; leaseMs: number }
     | { kind: 'update'; id: string; changes: CheckoutChanges }
   > = [];
   failWith: Failures<CheckoutRepository> = {};
 
-  constructor(private readonly log: CallLog) {}
+  constructor(
+    private readonly log: CallLog,
+    private readonly clock: Clock = fixedClock,
+  ) {}
 
-  async insert(checkout: Checkout, lockedUntil: Date): Promise<void> {
-    this.log.push({ name: 'repository.insert', input: { checkout, lockedUntil } });
-    if (this.failWith.insert) throw this.failWith.insert;
+  async create(
+    checkout: Checkout,
+    options: { leaseMs: number; idempotency?: IdempotencyClaim },
+  ): Promise<{ created: true } | { created: false; holder: KeyHolder }> {
+    this.log.push({ name: 'repository.create', input: { checkout, ...options } });
+    if (this.failWith.create) throw this.failWith.create;
+    const holder = [...this.checkouts.values()].find(
+      (c) => options.idempotency && c.idempotency?.key === options.idempotency.key,
+    );
+    if (holder?.idempotency) {
+      const now = this.clock.now().getTime();
+      return {
+        created: false,
+        holder: {
+          checkout: structuredClone(holder.checkout),
+          requestHash: holder.idempotency.requestHash,
+          response: holder.response ?? null,
+          leaseRemainingMs: holder.lockedUntil ? holder.lockedUntil.getTime() - now : 0,
+        },
+      };
+    }
     if (this.checkouts.has(checkout.id)) throw new Error(`duplicate checkout ${checkout.id}`);
-    this.writes.push({ kind: 'insert', checkout: structuredClone(checkout), lockedUntil });
-    this.checkouts.set(checkout.id, { checkout: structuredClone(checkout), lockedUntil });
+    this.writes.push({
+      kind: 'insert',
+      checkout: structuredClone(checkout),
+      leaseMs: options.leaseMs,
+    });
+    this.checkouts.set(checkout.id, {
+      checkout: structuredClone(checkout),
+      lockedUntil: this.leaseEnd(options.leaseMs),
+      idempotency: options.idempotency,
+    });
+    return { created: true };
   }
 
-  async update(id: string, changes: CheckoutChanges): Promise<void> {
+  async takeOver(id: string, leaseMs: number): Promise<Checkout | undefined> {
+    this.log.push({ name: 'repository.takeOver', input: { id, leaseMs } });
+    const stored = this.checkouts.get(id);
+    if (!stored || !this.isAbandoned(stored)) return undefined;
+    return this.claim(stored, leaseMs);
+  }
+
+  async claimAbandoned(limit: number, leaseMs: number): Promise<Checkout[]> {
+    this.log.push({ name: 'repository.claimAbandoned', input: { limit, leaseMs } });
+    return [...this.checkouts.values()]
+      .filter((c) => this.isAbandoned(c))
+      .slice(0, limit)
+      .map((c) => this.claim(c, leaseMs));
+  }
+
+  async update(
+    checkout: Pick<Checkout, 'id' | 'attempt'>,
+    changes: CheckoutChanges,
+  ): Promise<void> {
+    const { id } = checkout;
     this.log.push({ name: `repository.update:${changes.status}`, input: { id, changes } });
     if (this.failWith.update) throw this.failWith.update;
     const stored = this.checkouts.get(id);
     if (!stored) throw new Error(`no checkout ${id}`);
+    if (stored.checkout.attempt !== checkout.attempt) throw new LeaseLostError(id);
     this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
     const { response, ...fields } = changes;
     stored.checkout = {
       ...stored.checkout,
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     };
-    if (response) stored.response = response;
+    if (response) {
+      stored.response = response;
+      stored.lockedUntil = null;
+    }
   }
 
   async findById(id: string): Promise<Checkout | undefined> {
@@ -66,6 +130,22 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (this.failWith.findById) throw this.failWith.findById;
     const stored = this.checkouts.get(id);
     return stored && structuredClone(stored.checkout);
+  }
+
+  private isAbandoned(stored: StoredCheckout): boolean {
+    const expired =
+      !stored.lockedUntil || stored.lockedUntil.getTime() <= this.clock.now().getTime();
+    return expired && !FINAL.includes(stored.checkout.status);
+  }
+
+  private claim(stored: StoredCheckout, leaseMs: number): Checkout {
+    stored.checkout.attempt += 1;
+    stored.lockedUntil = this.leaseEnd(leaseMs);
+    return structuredClone(stored.checkout);
+  }
+
+  private leaseEnd(leaseMs: number): Date {
+    return new Date(this.clock.now().getTime() + leaseMs);
   }
 }
 
@@ -116,6 +196,15 @@ export class FakeOrderService implements OrderService {
   }
 }
 
+/** Metrics that keep every outcome reported, in order. */
+export class FakeMetrics implements CheckoutMetrics {
+  readonly outcomes: Array<{ status: string; failedStep?: string }> = [];
+
+  outcome(status: string, failedStep?: string) {
+    this.outcomes.push(failedStep ? { status, failedStep } : { status });
+  }
+}
+
 /** A logger that keeps every line, so tests can look for what must (not) be logged. */
 export class FakeLogger implements SagaLogger {
   readonly lines: Array<{ level: string; message: string; extra: Record<string, unknown>[] }> = [];
@@ -145,20 +234,36 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
   const inventory = new FakeInventoryService(log);
   const order = new FakeOrderService(log);
   const logger = new FakeLogger();
-  const deps: SagaDeps = {
+  const metrics = new FakeMetrics();
+  const deps: SagaDeps & { newId: () => string } = {
     repository,
     payment,
     inventory,
     order,
     clock: fixedClock,
     logger,
-    leaseMs: options.leaseMs ?? 60_000,
+    metrics,
     newId: () => options.id ?? '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
   };
+  /** A work budget whose deadline never fires unless the test aborts `deadline`. */
+  const deadline = new AbortController();
+  const budget: WorkBudget = { leaseMs: options.leaseMs ?? 60_000, signal: deadline.signal };
   /** The names of the downstream calls only (payment, inventory, order), in order. */
   const serviceCalls = () =>
     log.map((c) => c.name).filter((name) => !name.startsWith('repository.'));
-  return { log, repository, payment, inventory, order, logger, deps, serviceCalls };
+  return {
+    log,
+    repository,
+    payment,
+    inventory,
+    order,
+    logger,
+    metrics,
+    deps,
+    budget,
+    deadline,
+    serviceCalls,
+  };
 }
 
 /** The seed's order as `parseCheckoutRequest` makes it: 2 × 99.90 + 1 × 149.90. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkout } from '../../lib/checkout/checkout.ts';
-import { processCheckout, runSaga } from '../../lib/checkout/saga.ts';
+import { processCheckout } from '../../lib/checkout/process-checkout.ts';
+import { runSaga } from '../../lib/checkout/saga.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
@@ -18,7 +19,7 @@ const unknown = (service: 'payment' | 'inventory' | 'order') =>
   new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
 
 function run(fakes: ReturnType<typeof createSagaFakes>) {
-  return processCheckout(fakes.deps, sampleOrder(), sampleCard());
+  return processCheckout(fakes.deps, { order: sampleOrder(), card: sampleCard() }, fakes.budget);
 }
 
 function stored(fakes: ReturnType<typeof createSagaFakes>) {
@@ -72,12 +73,12 @@ describe('processCheckout when every service succeeds', () => {
   it('records the checkout as pending, under a lease, before calling any service', async () => {
     const fakes = createSagaFakes({ leaseMs: 60_000 });
     await run(fakes);
-    expect(fakes.log[0]?.name).toBe('repository.insert');
+    expect(fakes.log[0]?.name).toBe('repository.create');
     const insert = fakes.repository.writes[0];
     expect(insert?.kind).toBe('insert');
     if (insert?.kind !== 'insert') return;
     expect(insert.checkout).toMatchObject({ id: ID, status: 'pending', totalCents: 34_970 });
-    expect(insert.lockedUntil.getTime()).toBe(FIXED_NOW.getTime() + 60_000);
+    expect(insert.leaseMs).toBe(60_000);
   });
 
   it('writes exactly one insert and three updates, one per step', async () => {
@@ -362,11 +363,13 @@ describe('runSaga resuming a recorded checkout', () => {
       orderId: null,
       failure: null,
       undoFailures: [],
+      compensationFrom: null,
+      attempt: 1,
       createdAt: FIXED_NOW.toISOString(),
       updatedAt: FIXED_NOW.toISOString(),
     };
     fakes.repository.checkouts.set(ID, { checkout, lockedUntil: FIXED_NOW });
-    const result = await runSaga(fakes.deps, checkout, sampleCard());
+    const result = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'order.create']);
     expect(result.body).toMatchObject({ status: 'completed', payment_id: 'txn_earlier' });
   });
@@ -383,7 +386,7 @@ describe('processCheckout when something other than a service fails', () => {
 
   it('calls no service when the checkout cannot be recorded', async () => {
     const fakes = createSagaFakes();
-    fakes.repository.failWith.insert = new Error('database unavailable');
+    fakes.repository.failWith.create = new Error('database unavailable');
     await expect(run(fakes)).rejects.toThrow('database unavailable');
     expect(fakes.serviceCalls()).toEqual([]);
   });

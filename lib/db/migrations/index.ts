@@ -1,4 +1,5 @@
 import * as createCheckouts from './0001-create-checkouts.ts';
+import * as compensationFrom from './0002-compensation-from.ts';
 
 export interface Migration {
   version: string;
@@ -11,4 +12,5 @@ export interface Migration {
  */
 export const migrations: readonly Migration[] = [
   { version: '0001-create-checkouts', statements: createCheckouts.statements },
+  { version: '0002-compensation-from', statements: compensationFrom.statements },
 ];

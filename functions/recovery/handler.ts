@@ -1,0 +1,23 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { getApp } from '#lib/app.ts';
+import { workBudget } from '#lib/checkout/lease.ts';
+import { recoverAbandoned } from '#lib/checkout/recovery.ts';
+import { logger } from '#lib/logger.ts';
+
+/**
+ * Runs on a schedule (EventBridge): finishes or undoes every checkout left half-done, within
+ * this invocation's time. Safe to run beside itself and live traffic: checkouts are claimed
+ * with a lease, skipping rows another worker holds.
+ */
+export const handler = middy<ScheduledEvent, unknown, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (_event, context) => {
+    const { config, saga } = await getApp();
+    return recoverAbandoned(
+      saga,
+      config.recovery,
+      workBudget(config.leaseMs, context.getRemainingTimeInMillis()),
+    );
+  });

@@ -1,0 +1,201 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  type ExecuteStatementCommandInput,
+  RDSDataClient,
+  RollbackTransactionCommand,
+  type SqlParameter,
+  type TypeHint,
+} from '@aws-sdk/client-rds-data';
+import { DatabaseUnavailableError, UniqueViolationError } from '../../errors.ts';
+import type { Database, Row, SqlParams, SqlValue } from '../database.ts';
+import { parameterCasts } from '../named-parameters.ts';
+import { mapPostgresError } from '../postgres-errors.ts';
+
+/** How long to keep asking a cluster that is waking from zero capacity. */
+export interface RdsDataRetryOptions {
+  /** Calls in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RdsDataOptions {
+  clusterArn: string;
+  secretArn: string;
+  database: string;
+  /** A client to use instead of creating one; it stays the caller's to destroy. */
+  client?: RDSDataClient;
+  retry?: Partial<RdsDataRetryOptions>;
+}
+
+/**
+ * A resume from zero capacity takes about 15 s. Full jitter halves the expected wait, so these
+ * allow up to ~22 s of waiting (~11 s on average): inside API Gateway's 29 s, enough for most
+ * resumes.
+ */
+const DEFAULT_RETRY: RdsDataRetryOptions = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 5_000 };
+
+/** The casts whose string value the Data API must be told the type of. */
+const TYPE_HINTS = new Map<string, TypeHint>([
+  ['numeric', 'DECIMAL'],
+  ['decimal', 'DECIMAL'],
+  ['uuid', 'UUID'],
+  ['timestamptz', 'TIMESTAMP'],
+  ['timestamp', 'TIMESTAMP'],
+  ['date', 'DATE'],
+  ['time', 'TIME'],
+  ['jsonb', 'JSON'],
+  ['json', 'JSON'],
+]);
+
+/** Errors that mean "Aurora or the Data API could not answer now", not "the SQL was wrong". */
+const UNAVAILABLE = new Set([
+  'DatabaseResumingException',
+  'DatabaseUnavailableException',
+  'StatementTimeoutException',
+  'ServiceUnavailableError',
+  'InternalServerErrorException',
+  'ThrottlingException',
+  'TimeoutError',
+]);
+const SQL_ERRORS = new Set(['BadRequestException', 'DatabaseErrorException']);
+const DUPLICATE_KEY = /duplicate key value violates unique constraint "([^"]+)"/;
+
+/**
+ * The `rds-data` driver: Aurora PostgreSQL through the RDS Data API, so functions need no VPC
+ * and no connection pool. The Data API binds `:name` natively; each parameter gets the type
+ * hint its SQL cast asks for. Create it once per cold start: it holds one `RDSDataClient`.
+ */
+export function createRdsDataDatabase(options: RdsDataOptions): Database {
+  const client = options.client ?? new RDSDataClient({});
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
+
+  const run = async <T extends Row>(sql: string, params?: SqlParams, transactionId?: string) => {
+    const input: ExecuteStatementCommandInput = {
+      ...target,
+      database: options.database,
+      sql,
+      parameters: toSqlParameters(sql, params),
+      formatRecordsAs: 'JSON',
+      // STRING is the default; said out loud because money must never pass through a double.
+      resultSetOptions: { decimalReturnType: 'STRING' },
+      ...(transactionId && { transactionId }),
+    };
+    const send = () => client.send(new ExecuteStatementCommand(input));
+    try {
+      // Inside a transaction a resume cannot be waited out: the cluster lost the transaction.
+      const output = await (transactionId ? send() : retryWhileResuming(send, retry));
+      return output.formattedRecords ? (JSON.parse(output.formattedRecords) as T[]) : [];
+    } catch (error) {
+      throw mapRdsDataError(error);
+    }
+  };
+
+  return {
+    query: (sql, params) => run(sql, params),
+    async transaction(work) {
+      let transactionId: string;
+      try {
+        const begun = await retryWhileResuming(
+          () => client.send(new BeginTransactionCommand({ ...target, database: options.database })),
+          retry,
+        );
+        if (!begun.transactionId) throw new Error('BeginTransaction returned no transactionId');
+        transactionId = begun.transactionId;
+      } catch (error) {
+        throw mapRdsDataError(error);
+      }
+      try {
+        const result = await work({ query: (sql, params) => run(sql, params, transactionId) });
+        await client.send(new CommitTransactionCommand({ ...target, transactionId }));
+        return result;
+      } catch (error) {
+        // The first error is the one worth reporting; a transaction whose rollback fails is ended
+        // by the Data API itself once idle (3 minutes).
+        await client
+          .send(new RollbackTransactionCommand({ ...target, transactionId }))
+          .catch(() => {});
+        throw mapRdsDataError(error);
+      }
+    },
+    async close() {
+      if (!options.client) client.destroy();
+    },
+  };
+}
+
+/**
+ * Builds the Data API parameters for the names the SQL uses, and only those: a value the SQL
+ * does not reference is never sent. Hinted values travel as strings, as the Data API requires.
+ */
+export function toSqlParameters(sql: string, params: SqlParams = {}): SqlParameter[] {
+  return [...parameterCasts(sql)].map(([name, cast]) => {
+    if (!(name in params)) throw new Error(`missing SQL parameter :${name}`);
+    const value = params[name] ?? null;
+    const typeHint = cast === undefined ? undefined : TYPE_HINTS.get(cast);
+    if (value === null) return { name, value: { isNull: true } };
+    if (typeHint === 'TIMESTAMP') {
+      return { name, typeHint, value: { stringValue: toDataApiTimestamp(String(value)) } };
+    }
+    if (typeHint) return { name, typeHint, value: { stringValue: String(value) } };
+    return { name, value: toField(value) };
+  });
+}
+
+function toField(value: Exclude<SqlValue, null>): SqlParameter['value'] {
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { booleanValue: value };
+  return Number.isSafeInteger(value) ? { longValue: value } : { doubleValue: value };
+}
+
+/**
+ * The Data API reads TIMESTAMP as `YYYY-MM-DD HH:MM:SS[.FFF]` without a zone, in the session's
+ * zone, which is UTC. An ISO 8601 instant (`…T20:00:00.000Z`, `+02:00`) is moved to UTC first.
+ */
+export function toDataApiTimestamp(value: string): string {
+  if (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    const instant = new Date(value);
+    if (!Number.isNaN(instant.getTime())) {
+      return instant.toISOString().slice(0, 23).replace('T', ' ');
+    }
+  }
+  return value.replace('T', ' ');
+}
+
+/**
+ * Calls `send` again while Aurora answers `DatabaseResumingException` (waking from zero
+ * capacity: the statement never ran, so repeating it is safe), with capped exponential backoff
+ * and full jitter, so cold starts that meet the same paused cluster do not retry in step.
+ */
+async function retryWhileResuming<T>(send: () => Promise<T>, retry: RdsDataRetryOptions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isResuming(error) || attempt >= retry.maxAttempts) throw error;
+      const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(Math.random() * ceiling);
+    }
+  }
+}
+
+function isResuming(error: unknown): boolean {
+  return error instanceof Error && error.name === 'DatabaseResumingException';
+}
+
+/**
+ * Maps a Data API error to the data layer's own: unavailable (retry later), a unique violation
+ * (read from PostgreSQL's message: the Data API has no SQLSTATE field), or the
+ * network errors every driver shares. Anything else passes through unchanged.
+ */
+export function mapRdsDataError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (UNAVAILABLE.has(error.name)) return new DatabaseUnavailableError({ cause: error });
+  const duplicate = SQL_ERRORS.has(error.name) ? DUPLICATE_KEY.exec(error.message) : null;
+  if (duplicate) return new UniqueViolationError(duplicate[1], { cause: error });
+  return mapPostgresError(error);
+}
