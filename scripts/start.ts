@@ -4,11 +4,14 @@
  * *_SERVICE_URL variables are set; the API on APP_HOST:APP_PORT through the local API Gateway
  * adapter, with Swagger UI at /docs. Ctrl-C stops everything it started.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import type { ScheduledEvent } from 'aws-lambda';
 import { closeApp, getApp } from '../lib/app.ts';
 import { loadConfig } from '../lib/config.ts';
 import { migrate } from '../lib/db/migrate.ts';
 import { apiDocs } from '../lib/local/api-docs.ts';
+import { localContext } from '../lib/local/api-gateway-event.ts';
 import { createLocalGateway, listen } from '../lib/local/local-gateway.ts';
 import {
   javaAvailable,
@@ -67,11 +70,29 @@ async function main() {
   );
   console.log(`  docs: ${url}/docs   OpenAPI: ${url}/openapi.json   Ctrl-C to stop`);
 
+  // The local twin of the EventBridge schedule: the recovery function on a timer.
+  const recoveryEveryMs = Number(process.env.RECOVERY_INTERVAL_MS ?? 30_000);
+  const { handler: recovery } = await import('../functions/recovery/handler.ts');
+  let recovering = false;
+  const recoveryTimer = setInterval(async () => {
+    if (recovering) return;
+    recovering = true;
+    try {
+      await recovery(scheduledEvent(), localContext('recovery', recoveryEveryMs));
+    } catch (error) {
+      console.error('recovery run failed:', error instanceof Error ? error.message : error);
+    } finally {
+      recovering = false;
+    }
+  }, recoveryEveryMs);
+  console.log(`  recovery: every ${recoveryEveryMs / 1000} s (RECOVERY_INTERVAL_MS)`);
+
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping ...');
+    clearInterval(recoveryTimer);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await closeApp();
@@ -80,6 +101,21 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** What EventBridge sends on a schedule. */
+function scheduledEvent(): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'local',
+    resources: [],
+    detail: {},
+  };
 }
 
 main().catch((error: unknown) => {
