@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database, Row, SqlParams } from '../database.ts';
 import { toPositional } from '../named-parameters.ts';
 import { mapPostgresError } from '../postgres-errors.ts';
@@ -10,6 +10,9 @@ type Client = Pick<PGlite, 'query'>;
  * a folder (`.data/pglite`) for `npm start`. One connection: PGlite queues callers itself.
  */
 export async function createPgliteDatabase(dataDir: string): Promise<Database> {
+  // Imported here, not at the top: bundlers fold this module into the Lambda bundles, where
+  // PGlite is external and absent, so a top-level import would break them at load.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(dataDir);
 
   const run = async <T extends Row>(client: Client, sql: string, params?: SqlParams) => {
