@@ -1,21 +1,21 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
-/** Turns an env string into a positive integer, naming what was wrong. */
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const nonNegativeInt = (fallback: number) =>
-  z.coerce.number().int().nonnegative().default(fallback);
+/** An env string as an integer within bounds, or the default when the variable is unset. */
+const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
+const positiveInt = (fallback: number) => integer(fallback, 1);
+const nonNegativeInt = (fallback: number) => integer(fallback, 0);
+const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
+const optionalText = z.optional(z.string().check(z.minLength(1)));
 const httpUrl = z.url({ protocol: /^https?$/ });
-const flag = z
-  .enum(['true', 'false', '1', '0'])
-  .default('false')
-  .transform((v) => v === 'true' || v === '1');
+const flag = z._default(z.enum(['true', 'false', '1', '0']), 'false');
 
 const envSchema = z.object({
-  DATABASE_URL: z.string().min(1).optional(),
-  DB_CLUSTER_ARN: z.string().min(1).optional(),
-  DB_SECRET_ARN: z.string().min(1).optional(),
-  DB_NAME: z.string().min(1).default('checkout'),
-  PGLITE_DATA_DIR: z.string().min(1).default('memory://'),
+  DATABASE_URL: optionalText,
+  DB_CLUSTER_ARN: optionalText,
+  DB_SECRET_ARN: optionalText,
+  DB_NAME: text('checkout'),
+  PGLITE_DATA_DIR: text('memory://'),
   PAYMENT_SERVICE_URL: httpUrl,
   INVENTORY_SERVICE_URL: httpUrl,
   ORDER_SERVICE_URL: httpUrl,
@@ -30,8 +30,8 @@ const envSchema = z.object({
   REQUIRE_IDEMPOTENCY_KEY: flag,
   RECOVERY_BATCH_SIZE: positiveInt(25),
   RECOVERY_MAX_ATTEMPTS: positiveInt(5),
-  APP_HOST: z.string().min(1).default('127.0.0.1'),
-  APP_PORT: z.coerce.number().int().min(0).max(65_535).default(8005),
+  APP_HOST: text('127.0.0.1'),
+  APP_PORT: integer(8005, 0, 65_535),
 });
 
 export type DatabaseConfig =
@@ -87,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     leaseMs: e.CHECKOUT_LEASE_MS,
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
-    requireIdempotencyKey: e.REQUIRE_IDEMPOTENCY_KEY,
+    requireIdempotencyKey:
+      e.REQUIRE_IDEMPOTENCY_KEY === 'true' || e.REQUIRE_IDEMPOTENCY_KEY === '1',
     recovery: { batchSize: e.RECOVERY_BATCH_SIZE, maxAttempts: e.RECOVERY_MAX_ATTEMPTS },
     host: e.APP_HOST,
     port: e.APP_PORT,

@@ -2,12 +2,12 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { checkoutView } from '#lib/checkout/checkout-result.ts';
-import { checkoutRequestJsonSchema } from '#lib/checkout/json-schemas.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { checkoutIdSchema } from '#lib/checkout/request-schema.ts';
 import { NotFoundError, ValidationError } from '#lib/errors.ts';
+import checkoutEventValidator from '#lib/http/generated/checkout-event-validator.js';
 import { httpFunction, withJsonBody } from '#lib/http/http-function.ts';
 import { readIdempotencyKey } from '#lib/http/idempotency-key.ts';
 import { jsonResponse, resultResponse } from '#lib/http/responses.ts';
@@ -21,7 +21,7 @@ const processRoute = withJsonBody(async (event, context) => {
     key === undefined ? undefined : { key, requestHash, ttlHours: config.idempotencyTtlHours };
   const budget = workBudget(config.leaseMs, context.getRemainingTimeInMillis());
   return resultResponse(await processCheckout(saga, { order, card, idempotency }, budget));
-}, checkoutRequestJsonSchema('draft-2020-12'));
+}, checkoutEventValidator);
 
 /** `GET /checkout/{id}`: the checkout's current state, without card data. */
 const getRoute = async (event: APIGatewayProxyEvent) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { checkoutRequestSchema } from './request-schema.ts';
 
 type Target = 'draft-2020-12' | 'draft-4' | 'openapi-3.0';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { type ErrorDetail, ValidationError } from '../errors.ts';
 import { orderTotal, toMinorUnits } from '../money.ts';
 import { cardSummary } from './card.ts';
@@ -12,7 +12,7 @@ export function issuePath(path: readonly PropertyKey[]): string {
 }
 
 /** One detail per problem; an unknown field is named in the path, as the JSON Schema does. */
-export function zodDetails(error: z.ZodError): ErrorDetail[] {
+export function zodDetails(error: z.core.$ZodError): ErrorDetail[] {
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LineItem } from '../checkout/checkout.ts';
 import type { InventoryService } from '../checkout/ports.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';

@@ -1,9 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { OrderService } from '../checkout/ports.ts';
 import { toWireAmount } from '../money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
-const orderResponse = z.looseObject({ orderId: z.string().min(1).max(128) });
+const orderResponse = z.looseObject({
+  orderId: z.string().check(z.minLength(1), z.maxLength(128)),
+});
 
 /** The order service: create the order of a paid, stocked checkout (the last step; no undo). */
 export function createOrderClient(http: ServiceHttpClient): OrderService {

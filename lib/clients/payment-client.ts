@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { PaymentService } from '../checkout/ports.ts';
 import { toWireAmount } from '../money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
 const chargeResponse = z.looseObject({
   status: z.literal('success'),
-  transactionId: z.string().min(1).max(128),
+  transactionId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 const refundResponse = z.looseObject({ status: z.literal('refunded') });
 

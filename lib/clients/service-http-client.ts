@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fetch, { type Response } from 'node-fetch';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { SagaStep } from '../checkout/checkout.ts';
 import type { SagaLogger } from '../checkout/ports.ts';
 import {
@@ -26,8 +26,8 @@ const NOT_DELIVERED = new Set([
 ]);
 
 const refusalBody = z.looseObject({
-  error: z.string().optional(),
-  message: z.string().optional(),
+  error: z.optional(z.string()),
+  message: z.optional(z.string()),
 });
 
 export interface ServiceHttpClientOptions {
@@ -59,7 +59,7 @@ export class ServiceHttpClient {
     path: string,
     body: unknown,
     idempotencyKey: string,
-    responseSchema: z.ZodType<T>,
+    responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     const { service, retry } = this.options;
@@ -95,7 +95,7 @@ export class ServiceHttpClient {
     path: string,
     body: unknown,
     idempotencyKey: string,
-    responseSchema: z.ZodType<T>,
+    responseSchema: z.ZodMiniType<T>,
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
     const { baseUrl, timeoutMs, service } = this.options;

@@ -3,7 +3,6 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import validator from '@middy/validator';
-import { transpileSchema } from '@middy/validator/transpile';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { logger } from '../logger.ts';
 import { errorResponse } from './error-response.ts';
@@ -27,22 +26,24 @@ export function httpFunction(handler: HttpHandler) {
     .handler(handler);
 }
 
+/** A validator compiled ahead of time from a JSON Schema (Ajv standalone code). */
+export type CompiledValidator = ((event: unknown) => boolean) & { errors?: unknown[] | null };
+
 /**
  * The middlewares of a route with a JSON body: content type and size checks, the JSON body
- * parser, and `@middy/validator` against the JSON Schema generated from the zod schema.
+ * parser, and `@middy/validator` with the validator precompiled from the zod schema.
  */
-export function jsonBody(bodySchema: Record<string, unknown>): MiddlewareObj[] {
-  const { $schema, ...body } = bodySchema;
-  const eventSchema = transpileSchema(
-    { $schema, type: 'object', required: ['body'], properties: { body } },
-    { coerceTypes: false, useDefaults: false },
-  );
-  return [requestGuard(), httpJsonBodyParser(), validator({ eventSchema })] as MiddlewareObj[];
+export function jsonBody(eventValidator: CompiledValidator): MiddlewareObj[] {
+  return [
+    requestGuard(),
+    httpJsonBodyParser(),
+    validator({ eventSchema: eventValidator }),
+  ] as MiddlewareObj[];
 }
 
 /** A route handler wrapped with the body middlewares (used inside `@middy/http-router`). */
-export function withJsonBody(handler: HttpHandler, bodySchema: Record<string, unknown>) {
+export function withJsonBody(handler: HttpHandler, eventValidator: CompiledValidator) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(jsonBody(bodySchema))
+    .use(jsonBody(eventValidator))
     .handler(handler);
 }

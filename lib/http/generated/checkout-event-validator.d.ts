@@ -1,0 +1,5 @@
+// The precompiled Ajv validator of the checkout event (see lib/http/request-validators.ts).
+import type { ErrorObject } from 'ajv';
+
+declare const validate: ((event: unknown) => boolean) & { errors?: ErrorObject[] | null };
+export default validate;
