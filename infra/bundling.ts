@@ -5,7 +5,7 @@
  */
 
 /** Every function: its folder under `functions/`, its handler file and export. */
-export const FUNCTIONS = ['health', 'checkout'] as const;
+export const FUNCTIONS = ['health', 'checkout', 'recovery', 'migrate'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 export const entryOf = (name: FunctionName) => `functions/${name}/handler.ts`;
@@ -20,8 +20,13 @@ export const REQUIRE_BANNER =
 
 /**
  * Never bundled: PGlite is only the local default (its WASM is megabytes and never chosen on
- * Lambda); `pg-native` is an optional peer of `pg` that is not installed.
+ * Lambda); `pg-native` is an optional peer of `pg` that is not installed; node-fetch's
+ * `web-streams-polyfill` is only `require`d when `globalThis.ReadableStream` is missing, which
+ * it never is on Node 20 or 22 (59 KB saved).
  */
-export const EXTERNAL_MODULES = ['@electric-sql/pglite', 'pg-native'];
+export const EXTERNAL_MODULES = ['@electric-sql/pglite', 'pg-native', 'web-streams-polyfill'];
 
 export const NODE_TARGET = 'node22';
+
+/** Prefer the ESM build of a dependency (smaller, tree-shakable), then its CommonJS `main`. */
+export const MAIN_FIELDS = ['module', 'main'];
