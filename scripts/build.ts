@@ -9,6 +9,7 @@ import {
   entryOf,
   FUNCTIONS,
   type FunctionName,
+  MAIN_FIELDS,
   NODE_TARGET,
   REQUIRE_BANNER,
 } from '../infra/bundling.ts';
@@ -24,7 +25,7 @@ export async function buildFunction(name: FunctionName, outdir = 'dist'): Promis
     target: NODE_TARGET,
     minify: true,
     sourcemap: true,
-    mainFields: ['module', 'main'],
+    mainFields: MAIN_FIELDS,
     banner: { js: REQUIRE_BANNER },
     external: EXTERNAL_MODULES,
     logLevel: 'warning',

@@ -1,0 +1,154 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCheckoutApp, stackPropsFromContext } from '../../infra/app.ts';
+import type { FunctionName } from '../../infra/bundling.ts';
+import { actionsOf, describeCdkNag, policyStatements, type Synthesized, synth } from './synth.ts';
+
+const FUNCTION_NAMES: FunctionName[] = ['health', 'checkout', 'recovery', 'migrate'];
+
+const variablesOf = (s: Synthesized, name: FunctionName) =>
+  s.template.toJSON().Resources[
+    s.stack.getLogicalId(s.stack.functions[name].node.defaultChild as CfnElement)
+  ].Properties.Environment.Variables as Record<string, unknown>;
+
+describe('the production stack without API key (-c stage=prod -c requireApiKey=false)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ stage: 'prod', requireApiKey: 'false' });
+  });
+
+  it('protects the cluster from deletion and keeps it, its secret and two weeks of backups', () => {
+    s.template.hasResource('AWS::RDS::DBCluster', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtection: true, BackupRetentionPeriod: 14 }),
+    });
+    s.template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+  });
+
+  it('keeps every log group but the migration provider framework one when the stack is deleted', () => {
+    const groups = Object.values(s.template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.filter((g) => g.DeletionPolicy !== 'Retain')).toHaveLength(1);
+  });
+
+  it('is named after its stage', () => {
+    expect(s.stack.stackName).toBe('CheckoutCommerce-prod');
+  });
+
+  it('requires no API key on any method and creates no key or usage plan', () => {
+    for (const method of s.stack.api.restApi.methods) {
+      const id = s.stack.getLogicalId(method.node.defaultChild as CfnElement);
+      expect(
+        s.template.toJSON().Resources[id].Properties.ApiKeyRequired,
+        `${method.httpMethod} ${method.resource.path}`,
+      ).toBe(false);
+    }
+    s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    s.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    expect(s.template.toJSON().Outputs).not.toHaveProperty('ApiKeyId');
+  });
+
+  it('still validates requests and keeps the WAF rate limit', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  describeCdkNag(() => s);
+});
+
+describe('the localstack stack (-c target=localstack)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ target: 'localstack' });
+  });
+
+  it('has no Aurora, VPC, secret or WAF (not in LocalStack community)', () => {
+    s.template.resourceCountIs('AWS::RDS::DBCluster', 0);
+    s.template.resourceCountIs('AWS::EC2::VPC', 0);
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    s.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
+  it.each(FUNCTION_NAMES)('points %s at the compose PostgreSQL and WireMocks', (name) => {
+    const variables = variablesOf(s, name);
+    expect(variables).toMatchObject({
+      DATABASE_URL: 'postgres://postgres:postgres@postgres:5432/checkout_db',
+      PAYMENT_SERVICE_URL: 'http://wiremock-payment:8080',
+      INVENTORY_SERVICE_URL: 'http://wiremock-inventory:8080',
+      ORDER_SERVICE_URL: 'http://wiremock-order:8080',
+    });
+    expect(variables).not.toHaveProperty('DB_CLUSTER_ARN');
+    expect(variables).not.toHaveProperty('DB_SECRET_ARN');
+  });
+
+  it('grants no Data API or secret access', () => {
+    const actions = policyStatements(s.template).flatMap(({ statement }) => actionsOf(statement));
+    expect(actions.filter((a) => /^(rds-data|secretsmanager):/.test(a))).toEqual([]);
+  });
+
+  it('keeps the rest: API key, request validation, migration, recovery schedule, alarms', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    s.template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    s.template.resourceCountIs('Custom::SchemaMigration', 1);
+    s.template.resourceCountIs('AWS::Events::Rule', 1);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  describeCdkNag(() => s);
+});
+
+describe('the app context', () => {
+  const propsOf = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }));
+
+  it('defaults to the aws target, stage dev, API key on, recovery every 2 minutes', () => {
+    const props = propsOf({});
+    expect(props).toMatchObject({
+      target: 'aws',
+      stackName: 'CheckoutCommerce-dev',
+      production: false,
+      requireApiKey: true,
+      serviceUrls: { payment: 'https://payment.example.com' },
+    });
+    expect(props.recoveryInterval?.toMinutes()).toBe(2);
+  });
+
+  it('takes other service and database URLs and a recovery interval', () => {
+    const props = propsOf({
+      target: 'localstack',
+      requireApiKey: false,
+      databaseUrl: 'postgres://app:secret@db:5432/checkout',
+      paymentServiceUrl: 'http://payments:9000',
+      recoveryIntervalMinutes: '15',
+    });
+    expect(props).toMatchObject({
+      target: 'localstack',
+      requireApiKey: false,
+      databaseUrl: 'postgres://app:secret@db:5432/checkout',
+      serviceUrls: {
+        payment: 'http://payments:9000',
+        inventory: 'http://wiremock-inventory:8080',
+        order: 'http://wiremock-order:8080',
+      },
+    });
+    expect(props.recoveryInterval?.toMinutes()).toBe(15);
+  });
+
+  it('refuses an unknown target, a malformed flag or interval', () => {
+    expect(() => propsOf({ target: 'gcp' })).toThrow(
+      /context target: expected one of aws, localstack/,
+    );
+    expect(() => propsOf({ requireApiKey: 'yes' })).toThrow(/context requireApiKey/);
+    expect(() => propsOf({ recoveryIntervalMinutes: '0' })).toThrow(/recoveryIntervalMinutes/);
+  });
+
+  it('fails synthesis on an unacknowledged cdk-nag finding, as `cdk synth` does', () => {
+    const { app, stack } = createCheckoutApp({
+      context: { target: 'localstack', 'aws:cdk:bundling-stacks': [] },
+    });
+    new s3.Bucket(stack, 'StrayBucket');
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1[\s\S]*StrayBucket/);
+  });
+});
