@@ -1,10 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { recoverAbandoned } from '#lib/checkout/recovery.ts';
 import { logger } from '#lib/logger.ts';
+import { tracer } from '#lib/tracer.ts';
 
 /**
  * Runs on a schedule (EventBridge): finishes or undoes every checkout left half-done, within
@@ -12,6 +14,7 @@ import { logger } from '#lib/logger.ts';
  * with a lease, skipping rows another worker holds.
  */
 export const handler = middy<ScheduledEvent, unknown, Error, Context>()
+  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (_event, context) => {
     const { config, saga } = await getApp();
