@@ -196,7 +196,8 @@ async function invokeBundle(bin: string, name: string) {
         AWS_LAMBDA_FUNCTION_NAME: name,
         // As on Lambda with active tracing, so the X-Ray tracer and EMF metrics really run.
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-        _X_AMZN_TRACE_ID: 'Root=1-6743a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
+        _X_AMZN_TRACE_ID:
+          'Root=1-6743a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
         AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
         // What CDK sets for a NodejsFunction built with source maps.
