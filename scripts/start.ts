@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import { closeApp, getApp } from '../lib/app.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -93,8 +94,11 @@ async function main() {
     stopping = true;
     console.log('\nstopping ...');
     clearInterval(recoveryTimer);
+    // Stop accepting, let requests in flight finish (up to 10 s), then close the database.
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeIdleConnections();
+    await Promise.race([closed, sleep(10_000)]);
     server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
     await closeApp();
     await wiremocks?.stop();
     process.exit(0);

@@ -10,6 +10,7 @@ import {
   ServiceRefusedError,
   ServiceUnavailableError,
 } from '../checkout/service-errors.ts';
+import { recordDownstream } from './downstream-timing.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
 /** Kept-alive sockets shared by every client of the process (one TLS handshake per host). */
@@ -75,7 +76,14 @@ export class ServiceHttpClient {
           `The ${service} service did not answer in time`,
         );
       }
-      const outcome = await this.attempt(path, body, idempotencyKey, responseSchema, signal);
+      const started = performance.now();
+      const outcome = await this.attempt(
+        path,
+        body,
+        idempotencyKey,
+        responseSchema,
+        signal,
+      ).finally(() => recordDownstream(performance.now() - started));
       if ('value' in outcome) return outcome.value;
       maybeActed ||= outcome.maybeActed;
       lastReason = outcome.reason;
@@ -111,6 +119,8 @@ export class ServiceHttpClient {
         },
         body: JSON.stringify(body),
         agent: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
+        // Small JSON answers: gzip would cost both sides more CPU than it saves on the wire.
+        compress: false,
         signal: deadline
           ? AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline])
           : AbortSignal.timeout(timeoutMs),

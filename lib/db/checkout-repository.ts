@@ -43,6 +43,17 @@ const COLUMNS = `id::text, status, customer_email, currency, total_amount::text,
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
 
 const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
+/**
+ * Appended to the `where` of every write after the insert: commits that write without waiting
+ * for the WAL flush (`synchronous_commit = off` for that one transaction). Each such write is
+ * a recovery point that can be rebuilt: were it lost in a database crash, the checkout would
+ * sit at its previous recovery point and a retry or the recovery function would repeat the
+ * step with the same downstream `Idempotency-Key`. The insert stays fully durable, since a
+ * checkout that was charged must never be forgotten. On this project's machine a flush costs
+ * ~3.5 ms, so this takes a completed checkout from four flushes to one.
+ */
+const RELAXED_COMMIT = `set_config('synchronous_commit', 'off', true) is not null`;
+
 /** A lease measured on the database's clock, the one every worker shares. */
 const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
 
@@ -167,7 +178,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            response_body = coalesce(:responseBody, response_body),
            locked_until = case when :final::boolean then null else locked_until end,
            updated_at = now()
-         where id = :id::uuid and attempts = :attempt::integer
+         where id = :id::uuid and attempts = :attempt::integer and ${RELAXED_COMMIT}
          returning id::text`,
         {
           id: checkout.id,

@@ -1,0 +1,21 @@
+/** The seed example, the body every benchmark checkout sends (a future card expiry). */
+export const SEED_BODY = {
+  payment_method: {
+    type: 'credit_card',
+    card_number: '4111111111111111',
+    card_expiry: '12/30',
+    card_cvv: '123',
+  },
+  customer_email: 'bench@example.com',
+  shipping_address: {
+    street: 'Rua das Flores',
+    number: '123',
+    city: 'São Paulo',
+    state: 'SP',
+    zip_code: '01234-567',
+  },
+  items: [
+    { product_id: 'prod_001', quantity: 2, price: 99.9 },
+    { product_id: 'prod_002', quantity: 1, price: 149.9 },
+  ],
+};
