@@ -44,19 +44,20 @@ export async function createApp(config: Config): Promise<App> {
   // The embedded database belongs to this process, so it is brought up to date here; a real
   // server is migrated by `npm start`, the tests, or the deploy's migrate function.
   if (config.database.driver === 'pglite') await migrate(db);
+  return { config, db, saga: sagaDeps(config, db) };
+}
+
+/** The saga's adapters over a database: the repository and the three service clients. */
+export function sagaDeps(config: Config, db: Database): SagaDeps {
   const http = (service: 'payment' | 'inventory' | 'order') =>
     new ServiceHttpClient({ service, ...config[service], retry: config.retry, logger });
   return {
-    config,
-    db,
-    saga: {
-      repository: createCheckoutRepository(db),
-      payment: createPaymentClient(http('payment')),
-      inventory: createInventoryClient(http('inventory')),
-      order: createOrderClient(http('order')),
-      clock: { now: () => new Date() },
-      logger,
-      metrics: checkoutMetrics,
-    },
+    repository: createCheckoutRepository(db),
+    payment: createPaymentClient(http('payment')),
+    inventory: createInventoryClient(http('inventory')),
+    order: createOrderClient(http('order')),
+    clock: { now: () => new Date() },
+    logger,
+    metrics: checkoutMetrics,
   };
 }

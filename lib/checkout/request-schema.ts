@@ -6,7 +6,17 @@ import { isExpiryCurrent, isLuhnValid } from './card.ts';
 /** Largest unit price accepted: keeps 100 items × 999 units inside `numeric(12,2)`. */
 const MAX_PRICE = 99_999.99;
 
-const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+/** Control characters (NUL included, which PostgreSQL cannot store) have no place in an address. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** Trimmed, 1–`max` characters, well-formed Unicode (no lone surrogates) and no control characters. */
+const text = (max: number) =>
+  z.string().check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(max),
+    z.refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), 'must be printable text'),
+  );
 
 export const paymentMethodSchema = z.strictObject({
   type: z.enum(['credit_card', 'debit_card']),

@@ -40,7 +40,12 @@ export type CompiledValidator = ((event: unknown) => boolean) & { errors?: unkno
 export function jsonBody(eventValidator: CompiledValidator): MiddlewareObj[] {
   return [
     requestGuard(),
-    httpJsonBodyParser(),
+    // The request guard has already checked the media type, case-insensitively as RFC 9110
+    // says; the parser's own check is case-sensitive and would reject `Application/JSON`.
+    // (The option exists in Middy 6's code, not yet in its typings.)
+    httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<
+      typeof httpJsonBodyParser
+    >[0]),
     validator({ eventSchema: eventValidator }),
   ] as MiddlewareObj[];
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { measureDownstream } from '../clients/downstream-timing.ts';
 import { localContext, toApiGatewayEvent } from './api-gateway-event.ts';
 
 export type LambdaHttpHandler = (
@@ -67,8 +68,19 @@ export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRou
         route.resource,
         pathParameters,
       );
-      const result = await route.handler(event, localContext(route.functionName));
-      res.writeHead(result.statusCode, flattenHeaders(result)).end(result.body);
+      const started = performance.now();
+      const { result, downstreamMs } = await measureDownstream(() =>
+        route.handler(event, localContext(route.functionName)),
+      );
+      const handlerMs = performance.now() - started;
+      res
+        .writeHead(result.statusCode, {
+          ...flattenHeaders(result),
+          // Local only (API Gateway does not add it): lets `npm run bench` subtract the
+          // downstream services' time from the end-to-end latency.
+          'server-timing': `handler;dur=${handlerMs.toFixed(3)}, downstream;dur=${downstreamMs.toFixed(3)}`,
+        })
+        .end(result.body);
     } catch {
       // What API Gateway answers when the integration itself fails.
       sendJson(res, 502, { message: 'Internal server error' });
@@ -103,13 +115,16 @@ function flattenHeaders(result: APIGatewayProxyResult): http.OutgoingHttpHeaders
   return headers;
 }
 
+/**
+ * The request body, or `undefined` when it exceeds API Gateway's limit. An oversized body is
+ * still read to its end (and dropped) so the 413 reaches a client that is still sending.
+ */
 async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > GATEWAY_MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= GATEWAY_MAX_BODY) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > GATEWAY_MAX_BODY ? undefined : Buffer.concat(chunks).toString('utf8');
 }

@@ -40,11 +40,13 @@ export function wireMockJar(): string {
 }
 
 /**
- * Starts one WireMock per service from `wiremock/<service>` and waits until each answers.
+ * Starts one WireMock per service from `wiremock/<service>` (or `rootDir(service)`) and waits
+ * until each answers.
  * Every process is killed by `stop()` and, as a last resort, when this process exits.
  */
 export async function startWireMocks(
   ports: Record<ServiceName, number> = DEFAULT_PORTS,
+  rootDir: (service: ServiceName) => string = (service) => path.join(MAPPINGS_ROOT, service),
 ): Promise<RunningWireMocks> {
   const jar = wireMockJar();
   const children: ChildProcess[] = [];
@@ -67,7 +69,7 @@ export async function startWireMocks(
           '--bind-address',
           '127.0.0.1',
           '--root-dir',
-          path.join(MAPPINGS_ROOT, service),
+          rootDir(service),
           '--disable-banner',
           '--async-response-enabled',
           'true',

@@ -1,0 +1,548 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { Checkout, CheckoutFailure } from '../../lib/checkout/checkout.ts';
+import {
+  type RecoveryOptions,
+  recoverAbandoned,
+  recoverCheckout,
+} from '../../lib/checkout/recovery.ts';
+import {
+  ServiceOutcomeUnknownError,
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from '../../lib/checkout/service-errors.ts';
+import { createSagaFakes, FIXED_NOW, sampleOrder } from './fakes.ts';
+
+const ID = '0c7e9a52-3b1d-4f6e-8a2c-5d4b3a291807';
+const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3 };
+
+type Fakes = ReturnType<typeof createSagaFakes>;
+
+const refused = (service: 'payment' | 'inventory' | 'order', reason: string) =>
+  new ServiceRefusedError(service, reason, `the ${service} service refused: ${reason}`);
+const unavailable = (service: 'payment' | 'inventory' | 'order') =>
+  new ServiceUnavailableError(service, 'http_503', `The ${service} service is unavailable`);
+const unknown = (service: 'payment' | 'inventory' | 'order') =>
+  new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
+
+const expired = () => new Date(FIXED_NOW.getTime() - 1_000);
+const active = () => new Date(FIXED_NOW.getTime() + 30_000);
+
+/** A checkout recorded earlier and left at `fields.status`, its lease (by default) expired. */
+function seed(
+  fakes: Fakes,
+  fields: Partial<Checkout> & Pick<Checkout, 'status'>,
+  lockedUntil: Date | null = expired(),
+): Checkout {
+  const checkout: Checkout = {
+    ...sampleOrder(),
+    id: ID,
+    paymentId: fields.status === 'pending' ? null : 'txn_earlier',
+    orderId: null,
+    failure: null,
+    undoFailures: [],
+    compensationFrom: null,
+    attempt: 1,
+    createdAt: FIXED_NOW.toISOString(),
+    updatedAt: FIXED_NOW.toISOString(),
+    ...fields,
+  };
+  fakes.repository.checkouts.set(checkout.id, { checkout, lockedUntil });
+  return checkout;
+}
+
+function stored(fakes: Fakes, id = ID) {
+  const row = fakes.repository.checkouts.get(id);
+  if (!row) throw new Error(`no checkout ${id}`);
+  return row.checkout;
+}
+
+const recover = (fakes: Fakes, options: Partial<RecoveryOptions> = {}) =>
+  recoverAbandoned(fakes.deps, { ...OPTIONS, ...options }, fakes.budget);
+
+const callsNamed = (fakes: Fakes, name: string) => fakes.log.filter((c) => c.name === name);
+
+const ABANDONED = {
+  kind: 'unavailable',
+  reason: 'abandoned',
+  message: 'The checkout could not be confirmed in time and was undone',
+} as const;
+
+describe('recoverAbandoned settling a checkout left pending (payment outcome unknown)', () => {
+  it('repeats the charge without card data under the same checkout id, then refunds it', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+
+    const report = await recover(fakes);
+
+    expect(report).toEqual({ claimed: 1, outcomes: { failed: 1 } });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'payment.refund']);
+    expect(callsNamed(fakes, 'payment.charge')[0]?.input).toEqual({
+      checkoutId: ID,
+      amountCents: 34_970,
+      currency: 'BRL',
+      card: null,
+      customerEmail: 'customer@example.com',
+    });
+    expect(callsNamed(fakes, 'payment.refund')[0]?.input).toEqual({
+      checkoutId: ID,
+      transactionId: 'txn_0001',
+      amountCents: 34_970,
+      currency: 'BRL',
+      reason: 'payment_abandoned',
+    });
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      paymentId: 'txn_0001',
+      failure: { step: 'payment', ...ABANDONED },
+      undoFailures: [],
+    });
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'failed', failedStep: 'payment' }]);
+  });
+
+  it('records the settled charge before undoing it, then the failure with its answer', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+    await recover(fakes);
+    const updates = fakes.repository.writes.flatMap((w) => (w.kind === 'update' ? [w] : []));
+    expect(updates.map((w) => w.changes.status)).toEqual([
+      'payment_processed',
+      'compensating',
+      'failed',
+    ]);
+    const names = fakes.log.map((c) => c.name);
+    expect(names.indexOf('repository.update:payment_processed')).toBeLessThan(
+      names.indexOf('payment.refund'),
+    );
+    const answer = updates.at(-1)?.changes.response;
+    expect(answer?.statusCode).toBe(502);
+    expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({
+      checkout_id: ID,
+      status: 'failed',
+      error: 'payment_unavailable',
+      reason: 'abandoned',
+    });
+  });
+});
+
+describe('recoverAbandoned settling a checkout left at payment_processed', () => {
+  it('repeats the deduction, then releases the stock and refunds the payment', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'payment_processed' });
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ failed: 1 });
+    expect(fakes.serviceCalls()).toEqual([
+      'inventory.deduct',
+      'inventory.release',
+      'payment.refund',
+    ]);
+    for (const name of ['inventory.deduct', 'inventory.release']) {
+      expect(callsNamed(fakes, name)[0]?.input).toEqual({
+        checkoutId: ID,
+        items: sampleOrder().items,
+      });
+    }
+    expect(callsNamed(fakes, 'payment.refund')[0]?.input).toMatchObject({
+      checkoutId: ID,
+      transactionId: 'txn_earlier',
+      amountCents: 34_970,
+    });
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      failure: { step: 'inventory', ...ABANDONED },
+      compensationFrom: 'inventory_deducted',
+    });
+  });
+});
+
+describe('recoverAbandoned settling a checkout left at inventory_deducted', () => {
+  it('repeats the order and completes the checkout (an order is not undone)', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'inventory_deducted' });
+
+    const report = await recover(fakes);
+
+    expect(report).toEqual({ claimed: 1, outcomes: { completed: 1 } });
+    expect(fakes.serviceCalls()).toEqual(['order.create']);
+    expect(callsNamed(fakes, 'order.create')[0]?.input).toMatchObject({
+      checkoutId: ID,
+      paymentId: 'txn_earlier',
+      totalCents: 34_970,
+    });
+    expect(stored(fakes)).toMatchObject({
+      status: 'completed',
+      orderId: 'ord_0001',
+      failure: null,
+    });
+    expect(fakes.repository.checkouts.get(ID)?.response?.statusCode).toBe(200);
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'completed' }]);
+  });
+
+  it('releases and refunds when the repeated order is refused', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'inventory_deducted' });
+    fakes.order.failWith.create = refused('order', 'invalid_address');
+
+    await recover(fakes);
+
+    expect(fakes.serviceCalls()).toEqual(['order.create', 'inventory.release', 'payment.refund']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      failure: { step: 'order', kind: 'refused', reason: 'invalid_address' },
+    });
+  });
+});
+
+describe('recoverAbandoned finishing a checkout left compensating', () => {
+  it('releases the stock, then refunds the payment, and ends failed with the original failure', async () => {
+    const fakes = createSagaFakes();
+    const failure: CheckoutFailure = {
+      step: 'order',
+      kind: 'refused',
+      reason: 'invalid_address',
+      message: 'the order service refused: invalid_address',
+    };
+    seed(fakes, { status: 'compensating', compensationFrom: 'inventory_deducted', failure });
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ failed: 1 });
+    expect(fakes.serviceCalls()).toEqual(['inventory.release', 'payment.refund']);
+    expect(callsNamed(fakes, 'payment.refund')[0]?.input).toMatchObject({
+      transactionId: 'txn_earlier',
+      reason: 'order_invalid_address',
+    });
+    expect(stored(fakes)).toMatchObject({ status: 'failed', failure, undoFailures: [] });
+  });
+
+  it('only refunds when compensation started from payment_processed', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, {
+      status: 'compensating',
+      compensationFrom: 'payment_processed',
+      failure: {
+        step: 'inventory',
+        kind: 'refused',
+        reason: 'out_of_stock',
+        message: 'out of stock',
+      },
+    });
+    await recover(fakes);
+    expect(fakes.serviceCalls()).toEqual(['payment.refund']);
+    expect(stored(fakes).status).toBe('failed');
+  });
+
+  it('ends requires_attention when an undo keeps failing', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, {
+      status: 'compensating',
+      compensationFrom: 'inventory_deducted',
+      failure: { step: 'order', kind: 'unavailable', reason: 'http_503', message: 'down' },
+    });
+    fakes.payment.failWith.refund = unavailable('payment');
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ requires_attention: 1 });
+    expect(stored(fakes)).toMatchObject({
+      status: 'requires_attention',
+      undoFailures: ['refund_payment'],
+    });
+  });
+});
+
+describe('recoverAbandoned when the settle is refused', () => {
+  it('ends failed with the refusal’s reason and refunds nothing (the charge never happened)', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+    fakes.payment.failWith.charge = refused('payment', 'card_required');
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ failed: 1 });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      paymentId: null,
+      failure: { step: 'payment', kind: 'refused', reason: 'card_required' },
+      undoFailures: [],
+    });
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'failed', failedStep: 'payment' }]);
+  });
+
+  it('refunds but releases nothing when the repeated deduction is refused', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'payment_processed' });
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+
+    await recover(fakes);
+
+    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'payment.refund']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      failure: { step: 'inventory', kind: 'refused', reason: 'out_of_stock' },
+    });
+  });
+});
+
+describe('recoverAbandoned when the settle is still unknown', () => {
+  it.each([
+    { error: unknown('payment'), kind: 'an unknown outcome' },
+    { error: unavailable('payment'), kind: 'an unavailable service' },
+  ])('leaves the checkout as it is after $kind while attempts remain', async ({ error }) => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending', attempt: 1 });
+    fakes.payment.failWith.charge = error;
+
+    const report = await recover(fakes);
+
+    expect(report).toEqual({ claimed: 1, outcomes: { incomplete: 1 } });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(stored(fakes)).toMatchObject({ status: 'pending', attempt: 2, failure: null });
+    expect(fakes.repository.writes).toEqual([]);
+    expect(fakes.repository.checkouts.get(ID)?.response).toBeUndefined();
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
+    expect(fakes.logger.lines.some((l) => l.message.includes('REQUIRES ATTENTION'))).toBe(false);
+  });
+
+  it('keeps it under the new lease, so the next run does not claim it again at once', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+    fakes.payment.failWith.charge = unknown('payment');
+    await recover(fakes);
+    expect((await recover(fakes)).claimed).toBe(0);
+    expect(callsNamed(fakes, 'payment.charge')).toHaveLength(1);
+  });
+
+  it('ends requires_attention with undoFailures [settle_payment] once attempt reaches maxAttempts', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending', attempt: 2 }); // the claim makes it attempt 3
+    fakes.payment.failWith.charge = unknown('payment');
+
+    const report = await recover(fakes, { maxAttempts: 3 });
+
+    expect(report.outcomes).toEqual({ requires_attention: 1 });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'requires_attention',
+      attempt: 3,
+      undoFailures: ['settle_payment'],
+      failure: { step: 'payment', ...ABANDONED },
+    });
+    expect(fakes.metrics.outcomes).toEqual([
+      { status: 'requires_attention', failedStep: 'payment' },
+    ]);
+    const alarm = fakes.logger.lines.find(
+      (l) => l.level === 'error' && l.message.includes('REQUIRES ATTENTION'),
+    );
+    expect(alarm?.extra[0]).toMatchObject({ checkout_id: ID, undo_failures: ['settle_payment'] });
+  });
+
+  it('gets there after maxAttempts runs, each repeating the charge once', async () => {
+    const fakes = createSagaFakes({ leaseMs: 60_000 });
+    seed(fakes, { status: 'pending', attempt: 1 });
+    fakes.payment.failWith.charge = unknown('payment');
+    const statuses: string[] = [];
+    for (let run = 0; run < 3; run++) {
+      const report = await recover(fakes, { maxAttempts: 3 });
+      statuses.push(...Object.keys(report.outcomes));
+      const row = fakes.repository.checkouts.get(ID);
+      if (row?.lockedUntil) row.lockedUntil = expired();
+    }
+    expect(statuses).toEqual(['incomplete', 'requires_attention']);
+    expect(callsNamed(fakes, 'payment.charge')).toHaveLength(2);
+    expect(stored(fakes).status).toBe('requires_attention');
+  });
+
+  it('names the step that stayed unsettled (settle_inventory)', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'payment_processed', attempt: 5 });
+    fakes.inventory.failWith.deduct = unknown('inventory');
+    await recover(fakes, { maxAttempts: 3 });
+    expect(stored(fakes)).toMatchObject({
+      status: 'requires_attention',
+      undoFailures: ['settle_inventory'],
+    });
+    expect(fakes.serviceCalls()).toEqual(['inventory.deduct']);
+  });
+});
+
+describe('recoverAbandoned claiming checkouts', () => {
+  const ids = Array.from({ length: 5 }, (_, i) => `0c7e9a52-3b1d-4f6e-8a2c-5d4b3a29180${i}`);
+
+  it('does not claim a checkout whose lease is still active', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' }, active());
+
+    const report = await recover(fakes);
+
+    expect(report).toEqual({ claimed: 0, outcomes: {} });
+    expect(fakes.serviceCalls()).toEqual([]);
+    expect(stored(fakes)).toMatchObject({ status: 'pending', attempt: 1 });
+    expect(fakes.repository.writes).toEqual([]);
+  });
+
+  it.each(['completed', 'failed', 'requires_attention'] as const)(
+    'never touches a %s checkout, even with no lease at all',
+    async (status) => {
+      const fakes = createSagaFakes();
+      seed(fakes, { status, failure: null }, null);
+      const before = structuredClone(stored(fakes));
+
+      const report = await recover(fakes);
+
+      expect(report.claimed).toBe(0);
+      expect(fakes.serviceCalls()).toEqual([]);
+      expect(fakes.repository.writes).toEqual([]);
+      expect(stored(fakes)).toEqual(before);
+    },
+  );
+
+  it('claims only batchSize checkouts per run, the rest in later runs', async () => {
+    const fakes = createSagaFakes();
+    for (const id of ids) seed(fakes, { id, status: 'inventory_deducted' });
+
+    const first = await recover(fakes, { batchSize: 2 });
+
+    expect(first).toEqual({ claimed: 2, outcomes: { completed: 2 } });
+    expect(callsNamed(fakes, 'order.create')).toHaveLength(2);
+    expect(callsNamed(fakes, 'repository.claimAbandoned')[0]?.input).toMatchObject({ limit: 2 });
+
+    const second = await recover(fakes, { batchSize: 2 });
+    const third = await recover(fakes, { batchSize: 2 });
+    const fourth = await recover(fakes, { batchSize: 2 });
+
+    expect([second.claimed, third.claimed, fourth.claimed]).toEqual([2, 1, 0]);
+    const ordered = callsNamed(fakes, 'order.create').map(
+      (c) => (c.input as { checkoutId: string }).checkoutId,
+    );
+    expect([...ordered].sort()).toEqual(ids);
+    expect(ids.map((id) => stored(fakes, id).status)).toEqual(Array(5).fill('completed'));
+  });
+
+  it('never processes a checkout twice when two runs overlap', async () => {
+    const fakes = createSagaFakes();
+    for (const id of ids) seed(fakes, { id, status: 'pending' });
+    // Slow services, so both runs are in the middle of their work at the same time.
+    const charge = fakes.payment.charge.bind(fakes.payment);
+    fakes.payment.charge = async (input) => {
+      await sleep(5);
+      return charge(input);
+    };
+    const refund = fakes.payment.refund.bind(fakes.payment);
+    fakes.payment.refund = async (input) => {
+      await sleep(5);
+      return refund(input);
+    };
+
+    const reports = await Promise.all([
+      recover(fakes, { batchSize: 3 }),
+      recover(fakes, { batchSize: 3 }),
+    ]);
+
+    expect(reports.map((r) => r.claimed).sort()).toEqual([2, 3]);
+    const charged = callsNamed(fakes, 'payment.charge').map(
+      (c) => (c.input as { checkoutId: string }).checkoutId,
+    );
+    expect([...charged].sort()).toEqual(ids);
+    expect(callsNamed(fakes, 'payment.refund')).toHaveLength(5);
+    expect(reports.flatMap((r) => Object.entries(r.outcomes))).toEqual([
+      ['failed', 3],
+      ['failed', 2],
+    ]);
+    expect(ids.map((id) => stored(fakes, id).attempt)).toEqual(Array(5).fill(2));
+  });
+
+  it('never claims more than are abandoned, whatever the interleaving of many runs', async () => {
+    const fakes = createSagaFakes();
+    for (const id of ids) seed(fakes, { id, status: 'payment_processed' });
+    const deduct = fakes.inventory.deduct.bind(fakes.inventory);
+    fakes.inventory.deduct = async (input) => {
+      await sleep(Math.floor(Math.random() * 4));
+      return deduct(input);
+    };
+
+    const reports = await Promise.all(
+      Array.from({ length: 4 }, () => recover(fakes, { batchSize: 2 })),
+    );
+
+    expect(reports.reduce((n, r) => n + r.claimed, 0)).toBe(5);
+    const deducted = callsNamed(fakes, 'inventory.deduct').map(
+      (c) => (c.input as { checkoutId: string }).checkoutId,
+    );
+    expect(new Set(deducted).size).toBe(deducted.length);
+    expect(callsNamed(fakes, 'inventory.release')).toHaveLength(5);
+  });
+
+  it('stops picking up claimed checkouts once the deadline has passed', async () => {
+    const fakes = createSagaFakes();
+    for (const id of ids) seed(fakes, { id, status: 'inventory_deducted' });
+    const create = fakes.order.create.bind(fakes.order);
+    fakes.order.create = async (input) => {
+      fakes.deadline.abort();
+      return create(input);
+    };
+
+    const report = await recover(fakes);
+
+    expect(report.claimed).toBe(5);
+    expect(report.outcomes).toEqual({ completed: 1 });
+    expect(callsNamed(fakes, 'order.create')).toHaveLength(1);
+  });
+
+  it('counts a checkout taken over by another worker mid-recovery, writing nothing more', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+    const charge = fakes.payment.charge.bind(fakes.payment);
+    fakes.payment.charge = async (input) => {
+      // Meanwhile the client retried with the same key after the lease ended: a take-over.
+      const row = fakes.repository.checkouts.get(ID);
+      if (row) row.lockedUntil = expired();
+      await fakes.repository.takeOver(ID, 60_000);
+      return charge(input);
+    };
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ taken_over: 1 });
+    expect(fakes.repository.writes).toEqual([]);
+    expect(stored(fakes)).toMatchObject({ status: 'pending', attempt: 3 });
+    expect(callsNamed(fakes, 'payment.refund')).toEqual([]);
+  });
+});
+
+describe('recoverCheckout', () => {
+  it('answers a final checkout’s status without calling anything', async () => {
+    const fakes = createSagaFakes();
+    const checkout = seed(fakes, { status: 'completed' }, null);
+    const result = await recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget);
+    expect(result.body).toEqual({ status: 'completed' });
+    expect(fakes.serviceCalls()).toEqual([]);
+    expect(fakes.repository.writes).toEqual([]);
+  });
+
+  it('answers 503 incomplete for a settle left for the next run', async () => {
+    const fakes = createSagaFakes();
+    const checkout = seed(fakes, { status: 'pending', attempt: 1 });
+    fakes.payment.failWith.charge = unknown('payment');
+    const result = await recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget);
+    expect(result).toEqual({ statusCode: 503, body: { status: 'incomplete' } });
+  });
+
+  it('lets an unexpected error propagate and recoverAbandoned counts it as an error', async () => {
+    const fakes = createSagaFakes();
+    const checkout = seed(fakes, { status: 'pending' });
+    const bug = new TypeError('cannot read properties of undefined');
+    fakes.payment.failWith.charge = bug;
+    await expect(recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget)).rejects.toBe(bug);
+
+    const again = createSagaFakes();
+    seed(again, { status: 'pending' });
+    again.payment.failWith.charge = bug;
+    expect((await recover(again)).outcomes).toEqual({ error: 1 });
+    expect(stored(again).status).toBe('pending');
+    expect(again.logger.lines.some((l) => l.level === 'error')).toBe(true);
+  });
+});
