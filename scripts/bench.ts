@@ -13,6 +13,7 @@
  */
 import os from 'node:os';
 import { startBenchWireMocks, startServer } from './bench/bench-stack.ts';
+import { postgresPids } from './bench/cpu-usage.ts';
 import { measureOverhead } from './bench/overhead.ts';
 import { type BenchResults, toMarkdown, writeResults } from './bench/report.ts';
 import { countStatements } from './bench/statements.ts';
@@ -65,6 +66,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           seconds: options.seconds,
           database: 'PostgreSQL',
           peakRssMiB: onPostgres.peakRssMiB,
+          processes: {
+            server: [onPostgres.pid],
+            WireMock: wiremocks.pids,
+            PostgreSQL: postgresPids(),
+          },
         }),
       );
     } finally {
@@ -82,6 +88,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           seconds: options.seconds,
           database: 'PGlite (embedded)',
           peakRssMiB: onPglite.peakRssMiB,
+          processes: { 'server (with PGlite)': [onPglite.pid], WireMock: wiremocks.pids },
         }),
       );
     } finally {

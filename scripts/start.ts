@@ -94,10 +94,10 @@ async function main() {
     stopping = true;
     console.log('\nstopping ...');
     clearInterval(recoveryTimer);
-    // Stop accepting, let requests in flight finish (up to 10 s), then close the database.
-    const closed = new Promise((resolve) => server.close(resolve));
+    // Stop accepting, let the handlers in flight finish (up to 10 s), then close the database.
+    server.close();
     server.closeIdleConnections();
-    await Promise.race([closed, sleep(10_000)]);
+    for (let waited = 0; server.inFlight() > 0 && waited < 10_000; waited += 50) await sleep(50);
     server.closeAllConnections();
     await closeApp();
     await wiremocks?.stop();

@@ -35,7 +35,9 @@ export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRou
     pattern: new RegExp(`^${route.resource.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}/?$`),
   }));
 
-  return http.createServer(async (req, res) => {
+  let inFlight = 0;
+  const server = http.createServer(async (req, res) => {
+    inFlight++;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
@@ -84,8 +86,12 @@ export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRou
     } catch {
       // What API Gateway answers when the integration itself fails.
       sendJson(res, 502, { message: 'Internal server error' });
+    } finally {
+      inFlight--;
     }
   });
+  /** Requests whose handler is still running (a client that hung up does not stop it). */
+  return Object.assign(server, { inFlight: () => inFlight });
 }
 
 /** Starts listening and resolves with the bound address (port 0 picks a free port). */

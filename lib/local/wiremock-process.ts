@@ -20,6 +20,7 @@ const MAPPINGS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 
 export interface RunningWireMocks {
   urls: Record<ServiceName, string>;
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -82,6 +83,7 @@ export async function startWireMocks(
     await Promise.all(SERVICES.map((s, i) => waitUntilUp(urls[s], children[i] as ChildProcess)));
     return {
       urls,
+      pids: children.map((c) => c.pid as number),
       async stop() {
         process.removeListener('exit', killAll);
         await Promise.all(children.map(stopChild));

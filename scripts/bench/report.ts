@@ -41,6 +41,19 @@ export function toMarkdown(r: BenchResults): string {
         `| ${t.database} | ${t.completedPerSecond.toFixed(0)} | ${t.completed} | ${t.non2xx} | ${t.errors} | ${t.timeouts} | ${t.latencyP50Ms} ms | ${t.latencyP99Ms} ms | ${t.peakRssMiB.toFixed(0)} MiB |`,
     ),
     '',
+    `CPU per completed checkout (ms; ${r.machine.cpus} cores give ${r.machine.cpus * 1000} ms of CPU per second in all):`,
+    '',
+    ...r.throughput.map(
+      (t) =>
+        `- ${t.database}: ${Object.entries(t.cpuMsPerCheckout)
+          .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+          .join(', ')}; total ${Object.values(t.cpuMsPerCheckout)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(
+            2,
+          )} → at most ${(2000 / Object.values(t.cpuMsPerCheckout).reduce((a, b) => a + b, 0)).toFixed(0)} checkouts/s`,
+    ),
+    '',
     '## Database statements per checkout',
     '',
     '| completed | refused (declined card) | failed (order refused, undone) |',

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { SEED_BODY } from './checkout-body.ts';
+import { cpuDuring } from './cpu-usage.ts';
 
 export interface ThroughputResult {
   database: string;
@@ -13,23 +14,37 @@ export interface ThroughputResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   peakRssMiB: number;
+  /** CPU milliseconds per completed checkout, by process group. */
+  cpuMsPerCheckout: Record<string, number>;
 }
 
 /** Seed checkouts as fast as `connections` keep-alive connections allow, for `seconds`. */
 export async function measureThroughput(
   url: string,
-  options: { connections: number; seconds: number; database: string; peakRssMiB: () => number },
+  options: {
+    connections: number;
+    seconds: number;
+    database: string;
+    peakRssMiB: () => number;
+    /** Process ids to account CPU to, by name (server, WireMock, PostgreSQL). */
+    processes: Record<string, number[]>;
+  },
 ): Promise<ThroughputResult> {
-  const result = await autocannon({
-    url: `${url}/checkout/process`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(SEED_BODY),
-    connections: options.connections,
-    duration: options.seconds,
-    timeout: 30,
-  });
+  const { result, cpuSeconds } = await cpuDuring(options.processes, () =>
+    autocannon({
+      url: `${url}/checkout/process`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SEED_BODY),
+      connections: options.connections,
+      duration: options.seconds,
+      timeout: 30,
+    }),
+  );
   const completed = result['2xx'];
+  const cpuMsPerCheckout = Object.fromEntries(
+    Object.entries(cpuSeconds).map(([name, s]) => [name, completed ? (s * 1000) / completed : 0]),
+  );
   return {
     database: options.database,
     connections: options.connections,
@@ -42,5 +57,6 @@ export async function measureThroughput(
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     peakRssMiB: options.peakRssMiB(),
+    cpuMsPerCheckout,
   };
 }
