@@ -14,10 +14,14 @@ import {
   REQUIRE_BANNER,
 } from '../infra/bundling.ts';
 
-export async function buildFunction(name: FunctionName, outdir = 'dist'): Promise<string> {
-  const outfile = `${outdir}/${name}/index.mjs`;
+export function buildFunction(name: FunctionName, outdir = 'dist'): Promise<string> {
+  return buildEntry(entryOf(name), `${outdir}/${name}/index.mjs`);
+}
+
+/** Bundles any entry with the functions' options (the cold-start yardstick uses it too). */
+export async function buildEntry(entry: string, outfile: string): Promise<string> {
   await build({
-    entryPoints: [entryOf(name)],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

@@ -2,16 +2,17 @@
  * `npm run cold-start`: builds every function as the stack does and measures what a cold start
  * costs: bundle size, and the time to import the bundle in a fresh Node process as a ratio to
  * `node -e 0` measured in the same run (median of RUNS each, interleaved so machine noise hits
- * both alike). Used by `npm run bench` too.
+ * both alike). `reference` is a bare Middy + Data API handler bundled the same way: the
+ * yardstick to read the ratios against. Used by `npm run bench` too.
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FUNCTIONS, type FunctionName } from '../infra/bundling.ts';
-import { buildFunction } from './build.ts';
+import { buildEntry, buildFunction } from './build.ts';
 
 export interface ColdStart {
-  name: FunctionName;
+  name: FunctionName | 'reference';
   bytes: number;
   importMs: number;
   baselineMs: number;
@@ -37,9 +38,13 @@ export async function measureColdStarts(
   outdir = 'dist',
 ): Promise<ColdStart[]> {
   const results: ColdStart[] = [];
-  for (const name of FUNCTIONS) {
-    const file = path.resolve(await buildFunction(name, outdir));
+  const reference = () =>
+    buildEntry('scripts/bench/reference-handler.ts', `${outdir}/reference/index.mjs`);
+  for (const name of [...FUNCTIONS, 'reference' as const]) {
+    const built = name === 'reference' ? await reference() : await buildFunction(name, outdir);
+    const file = path.resolve(built);
     const importArgs = [
+      '--no-warnings',
       '--input-type=module',
       '-e',
       `await import(${JSON.stringify(`file://${file}`)})`,

@@ -60,7 +60,7 @@ export function toMarkdown(r: BenchResults): string {
     '|---:|---:|---:|',
     `| ${r.statements.completed} | ${r.statements.refused} | ${r.statements.failed} |`,
     '',
-    '## Cold start (bundle as deployed; import in a fresh Node process)',
+    '## Cold start (bundle as deployed; import in a fresh Node process; `reference` = bare Middy + Data API client)',
     '',
     '| function | bundle | import | `node -e 0` | ratio |',
     '|---|---:|---:|---:|---:|',
