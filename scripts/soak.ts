@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startWireMocks } from '../lib/local/wiremock-process.ts';
+import { seedRequest } from './seed-request.ts';
 
 const DATABASE_URL = process.env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 1000);
@@ -39,31 +40,15 @@ function body(kind: Kind, n: number) {
     order_down: `order-error+soak${run}-${n}@example.com`,
     payment_reset: `soak-reset+${run}-${n}@example.com`,
   };
-  const items = [
-    { product_id: 'prod_001', quantity: 2, price: 99.9 },
-    { product_id: 'prod_002', quantity: 1, price: 149.9 },
-  ];
+  const request = seedRequest();
+  request.customer_email = email[kind];
+  request.shipping_address.street = `Rua Soak ${run}`;
+  request.shipping_address.number = String(n);
   if (kind === 'insufficient_funds')
-    items.push({ product_id: 'prod_tv', quantity: 1, price: 2500 });
+    request.items.push({ product_id: 'prod_tv', quantity: 1, price: 2500 });
   if (kind === 'out_of_stock')
-    items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
-  return {
-    payment_method: {
-      type: 'credit_card',
-      card_number: '4111111111111111',
-      card_expiry: '12/30',
-      card_cvv: '123',
-    },
-    customer_email: email[kind],
-    shipping_address: {
-      street: `Rua Soak ${run}`,
-      number: String(n),
-      city: 'São Paulo',
-      state: 'SP',
-      zip_code: '01234-567',
-    },
-    items,
-  };
+    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
+  return request;
 }
 
 async function waitForHealth(url: string, child: ChildProcess) {

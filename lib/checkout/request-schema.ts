@@ -7,7 +7,7 @@ import { isExpiryCurrent, isLuhnValid } from './card.ts';
 const MAX_PRICE = 99_999.99;
 
 /** Control characters (NUL included, which PostgreSQL cannot store) have no place in an address. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 /** Trimmed, 1–`max` characters, well-formed Unicode (no lone surrogates) and no control characters. */
 const text = (max: number) =>

@@ -1,4 +1,4 @@
-import { SEED_BODY } from './checkout-body.ts';
+import { seedRequest } from '../seed-request.ts';
 import { type Percentiles, parseServerTiming, percentiles } from './stats.ts';
 
 export interface OverheadResult {
@@ -21,7 +21,7 @@ export async function measureOverhead(
   url: string,
   options: { connections: number; requests: number; delayMs: number },
 ): Promise<OverheadResult> {
-  const body = JSON.stringify(SEED_BODY);
+  const body = JSON.stringify(seedRequest());
   const endToEnd: number[] = [];
   const downstream: number[] = [];
   const overhead: number[] = [];

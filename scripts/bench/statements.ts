@@ -6,7 +6,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { createDatabase } from '../../lib/db/create-database.ts';
 import type { Database } from '../../lib/db/database.ts';
 import { migrate } from '../../lib/db/migrate.ts';
-import { SEED_BODY } from './checkout-body.ts';
+import { seedRequest } from '../seed-request.ts';
 
 /** A `Database` that counts every statement it runs, inside transactions too. */
 export function countingDatabase(db: Database): Database & { count: number } {
@@ -53,8 +53,8 @@ export async function countStatements(services: Record<'payment' | 'inventory' |
   // Quiet: this runs in the benchmark's own process, whose output is the report.
   const quiet = { info() {}, warn() {}, error() {} };
   const deps = { ...sagaDeps(config, db), logger: quiet, metrics: { outcome() {} } };
-  const run = async (change: (body: typeof SEED_BODY) => void) => {
-    const body = structuredClone(SEED_BODY);
+  const run = async (change: (body: ReturnType<typeof seedRequest>) => void) => {
+    const body = seedRequest();
     change(body);
     const { order, card } = parseCheckoutRequest(body);
     const before = db.count;

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { SEED_BODY } from './checkout-body.ts';
+import { seedRequest } from '../seed-request.ts';
 import { cpuDuring } from './cpu-usage.ts';
 
 export interface ThroughputResult {
@@ -35,7 +35,7 @@ export async function measureThroughput(
       url: `${url}/checkout/process`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(SEED_BODY),
+      body: JSON.stringify(seedRequest()),
       connections: options.connections,
       duration: options.seconds,
       timeout: 30,

@@ -5,6 +5,7 @@ import { closeApp, getApp } from '../../lib/app.ts';
 import type { Row } from '../../lib/db/database.ts';
 import { createLocalGateway, listen } from '../../lib/local/local-gateway.ts';
 import { localRoutes } from '../../lib/local/routes.ts';
+import { seedRequest as seedExample } from '../../scripts/seed-request.ts';
 
 export interface ApiResponse {
   status: number;
@@ -70,24 +71,9 @@ export const newMarker = () => `t${randomUUID().replaceAll('-', '').slice(0, 16)
 
 /** The seed README's request (with a card expiry still in the future), tagged with a marker. */
 export function seedRequest(marker = newMarker()) {
-  return {
-    payment_method: {
-      type: 'credit_card',
-      card_number: '4111111111111111',
-      card_expiry: '12/30',
-      card_cvv: '123',
-    },
-    customer_email: `customer+${marker}@example.com`,
-    shipping_address: {
-      street: `Rua das Flores ${marker}`,
-      number: '123',
-      city: 'São Paulo',
-      state: 'SP',
-      zip_code: '01234-567',
-    },
-    items: [
-      { product_id: `prod_001_${marker}`, quantity: 2, price: 99.9 },
-      { product_id: `prod_002_${marker}`, quantity: 1, price: 149.9 },
-    ],
-  };
+  const body = seedExample();
+  body.customer_email = `customer+${marker}@example.com`;
+  body.shipping_address.street = `Rua das Flores ${marker}`;
+  body.items = body.items.map((item) => ({ ...item, product_id: `${item.product_id}_${marker}` }));
+  return body;
 }

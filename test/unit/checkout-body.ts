@@ -1,3 +1,5 @@
+import { seedRequest } from '../../scripts/seed-request.ts';
+
 type Json = Record<string, unknown>;
 
 /** A checkout request body, loosely typed so tests can break it in every way. */
@@ -12,26 +14,8 @@ export interface CheckoutBody extends Json {
  * nowhere else in the body, returned fresh on every call so a test can change it freely.
  */
 export function validCheckoutBody(): CheckoutBody {
-  return {
-    payment_method: {
-      type: 'credit_card',
-      card_number: '4111111111111111',
-      card_expiry: '12/30',
-      card_cvv: '987',
-    },
-    customer_email: 'customer@example.com',
-    shipping_address: {
-      street: 'Rua das Flores',
-      number: '123',
-      city: 'São Paulo',
-      state: 'SP',
-      zip_code: '01234-567',
-    },
-    items: [
-      { product_id: 'prod_001', quantity: 2, price: 99.9 },
-      { product_id: 'prod_002', quantity: 1, price: 149.9 },
-    ],
-  };
+  const body = seedRequest();
+  return { ...body, payment_method: { ...body.payment_method, card_cvv: '987' } };
 }
 
 /** Appends the Luhn check digit to `prefix`, giving a valid card number of any length. */

@@ -15,6 +15,11 @@ import {
   type StoredResponse,
 } from '../../lib/checkout/ports.ts';
 import type { SagaDeps } from '../../lib/checkout/saga.ts';
+import {
+  ServiceOutcomeUnknownError,
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from '../../lib/checkout/service-errors.ts';
 
 /** One call to a fake, in the order it happened across every fake of a test. */
 export interface Call {
@@ -293,5 +298,33 @@ export function sampleCard(): PaymentCard {
     cardNumber: '4111111111111111',
     cardExpiry: '12/30',
     cardCvv: '987',
+  };
+}
+
+type Service = 'payment' | 'inventory' | 'order';
+
+/** The three ways a downstream call can fail, as the service clients report them. */
+export const refused = (service: Service, reason: string) =>
+  new ServiceRefusedError(service, reason, `the ${service} service refused: ${reason}`);
+export const unavailable = (service: Service) =>
+  new ServiceUnavailableError(service, 'http_503', `The ${service} service is unavailable`);
+export const unknown = (service: Service) =>
+  new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
+
+/** A checkout as the repository holds it after `fields` (default: nothing done yet). */
+export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Checkout {
+  return {
+    ...sampleOrder(),
+    id,
+    status: 'pending',
+    paymentId: null,
+    orderId: null,
+    failure: null,
+    undoFailures: [],
+    compensationFrom: null,
+    attempt: 1,
+    createdAt: FIXED_NOW.toISOString(),
+    updatedAt: FIXED_NOW.toISOString(),
+    ...fields,
   };
 }

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { CallOptions, IdempotencyClaim, PaymentService } from '../../lib/checkout/ports.ts';
 import { processCheckout } from '../../lib/checkout/process-checkout.ts';
+import { ServiceOutcomeUnknownError } from '../../lib/checkout/service-errors.ts';
 import {
-  ServiceOutcomeUnknownError,
-  ServiceRefusedError,
-  ServiceUnavailableError,
-} from '../../lib/checkout/service-errors.ts';
-import { createSagaFakes, FIXED_NOW, sampleCard, sampleOrder } from './fakes.ts';
+  createSagaFakes,
+  FIXED_NOW,
+  refused,
+  sampleCard,
+  sampleOrder,
+  unavailable,
+  unknown,
+} from './fakes.ts';
 
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
 const KEY = 'order-7f3a-attempt';
@@ -18,13 +22,6 @@ const claim = (requestHash = 'hash-of-the-first-body'): IdempotencyClaim => ({
   requestHash,
   ttlHours: 24,
 });
-
-const refused = (service: 'payment' | 'inventory' | 'order', reason: string) =>
-  new ServiceRefusedError(service, reason, `the ${service} service refused: ${reason}`);
-const unavailable = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceUnavailableError(service, 'http_503', `The ${service} service is unavailable`);
-const unknown = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
 
 /** One `POST /checkout/process` as the handler makes it, with the fakes' work budget. */
 function post(fakes: Fakes, idempotency?: IdempotencyClaim) {

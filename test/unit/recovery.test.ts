@@ -7,23 +7,19 @@ import {
   recoverCheckout,
 } from '../../lib/checkout/recovery.ts';
 import {
-  ServiceOutcomeUnknownError,
-  ServiceRefusedError,
-  ServiceUnavailableError,
-} from '../../lib/checkout/service-errors.ts';
-import { createSagaFakes, FIXED_NOW, sampleOrder } from './fakes.ts';
+  createSagaFakes,
+  FIXED_NOW,
+  recordedCheckout,
+  refused,
+  sampleOrder,
+  unavailable,
+  unknown,
+} from './fakes.ts';
 
 const ID = '0c7e9a52-3b1d-4f6e-8a2c-5d4b3a291807';
 const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3 };
 
 type Fakes = ReturnType<typeof createSagaFakes>;
-
-const refused = (service: 'payment' | 'inventory' | 'order', reason: string) =>
-  new ServiceRefusedError(service, reason, `the ${service} service refused: ${reason}`);
-const unavailable = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceUnavailableError(service, 'http_503', `The ${service} service is unavailable`);
-const unknown = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
 
 const expired = () => new Date(FIXED_NOW.getTime() - 1_000);
 const active = () => new Date(FIXED_NOW.getTime() + 30_000);
@@ -34,19 +30,10 @@ function seed(
   fields: Partial<Checkout> & Pick<Checkout, 'status'>,
   lockedUntil: Date | null = expired(),
 ): Checkout {
-  const checkout: Checkout = {
-    ...sampleOrder(),
-    id: ID,
+  const checkout = recordedCheckout(ID, {
     paymentId: fields.status === 'pending' ? null : 'txn_earlier',
-    orderId: null,
-    failure: null,
-    undoFailures: [],
-    compensationFrom: null,
-    attempt: 1,
-    createdAt: FIXED_NOW.toISOString(),
-    updatedAt: FIXED_NOW.toISOString(),
     ...fields,
-  };
+  });
   fakes.repository.checkouts.set(checkout.id, { checkout, lockedUntil });
   return checkout;
 }

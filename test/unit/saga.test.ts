@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Checkout } from '../../lib/checkout/checkout.ts';
 import { processCheckout } from '../../lib/checkout/process-checkout.ts';
 import { runSaga } from '../../lib/checkout/saga.ts';
 import {
-  ServiceOutcomeUnknownError,
-  ServiceRefusedError,
-  ServiceUnavailableError,
-} from '../../lib/checkout/service-errors.ts';
-import { createSagaFakes, FIXED_NOW, sampleCard, sampleOrder } from './fakes.ts';
+  createSagaFakes,
+  FIXED_NOW,
+  recordedCheckout,
+  refused,
+  sampleCard,
+  sampleOrder,
+  unavailable,
+  unknown,
+} from './fakes.ts';
 
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
-
-const refused = (service: 'payment' | 'inventory' | 'order', reason: string) =>
-  new ServiceRefusedError(service, reason, `the ${service} service refused: ${reason}`);
-const unavailable = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceUnavailableError(service, 'http_503', `The ${service} service is unavailable`);
-const unknown = (service: 'payment' | 'inventory' | 'order') =>
-  new ServiceOutcomeUnknownError(service, 'timeout', `The ${service} service did not answer`);
 
 function run(fakes: ReturnType<typeof createSagaFakes>) {
   return processCheckout(fakes.deps, { order: sampleOrder(), card: sampleCard() }, fakes.budget);
@@ -355,19 +351,10 @@ describe('processCheckout when a step’s outcome is unknown', () => {
 describe('runSaga resuming a recorded checkout', () => {
   it('continues from payment_processed without charging again', async () => {
     const fakes = createSagaFakes();
-    const checkout: Checkout = {
-      ...sampleOrder(),
-      id: ID,
+    const checkout = recordedCheckout(ID, {
       status: 'payment_processed',
       paymentId: 'txn_earlier',
-      orderId: null,
-      failure: null,
-      undoFailures: [],
-      compensationFrom: null,
-      attempt: 1,
-      createdAt: FIXED_NOW.toISOString(),
-      updatedAt: FIXED_NOW.toISOString(),
-    };
+    });
     fakes.repository.checkouts.set(ID, { checkout, lockedUntil: FIXED_NOW });
     const result = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'order.create']);
