@@ -113,7 +113,8 @@ export async function recoverCheckout(
       return compensate(deps, checkout, failureOf(error), budget);
     }
     if (!(error instanceof ServiceCallError)) throw error;
-    if (checkout.attempt < options.maxAttempts) {
+    // Cut short by this run's own deadline, the attempt says nothing about the service.
+    if (checkout.attempt < options.maxAttempts || budget.signal.aborted) {
       deps.logger.warn('abandoned checkout still unsettled, left for the next run', {
         checkout_id: checkout.id,
         status: checkout.status,

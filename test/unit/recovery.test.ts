@@ -6,6 +6,7 @@ import {
   recoverAbandoned,
   recoverCheckout,
 } from '../../lib/checkout/recovery.ts';
+import { ServiceOutcomeUnknownError } from '../../lib/checkout/service-errors.ts';
 import {
   createSagaFakes,
   FIXED_NOW,
@@ -325,6 +326,20 @@ describe('recoverAbandoned when the settle is still unknown', () => {
       (l) => l.level === 'error' && l.message.includes('REQUIRES ATTENTION'),
     );
     expect(alarm?.extra[0]).toMatchObject({ checkout_id: ID, undo_failures: ['settle_payment'] });
+  });
+
+  it('leaves a checkout at maxAttempts for the next run when its own deadline cut the settle short', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending', attempt: 2 }); // the claim makes it attempt 3
+    fakes.payment.charge = async () => {
+      fakes.deadline.abort(); // the run's budget ends while the charge is in flight
+      throw new ServiceOutcomeUnknownError('payment', 'deadline', 'no answer in time');
+    };
+
+    await recover(fakes, { maxAttempts: 3 });
+
+    expect(stored(fakes)).toMatchObject({ status: 'pending', undoFailures: [] });
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
   });
 
   it('gets there after maxAttempts runs, each repeating the charge once', async () => {
