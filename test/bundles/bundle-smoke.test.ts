@@ -4,15 +4,11 @@ import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FUNCTIONS, type FunctionName } from '../../infra/bundling.ts';
-import { createPostgresDatabase } from '../../lib/db/drivers/postgres.ts';
-import { migrate } from '../../lib/db/migrate.ts';
-import { freePort } from '../../lib/local/wiremock-process.ts';
 import { buildFunction } from '../../scripts/build.ts';
 import { lambdaNode } from '../support/lambda-node.ts';
+import { startSharedDatabase } from '../support/shared-database.ts';
 
 /**
  * Builds every function exactly as the CDK stack does (`buildFunction`: ESM, minified, the
@@ -135,48 +131,13 @@ let databaseUrl = '';
 let stopDatabase: () => Promise<void> = async () => {};
 
 /**
- * A real PostgreSQL wire-protocol server, migrated here. With TEST_DATABASE_URL: that server,
- * in a schema of this run's own (through `search_path` in the URL), so the recovery function
- * sees only the checkouts these bundles made, not the rest of the suite's. Otherwise PGlite in
- * memory behind pglite-socket, which multiplexes its connections onto the one PGlite: each
- * child's `pg` pool keeps its connection open, so it allows a few at once (with 1, a second
- * connection waits until the first closes).
+ * A real PostgreSQL wire-protocol server, migrated, in a schema of this run's own when it is
+ * TEST_DATABASE_URL's: the recovery function must see only the checkouts these bundles made.
  */
 async function startDatabase(): Promise<void> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl) {
-    const schema = `bundle_smoke_${process.pid}_${Date.now()}`;
-    const admin = createPostgresDatabase({ url: serverUrl, maxConnections: 1 });
-    await admin.query(`create schema ${schema}`);
-    const url = new URL(serverUrl);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = url.toString();
-    stopDatabase = async () => {
-      await admin.query(`drop schema ${schema} cascade`);
-      await admin.close();
-    };
-  } else {
-    const pglite = await PGlite.create('memory://');
-    const port = await freePort();
-    const server = new PGLiteSocketServer({
-      db: pglite,
-      host: '127.0.0.1',
-      port,
-      maxConnections: 4,
-    });
-    await server.start();
-    databaseUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-    stopDatabase = async () => {
-      await server.stop();
-      await pglite.close();
-    };
-  }
-  const db = createPostgresDatabase({ url: databaseUrl, maxConnections: 1 });
-  try {
-    await migrate(db);
-  } finally {
-    await db.close();
-  }
+  const shared = await startSharedDatabase({ ownSchema: true });
+  databaseUrl = shared.url;
+  stopDatabase = () => shared.stop();
 }
 
 /** Runs one bundle on its events in a fresh process, with only the environment Lambda gives. */
