@@ -77,3 +77,20 @@ export interface Checkout extends CheckoutOrder {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A checkout as first recorded: `pending`, nothing done, the first worker's attempt. */
+export function newCheckout(order: CheckoutOrder, id: string, now: Date): Checkout {
+  return {
+    ...order,
+    id,
+    status: 'pending',
+    paymentId: null,
+    orderId: null,
+    failure: null,
+    undoFailures: [],
+    compensationFrom: null,
+    attempt: 1,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Checkout, CheckoutOrder, PaymentCard } from './checkout.ts';
+import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
 import {
   type CheckoutResult,
   inProgressResult,
@@ -28,7 +28,7 @@ export async function processCheckout(
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<CheckoutResult> {
-  const checkout = newCheckout(deps, command.order);
+  const checkout = newCheckout(command.order, (deps.newId ?? randomUUID)(), deps.clock.now());
   const claim = await deps.repository.create(checkout, {
     leaseMs: budget.leaseMs,
     idempotency: command.idempotency,
@@ -66,21 +66,4 @@ async function answerRepeat(
     attempt: taken.attempt,
   });
   return runSaga(deps, taken, command.card, budget);
-}
-
-function newCheckout(deps: SagaDeps & { newId?: () => string }, order: CheckoutOrder): Checkout {
-  const now = deps.clock.now().toISOString();
-  return {
-    ...order,
-    id: (deps.newId ?? randomUUID)(),
-    status: 'pending',
-    paymentId: null,
-    orderId: null,
-    failure: null,
-    undoFailures: [],
-    compensationFrom: null,
-    attempt: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
 }

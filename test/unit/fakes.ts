@@ -1,4 +1,9 @@
-import type { Checkout, CheckoutOrder, PaymentCard } from '../../lib/checkout/checkout.ts';
+import {
+  type Checkout,
+  type CheckoutOrder,
+  newCheckout,
+  type PaymentCard,
+} from '../../lib/checkout/checkout.ts';
 import type { WorkBudget } from '../../lib/checkout/lease.ts';
 import {
   type CheckoutChanges,
@@ -313,18 +318,5 @@ export const unknown = (service: Service) =>
 
 /** A checkout as the repository holds it after `fields` (default: nothing done yet). */
 export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Checkout {
-  return {
-    ...sampleOrder(),
-    id,
-    status: 'pending',
-    paymentId: null,
-    orderId: null,
-    failure: null,
-    undoFailures: [],
-    compensationFrom: null,
-    attempt: 1,
-    createdAt: FIXED_NOW.toISOString(),
-    updatedAt: FIXED_NOW.toISOString(),
-    ...fields,
-  };
+  return { ...newCheckout(sampleOrder(), id, FIXED_NOW), ...fields };
 }

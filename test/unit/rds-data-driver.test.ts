@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Checkout } from '../../lib/checkout/checkout.ts';
+import { newCheckout } from '../../lib/checkout/checkout.ts';
 import { createCheckoutRepository } from '../../lib/db/checkout-repository.ts';
 import { createDatabase } from '../../lib/db/create-database.ts';
 import {
@@ -477,19 +477,7 @@ describe('rds-data driver: errors', () => {
 
 describe("rds-data driver: the checkout repository's own SQL", () => {
   const id = '7d3f0c9e-2b8a-4f1e-9c55-3a1d2e4b6f80';
-  const checkout: Checkout = {
-    ...sampleOrder(),
-    id,
-    status: 'pending',
-    paymentId: null,
-    orderId: null,
-    failure: null,
-    compensationFrom: null,
-    undoFailures: [],
-    attempt: 1,
-    createdAt: '2026-11-24T20:00:00.000Z',
-    updatedAt: '2026-11-24T20:00:00.000Z',
-  };
+  const checkout = newCheckout(sampleOrder(), id, new Date('2026-11-24T20:00:00.000Z'));
   const repository = createCheckoutRepository(db);
 
   /** The parameters of the first statement sent, keyed by name. */
