@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import type { ServiceName } from '../../lib/local/wiremock-process.ts';
+
+/**
+ * The outcome lookups of the WireMock mappings, asked directly over HTTP: by default they
+ * answer from the checkout id (the service acted), and a fault stub that did not act makes its
+ * WireMock answer "nothing there" for that one checkout (a webhook registers the stub, so the
+ * tests poll).
+ */
+const wiremock = inject('wiremock');
+
+const LOOKUPS = {
+  payment: { path: '/payments', list: 'payments' },
+  inventory: { path: '/inventory/deductions', list: 'deductions' },
+  order: { path: '/orders', list: 'orders' },
+} as const;
+
+async function lookup(service: ServiceName, checkoutId: string): Promise<unknown[]> {
+  const { path, list } = LOOKUPS[service];
+  const res = await fetch(`${wiremock[service]}${path}?checkout_id=${checkoutId}`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('application/json');
+  const body = (await res.json()) as Record<string, unknown[]>;
+  expect(Object.keys(body)).toEqual([list]);
+  return body[list] as unknown[];
+}
+
+/** Asks the lookup until it answers an empty list (webhooks are asynchronous). */
+async function untilNothingThere(service: ServiceName, checkoutId: string, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await lookup(service, checkoutId);
+    if (found.length === 0 || Date.now() > deadline) return found;
+    await sleep(50);
+  }
+}
+
+const post = (service: ServiceName, path: string, body: unknown, signal?: AbortSignal) =>
+  fetch(`${wiremock[service]}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+
+const charge = (checkoutId: string, email = 'customer@example.com') => ({
+  amount: 349.7,
+  currency: 'BRL',
+  payment_method: {
+    type: 'credit_card',
+    card_number: '4111111111111111',
+    card_expiry: '12/30',
+    card_cvv: '123',
+  },
+  customer_email: email,
+  checkout_id: checkoutId,
+});
+
+const deduct = (checkoutId: string, productId = 'prod_keyboard') => ({
+  checkout_id: checkoutId,
+  items: [{ product_id: productId, quantity: 1 }],
+});
+
+const order = (checkoutId: string, email = 'customer@example.com') => ({
+  checkout_id: checkoutId,
+  customer_email: email,
+  shipping_address: {
+    street: 'Rua Augusta',
+    number: '1000',
+    city: 'São Paulo',
+    state: 'SP',
+    zip_code: '01304-001',
+    country: 'BR',
+  },
+  items: [{ product_id: 'prod_keyboard', quantity: 1, price: 349.7 }],
+  total_amount: 349.7,
+  currency: 'BRL',
+  payment_id: `txn_${checkoutId}`,
+});
+
+/** The stub a fault's webhook registered for a checkout (its id is the checkout id), or null. */
+async function registeredStub(service: ServiceName, checkoutId: string) {
+  const res = await fetch(`${wiremock[service]}/__admin/mappings/${checkoutId}`);
+  return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
+}
+
+describe('the default outcome lookups answer from the checkout id', () => {
+  it('payment: the checkout was charged as txn_<id>, the id its default charge answers', async () => {
+    const id = randomUUID();
+    expect(await lookup('payment', id)).toEqual([
+      { transactionId: `txn_${id}`, status: 'success' },
+    ]);
+
+    const res = await post('payment', '/payments/process', charge(id));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'success', transactionId: `txn_${id}` });
+    expect(await registeredStub('payment', id)).toBeNull(); // no webhook on the happy path
+  });
+
+  it('inventory: the checkout stock was deducted (the mock does not know the items)', async () => {
+    const id = randomUUID();
+    expect(await lookup('inventory', id)).toEqual([{ status: 'deducted', items: [] }]);
+
+    expect((await post('inventory', '/inventory/deduct', deduct(id))).status).toBe(200);
+    expect(await registeredStub('inventory', id)).toBeNull();
+  });
+
+  it('order: the checkout has order ord_<id>, the id its default create answers', async () => {
+    const id = randomUUID();
+    expect(await lookup('order', id)).toEqual([{ orderId: `ord_${id}`, status: 'created' }]);
+
+    const res = await post('order', '/orders', order(id));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ orderId: `ord_${id}`, status: 'created' });
+    expect(await registeredStub('order', id)).toBeNull();
+  });
+
+  it('answers 404 without a usable checkout id', async () => {
+    for (const service of ['payment', 'inventory', 'order'] as const) {
+      const base = `${wiremock[service]}${LOOKUPS[service].path}`;
+      expect((await fetch(base)).status).toBe(404);
+      expect((await fetch(`${base}?checkout_id=a%22b`)).status).toBe(404);
+    }
+  });
+});
+
+describe('a fault that did not act makes its lookup answer "nothing there" for that checkout', () => {
+  it('payment-error: a 503 without a charge', async () => {
+    const id = randomUUID();
+    const other = randomUUID();
+    const email = `payment-error+${id}@example.com`;
+
+    const res = await post('payment', '/payments/process', charge(id, email));
+    expect(res.status).toBe(503);
+    // The retry of the same charge registers nothing new (the stub id is the checkout id).
+    expect((await post('payment', '/payments/process', charge(id, email))).status).toBe(503);
+
+    expect(await untilNothingThere('payment', id)).toEqual([]);
+    expect(await lookup('payment', other)).toEqual([
+      { transactionId: `txn_${other}`, status: 'success' },
+    ]);
+    expect(await registeredStub('payment', id)).toMatchObject({
+      id,
+      priority: 1,
+      metadata: { registeredBy: 'webhook' },
+    });
+  });
+
+  it('payment-timeout-lost: no answer within the timeout, and no charge', async () => {
+    const id = randomUUID();
+    const started = Date.now();
+
+    await expect(
+      post(
+        'payment',
+        '/payments/process',
+        charge(id, `payment-timeout-lost+${id}@example.com`),
+        AbortSignal.timeout(500),
+      ),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    expect(await untilNothingThere('payment', id)).toEqual([]);
+    expect(await lookup('payment', randomUUID())).toHaveLength(1);
+  });
+
+  it('payment-timeout (for contrast): no answer within the timeout, but the charge happened', async () => {
+    const id = randomUUID();
+
+    await expect(
+      post(
+        'payment',
+        '/payments/process',
+        charge(id, `payment-timeout+${id}@example.com`),
+        AbortSignal.timeout(500),
+      ),
+    ).rejects.toThrow();
+
+    await sleep(500); // long enough for a webhook, had there been one
+    expect(await lookup('payment', id)).toEqual([
+      { transactionId: `txn_${id}`, status: 'success' },
+    ]);
+    expect(await registeredStub('payment', id)).toBeNull();
+  });
+
+  it('prod_inventory_error: a 500 without a deduction', async () => {
+    const id = randomUUID();
+    const other = randomUUID();
+
+    const res = await post('inventory', '/inventory/deduct', deduct(id, 'prod_inventory_error'));
+    expect(res.status).toBe(500);
+
+    expect(await untilNothingThere('inventory', id)).toEqual([]);
+    expect(await lookup('inventory', other)).toEqual([{ status: 'deducted', items: [] }]);
+  });
+
+  it('order-error: a 503 without an order', async () => {
+    const id = randomUUID();
+    const other = randomUUID();
+
+    const res = await post('order', '/orders', order(id, `order-error+${id}@example.com`));
+    expect(res.status).toBe(503);
+
+    expect(await untilNothingThere('order', id)).toEqual([]);
+    expect(await lookup('order', other)).toEqual([{ orderId: `ord_${other}`, status: 'created' }]);
+  });
+
+  it('a fault at one service leaves the other services answering the default', async () => {
+    const id = randomUUID();
+    await post('payment', '/payments/process', charge(id, `payment-error+${id}@example.com`));
+    await untilNothingThere('payment', id);
+
+    expect(await lookup('inventory', id)).toHaveLength(1);
+    expect(await lookup('order', id)).toHaveLength(1);
+  });
+});
