@@ -30,6 +30,7 @@ const envSchema = z.object({
   REQUIRE_IDEMPOTENCY_KEY: flag,
   RECOVERY_BATCH_SIZE: positiveInt(25),
   RECOVERY_MAX_ATTEMPTS: positiveInt(5),
+  RECOVERY_MAX_AGE_HOURS: positiveInt(24),
   APP_HOST: text('127.0.0.1'),
   APP_PORT: integer(8005, 0, 65_535),
 });
@@ -53,7 +54,7 @@ export interface Config {
   leaseMs: number;
   idempotencyTtlHours: number;
   requireIdempotencyKey: boolean;
-  recovery: { batchSize: number; maxAttempts: number };
+  recovery: { batchSize: number; maxAttempts: number; maxAgeHours: number };
   host: string;
   port: number;
 }
@@ -89,7 +90,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     requireIdempotencyKey:
       e.REQUIRE_IDEMPOTENCY_KEY === 'true' || e.REQUIRE_IDEMPOTENCY_KEY === '1',
-    recovery: { batchSize: e.RECOVERY_BATCH_SIZE, maxAttempts: e.RECOVERY_MAX_ATTEMPTS },
+    recovery: {
+      batchSize: e.RECOVERY_BATCH_SIZE,
+      maxAttempts: e.RECOVERY_MAX_ATTEMPTS,
+      maxAgeHours: e.RECOVERY_MAX_AGE_HOURS,
+    },
     host: e.APP_HOST,
     port: e.APP_PORT,
   };

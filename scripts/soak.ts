@@ -3,7 +3,7 @@
  * then one recovery pass, and a check that everything is accounted for:
  *   every request got an answer, rows = checkouts answered, no row left unfinished.
  * The mix: mostly the seed example, some refusals (insufficient funds, out of stock), some
- * order outages (502, undone) and some payment resets (503, outcome unknown) that the
+ * order outages (503: outcome unknown, settled by recovery) and some payment resets (503) that the
  * recovery pass must settle once the payment service is healthy again.
  *
  *   SOAK_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)

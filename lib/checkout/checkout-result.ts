@@ -22,7 +22,7 @@ export function finalResult(checkout: Checkout): CheckoutResult {
       body: {
         checkout_id: checkout.id,
         status: checkout.status,
-        total_amount: formatMinorUnits(checkout.totalCents),
+        total_amount: formatMinorUnits(checkout.totalCents, checkout.currency),
         currency: checkout.currency,
         payment_id: checkout.paymentId,
         order_id: checkout.orderId,
@@ -64,7 +64,7 @@ export function checkoutView(checkout: Checkout): Record<string, unknown> {
   return {
     checkout_id: checkout.id,
     status: checkout.status,
-    total_amount: formatMinorUnits(checkout.totalCents),
+    total_amount: formatMinorUnits(checkout.totalCents, checkout.currency),
     currency: checkout.currency,
     payment_id: checkout.paymentId,
     order_id: checkout.orderId,

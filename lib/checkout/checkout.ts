@@ -74,6 +74,8 @@ export interface Checkout extends CheckoutOrder {
    * write is fenced on it, so a worker whose lease was taken over cannot write any more.
    */
   attempt: number;
+  /** Recovery's tries to settle the open step that got no answer (claims are not tries). */
+  settleTries: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +92,7 @@ export function newCheckout(order: CheckoutOrder, id: string, now: Date): Checko
     undoFailures: [],
     compensationFrom: null,
     attempt: 1,
+    settleTries: 0,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };

@@ -7,7 +7,8 @@ type Target = 'draft-2020-12' | 'draft-4' | 'openapi-3.0';
  * JSON Schema of the checkout body generated from the zod schema, never written by hand:
  * `draft-2020-12` for `@middy/validator` (Ajv2020), `draft-4` for API Gateway REST models,
  * `openapi-3.0` for the OpenAPI document. Rules JSON Schema cannot say (Luhn, expiry in the
- * future, at most 2 decimals) are enforced by zod after the structural check.
+ * future, a known currency, a price's decimals per currency) are enforced after the structural
+ * check, by `parseCheckoutRequest`.
  */
 export function checkoutRequestJsonSchema(target: Target): Record<string, unknown> {
   const { $schema: _ignored, ...schema } = z.toJSONSchema(checkoutRequestSchema, {

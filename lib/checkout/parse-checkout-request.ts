@@ -1,10 +1,10 @@
 import type * as z from 'zod/mini';
 import { type ErrorDetail, ValidationError } from '../errors.ts';
-import { orderTotal, toMinorUnits } from '../money.ts';
+import { minorUnitDigits, orderTotal, toMinorUnits } from '../money.ts';
 import { cardSummary } from './card.ts';
-import type { CheckoutOrder, PaymentCard } from './checkout.ts';
+import type { CheckoutOrder, LineItem, PaymentCard } from './checkout.ts';
 import { requestHash } from './request-hash.ts';
-import { checkoutRequestSchema } from './request-schema.ts';
+import { type CheckoutRequest, checkoutRequestSchema } from './request-schema.ts';
 
 /** `items.0.price` style paths, the same for zod and for JSON Schema errors. */
 export function issuePath(path: readonly PropertyKey[]): string {
@@ -24,9 +24,35 @@ export function zodDetails(error: z.core.$ZodError): ErrorDetail[] {
 }
 
 /**
- * Validates a checkout body against every rule (structure, Luhn, expiry, 2-decimal prices)
- * and splits it into the order to record, the card to send to the payment service only, and
- * the fingerprint that recognises a repeat of the same request.
+ * The items with their prices in minor units of the request's currency. This is where a price
+ * with more decimals than the currency's minor unit (150.5 JPY, 1.2345 KWD, 19.999 BRL) is
+ * refused: the rule depends on the currency, and JSON Schema's `multipleOf` cannot test it
+ * exactly on floats.
+ */
+function lineItems({ items, currency }: CheckoutRequest): LineItem[] {
+  const details: ErrorDetail[] = [];
+  const lines = items.map((item, index) => {
+    const priceCents = toMinorUnits(item.price, currency);
+    if (priceCents === undefined) {
+      details.push({ path: issuePath(['items', index, 'price']), message: tooPrecise(currency) });
+    }
+    return { productId: item.product_id, quantity: item.quantity, priceCents: priceCents ?? 0 };
+  });
+  if (details.length) throw new ValidationError('The checkout request is invalid', details);
+  return lines;
+}
+
+function tooPrecise(currency: string): string {
+  const digits = minorUnitDigits(currency);
+  return digits === 0
+    ? `price must be a whole amount in ${currency} (no decimals)`
+    : `price must have at most ${digits} decimals in ${currency}`;
+}
+
+/**
+ * Validates a checkout body against every rule (structure, Luhn, expiry, known currency, prices
+ * within the currency's decimals) and splits it into the order to record, the card to send to
+ * the payment service only, and the fingerprint that recognises a repeat of the same request.
  */
 export function parseCheckoutRequest(body: unknown): {
   order: CheckoutOrder;
@@ -38,12 +64,7 @@ export function parseCheckoutRequest(body: unknown): {
     throw new ValidationError('The checkout request is invalid', zodDetails(parsed.error));
   }
   const request = parsed.data;
-  const items = request.items.map((item) => ({
-    productId: item.product_id,
-    quantity: item.quantity,
-    // The schema has already checked that every price has at most 2 decimals.
-    priceCents: toMinorUnits(item.price) ?? 0,
-  }));
+  const items = lineItems(request);
   const { payment_method: pm } = request;
   return {
     order: {

@@ -21,17 +21,13 @@ export interface CallOptions {
 }
 
 export interface PaymentService {
-  /**
-   * Charges the card. `card: null` repeats a charge whose outcome is unknown without card data
-   * (never stored): the payment service answers a known `Idempotency-Key` with its original
-   * outcome, and declines an unknown key that carries no card, so nothing new can be charged.
-   */
+  /** Charges the card. Only ever sent with the card the customer gave (never stored). */
   charge(
     input: {
       checkoutId: string;
       amountCents: MinorUnits;
       currency: string;
-      card: PaymentCard | null;
+      card: PaymentCard;
       customerEmail: string;
     },
     options?: CallOptions,
@@ -46,11 +42,26 @@ export interface PaymentService {
     },
     options?: CallOptions,
   ): Promise<void>;
+  /** The outcome lookup: every charge the service holds for a checkout. */
+  findCharges(checkoutId: string, options?: CallOptions): Promise<ChargeRecord[]>;
+}
+
+/** A charge as the payment service holds it. */
+export interface ChargeRecord {
+  transactionId: string;
+  status: 'success' | 'failed' | 'refunded';
 }
 
 export interface InventoryService {
   deduct(input: { checkoutId: string; items: LineItem[] }, options?: CallOptions): Promise<void>;
   release(input: { checkoutId: string; items: LineItem[] }, options?: CallOptions): Promise<void>;
+  /** The outcome lookup: every stock movement the service holds for a checkout. */
+  findDeductions(checkoutId: string, options?: CallOptions): Promise<DeductionRecord[]>;
+}
+
+/** A deduction as the inventory service holds it (`released` once undone). */
+export interface DeductionRecord {
+  status: 'deducted' | 'released';
 }
 
 export interface OrderService {
@@ -66,6 +77,14 @@ export interface OrderService {
     },
     options?: CallOptions,
   ): Promise<{ orderId: string }>;
+  /** The outcome lookup: every order the service holds for a checkout. */
+  findOrders(checkoutId: string, options?: CallOptions): Promise<OrderRecord[]>;
+}
+
+/** An order as the order service holds it. */
+export interface OrderRecord {
+  orderId: string;
+  status: 'created' | 'cancelled';
 }
 
 /** The stored HTTP answer of a finished checkout (replayed byte for byte). */
@@ -122,6 +141,11 @@ export interface CheckoutRepository {
    * `attempt`. Throws `LeaseLostError` if another worker has taken the checkout over.
    */
   update(checkout: Pick<Checkout, 'id' | 'attempt'>, changes: CheckoutChanges): Promise<void>;
+  /**
+   * Counts one real try to settle the checkout's open step that got no answer, fenced like
+   * `update`; returns the count so far.
+   */
+  recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>): Promise<number>;
   findById(id: string): Promise<Checkout | undefined>;
 }
 

@@ -1,22 +1,18 @@
 import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
-import type { CheckoutResult } from './checkout-result.ts';
+import { type CheckoutResult, finalResult } from './checkout-result.ts';
 import type { WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
-import {
-  advance,
-  compensate,
-  createOrder,
-  failureOf,
-  finishFailed,
-  type SagaDeps,
-} from './saga.ts';
-import { ServiceCallError, ServiceRefusedError } from './service-errors.ts';
+import { advance, compensate, finishFailed, leaveIncomplete, type SagaDeps } from './saga.ts';
+import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
+import { ServiceCallError } from './service-errors.ts';
 
 export interface RecoveryOptions {
   /** How many abandoned checkouts one run claims. */
   batchSize: number;
-  /** After this many workers tried a checkout, stop settling it and ask for attention. */
+  /** After this many real settle tries that could not reach an answer, ask for attention. */
   maxAttempts: number;
+  /** A checkout older than this that is still unsettled asks for attention. */
+  maxAgeHours: number;
 }
 
 export interface RecoveryReport {
@@ -27,11 +23,7 @@ export interface RecoveryReport {
 
 /**
  * The recovery function's work: claim the checkouts whose lease expired before they reached a
- * final state (skipping rows another worker holds) and drive each to one. The step whose
- * outcome is unknown is settled by repeating it with the same `Idempotency-Key`; then the
- * checkout is undone (the customer was told it did not complete) and ends `failed` with reason
- * `abandoned`, except a settled order, which completes the checkout (an order cannot be undone).
- * A checkout still unsettled after `maxAttempts` ends `requires_attention`.
+ * final state (skipping rows another worker holds) and drive each to one.
  */
 export async function recoverAbandoned(
   deps: SagaDeps,
@@ -43,7 +35,7 @@ export async function recoverAbandoned(
   for (const checkout of claimed) {
     if (budget.signal.aborted) break; // unprocessed claims expire and go to the next run
     const status = await recoverCheckout(deps, checkout, options, budget).then(
-      (result) => String(result.body.status ?? 'unknown'),
+      (result) => (result.statusCode === 503 ? 'incomplete' : String(result.body.status)),
       (error: unknown) => {
         if (error instanceof LeaseLostError) return 'taken_over';
         deps.logger.error('recovery of a checkout failed', {
@@ -60,72 +52,74 @@ export async function recoverAbandoned(
   return { claimed: claimed.length, outcomes };
 }
 
-/** Drives one claimed checkout to a final state, or leaves it for the next run. */
+/**
+ * The recovery policy for one claimed checkout. It never repeats a forward step (it has no
+ * card, and a strict service refuses a same-key request with a different body): it settles the
+ * open step by asking the service. A step that happened is recorded; then the checkout is
+ * undone (the customer was told it did not complete) and ends `failed`/`abandoned`, except a
+ * settled order, which completes it (an order cannot be undone). A lookup that fails leaves the
+ * step open for the next run; after `maxAttempts` real tries, or past `maxAgeHours`, the
+ * checkout ends `requires_attention`.
+ */
 export async function recoverCheckout(
   deps: SagaDeps,
-  start: Checkout,
+  checkout: Checkout,
   options: RecoveryOptions,
   budget: WorkBudget,
 ): Promise<CheckoutResult> {
-  const { signal } = budget;
-  let checkout = start;
   deps.logger.info('recovering abandoned checkout', {
     checkout_id: checkout.id,
     status: checkout.status,
-    attempt: checkout.attempt,
+    settle_tries: checkout.settleTries,
   });
-  try {
-    switch (checkout.status) {
-      case 'compensating':
-        return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
-      case 'pending': {
-        const { transactionId } = await deps.payment.charge(
-          {
-            checkoutId: checkout.id,
-            amountCents: checkout.totalCents,
-            currency: checkout.currency,
-            card: null,
-            customerEmail: checkout.customerEmail,
-          },
-          { signal },
-        );
-        checkout = await advance(deps, checkout, {
-          status: 'payment_processed',
-          paymentId: transactionId,
-        });
-        return await compensate(deps, checkout, abandoned('payment'), budget);
-      }
-      case 'payment_processed':
-        await deps.inventory.deduct({ checkoutId: checkout.id, items: checkout.items }, { signal });
-        checkout = await advance(deps, checkout, { status: 'inventory_deducted' });
-        return await compensate(deps, checkout, abandoned('inventory'), budget);
-      case 'inventory_deducted':
-        return {
-          statusCode: 200,
-          body: { status: (await createOrder(deps, checkout, budget)).status },
-        };
-      default:
-        return { statusCode: 200, body: { status: checkout.status } };
-    }
-  } catch (error) {
-    if (error instanceof ServiceRefusedError) {
-      // Settled: the step did not happen. Undo whatever came before it.
-      return compensate(deps, checkout, failureOf(error), budget);
-    }
-    if (!(error instanceof ServiceCallError)) throw error;
-    // Cut short by this run's own deadline, the attempt says nothing about the service.
-    if (checkout.attempt < options.maxAttempts || budget.signal.aborted) {
-      deps.logger.warn('abandoned checkout still unsettled, left for the next run', {
-        checkout_id: checkout.id,
-        status: checkout.status,
-        attempt: checkout.attempt,
-        reason: error.reason,
-      });
-      deps.metrics.outcome('incomplete');
-      return { statusCode: 503, body: { status: 'incomplete' } };
-    }
-    return finishFailed(deps, checkout, abandoned(error.service), [`settle_${error.service}`]);
+  if (checkout.status === 'compensating') {
+    return compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
   }
+  const step = stepFrom(checkout.status);
+  if (!step) return finalResult(checkout); // already final: nothing to do
+  let reached: Awaited<ReturnType<SagaStepDefinition['settle']>>;
+  try {
+    reached = await step.settle(deps, checkout, budget.signal);
+  } catch (error) {
+    if (!(error instanceof ServiceCallError)) throw error;
+    return unsettled(deps, checkout, step.step, error, options, budget);
+  }
+  if (!reached) return compensate(deps, checkout, abandoned(step.step), budget);
+  const settled = await advance(deps, checkout, reached);
+  if (settled.status === 'completed') return finalResult(settled);
+  return compensate(deps, settled, abandoned(step.step), budget);
+}
+
+/**
+ * A settle that got no answer. A try cut short by this run's own deadline says nothing about
+ * the service and is not counted; either way, a checkout past its maximum age is given up.
+ */
+async function unsettled(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStep,
+  error: ServiceCallError,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+): Promise<CheckoutResult> {
+  const tries = budget.signal.aborted
+    ? checkout.settleTries
+    : await deps.repository.recordSettleTry(checkout);
+  const ageMs = deps.clock.now().getTime() - new Date(checkout.createdAt).getTime();
+  if (tries < options.maxAttempts && ageMs < options.maxAgeHours * 3_600_000) {
+    return leaveIncomplete(deps, checkout, error, budget);
+  }
+  return finishFailed(deps, checkout, unconfirmed(step), [`settle_${step}`]);
+}
+
+/** Given up without an answer: what the service did at `step` is still not known. */
+function unconfirmed(step: SagaStep): CheckoutFailure {
+  return {
+    step,
+    kind: 'unavailable',
+    reason: 'abandoned',
+    message: `The ${step} service could not confirm what it did`,
+  };
 }
 
 function abandoned(step: SagaStep): CheckoutFailure {

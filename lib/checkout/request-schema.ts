@@ -1,10 +1,16 @@
 // zod/mini: the same schemas as classic zod at a tenth of the bundle size (cold starts).
 import * as z from 'zod/mini';
-import { toMinorUnits } from '../money.ts';
+import { isKnownCurrency } from '../money.ts';
 import { isExpiryCurrent, isLuhnValid } from './card.ts';
 
-/** Largest unit price accepted: keeps 100 items × 999 units inside `numeric(12,2)`. */
-const MAX_PRICE = 99_999.99;
+/**
+ * Largest unit price accepted, in the currency's major unit (any currency: 10 million leaves
+ * room for VND or IDR prices). The largest total, 100 items × 999 units × 10 000 000 =
+ * 999 000 000 000, fits `total_amount numeric(15,3)` (< 10^12); in minor units it is at most
+ * 9.99 × 10^14 (3-decimal currencies), under Number.MAX_SAFE_INTEGER (9.007 × 10^15) and under
+ * 15 significant digits, so the JSON number sent downstream is exactly the decimal.
+ */
+export const MAX_PRICE = 10_000_000;
 
 /** Control characters (NUL included, which PostgreSQL cannot store) have no place in an address. */
 const CONTROL_CHARACTERS = /\p{Cc}/u;
@@ -45,11 +51,9 @@ export const shippingAddressSchema = z.strictObject({
 export const checkoutItemSchema = z.strictObject({
   product_id: text(64),
   quantity: z.int().check(z.minimum(1), z.maximum(999)),
-  price: z.number().check(
-    z.positive(),
-    z.maximum(MAX_PRICE),
-    z.refine((p) => toMinorUnits(p) !== undefined, 'price must have at most 2 decimals'),
-  ),
+  // Decimals depend on the currency: checked where the price becomes minor units
+  // (parseCheckoutRequest), not with `multipleOf`, which floats cannot test exactly.
+  price: z.number().check(z.positive(), z.maximum(MAX_PRICE)),
 });
 
 /** The body of `POST /checkout/process`, compatible with the FastAPI seed. Written once, here. */
@@ -59,7 +63,12 @@ export const checkoutRequestSchema = z.strictObject({
   shipping_address: shippingAddressSchema,
   items: z.array(checkoutItemSchema).check(z.minLength(1), z.maxLength(100)),
   currency: z._default(
-    z.string().check(z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as BRL')),
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as BRL'),
+        z.refine(isKnownCurrency, 'currency is not an ISO 4217 currency code in use'),
+      ),
     'BRL',
   ),
 });

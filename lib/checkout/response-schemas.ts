@@ -6,8 +6,8 @@ import { z } from 'zod';
  */
 const amount = z
   .string()
-  .regex(/^\d+\.\d{2}$/)
-  .describe('decimal string with 2 places');
+  .regex(/^\d+(\.\d{2,3})?$/)
+  .describe("decimal string with the currency's decimals: 150 JPY, 349.70 BRL, 1.234 KWD");
 const checkoutStatus = z.enum([
   'pending',
   'payment_processed',

@@ -6,33 +6,29 @@ import type {
   CheckoutMetrics,
   CheckoutRepository,
   Clock,
-  InventoryService,
-  OrderService,
-  PaymentService,
   SagaLogger,
 } from './ports.ts';
+import { type StepServices, stepFrom, stepsToUndo } from './saga-steps.ts';
 import {
   ServiceCallError,
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
 } from './service-errors.ts';
 
-export interface SagaDeps {
+export interface SagaDeps extends StepServices {
   repository: CheckoutRepository;
-  payment: PaymentService;
-  inventory: InventoryService;
-  order: OrderService;
   clock: Clock;
   logger: SagaLogger;
   metrics: CheckoutMetrics;
 }
 
 /**
- * Drives a recorded checkout forward from its recovery point (its status) to `completed`:
- * charge → deduct → create order, one write per step. A refusal or an unavailable service
- * undoes what was done; an unknown outcome (or the end of the work budget) leaves the checkout
- * where it is, under its lease, for a retry with the same key or the recovery function.
- * A checkout found `compensating` finishes its undo.
+ * The forward policy: drives a recorded checkout from its recovery point (its status) to
+ * `completed`, one durable write per step. A refusal, or a service that could not be reached
+ * at all, undoes what was done; an unknown outcome (or the end of the work budget) leaves the
+ * checkout where it is, under its lease, for a retry with the same key (which repeats the step
+ * with the same body and key) or for recovery (which asks the service). A checkout found
+ * `compensating` finishes its undo.
  */
 export async function runSaga(
   deps: SagaDeps,
@@ -40,34 +36,14 @@ export async function runSaga(
   card: PaymentCard,
   budget: WorkBudget,
 ): Promise<CheckoutResult> {
-  const { signal } = budget;
   let checkout = start;
   try {
     if (checkout.status === 'compensating' && checkout.failure) {
       return await compensate(deps, checkout, checkout.failure, budget);
     }
-    if (checkout.status === 'pending') {
-      const { transactionId } = await deps.payment.charge(
-        {
-          checkoutId: checkout.id,
-          amountCents: checkout.totalCents,
-          currency: checkout.currency,
-          card,
-          customerEmail: checkout.customerEmail,
-        },
-        { signal },
-      );
-      checkout = await advance(deps, checkout, {
-        status: 'payment_processed',
-        paymentId: transactionId,
-      });
-    }
-    if (checkout.status === 'payment_processed') {
-      await deps.inventory.deduct({ checkoutId: checkout.id, items: checkout.items }, { signal });
-      checkout = await advance(deps, checkout, { status: 'inventory_deducted' });
-    }
-    if (checkout.status === 'inventory_deducted') {
-      checkout = await createOrder(deps, checkout, budget);
+    for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
+      const reached = await step.run(deps, checkout, card, budget.signal);
+      checkout = await advance(deps, checkout, reached);
     }
     return finalResult(checkout);
   } catch (error) {
@@ -79,30 +55,11 @@ export async function runSaga(
   }
 }
 
-/** The last step: create the order of a paid, stocked checkout, and record it completed. */
-export async function createOrder(deps: SagaDeps, checkout: Checkout, { signal }: WorkBudget) {
-  const { orderId } = await deps.order.create(
-    {
-      checkoutId: checkout.id,
-      customerEmail: checkout.customerEmail,
-      shippingAddress: checkout.shippingAddress,
-      items: checkout.items,
-      totalCents: checkout.totalCents,
-      currency: checkout.currency,
-      paymentId: requirePaymentId(checkout),
-    },
-    { signal },
-  );
-  const completed = await finish(deps, checkout, { status: 'completed', orderId });
-  deps.logger.info('checkout completed', { checkout_id: completed.id });
-  return completed;
-}
-
 /**
- * Undoes, in reverse order, the steps done before `failure.step`: release the stock (undoes
- * the deduction), then refund the payment (undoes the charge). Every undo is attempted even
- * if an earlier one failed; if any keeps failing the checkout ends `requires_attention`. If
- * the work budget runs out mid-undo, it stays `compensating` for the next worker.
+ * Undoes, in reverse order, the steps done before compensation began: release the stock,
+ * then refund the payment. Every undo is attempted even if an earlier one failed; if any keeps
+ * failing the checkout ends `requires_attention`. If the work budget runs out mid-undo, it
+ * stays `compensating` for the next worker.
  */
 export async function compensate(
   deps: SagaDeps,
@@ -119,17 +76,16 @@ export async function compensate(
     });
   }
   const undoFailures: string[] = [];
-  for (const [name, undo] of undoPlan(deps, checkout, failure, budget)) {
+  for (const { undo } of stepsToUndo(checkout.compensationFrom)) {
+    if (!undo) continue;
     try {
-      await undo();
+      await undo.run(deps, checkout, failure, budget.signal);
     } catch (error) {
-      if (budget.signal.aborted) {
-        return leaveIncomplete(deps, checkout, error, budget);
-      }
-      undoFailures.push(name);
+      if (budget.signal.aborted) return leaveIncomplete(deps, checkout, error, budget);
+      undoFailures.push(undo.name);
       deps.logger.error('undo failed', {
         checkout_id: checkout.id,
-        undo: name,
+        undo: undo.name,
         reason: error instanceof ServiceCallError ? error.reason : 'unexpected_error',
       });
     }
@@ -148,9 +104,9 @@ export async function finishFailed(
   undoFailures: string[],
 ): Promise<CheckoutResult> {
   const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
-  const ended = await finish(deps, checkout, { status, failure, undoFailures });
+  const ended = await advance(deps, checkout, { status, failure, undoFailures });
   if (status === 'requires_attention') {
-    deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo kept failing', {
+    deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo or a settle kept failing', {
       checkout_id: ended.id,
       failed_step: failure.step,
       undo_failures: undoFailures,
@@ -175,7 +131,8 @@ export function failureOf(error: ServiceCallError): CheckoutFailure {
   };
 }
 
-function leaveIncomplete(
+/** The answer while a step's outcome is open: nothing undone, nothing called failed. */
+export function leaveIncomplete(
   deps: SagaDeps,
   checkout: Checkout,
   error: unknown,
@@ -191,62 +148,23 @@ function leaveIncomplete(
   return incompleteResult(checkout, Math.ceil(budget.leaseMs / 1000));
 }
 
-type Undo = [name: string, run: () => Promise<void>];
+const FINAL: readonly string[] = [
+  'completed',
+  'failed',
+  'requires_attention',
+] satisfies FinalStatus[];
 
-/** The undo of each step done before compensation began, latest first. */
-function undoPlan(
+/**
+ * Writes the next recovery point (durable before the next downstream call) and returns the
+ * checkout as it now stands. A final state is written together with the answer that will be
+ * replayed for it, which also ends the lease.
+ */
+export async function advance(
   deps: SagaDeps,
   checkout: Checkout,
-  failure: CheckoutFailure,
-  { signal }: WorkBudget,
-): Undo[] {
-  const undos: Undo[] = [];
-  if (checkout.compensationFrom === 'inventory_deducted') {
-    undos.push([
-      'release_inventory',
-      () => deps.inventory.release({ checkoutId: checkout.id, items: checkout.items }, { signal }),
-    ]);
-  }
-  if (checkout.compensationFrom && checkout.paymentId) {
-    const transactionId = checkout.paymentId;
-    undos.push([
-      'refund_payment',
-      () =>
-        deps.payment.refund(
-          {
-            checkoutId: checkout.id,
-            transactionId,
-            amountCents: checkout.totalCents,
-            currency: checkout.currency,
-            reason: `${failure.step}_${failure.reason}`,
-          },
-          { signal },
-        ),
-    ]);
-  }
-  return undos;
-}
-
-/** Writes the next recovery point and returns the checkout as it now stands. */
-export async function advance(deps: SagaDeps, checkout: Checkout, changes: CheckoutChanges) {
-  await deps.repository.update(checkout, changes);
-  return applyChanges(deps, checkout, changes);
-}
-
-/** Writes a final state together with the answer that will be replayed for it. */
-async function finish(deps: SagaDeps, checkout: Checkout, changes: CheckoutChanges) {
-  const next = applyChanges(deps, checkout, changes);
-  const { statusCode, body } = finalResult(next);
-  await deps.repository.update(checkout, {
-    ...changes,
-    response: { statusCode, body: JSON.stringify(body) },
-  });
-  deps.metrics.outcome(changes.status as FinalStatus, next.failure?.step);
-  return next;
-}
-
-function applyChanges(deps: SagaDeps, checkout: Checkout, changes: CheckoutChanges): Checkout {
-  return {
+  changes: CheckoutChanges,
+): Promise<Checkout> {
+  const next: Checkout = {
     ...checkout,
     status: changes.status,
     paymentId: changes.paymentId ?? checkout.paymentId,
@@ -256,9 +174,16 @@ function applyChanges(deps: SagaDeps, checkout: Checkout, changes: CheckoutChang
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
     updatedAt: deps.clock.now().toISOString(),
   };
-}
-
-function requirePaymentId(checkout: Checkout): string {
-  if (!checkout.paymentId) throw new Error(`checkout ${checkout.id} has no payment id`);
-  return checkout.paymentId;
+  if (!FINAL.includes(next.status)) {
+    await deps.repository.update(checkout, changes);
+    return next;
+  }
+  const { statusCode, body } = finalResult(next);
+  await deps.repository.update(checkout, {
+    ...changes,
+    response: { statusCode, body: JSON.stringify(body) },
+  });
+  deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
+  if (next.status === 'completed') deps.logger.info('checkout completed', { checkout_id: next.id });
+  return next;
 }

@@ -4,6 +4,9 @@ import type { InventoryService } from '../checkout/ports.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
 const inventoryResponse = z.looseObject({ success: z.literal(true) });
+const deductionsResponse = z.looseObject({
+  deductions: z.array(z.looseObject({ status: z.enum(['deducted', 'released']) })),
+});
 
 const wireItems = (items: LineItem[]) =>
   items.map(({ productId, quantity }) => ({ product_id: productId, quantity }));
@@ -30,6 +33,15 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
         inventoryResponse,
         options?.signal,
       );
+    },
+
+    async findDeductions(checkoutId, options) {
+      const { deductions } = await http.get(
+        `/inventory/deductions?checkout_id=${encodeURIComponent(checkoutId)}`,
+        deductionsResponse,
+        options?.signal,
+      );
+      return deductions.map(({ status }) => ({ status }));
     },
   };
 }

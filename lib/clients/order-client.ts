@@ -3,8 +3,10 @@ import type { OrderService } from '../checkout/ports.ts';
 import { toWireAmount } from '../money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
-const orderResponse = z.looseObject({
-  orderId: z.string().check(z.minLength(1), z.maxLength(128)),
+const orderId = z.string().check(z.minLength(1), z.maxLength(128));
+const orderResponse = z.looseObject({ orderId });
+const ordersResponse = z.looseObject({
+  orders: z.array(z.looseObject({ orderId, status: z.enum(['created', 'cancelled']) })),
 });
 
 /** The order service: create the order of a paid, stocked checkout (the last step; no undo). */
@@ -23,9 +25,9 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
           items: items.map((item) => ({
             product_id: item.productId,
             quantity: item.quantity,
-            price: toWireAmount(item.priceCents),
+            price: toWireAmount(item.priceCents, currency),
           })),
-          total_amount: toWireAmount(totalCents),
+          total_amount: toWireAmount(totalCents, currency),
           currency,
           payment_id: paymentId,
         },
@@ -34,6 +36,15 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
         options?.signal,
       );
       return { orderId };
+    },
+
+    async findOrders(checkoutId, options) {
+      const { orders } = await http.get(
+        `/orders?checkout_id=${encodeURIComponent(checkoutId)}`,
+        ordersResponse,
+        options?.signal,
+      );
+      return orders.map((order) => ({ orderId: order.orderId, status: order.status }));
     },
   };
 }

@@ -8,6 +8,14 @@ const chargeResponse = z.looseObject({
   transactionId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 const refundResponse = z.looseObject({ status: z.literal('refunded') });
+const chargesResponse = z.looseObject({
+  payments: z.array(
+    z.looseObject({
+      transactionId: z.string().check(z.minLength(1), z.maxLength(128)),
+      status: z.enum(['success', 'failed', 'refunded']),
+    }),
+  ),
+});
 
 /** The payment service: charge a card, refund a charge. */
 export function createPaymentClient(http: ServiceHttpClient): PaymentService {
@@ -16,9 +24,9 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
       const { transactionId } = await http.post(
         '/payments/process',
         {
-          amount: toWireAmount(amountCents),
+          amount: toWireAmount(amountCents, currency),
           currency,
-          payment_method: card && {
+          payment_method: {
             type: card.type,
             card_number: card.cardNumber,
             card_expiry: card.cardExpiry,
@@ -38,11 +46,20 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
     async refund({ checkoutId, transactionId, amountCents, currency, reason }, options) {
       await http.post(
         `/payments/${encodeURIComponent(transactionId)}/refund`,
-        { amount: toWireAmount(amountCents), currency, checkout_id: checkoutId, reason },
+        { amount: toWireAmount(amountCents, currency), currency, checkout_id: checkoutId, reason },
         `${checkoutId}:refund`,
         refundResponse,
         options?.signal,
       );
+    },
+
+    async findCharges(checkoutId, options) {
+      const { payments } = await http.get(
+        `/payments?checkout_id=${encodeURIComponent(checkoutId)}`,
+        chargesResponse,
+        options?.signal,
+      );
+      return payments.map(({ transactionId, status }) => ({ transactionId, status }));
     },
   };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import fetch, { type Response } from 'node-fetch';
+import fetch from 'node-fetch';
 import * as z from 'zod/mini';
 import type { SagaStep } from '../checkout/checkout.ts';
 import type { SagaLogger } from '../checkout/ports.ts';
@@ -26,7 +26,17 @@ const NOT_DELIVERED = new Set([
   'ENETUNREACH',
 ]);
 
-const refusalBody = z.looseObject({
+/** 4xx answers that say "not now" rather than "no": retried, never read as a refusal. */
+const RETRYABLE_4XX = new Set([408, 425, 429]);
+
+/**
+ * A strict provider's answers about the key itself, not the request: a concurrent request
+ * holds it (409), or it was first used with another body (400). Neither says what became of
+ * the original request, so neither is a refusal.
+ */
+const IDEMPOTENCY_CONFLICTS = new Set(['idempotency_key_in_use', 'idempotency_error']);
+
+const errorBody = z.looseObject({
   error: z.optional(z.string()),
   message: z.optional(z.string()),
 });
@@ -39,32 +49,57 @@ export interface ServiceHttpClientOptions {
   logger?: SagaLogger;
 }
 
-/** How one attempt went, when it did not succeed or get refused. */
-type TransientOutcome = { maybeActed: boolean; reason: string };
+interface ServiceRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  idempotencyKey?: string;
+}
 
 /**
- * The one HTTP helper under the three service clients: JSON POST with a per-attempt timeout,
- * an `Idempotency-Key`, and retries with capped, jittered backoff for transient failures only
- * (408, 429, 5xx, network errors, timeouts, malformed success bodies). A 4xx is a refusal and
- * is never retried. After the last attempt it reports whether the service may have acted.
+ * How one attempt went, when it neither succeeded nor was refused. `delivered` is false only
+ * when the request provably never reached the service.
+ */
+type TransientOutcome = { delivered: boolean; reason: string };
+
+/**
+ * The one HTTP helper under the three service clients: JSON requests with a per-attempt timeout,
+ * an `Idempotency-Key` on writes, and retries with capped, jittered backoff for transient
+ * failures. A 4xx is a refusal and is never retried. After the last attempt it tells
+ * "unavailable" (no attempt reached the service, so nothing happened) from "outcome unknown"
+ * (an attempt reached it and got a 5xx, a timeout, a reset or a garbled answer: the service
+ * may have acted).
  */
 export class ServiceHttpClient {
   constructor(private readonly options: ServiceHttpClientOptions) {}
 
-  /**
-   * POSTs `body` and returns the parsed success body. `signal` is the caller's deadline: once it
-   * fires no further attempt starts and the call ends as an unknown outcome (`deadline`), since
-   * an attempt in flight may have been acted on.
-   */
-  async post<T>(
+  /** POSTs `body` under `idempotencyKey` and returns the parsed success body. */
+  post<T>(
     path: string,
     body: unknown,
     idempotencyKey: string,
     responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
   ): Promise<T> {
+    return this.send({ method: 'POST', path, body, idempotencyKey }, responseSchema, signal);
+  }
+
+  /** GETs `path` (a read: safe to repeat) and returns the parsed success body. */
+  get<T>(path: string, responseSchema: z.ZodMiniType<T>, signal?: AbortSignal): Promise<T> {
+    return this.send({ method: 'GET', path }, responseSchema, signal);
+  }
+
+  /**
+   * `signal` is the caller's deadline: once it fires no further attempt starts and the call
+   * ends as an unknown outcome (`deadline`), since an attempt in flight may have been acted on.
+   */
+  private async send<T>(
+    request: ServiceRequest,
+    responseSchema: z.ZodMiniType<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const { service, retry } = this.options;
-    let maybeActed = false;
+    let delivered = false;
     let lastReason = 'unknown';
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
       if (attempt > 0)
@@ -77,88 +112,98 @@ export class ServiceHttpClient {
         );
       }
       const started = performance.now();
-      const outcome = await this.attempt(
-        path,
-        body,
-        idempotencyKey,
-        responseSchema,
-        signal,
-      ).finally(() => recordDownstream(performance.now() - started));
+      const outcome = await this.attempt(request, responseSchema, signal).finally(() =>
+        recordDownstream(performance.now() - started),
+      );
       if ('value' in outcome) return outcome.value;
-      maybeActed ||= outcome.maybeActed;
+      delivered ||= outcome.delivered;
       lastReason = outcome.reason;
       this.options.logger?.warn('downstream call failed', {
         downstream: service,
-        path,
+        path: request.path,
         attempt: attempt + 1,
         reason: outcome.reason,
       });
     }
-    const message = `The ${service} service did not answer successfully`;
-    if (maybeActed) throw new ServiceOutcomeUnknownError(service, lastReason, message);
+    if (delivered) {
+      throw new ServiceOutcomeUnknownError(
+        service,
+        lastReason,
+        `The ${service} service did not answer successfully`,
+      );
+    }
     throw new ServiceUnavailableError(service, lastReason, `The ${service} service is unavailable`);
   }
 
   private async attempt<T>(
-    path: string,
-    body: unknown,
-    idempotencyKey: string,
+    { method, path, body, idempotencyKey }: ServiceRequest,
     responseSchema: z.ZodMiniType<T>,
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
     const { baseUrl, timeoutMs, service } = this.options;
-    let response: Response;
+    // One controller per attempt, fired by a timer this function owns and clears. Not
+    // `AbortSignal.any([AbortSignal.timeout(ms), deadline])`: on Node 20 the inner timeout
+    // signal can be garbage-collected before it fires, and the timeout silently never happens.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const onDeadline = () => abort.abort();
+    deadline?.addEventListener('abort', onDeadline, { once: true });
+    let status: number;
     let text: string;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        method: 'POST',
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
         headers: {
-          'content-type': 'application/json',
           accept: 'application/json',
-          'idempotency-key': idempotencyKey,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
         },
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         agent: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
         // Small JSON answers: gzip would cost both sides more CPU than it saves on the wire.
         compress: false,
-        signal: deadline
-          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline])
-          : AbortSignal.timeout(timeoutMs),
+        signal: abort.signal,
       });
+      status = response.status;
+      try {
+        text = await response.text();
+      } catch (error) {
+        // The status line arrived but the body broke off: the request was delivered.
+        return { delivered: true, reason: networkOutcome(error).reason };
+      }
     } catch (error) {
       return networkOutcome(error);
+    } finally {
+      clearTimeout(timer);
+      deadline?.removeEventListener('abort', onDeadline);
     }
-    try {
-      text = await response.text();
-    } catch (error) {
-      // The status line arrived but the body broke off: a 2xx may already have acted.
-      return { maybeActed: response.ok, reason: networkOutcome(error).reason };
-    }
-    const { status } = response;
-    if (response.ok) {
+    if (status >= 200 && status < 300) {
       const parsed = responseSchema.safeParse(parseJson(text));
       if (parsed.success) return { value: parsed.data };
-      return { maybeActed: true, reason: 'malformed_response' };
+      return { delivered: true, reason: 'malformed_response' };
     }
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-      const refusal = refusalBody.safeParse(parseJson(text));
-      const reason = refusal.success && refusal.data.error ? refusal.data.error : `http_${status}`;
-      const message =
-        refusal.success && refusal.data.message
-          ? refusal.data.message
-          : `The ${service} service refused the request`;
-      throw new ServiceRefusedError(service, token(reason), message.slice(0, 200));
+    if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
+      const answer = errorBody.safeParse(parseJson(text));
+      const code = answer.success ? answer.data.error : undefined;
+      if (code && IDEMPOTENCY_CONFLICTS.has(code)) return { delivered: true, reason: code };
+      const message = answer.success ? answer.data.message : undefined;
+      throw new ServiceRefusedError(
+        service,
+        token(code ?? `http_${status}`),
+        (message ?? `The ${service} service refused the request`).slice(0, 200),
+      );
     }
-    return { maybeActed: false, reason: `http_${status}` };
+    // A 5xx (a gateway's 502/504 included) may come after the service acted.
+    return { delivered: true, reason: `http_${status}` };
   }
 }
 
 function networkOutcome(error: unknown): TransientOutcome {
   const { name, code } = error as { name?: string; code?: string };
   if (name === 'AbortError' || name === 'TimeoutError')
-    return { maybeActed: true, reason: 'timeout' };
-  if (code && NOT_DELIVERED.has(code)) return { maybeActed: false, reason: code.toLowerCase() };
-  return { maybeActed: true, reason: code ? code.toLowerCase() : 'network_error' };
+    return { delivered: true, reason: 'timeout' };
+  if (code && NOT_DELIVERED.has(code)) return { delivered: false, reason: code.toLowerCase() };
+  return { delivered: true, reason: code ? code.toLowerCase() : 'network_error' };
 }
 
 function parseJson(text: string): unknown {

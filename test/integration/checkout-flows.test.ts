@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import { getApp } from '../../lib/app.ts';
+import { workBudget } from '../../lib/checkout/lease.ts';
+import { recoverAbandoned } from '../../lib/checkout/recovery.ts';
 import {
   completedResponseSchema,
   failedResponseSchema,
@@ -33,7 +37,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
     expect(row).toMatchObject({
       status: 'completed',
-      total_amount: '349.70',
+      total_amount: '349.700', // numeric(15,3): exact for every currency
       payment_id: body.payment_id,
       order_id: body.order_id,
       card_last4: '1111',
@@ -130,29 +134,6 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     expect(calls.order).toEqual([]);
   });
 
-  it('answers 502 when the order service is down, releasing the stock and then refunding', async () => {
-    const request = seedRequest();
-    request.customer_email = `order-error+${newMarker()}@example.com`;
-
-    const res = await api.postCheckout(request);
-
-    expect(res.status).toBe(502);
-    const body = failedResponseSchema.parse(res.json);
-    expect(body).toMatchObject({ status: 'failed', error: 'order_unavailable' });
-    const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
-    expect(row?.status).toBe('failed');
-    const calls = await downstreamCalls(body.checkout_id);
-    expect(calls.order.length).toBe(2); // the first try and HTTP_MAX_RETRIES=1 retry
-    expect(paths(calls.inventory)).toEqual(['/inventory/deduct', '/inventory/release']);
-    expect(paths(calls.payment)).toEqual([
-      '/payments/process',
-      `/payments/${row?.payment_id}/refund`,
-    ]);
-    const release = calls.inventory[1] as unknown as { loggedDate: number };
-    const refund = calls.payment[1] as unknown as { loggedDate: number };
-    expect(release.loggedDate).toBeLessThanOrEqual(refund.loggedDate);
-  });
-
   it('answers 422 order_failed for an address the order service rejects, undoing both steps', async () => {
     const request = seedRequest();
     request.shipping_address.zip_code = '00000-000';
@@ -188,21 +169,220 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     });
   });
 
-  it('answers 503 with Retry-After when the payment outcome is unknown, and undoes nothing', async () => {
+  it('marks the checkout requires_attention when the release keeps failing', async () => {
     const request = seedRequest();
-    request.customer_email = `payment-timeout+${newMarker()}@example.com`;
+    request.items.push({ product_id: 'prod_release_fails', quantity: 1, price: 10 });
+    request.shipping_address.zip_code = '00000-000';
+
+    const res = await api.postCheckout(request);
+
+    expect(res.status).toBe(422);
+    const body = failedResponseSchema.parse(res.json);
+    expect(body).toMatchObject({ status: 'requires_attention', error: 'order_failed' });
+    const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
+    expect(row?.status).toBe('requires_attention');
+    expect(String(row?.undo_failures)).toContain('release_inventory');
+  });
+});
+
+type SeedRequest = ReturnType<typeof seedRequest>;
+type Service = 'payment' | 'inventory' | 'order';
+
+/**
+ * The README's fault test values. Each one leaves the step's outcome unknown (503, nothing
+ * undone); recovery then settles it by the service's lookup: the default lookups say the step
+ * happened, and a fault that did not act makes its WireMock say "nothing there" for that
+ * checkout (through a webhook, so the test waits for it before recovering).
+ */
+const FAULT_VALUES: {
+  value: string;
+  set: (request: SeedRequest, marker: string) => void;
+  service: Service;
+  point: 'pending' | 'payment_processed' | 'inventory_deducted';
+  didNotAct?: boolean;
+  settled: { status: 'failed' | 'completed'; refund: number; release: number };
+}[] = [
+  {
+    value: 'email payment-error (a 503 that did not charge)',
+    set: (r, m) => {
+      r.customer_email = `payment-error+${m}@example.com`;
+    },
+    service: 'payment',
+    point: 'pending',
+    didNotAct: true,
+    settled: { status: 'failed', refund: 0, release: 0 },
+  },
+  {
+    value: 'email payment-timeout (a timed-out charge that happened)',
+    set: (r, m) => {
+      r.customer_email = `payment-timeout+${m}@example.com`;
+    },
+    service: 'payment',
+    point: 'pending',
+    settled: { status: 'failed', refund: 1, release: 0 },
+  },
+  {
+    value: 'email payment-timeout-lost (a timed-out charge that did not happen)',
+    set: (r, m) => {
+      r.customer_email = `payment-timeout-lost+${m}@example.com`;
+    },
+    service: 'payment',
+    point: 'pending',
+    didNotAct: true,
+    settled: { status: 'failed', refund: 0, release: 0 },
+  },
+  {
+    value: 'email payment-reset',
+    set: (r, m) => {
+      r.customer_email = `payment-reset+${m}@example.com`;
+    },
+    service: 'payment',
+    point: 'pending',
+    settled: { status: 'failed', refund: 1, release: 0 },
+  },
+  {
+    value: 'item prod_inventory_error (a 500 that did not deduct)',
+    set: (r) => {
+      r.items.push({ product_id: 'prod_inventory_error', quantity: 1, price: 10 });
+    },
+    service: 'inventory',
+    point: 'payment_processed',
+    didNotAct: true,
+    settled: { status: 'failed', refund: 1, release: 0 },
+  },
+  {
+    value: 'item prod_inventory_timeout',
+    set: (r) => {
+      r.items.push({ product_id: 'prod_inventory_timeout', quantity: 1, price: 10 });
+    },
+    service: 'inventory',
+    point: 'payment_processed',
+    settled: { status: 'failed', refund: 1, release: 1 },
+  },
+  {
+    value: 'item prod_inventory_reset',
+    set: (r) => {
+      r.items.push({ product_id: 'prod_inventory_reset', quantity: 1, price: 10 });
+    },
+    service: 'inventory',
+    point: 'payment_processed',
+    settled: { status: 'failed', refund: 1, release: 1 },
+  },
+  {
+    value: 'email order-error (a 503 that did not create the order)',
+    set: (r, m) => {
+      r.customer_email = `order-error+${m}@example.com`;
+    },
+    service: 'order',
+    point: 'inventory_deducted',
+    didNotAct: true,
+    settled: { status: 'failed', refund: 1, release: 1 },
+  },
+  {
+    value: 'email order-timeout',
+    set: (r, m) => {
+      r.customer_email = `order-timeout+${m}@example.com`;
+    },
+    service: 'order',
+    point: 'inventory_deducted',
+    settled: { status: 'completed', refund: 0, release: 0 },
+  },
+  {
+    value: 'email order-reset',
+    set: (r, m) => {
+      r.customer_email = `order-reset+${m}@example.com`;
+    },
+    service: 'order',
+    point: 'inventory_deducted',
+    settled: { status: 'completed', refund: 0, release: 0 },
+  },
+];
+
+const STEP_PATHS: Record<Service, string> = {
+  payment: '/payments/process',
+  inventory: '/inventory/deduct',
+  order: '/orders',
+};
+const LOOKUP_PATHS: Record<Service, string> = {
+  payment: '/payments',
+  inventory: '/inventory/deductions',
+  order: '/orders',
+};
+
+/** Waits until the service's lookup answers an empty list for the checkout (a webhook's stub). */
+async function untilLookupIsEmpty(service: Service, checkoutId: string) {
+  const url = `${inject('wiremock')[service]}${LOOKUP_PATHS[service]}?checkout_id=${checkoutId}`;
+  for (let i = 0; i < 100; i++) {
+    const body = (await (await fetch(url)).json()) as Record<string, unknown[]>;
+    if (Object.values(body)[0]?.length === 0) return;
+    await sleep(50);
+  }
+  throw new Error(`the ${service} lookup for ${checkoutId} never answered an empty list`);
+}
+
+/** Expires the checkout's lease and runs the recovery function until it is final. */
+async function recover(checkoutId: string) {
+  const { db, saga, config } = await getApp();
+  await db.query(
+    `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
+    { id: checkoutId },
+  );
+  for (let run = 0; run < 10; run++) {
+    await recoverAbandoned(saga, { ...config.recovery, batchSize: 100 }, workBudget(20_000));
+    const [row] = await api.checkoutRows('id = :id::uuid', { id: checkoutId });
+    if (row && ['completed', 'failed', 'requires_attention'].includes(String(row.status)))
+      return row;
+  }
+  throw new Error(`recovery did not finish checkout ${checkoutId}`);
+}
+
+describe('fault test values: 503 with nothing undone, then recovery settles by lookup', () => {
+  it.each(FAULT_VALUES)('$value', async ({ set, service, point, didNotAct, settled }) => {
+    const marker = newMarker();
+    const request = seedRequest(marker);
+    set(request, marker);
 
     const res = await api.postCheckout(request);
 
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     const body = incompleteResponseSchema.parse(res.json);
-    expect(body.status).toBe('pending');
-    const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
-    expect(row?.status).toBe('pending');
+    expect(body).toMatchObject({ status: point, error: 'checkout_incomplete' });
+    const id = body.checkout_id;
+    const [row] = await api.checkoutRows('id = :id::uuid', { id });
+    expect(row?.status).toBe(point);
     expect(row?.locked_until).not.toBeNull();
-    const calls = await downstreamCalls(body.checkout_id);
-    expect(paths(calls.payment)).toEqual(['/payments/process', '/payments/process']);
-    expect(calls.inventory).toEqual([]);
+    const before = await downstreamCalls(id);
+    // the first try and HTTP_MAX_RETRIES=1 retry, both with the step's one key
+    expect(paths(before[service])).toEqual([STEP_PATHS[service], STEP_PATHS[service]]);
+    expect(new Set(before[service].map((c) => header(c, 'Idempotency-Key')))).toHaveProperty(
+      'size',
+      1,
+    );
+    expect(paths(before.payment).filter((p) => p.endsWith('/refund'))).toEqual([]);
+    expect(paths(before.inventory)).not.toContain('/inventory/release');
+    if (didNotAct) await untilLookupIsEmpty(service, id);
+
+    const final = await recover(id);
+
+    const after = await downstreamCalls(id);
+    expect(paths(after[service]).filter((p) => p === STEP_PATHS[service])).toHaveLength(2);
+    const refunds = paths(after.payment).filter((p) => p.endsWith('/refund'));
+    const releases = paths(after.inventory).filter((p) => p === '/inventory/release');
+    expect([refunds.length, releases.length]).toEqual([settled.refund, settled.release]);
+    if (settled.refund) expect(refunds).toEqual([`/payments/txn_${id}/refund`]);
+    if (settled.refund && settled.release) {
+      const at = (r: object | undefined) => (r as { loggedDate: number } | undefined)?.loggedDate;
+      const release = after.inventory.find((r) => r.url === '/inventory/release');
+      const refund = after.payment.find((r) => r.url.endsWith('/refund'));
+      expect(at(release)).toBeLessThanOrEqual(at(refund) ?? 0); // release first, then refund
+    }
+    if (settled.status === 'completed') {
+      expect(final).toMatchObject({ status: 'completed', order_id: `ord_${id}` });
+    } else {
+      expect(final).toMatchObject({ status: 'failed', reason: 'abandoned' });
+      if (service !== 'order') expect(after.order).toEqual([]);
+      if (service === 'payment') expect(after.inventory).toEqual([]);
+    }
   });
 });

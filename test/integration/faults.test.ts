@@ -25,8 +25,15 @@ const STEPS = {
 } as const;
 type Step = keyof typeof STEPS;
 
-/** The faults of the issue, each as the `response` of a WireMock stub. */
+/**
+ * Faults after which the service may have acted, each as the `response` of a WireMock stub that
+ * answers every try: a 5xx (a gateway's 502/504 may come after the service acted), a timeout,
+ * a reset, a garbled answer.
+ */
 const UNKNOWN_OUTCOME_FAULTS: Record<string, Record<string, unknown>> = {
+  'a 500': { status: 500, body: '{"error":"boom"}' },
+  'a gateway 502': { status: 502, body: 'Bad Gateway' },
+  'a gateway 504': { status: 504, body: 'Gateway Timeout' },
   'a delay beyond the timeout': { status: 200, body: '{}', fixedDelayMilliseconds: 5_000 },
   'a reset connection': { fault: 'CONNECTION_RESET_BY_PEER' },
   'an empty response': { fault: 'EMPTY_RESPONSE' },
@@ -118,8 +125,12 @@ describe.each(Object.keys(STEPS) as Step[])('faults at the %s step', (step) => {
       } finally {
         await removeStub(); // the service is healthy again
       }
+      const forwardBefore = (await receivedRequests(service, id, path)).length;
 
       const final = await recover(id);
+
+      // Recovery asked the service (the outcome lookup) and never repeated the step.
+      expect(await receivedRequests(service, id, path)).toHaveLength(forwardBefore);
 
       const stepCalls = await receivedRequests(service, id, path);
       expect(new Set(stepCalls.map((c) => header(c, 'Idempotency-Key')))).toEqual(
@@ -128,7 +139,7 @@ describe.each(Object.keys(STEPS) as Step[])('faults at the %s step', (step) => {
       const refunds = await receivedRequests('payment', id, `/payments/txn_${id}/refund`);
       const releases = await receivedRequests('inventory', id, '/inventory/release');
       if (step === 'order') {
-        // The order was settled by repeating it: the checkout completes, nothing is undone.
+        // The lookup found the order: the checkout completes, nothing is undone.
         expect(final).toMatchObject({ status: 'completed', order_id: `ord_${id}` });
         expect([refunds.length, releases.length]).toEqual([0, 0]);
       } else {

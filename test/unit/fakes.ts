@@ -6,14 +6,17 @@ import {
 } from '../../lib/checkout/checkout.ts';
 import type { WorkBudget } from '../../lib/checkout/lease.ts';
 import {
+  type ChargeRecord,
   type CheckoutChanges,
   type CheckoutMetrics,
   type CheckoutRepository,
   type Clock,
+  type DeductionRecord,
   type IdempotencyClaim,
   type InventoryService,
   type KeyHolder,
   LeaseLostError,
+  type OrderRecord,
   type OrderService,
   type PaymentService,
   type SagaLogger,
@@ -135,6 +138,16 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     }
   }
 
+  async recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>): Promise<number> {
+    const { id } = checkout;
+    this.log.push({ name: 'repository.recordSettleTry', input: { id } });
+    const stored = this.checkouts.get(id);
+    if (!stored) throw new Error(`no checkout ${id}`);
+    if (stored.checkout.attempt !== checkout.attempt) throw new LeaseLostError(id);
+    stored.checkout.settleTries += 1;
+    return stored.checkout.settleTries;
+  }
+
   async findById(id: string): Promise<Checkout | undefined> {
     this.log.push({ name: 'repository.findById', input: { id } });
     if (this.failWith.findById) throw this.failWith.findById;
@@ -159,50 +172,83 @@ export class FakeCheckoutRepository implements CheckoutRepository {
   }
 }
 
+/**
+ * The fake services keep what they hold for each checkout, as the real ones do, and answer the
+ * outcome lookups from it: a call that succeeds is recorded; a scripted failure is thrown and
+ * records nothing (a test that wants "failed after acting" also sets what the service holds).
+ */
 export class FakePaymentService implements PaymentService {
   failWith: Failures<PaymentService> = {};
   transactionId = 'txn_0001';
+  /** What the service holds, per checkout id. */
+  readonly charges = new Map<string, ChargeRecord[]>();
 
   constructor(private readonly log: CallLog) {}
 
   async charge(input: Parameters<PaymentService['charge']>[0]) {
     this.log.push({ name: 'payment.charge', input });
     if (this.failWith.charge) throw this.failWith.charge;
+    this.charges.set(input.checkoutId, [{ transactionId: this.transactionId, status: 'success' }]);
     return { transactionId: this.transactionId };
   }
 
   async refund(input: Parameters<PaymentService['refund']>[0]) {
     this.log.push({ name: 'payment.refund', input });
     if (this.failWith.refund) throw this.failWith.refund;
+    for (const charge of this.charges.get(input.checkoutId) ?? []) charge.status = 'refunded';
+  }
+
+  async findCharges(checkoutId: string) {
+    this.log.push({ name: 'payment.findCharges', input: { checkoutId } });
+    if (this.failWith.findCharges) throw this.failWith.findCharges;
+    return structuredClone(this.charges.get(checkoutId) ?? []);
   }
 }
 
 export class FakeInventoryService implements InventoryService {
   failWith: Failures<InventoryService> = {};
+  readonly deductions = new Map<string, DeductionRecord[]>();
 
   constructor(private readonly log: CallLog) {}
 
   async deduct(input: Parameters<InventoryService['deduct']>[0]) {
     this.log.push({ name: 'inventory.deduct', input });
     if (this.failWith.deduct) throw this.failWith.deduct;
+    this.deductions.set(input.checkoutId, [{ status: 'deducted' }]);
   }
 
   async release(input: Parameters<InventoryService['release']>[0]) {
     this.log.push({ name: 'inventory.release', input });
     if (this.failWith.release) throw this.failWith.release;
+    for (const deduction of this.deductions.get(input.checkoutId) ?? [])
+      deduction.status = 'released';
+  }
+
+  async findDeductions(checkoutId: string) {
+    this.log.push({ name: 'inventory.findDeductions', input: { checkoutId } });
+    if (this.failWith.findDeductions) throw this.failWith.findDeductions;
+    return structuredClone(this.deductions.get(checkoutId) ?? []);
   }
 }
 
 export class FakeOrderService implements OrderService {
   failWith: Failures<OrderService> = {};
   orderId = 'ord_0001';
+  readonly orders = new Map<string, OrderRecord[]>();
 
   constructor(private readonly log: CallLog) {}
 
   async create(input: Parameters<OrderService['create']>[0]) {
     this.log.push({ name: 'order.create', input });
     if (this.failWith.create) throw this.failWith.create;
+    this.orders.set(input.checkoutId, [{ orderId: this.orderId, status: 'created' }]);
     return { orderId: this.orderId };
+  }
+
+  async findOrders(checkoutId: string) {
+    this.log.push({ name: 'order.findOrders', input: { checkoutId } });
+    if (this.failWith.findOrders) throw this.failWith.findOrders;
+    return structuredClone(this.orders.get(checkoutId) ?? []);
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from './fakes.ts';
 
 const ID = '0c7e9a52-3b1d-4f6e-8a2c-5d4b3a291807';
-const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3 };
+const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3, maxAgeHours: 24 };
 
 type Fakes = ReturnType<typeof createSagaFakes>;
 
@@ -56,41 +56,75 @@ const ABANDONED = {
   message: 'The checkout could not be confirmed in time and was undone',
 } as const;
 
+const UNCONFIRMED = (step: string) => ({
+  kind: 'unavailable',
+  reason: 'abandoned',
+  message: `The ${step} service could not confirm what it did`,
+});
+
+/** The forward calls recovery must never make: it has no card and never guesses by replaying. */
+const FORWARD = ['payment.charge', 'inventory.deduct', 'order.create'];
+const forwardCalls = (fakes: Fakes) => fakes.serviceCalls().filter((n) => FORWARD.includes(n));
+
 describe('recoverAbandoned settling a checkout left pending (payment outcome unknown)', () => {
-  it('repeats the charge without card data under the same checkout id, then refunds it', async () => {
+  it('asks the payment service, and refunds the charge it holds: never repeats the charge', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'pending' });
+    fakes.payment.charges.set(ID, [{ transactionId: 'txn_found', status: 'success' }]);
 
     const report = await recover(fakes);
 
     expect(report).toEqual({ claimed: 1, outcomes: { failed: 1 } });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'payment.refund']);
-    expect(callsNamed(fakes, 'payment.charge')[0]?.input).toEqual({
-      checkoutId: ID,
-      amountCents: 34_970,
-      currency: 'BRL',
-      card: null,
-      customerEmail: 'customer@example.com',
-    });
+    expect(fakes.serviceCalls()).toEqual(['payment.findCharges', 'payment.refund']);
     expect(callsNamed(fakes, 'payment.refund')[0]?.input).toEqual({
       checkoutId: ID,
-      transactionId: 'txn_0001',
+      transactionId: 'txn_found',
       amountCents: 34_970,
       currency: 'BRL',
       reason: 'payment_abandoned',
     });
+    expect(fakes.payment.charges.get(ID)).toEqual([
+      { transactionId: 'txn_found', status: 'refunded' },
+    ]);
     expect(stored(fakes)).toMatchObject({
       status: 'failed',
-      paymentId: 'txn_0001',
+      paymentId: 'txn_found',
       failure: { step: 'payment', ...ABANDONED },
       undoFailures: [],
     });
     expect(fakes.metrics.outcomes).toEqual([{ status: 'failed', failedStep: 'payment' }]);
   });
 
+  it('ends failed with nothing to undo when the service holds no charge', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' });
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ failed: 1 });
+    expect(fakes.serviceCalls()).toEqual(['payment.findCharges']);
+    expect(stored(fakes)).toMatchObject({ status: 'failed', paymentId: null, undoFailures: [] });
+  });
+
+  it('reads a failed charge as no charge, and a refunded one as a charge to refund (a no-op)', async () => {
+    const failedOnly = createSagaFakes();
+    seed(failedOnly, { status: 'pending' });
+    failedOnly.payment.charges.set(ID, [{ transactionId: 'txn_x', status: 'failed' }]);
+    await recover(failedOnly);
+    expect(failedOnly.serviceCalls()).toEqual(['payment.findCharges']);
+
+    const refunded = createSagaFakes();
+    seed(refunded, { status: 'pending' });
+    refunded.payment.charges.set(ID, [{ transactionId: 'txn_y', status: 'refunded' }]);
+    await recover(refunded);
+    expect(refunded.serviceCalls()).toEqual(['payment.findCharges', 'payment.refund']);
+    expect(stored(refunded)).toMatchObject({ status: 'failed', paymentId: 'txn_y' });
+  });
+
   it('records the settled charge before undoing it, then the failure with its answer', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'pending' });
+    fakes.payment.charges.set(ID, [{ transactionId: 'txn_found', status: 'success' }]);
     await recover(fakes);
     const updates = fakes.repository.writes.flatMap((w) => (w.kind === 'update' ? [w] : []));
     expect(updates.map((w) => w.changes.status)).toEqual([
@@ -114,24 +148,23 @@ describe('recoverAbandoned settling a checkout left pending (payment outcome unk
 });
 
 describe('recoverAbandoned settling a checkout left at payment_processed', () => {
-  it('repeats the deduction, then releases the stock and refunds the payment', async () => {
+  it('releases the deduction the inventory service holds, then refunds the payment', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'payment_processed' });
+    fakes.inventory.deductions.set(ID, [{ status: 'deducted' }]);
 
     const report = await recover(fakes);
 
     expect(report.outcomes).toEqual({ failed: 1 });
     expect(fakes.serviceCalls()).toEqual([
-      'inventory.deduct',
+      'inventory.findDeductions',
       'inventory.release',
       'payment.refund',
     ]);
-    for (const name of ['inventory.deduct', 'inventory.release']) {
-      expect(callsNamed(fakes, name)[0]?.input).toEqual({
-        checkoutId: ID,
-        items: sampleOrder().items,
-      });
-    }
+    expect(callsNamed(fakes, 'inventory.release')[0]?.input).toEqual({
+      checkoutId: ID,
+      items: sampleOrder().items,
+    });
     expect(callsNamed(fakes, 'payment.refund')[0]?.input).toMatchObject({
       checkoutId: ID,
       transactionId: 'txn_earlier',
@@ -143,42 +176,53 @@ describe('recoverAbandoned settling a checkout left at payment_processed', () =>
       compensationFrom: 'inventory_deducted',
     });
   });
+
+  it('only refunds when the inventory service holds no deduction', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'payment_processed' });
+    await recover(fakes);
+    expect(fakes.serviceCalls()).toEqual(['inventory.findDeductions', 'payment.refund']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'failed',
+      compensationFrom: 'payment_processed',
+    });
+  });
 });
 
 describe('recoverAbandoned settling a checkout left at inventory_deducted', () => {
-  it('repeats the order and completes the checkout (an order is not undone)', async () => {
+  it('completes the checkout with the order the service holds (an order is not undone)', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'inventory_deducted' });
+    fakes.order.orders.set(ID, [{ orderId: 'ord_found', status: 'created' }]);
 
     const report = await recover(fakes);
 
     expect(report).toEqual({ claimed: 1, outcomes: { completed: 1 } });
-    expect(fakes.serviceCalls()).toEqual(['order.create']);
-    expect(callsNamed(fakes, 'order.create')[0]?.input).toMatchObject({
-      checkoutId: ID,
-      paymentId: 'txn_earlier',
-      totalCents: 34_970,
-    });
+    expect(fakes.serviceCalls()).toEqual(['order.findOrders']);
     expect(stored(fakes)).toMatchObject({
       status: 'completed',
-      orderId: 'ord_0001',
+      orderId: 'ord_found',
       failure: null,
     });
     expect(fakes.repository.checkouts.get(ID)?.response?.statusCode).toBe(200);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'completed' }]);
   });
 
-  it('releases and refunds when the repeated order is refused', async () => {
+  it('releases and refunds when the order service holds no created order', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'inventory_deducted' });
-    fakes.order.failWith.create = refused('order', 'invalid_address');
+    fakes.order.orders.set(ID, [{ orderId: 'ord_gone', status: 'cancelled' }]);
 
     await recover(fakes);
 
-    expect(fakes.serviceCalls()).toEqual(['order.create', 'inventory.release', 'payment.refund']);
+    expect(fakes.serviceCalls()).toEqual([
+      'order.findOrders',
+      'inventory.release',
+      'payment.refund',
+    ]);
     expect(stored(fakes)).toMatchObject({
       status: 'failed',
-      failure: { step: 'order', kind: 'refused', reason: 'invalid_address' },
+      failure: { step: 'order', ...ABANDONED },
     });
   });
 });
@@ -241,54 +285,26 @@ describe('recoverAbandoned finishing a checkout left compensating', () => {
   });
 });
 
-describe('recoverAbandoned when the settle is refused', () => {
-  it('ends failed with the refusal’s reason and refunds nothing (the charge never happened)', async () => {
-    const fakes = createSagaFakes();
-    seed(fakes, { status: 'pending' });
-    fakes.payment.failWith.charge = refused('payment', 'card_required');
-
-    const report = await recover(fakes);
-
-    expect(report.outcomes).toEqual({ failed: 1 });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
-    expect(stored(fakes)).toMatchObject({
-      status: 'failed',
-      paymentId: null,
-      failure: { step: 'payment', kind: 'refused', reason: 'card_required' },
-      undoFailures: [],
-    });
-    expect(fakes.metrics.outcomes).toEqual([{ status: 'failed', failedStep: 'payment' }]);
-  });
-
-  it('refunds but releases nothing when the repeated deduction is refused', async () => {
-    const fakes = createSagaFakes();
-    seed(fakes, { status: 'payment_processed' });
-    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
-
-    await recover(fakes);
-
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'payment.refund']);
-    expect(stored(fakes)).toMatchObject({
-      status: 'failed',
-      failure: { step: 'inventory', kind: 'refused', reason: 'out_of_stock' },
-    });
-  });
-});
-
-describe('recoverAbandoned when the settle is still unknown', () => {
+describe('recoverAbandoned when the lookup gets no answer', () => {
   it.each([
     { error: unknown('payment'), kind: 'an unknown outcome' },
-    { error: unavailable('payment'), kind: 'an unavailable service' },
-  ])('leaves the checkout as it is after $kind while attempts remain', async ({ error }) => {
+    { error: unavailable('payment'), kind: 'an unreachable service' },
+    { error: refused('payment', 'http_404'), kind: 'a refusal' },
+  ])('leaves the checkout as it is after $kind, counting one try', async ({ error }) => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'pending', attempt: 1 });
-    fakes.payment.failWith.charge = error;
+    fakes.payment.failWith.findCharges = error;
 
     const report = await recover(fakes);
 
     expect(report).toEqual({ claimed: 1, outcomes: { incomplete: 1 } });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
-    expect(stored(fakes)).toMatchObject({ status: 'pending', attempt: 2, failure: null });
+    expect(fakes.serviceCalls()).toEqual(['payment.findCharges']);
+    expect(stored(fakes)).toMatchObject({
+      status: 'pending',
+      attempt: 2,
+      settleTries: 1,
+      failure: null,
+    });
     expect(fakes.repository.writes).toEqual([]);
     expect(fakes.repository.checkouts.get(ID)?.response).toBeUndefined();
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
@@ -298,26 +314,26 @@ describe('recoverAbandoned when the settle is still unknown', () => {
   it('keeps it under the new lease, so the next run does not claim it again at once', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'pending' });
-    fakes.payment.failWith.charge = unknown('payment');
+    fakes.payment.failWith.findCharges = unknown('payment');
     await recover(fakes);
     expect((await recover(fakes)).claimed).toBe(0);
-    expect(callsNamed(fakes, 'payment.charge')).toHaveLength(1);
+    expect(callsNamed(fakes, 'payment.findCharges')).toHaveLength(1);
   });
 
-  it('ends requires_attention with undoFailures [settle_payment] once attempt reaches maxAttempts', async () => {
+  it('ends requires_attention with undoFailures [settle_payment] on the maxAttempts-th try', async () => {
     const fakes = createSagaFakes();
-    seed(fakes, { status: 'pending', attempt: 2 }); // the claim makes it attempt 3
-    fakes.payment.failWith.charge = unknown('payment');
+    seed(fakes, { status: 'pending', settleTries: 2 });
+    fakes.payment.failWith.findCharges = unknown('payment');
 
     const report = await recover(fakes, { maxAttempts: 3 });
 
     expect(report.outcomes).toEqual({ requires_attention: 1 });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(forwardCalls(fakes)).toEqual([]);
     expect(stored(fakes)).toMatchObject({
       status: 'requires_attention',
-      attempt: 3,
+      settleTries: 3,
       undoFailures: ['settle_payment'],
-      failure: { step: 'payment', ...ABANDONED },
+      failure: { step: 'payment', ...UNCONFIRMED('payment') },
     });
     expect(fakes.metrics.outcomes).toEqual([
       { status: 'requires_attention', failedStep: 'payment' },
@@ -328,46 +344,75 @@ describe('recoverAbandoned when the settle is still unknown', () => {
     expect(alarm?.extra[0]).toMatchObject({ checkout_id: ID, undo_failures: ['settle_payment'] });
   });
 
-  it('leaves a checkout at maxAttempts for the next run when its own deadline cut the settle short', async () => {
+  it('counts tries, not claims: a checkout claimed many times but never tried gets all its tries', async () => {
     const fakes = createSagaFakes();
-    seed(fakes, { status: 'pending', attempt: 2 }); // the claim makes it attempt 3
-    fakes.payment.charge = async () => {
-      fakes.deadline.abort(); // the run's budget ends while the charge is in flight
+    // A backlog: claimed by nine earlier runs that ran out of time before reaching it.
+    seed(fakes, { status: 'pending', attempt: 10, settleTries: 0 });
+    fakes.payment.failWith.findCharges = unknown('payment');
+
+    const report = await recover(fakes, { maxAttempts: 3 });
+
+    expect(report.outcomes).toEqual({ incomplete: 1 });
+    expect(stored(fakes)).toMatchObject({ status: 'pending', settleTries: 1 });
+  });
+
+  it('does not count a try its own deadline cut short', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending', settleTries: 2 });
+    fakes.payment.findCharges = async () => {
+      fakes.deadline.abort(); // the run's budget ends while the lookup is in flight
       throw new ServiceOutcomeUnknownError('payment', 'deadline', 'no answer in time');
     };
 
     await recover(fakes, { maxAttempts: 3 });
 
-    expect(stored(fakes)).toMatchObject({ status: 'pending', undoFailures: [] });
+    expect(stored(fakes)).toMatchObject({ status: 'pending', settleTries: 2, undoFailures: [] });
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
   });
 
-  it('gets there after maxAttempts runs, each repeating the charge once', async () => {
+  it('gives up a checkout older than maxAgeHours even when every try was cut short', async () => {
+    const fakes = createSagaFakes();
+    const old = new Date(FIXED_NOW.getTime() - 25 * 3_600_000).toISOString();
+    seed(fakes, { status: 'pending', settleTries: 0, createdAt: old });
+    fakes.payment.findCharges = async () => {
+      fakes.deadline.abort();
+      throw new ServiceOutcomeUnknownError('payment', 'deadline', 'no answer in time');
+    };
+
+    await recover(fakes, { maxAttempts: 3, maxAgeHours: 24 });
+
+    expect(stored(fakes)).toMatchObject({
+      status: 'requires_attention',
+      undoFailures: ['settle_payment'],
+    });
+  });
+
+  it('gets there after maxAttempts runs, each asking once', async () => {
     const fakes = createSagaFakes({ leaseMs: 60_000 });
     seed(fakes, { status: 'pending', attempt: 1 });
-    fakes.payment.failWith.charge = unknown('payment');
+    fakes.payment.failWith.findCharges = unknown('payment');
     const statuses: string[] = [];
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0; run < 4; run++) {
       const report = await recover(fakes, { maxAttempts: 3 });
       statuses.push(...Object.keys(report.outcomes));
       const row = fakes.repository.checkouts.get(ID);
       if (row?.lockedUntil) row.lockedUntil = expired();
     }
-    expect(statuses).toEqual(['incomplete', 'requires_attention']);
-    expect(callsNamed(fakes, 'payment.charge')).toHaveLength(2);
-    expect(stored(fakes).status).toBe('requires_attention');
+    expect(statuses).toEqual(['incomplete', 'incomplete', 'requires_attention']);
+    expect(callsNamed(fakes, 'payment.findCharges')).toHaveLength(3);
+    expect(forwardCalls(fakes)).toEqual([]);
   });
 
   it('names the step that stayed unsettled (settle_inventory)', async () => {
     const fakes = createSagaFakes();
-    seed(fakes, { status: 'payment_processed', attempt: 5 });
-    fakes.inventory.failWith.deduct = unknown('inventory');
+    seed(fakes, { status: 'payment_processed', settleTries: 5 });
+    fakes.inventory.failWith.findDeductions = unknown('inventory');
     await recover(fakes, { maxAttempts: 3 });
     expect(stored(fakes)).toMatchObject({
       status: 'requires_attention',
       undoFailures: ['settle_inventory'],
     });
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct']);
+    expect(fakes.serviceCalls()).toEqual(['inventory.findDeductions']);
   });
 });
 
@@ -404,12 +449,15 @@ describe('recoverAbandoned claiming checkouts', () => {
 
   it('claims only batchSize checkouts per run, the rest in later runs', async () => {
     const fakes = createSagaFakes();
-    for (const id of ids) seed(fakes, { id, status: 'inventory_deducted' });
+    for (const id of ids) {
+      seed(fakes, { id, status: 'inventory_deducted' });
+      fakes.order.orders.set(id, [{ orderId: `ord_${id}`, status: 'created' }]);
+    }
 
     const first = await recover(fakes, { batchSize: 2 });
 
     expect(first).toEqual({ claimed: 2, outcomes: { completed: 2 } });
-    expect(callsNamed(fakes, 'order.create')).toHaveLength(2);
+    expect(callsNamed(fakes, 'order.findOrders')).toHaveLength(2);
     expect(callsNamed(fakes, 'repository.claimAbandoned')[0]?.input).toMatchObject({ limit: 2 });
 
     const second = await recover(fakes, { batchSize: 2 });
@@ -417,7 +465,7 @@ describe('recoverAbandoned claiming checkouts', () => {
     const fourth = await recover(fakes, { batchSize: 2 });
 
     expect([second.claimed, third.claimed, fourth.claimed]).toEqual([2, 1, 0]);
-    const ordered = callsNamed(fakes, 'order.create').map(
+    const ordered = callsNamed(fakes, 'order.findOrders').map(
       (c) => (c.input as { checkoutId: string }).checkoutId,
     );
     expect([...ordered].sort()).toEqual(ids);
@@ -426,12 +474,15 @@ describe('recoverAbandoned claiming checkouts', () => {
 
   it('never processes a checkout twice when two runs overlap', async () => {
     const fakes = createSagaFakes();
-    for (const id of ids) seed(fakes, { id, status: 'pending' });
+    for (const id of ids) {
+      seed(fakes, { id, status: 'pending' });
+      fakes.payment.charges.set(id, [{ transactionId: `txn_${id}`, status: 'success' }]);
+    }
     // Slow services, so both runs are in the middle of their work at the same time.
-    const charge = fakes.payment.charge.bind(fakes.payment);
-    fakes.payment.charge = async (input) => {
+    const findCharges = fakes.payment.findCharges.bind(fakes.payment);
+    fakes.payment.findCharges = async (checkoutId) => {
       await sleep(5);
-      return charge(input);
+      return findCharges(checkoutId);
     };
     const refund = fakes.payment.refund.bind(fakes.payment);
     fakes.payment.refund = async (input) => {
@@ -445,10 +496,10 @@ describe('recoverAbandoned claiming checkouts', () => {
     ]);
 
     expect(reports.map((r) => r.claimed).sort()).toEqual([2, 3]);
-    const charged = callsNamed(fakes, 'payment.charge').map(
+    const asked = callsNamed(fakes, 'payment.findCharges').map(
       (c) => (c.input as { checkoutId: string }).checkoutId,
     );
-    expect([...charged].sort()).toEqual(ids);
+    expect([...asked].sort()).toEqual(ids);
     expect(callsNamed(fakes, 'payment.refund')).toHaveLength(5);
     expect(reports.flatMap((r) => Object.entries(r.outcomes))).toEqual([
       ['failed', 3],
@@ -459,11 +510,14 @@ describe('recoverAbandoned claiming checkouts', () => {
 
   it('never claims more than are abandoned, whatever the interleaving of many runs', async () => {
     const fakes = createSagaFakes();
-    for (const id of ids) seed(fakes, { id, status: 'payment_processed' });
-    const deduct = fakes.inventory.deduct.bind(fakes.inventory);
-    fakes.inventory.deduct = async (input) => {
+    for (const id of ids) {
+      seed(fakes, { id, status: 'payment_processed' });
+      fakes.inventory.deductions.set(id, [{ status: 'deducted' }]);
+    }
+    const findDeductions = fakes.inventory.findDeductions.bind(fakes.inventory);
+    fakes.inventory.findDeductions = async (checkoutId) => {
       await sleep(Math.floor(Math.random() * 4));
-      return deduct(input);
+      return findDeductions(checkoutId);
     };
 
     const reports = await Promise.all(
@@ -471,7 +525,7 @@ describe('recoverAbandoned claiming checkouts', () => {
     );
 
     expect(reports.reduce((n, r) => n + r.claimed, 0)).toBe(5);
-    const deducted = callsNamed(fakes, 'inventory.deduct').map(
+    const deducted = callsNamed(fakes, 'inventory.findDeductions').map(
       (c) => (c.input as { checkoutId: string }).checkoutId,
     );
     expect(new Set(deducted).size).toBe(deducted.length);
@@ -480,30 +534,34 @@ describe('recoverAbandoned claiming checkouts', () => {
 
   it('stops picking up claimed checkouts once the deadline has passed', async () => {
     const fakes = createSagaFakes();
-    for (const id of ids) seed(fakes, { id, status: 'inventory_deducted' });
-    const create = fakes.order.create.bind(fakes.order);
-    fakes.order.create = async (input) => {
+    for (const id of ids) {
+      seed(fakes, { id, status: 'inventory_deducted' });
+      fakes.order.orders.set(id, [{ orderId: `ord_${id}`, status: 'created' }]);
+    }
+    const findOrders = fakes.order.findOrders.bind(fakes.order);
+    fakes.order.findOrders = async (checkoutId) => {
       fakes.deadline.abort();
-      return create(input);
+      return findOrders(checkoutId);
     };
 
     const report = await recover(fakes);
 
     expect(report.claimed).toBe(5);
     expect(report.outcomes).toEqual({ completed: 1 });
-    expect(callsNamed(fakes, 'order.create')).toHaveLength(1);
+    expect(callsNamed(fakes, 'order.findOrders')).toHaveLength(1);
   });
 
   it('counts a checkout taken over by another worker mid-recovery, writing nothing more', async () => {
     const fakes = createSagaFakes();
     seed(fakes, { status: 'pending' });
-    const charge = fakes.payment.charge.bind(fakes.payment);
-    fakes.payment.charge = async (input) => {
+    fakes.payment.charges.set(ID, [{ transactionId: 'txn_found', status: 'success' }]);
+    const findCharges = fakes.payment.findCharges.bind(fakes.payment);
+    fakes.payment.findCharges = async (checkoutId) => {
       // Meanwhile the client retried with the same key after the lease ended: a take-over.
       const row = fakes.repository.checkouts.get(ID);
       if (row) row.lockedUntil = expired();
       await fakes.repository.takeOver(ID, 60_000);
-      return charge(input);
+      return findCharges(checkoutId);
     };
 
     const report = await recover(fakes);
@@ -520,7 +578,7 @@ describe('recoverCheckout', () => {
     const fakes = createSagaFakes();
     const checkout = seed(fakes, { status: 'completed' }, null);
     const result = await recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget);
-    expect(result.body).toEqual({ status: 'completed' });
+    expect(result.body).toMatchObject({ status: 'completed' });
     expect(fakes.serviceCalls()).toEqual([]);
     expect(fakes.repository.writes).toEqual([]);
   });
@@ -528,21 +586,21 @@ describe('recoverCheckout', () => {
   it('answers 503 incomplete for a settle left for the next run', async () => {
     const fakes = createSagaFakes();
     const checkout = seed(fakes, { status: 'pending', attempt: 1 });
-    fakes.payment.failWith.charge = unknown('payment');
+    fakes.payment.failWith.findCharges = unknown('payment');
     const result = await recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget);
-    expect(result).toEqual({ statusCode: 503, body: { status: 'incomplete' } });
+    expect(result).toMatchObject({ statusCode: 503, body: { status: 'pending' } });
   });
 
   it('lets an unexpected error propagate and recoverAbandoned counts it as an error', async () => {
     const fakes = createSagaFakes();
     const checkout = seed(fakes, { status: 'pending' });
     const bug = new TypeError('cannot read properties of undefined');
-    fakes.payment.failWith.charge = bug;
+    fakes.payment.failWith.findCharges = bug;
     await expect(recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget)).rejects.toBe(bug);
 
     const again = createSagaFakes();
     seed(again, { status: 'pending' });
-    again.payment.failWith.charge = bug;
+    again.payment.failWith.findCharges = bug;
     expect((await recover(again)).outcomes).toEqual({ error: 1 });
     expect(stored(again).status).toBe('pending');
     expect(again.logger.lines.some((l) => l.level === 'error')).toBe(true);

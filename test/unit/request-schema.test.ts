@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCheckoutRequest } from '../../lib/checkout/parse-checkout-request.ts';
+import { MAX_PRICE } from '../../lib/checkout/request-schema.ts';
 import { type ErrorDetail, ValidationError } from '../../lib/errors.ts';
 import { toErrorResponse } from '../../lib/http/error-response.ts';
 import checkoutEventValidator from '../../lib/http/generated/checkout-event-validator.js';
@@ -76,6 +77,11 @@ const item = (field: string, value: unknown) => (b: CheckoutBody) => {
 const top = (field: string, value: unknown) => (b: CheckoutBody) => {
   b[field] = value;
 };
+/** Every item at one price in a currency: the decimals a price may have depend on it. */
+const priced = (currency: string, price: number) => (b: CheckoutBody) => {
+  b.currency = currency;
+  for (const line of b.items) (line as Record<string, unknown>).price = price;
+};
 
 // biome-ignore format: one case a line reads as a table
 const rejectedCases: RejectedCase[] = [
@@ -113,14 +119,18 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'quantity 1.5', path: 'items.0.quantity', change: item('quantity', 1.5), structural: true },
   { rule: 'a negative quantity', path: 'items.0.quantity', change: item('quantity', -1), structural: true },
   { rule: 'a quantity sent as a string', path: 'items.0.quantity', change: item('quantity', '2'), structural: true },
-  // price: > 0, at most 2 decimals, at most 99999.99
+  // price: > 0, at most as many decimals as the currency's minor unit, at most 10 000 000
   { rule: 'price 0', path: 'items.0.price', change: item('price', 0), structural: true },
   { rule: 'a negative price', path: 'items.0.price', change: item('price', -1), structural: true },
   { rule: 'price -0.01', path: 'items.0.price', change: item('price', -0.01), structural: true },
   { rule: 'price 19.999 (3 decimals)', path: 'items.0.price', change: item('price', 19.999), structural: false },
   { rule: 'price 0.001 (3 decimals)', path: 'items.0.price', change: item('price', 0.001), structural: false },
-  { rule: 'price 100000', path: 'items.0.price', change: item('price', 100_000), structural: true },
-  { rule: 'price 99999.991', path: 'items.0.price', change: item('price', 99_999.991), structural: true },
+  { rule: 'a JPY price with decimals (150.5)', path: 'items.0.price', change: priced('JPY', 150.5), structural: false },
+  { rule: 'a KRW price with decimals (0.1)', path: 'items.0.price', change: priced('KRW', 0.1), structural: false },
+  { rule: 'a KWD price with 4 decimals (1.2345)', path: 'items.0.price', change: priced('KWD', 1.2345), structural: false },
+  { rule: 'a USD price with 3 decimals (1.234)', path: 'items.0.price', change: priced('USD', 1.234), structural: false },
+  { rule: 'price 10000001', path: 'items.0.price', change: item('price', MAX_PRICE + 1), structural: true },
+  { rule: 'price 10000000.001', path: 'items.0.price', change: priced('KWD', 10_000_000.001), structural: true },
   { rule: 'a price sent as a string', path: 'items.0.price', change: item('price', '99.90'), structural: true },
   // string length caps, and no blank strings
   { rule: 'a street of 201 characters', path: 'shipping_address.street', change: address('street', 'a'.repeat(201)), structural: true },
@@ -140,7 +150,11 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'a missing CVV', path: 'payment_method.card_cvv', change: (b) => { delete b.payment_method.card_cvv; }, structural: true },
   { rule: 'a missing city', path: 'shipping_address.city', change: (b) => { delete b.shipping_address.city; }, structural: true },
   { rule: 'a missing price', path: 'items.0.price', change: (b) => { delete b.items[0]?.price; }, structural: true },
-  // currency: 3 upper-case letters
+  // currency: an ISO 4217 code in use
+  { rule: 'an unknown currency ZZZ', path: 'currency', change: top('currency', 'ZZZ'), structural: false },
+  { rule: 'ISO’s no-currency code XXX', path: 'currency', change: top('currency', 'XXX'), structural: false },
+  { rule: 'the unit of account XDR', path: 'currency', change: top('currency', 'XDR'), structural: false },
+  { rule: 'the 4-decimal unit of account CLF', path: 'currency', change: top('currency', 'CLF'), structural: false },
   { rule: 'a lower-case currency', path: 'currency', change: top('currency', 'brl'), structural: true },
   { rule: 'a two-letter currency', path: 'currency', change: top('currency', 'BR'), structural: true },
   { rule: 'a four-letter currency', path: 'currency', change: top('currency', 'BRLL'), structural: true },
@@ -174,6 +188,35 @@ describe('parseCheckoutRequest', () => {
   it('rejects price 0.00000000001, which has more than 2 decimals and would cost 0 cents', () => {
     const body = bodyWith(item('price', 1e-11));
     expect(paths(zodRejection(body))).toContain('items.0.price');
+  });
+
+  it.each([
+    ['JPY', 150.5, 'price must be a whole amount in JPY (no decimals)'],
+    ['KWD', 1.2345, 'price must have at most 3 decimals in KWD'],
+    ['BRL', 19.999, 'price must have at most 2 decimals in BRL'],
+  ])('says how many decimals a %s price may have', (currency, price, message) => {
+    expect(zodRejection(bodyWith(priced(currency, price)))).toContainEqual({
+      path: 'items.0.price',
+      message,
+    });
+  });
+
+  it('names every price with too many decimals, not only the first', () => {
+    const body = bodyWith((b) => {
+      b.currency = 'JPY';
+      b.items = [
+        { product_id: 'a', quantity: 1, price: 1.5 },
+        { product_id: 'b', quantity: 1, price: 2 },
+        { product_id: 'c', quantity: 1, price: 3.5 },
+      ];
+    });
+    expect(paths(zodRejection(body))).toEqual(['items.0.price', 'items.2.price']);
+  });
+
+  it('names currency when the code is not a currency in use', () => {
+    expect(zodRejection(bodyWith(top('currency', 'ZZZ')))).toEqual([
+      { path: 'currency', message: 'currency is not an ISO 4217 currency code in use' },
+    ]);
   });
 
   it('throws a ValidationError with code validation_error and status 400', () => {
@@ -237,10 +280,18 @@ const acceptedCases: AcceptedCase[] = [
   { rule: 'price 0.1', change: item('price', 0.1) },
   { rule: 'price 0.01', change: item('price', 0.01) },
   { rule: 'price 99999.99', change: item('price', 99_999.99) },
+  { rule: 'price 10000000, the cap', change: item('price', MAX_PRICE) },
+  { rule: 'a JPY price 150', change: priced('JPY', 150) },
+  { rule: 'a KRW price 1', change: priced('KRW', 1) },
+  { rule: 'a KWD price 1.234', change: priced('KWD', 1.234) },
+  { rule: 'a BHD price 0.001', change: priced('BHD', 0.001) },
+  { rule: 'a KWD price 9999999.999', change: priced('KWD', 9_999_999.999) },
+  { rule: 'a EUR price 19.99', change: priced('EUR', 19.99) },
   { rule: 'quantity 1', change: item('quantity', 1) },
   { rule: 'quantity 999', change: item('quantity', 999) },
   { rule: 'a single item', change: (b) => { b.items = b.items.slice(0, 1); } },
-  { rule: '100 items', change: (b) => { b.items = Array.from({ length: 100 }, (_, i) => ({ product_id: `p${i}`, quantity: 999, price: 99_999.99 })); } },
+  { rule: '100 items of 999 units at the price cap', change: (b) => { b.items = Array.from({ length: 100 }, (_, i) => ({ product_id: `p${i}`, quantity: 999, price: MAX_PRICE })); } },
+  { rule: '100 items of 999 units at the price cap in KWD', change: (b) => { b.currency = 'KWD'; b.items = Array.from({ length: 100 }, (_, i) => ({ product_id: `p${i}`, quantity: 999, price: 9_999_999.999 })); } },
   { rule: 'a 12-digit card number', change: pm('card_number', withLuhnDigit('41111111111')) },
   { rule: 'a 19-digit card number', change: pm('card_number', withLuhnDigit('4'.padEnd(18, '1'))) },
   { rule: 'an amex card with a 4-digit CVV', change: (b) => { b.payment_method.card_number = '378282246310005'; b.payment_method.card_cvv = '1234'; } },
@@ -262,6 +313,25 @@ describe('a valid checkout body', () => {
   it('keeps 19.99 as exactly 1999 cents', () => {
     const { order } = parseCheckoutRequest(bodyWith(item('price', 19.99)));
     expect(order.items[0]?.priceCents).toBe(1999);
+  });
+
+  it('keeps prices in the minor units of the currency: yen, fils', () => {
+    expect(parseCheckoutRequest(bodyWith(priced('JPY', 150))).order.items[0]?.priceCents).toBe(150);
+    expect(parseCheckoutRequest(bodyWith(priced('KWD', 1.234))).order.items[0]?.priceCents).toBe(
+      1234,
+    );
+  });
+
+  it('totals 100 × 999 units at the price cap exactly, as a safe integer', () => {
+    const body = bodyWith((b) => {
+      b.currency = 'KWD';
+      b.items = Array.from({ length: 100 }, (_, i) => ({
+        product_id: `p${i}`,
+        quantity: 999,
+        price: 9_999_999.999,
+      }));
+    });
+    expect(parseCheckoutRequest(body).order.totalCents).toBe(100 * 999 * 9_999_999_999);
   });
 
   it('parses the seed body to a total of 34970 cents', () => {

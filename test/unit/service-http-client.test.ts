@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -168,12 +169,76 @@ describe('ServiceHttpClient', () => {
     ]);
   });
 
-  it('gives up with ServiceUnavailableError after maxRetries + 1 attempts of 503', async () => {
+  it.each([500, 502, 503, 504])(
+    'reports %s after every attempt as an unknown outcome: it may come after the service acted',
+    async (status) => {
+      const service = await startService(json(status, {}));
+      const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+      expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+      expect(error).toMatchObject({ service: 'payment', reason: `http_${status}` });
+      expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+    },
+  );
+
+  it('reports an unknown outcome when one attempt was refused a connection and another got a 503', async () => {
+    const port = await closedPort();
     const service = await startService(json(503, {}));
-    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ service: 'payment', reason: 'http_503' });
-    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+    const flaky = client(`http://127.0.0.1:${port}`, { retry: { ...TINY_BACKOFF, maxRetries: 0 } });
+    expect(await failure(flaky.post('/p', {}, 'k', chargeResponse))).toBeInstanceOf(
+      ServiceUnavailableError,
+    );
+    const reached = client(service.url, { retry: { ...TINY_BACKOFF, maxRetries: 0 } });
+    expect(await failure(reached.post('/p', {}, 'k', chargeResponse))).toBeInstanceOf(
+      ServiceOutcomeUnknownError,
+    );
+  });
+
+  it.each([
+    [409, 'idempotency_key_in_use'],
+    [400, 'idempotency_error'],
+  ])(
+    'never reads a %s %s about the key as a refusal: retried, then unknown',
+    async (status, code) => {
+      const service = await startService(json(status, { error: code }));
+      const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+      expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+      expect(error).toMatchObject({ reason: code });
+      expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+    },
+  );
+
+  it('succeeds when a request holding the key finishes and the retry gets its answer', async () => {
+    const service = await startService(
+      json(409, { error: 'idempotency_key_in_use' }),
+      json(200, SUCCESS),
+    );
+    expect(await client(service.url).post('/p', {}, 'k', chargeResponse)).toEqual(SUCCESS);
+  });
+
+  it('GETs a lookup without a body or an idempotency key', async () => {
+    const service = await startService(json(200, { payments: [] }));
+    const value = await client(service.url).get(
+      '/payments?checkout_id=c-1',
+      z.object({ payments: z.array(z.unknown()) }),
+    );
+    expect(value).toEqual({ payments: [] });
+    expect(service.requests[0]).toMatchObject({ method: 'GET', url: '/payments?checkout_id=c-1' });
+    expect(service.requests[0]?.headers['idempotency-key']).toBeUndefined();
+    expect(service.requests[0]?.body).toBe('');
+  });
+
+  it('keeps the per-try timeout while the garbage collector runs (Node 20 AbortSignal.any)', async () => {
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', 'test/support/timeout-under-gc.ts'],
+        { timeout: 8_000 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
+    const { outcome, elapsedMs } = JSON.parse(output);
+    expect(outcome).toBe('ServiceOutcomeUnknownError:timeout');
+    expect(elapsedMs).toBeLessThan(2_000);
   });
 
   it('does not retry at all when maxRetries is 0', async () => {
@@ -183,7 +248,7 @@ describe('ServiceHttpClient', () => {
     expect(service.requests).toHaveLength(1);
   });
 
-  it.each([408, 429])('retries a %s as transient', async (status) => {
+  it.each([408, 425, 429])('retries a %s as transient', async (status) => {
     const service = await startService(json(status, {}), json(200, SUCCESS));
     const value = await client(service.url).post('/p', {}, 'k', chargeResponse);
     expect(value).toEqual(SUCCESS);

@@ -1,5 +1,7 @@
 import * as createCheckouts from './0001-create-checkouts.ts';
 import * as compensationFrom from './0002-compensation-from.ts';
+import * as moneyScale3 from './0003-money-scale-3.ts';
+import * as settleTries from './0004-settle-tries.ts';
 
 export interface Migration {
   version: string;
@@ -13,4 +15,6 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: '0001-create-checkouts', statements: createCheckouts.statements },
   { version: '0002-compensation-from', statements: compensationFrom.statements },
+  { version: '0003-money-scale-3', statements: moneyScale3.statements },
+  { version: '0004-settle-tries', statements: settleTries.statements },
 ];
