@@ -31,6 +31,7 @@ const envSchema = z.object({
   RECOVERY_BATCH_SIZE: positiveInt(25),
   RECOVERY_MAX_ATTEMPTS: positiveInt(5),
   RECOVERY_MAX_AGE_HOURS: positiveInt(24),
+  RECOVERY_SETTLE_DELAY_MS: nonNegativeInt(60_000),
   APP_HOST: text('127.0.0.1'),
   APP_PORT: integer(8005, 0, 65_535),
 });
@@ -54,7 +55,7 @@ export interface Config {
   leaseMs: number;
   idempotencyTtlHours: number;
   requireIdempotencyKey: boolean;
-  recovery: { batchSize: number; maxAttempts: number; maxAgeHours: number };
+  recovery: { batchSize: number; maxAttempts: number; maxAgeHours: number; settleDelayMs: number };
   host: string;
   port: number;
 }
@@ -94,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: e.RECOVERY_BATCH_SIZE,
       maxAttempts: e.RECOVERY_MAX_ATTEMPTS,
       maxAgeHours: e.RECOVERY_MAX_AGE_HOURS,
+      settleDelayMs: e.RECOVERY_SETTLE_DELAY_MS,
     },
     host: e.APP_HOST,
     port: e.APP_PORT,

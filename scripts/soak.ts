@@ -96,6 +96,8 @@ async function main() {
     ORDER_TIMEOUT_MS: '2000',
     HTTP_RETRY_BASE_MS: '20',
     CHECKOUT_LEASE_MS: String(LEASE_MS),
+    // WireMock never acts late, so the recovery pass may ask as soon as the leases expire.
+    RECOVERY_SETTLE_DELAY_MS: '0',
     RECOVERY_INTERVAL_MS: String(3_600_000),
     LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',

@@ -134,8 +134,17 @@ export interface CheckoutRepository {
   ): Promise<{ created: true } | { created: false; holder: KeyHolder }>;
   /** Takes over a non-final checkout whose lease has expired; `undefined` if someone holds it. */
   takeOver(id: string, leaseMs: number): Promise<Checkout | undefined>;
-  /** Claims up to `limit` non-final checkouts whose lease expired (skipping locked rows). */
-  claimAbandoned(limit: number, leaseMs: number): Promise<Checkout[]>;
+  /**
+   * Claims up to `limit` non-final checkouts whose lease expired at least `settleDelayMs` ago
+   * (skipping locked rows). A row this version cannot read (e.g. an amount an older release
+   * wrote with more decimals than its currency has) is set `requires_attention` instead of
+   * failing the batch; its id is in `unreadable`.
+   */
+  claimAbandoned(
+    limit: number,
+    leaseMs: number,
+    settleDelayMs: number,
+  ): Promise<{ claimed: Checkout[]; unreadable: string[] }>;
   /**
    * Moves a checkout to its next recovery point: one write per step, fenced on the checkout's
    * `attempt`. Throws `LeaseLostError` if another worker has taken the checkout over.

@@ -13,6 +13,11 @@ export interface RecoveryOptions {
   maxAttempts: number;
   /** A checkout older than this that is still unsettled asks for attention. */
   maxAgeHours: number;
+  /**
+   * How long after a lease expired recovery waits before asking the services: longer than a
+   * service may take to act on a request it already received, so an empty lookup means "never".
+   */
+  settleDelayMs: number;
 }
 
 export interface RecoveryReport {
@@ -30,8 +35,17 @@ export async function recoverAbandoned(
   options: RecoveryOptions,
   budget: WorkBudget,
 ): Promise<RecoveryReport> {
-  const claimed = await deps.repository.claimAbandoned(options.batchSize, budget.leaseMs);
+  const { claimed, unreadable } = await deps.repository.claimAbandoned(
+    options.batchSize,
+    budget.leaseMs,
+    options.settleDelayMs,
+  );
   const outcomes: Record<string, number> = {};
+  for (const id of unreadable) {
+    deps.logger.error('CHECKOUT REQUIRES ATTENTION: its row cannot be read', { checkout_id: id });
+    deps.metrics.outcome('requires_attention');
+  }
+  if (unreadable.length > 0) outcomes.unreadable = unreadable.length;
   for (const checkout of claimed) {
     if (budget.signal.aborted) break; // unprocessed claims expire and go to the next run
     const status = await recoverCheckout(deps, checkout, options, budget).then(
@@ -47,9 +61,9 @@ export async function recoverAbandoned(
     );
     outcomes[status] = (outcomes[status] ?? 0) + 1;
   }
-  if (claimed.length > 0)
-    deps.logger.info('recovery run finished', { claimed: claimed.length, outcomes });
-  return { claimed: claimed.length, outcomes };
+  const total = claimed.length + unreadable.length;
+  if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
+  return { claimed: total, outcomes };
 }
 
 /**

@@ -37,22 +37,45 @@ export async function runSaga(
   budget: WorkBudget,
 ): Promise<CheckoutResult> {
   let checkout = start;
+  // A worker that took the checkout over cannot know what an earlier worker's tries of the open
+  // step did: a "no" it gets now is checked against the service's own record before anything is
+  // undone (the earlier try may have acted, and this one met a gateway or an outage).
+  let unsure = start.attempt > 1;
   try {
-    if (checkout.status === 'compensating' && checkout.failure) {
-      return await compensate(deps, checkout, checkout.failure, budget);
+    if (checkout.status === 'compensating') {
+      return await compensate(deps, checkout, checkout.failure ?? unexplained(), budget);
     }
     for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
-      const reached = await step.run(deps, checkout, card, budget.signal);
+      let reached: CheckoutChanges | null;
+      try {
+        reached = await step.run(deps, checkout, card, budget.signal);
+      } catch (error) {
+        if (!unsure || !(error instanceof ServiceCallError)) throw error;
+        if (error instanceof ServiceOutcomeUnknownError) throw error;
+        reached = await step.settle(deps, checkout, budget.signal);
+        unsure = false;
+        if (!reached) throw error; // it did not happen: the "no" stands
+      }
+      unsure = false;
       checkout = await advance(deps, checkout, reached);
     }
     return finalResult(checkout);
   } catch (error) {
-    if (error instanceof ServiceOutcomeUnknownError)
+    if (!(error instanceof ServiceCallError)) throw error;
+    if (error instanceof ServiceOutcomeUnknownError || unsure)
       return leaveIncomplete(deps, checkout, error, budget);
-    if (error instanceof ServiceCallError)
-      return compensate(deps, checkout, failureOf(error), budget);
-    throw error;
+    return compensate(deps, checkout, failureOf(error), budget);
   }
+}
+
+/** A `compensating` checkout without its failure: none is written so, but never answer 200. */
+function unexplained(): CheckoutFailure {
+  return {
+    step: 'payment',
+    kind: 'unavailable',
+    reason: 'abandoned',
+    message: 'The checkout could not be confirmed in time and was undone',
+  };
 }
 
 /**

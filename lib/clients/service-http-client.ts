@@ -112,9 +112,16 @@ export class ServiceHttpClient {
         );
       }
       const started = performance.now();
-      const outcome = await this.attempt(request, responseSchema, signal).finally(() =>
-        recordDownstream(performance.now() - started),
-      );
+      const outcome = await this.attempt(request, responseSchema, signal)
+        .catch((error: unknown) => {
+          // A "no" after an earlier try reached the service may be a gateway's or a proxy's,
+          // not the service's answer to the request it already has: that try may have acted.
+          if (delivered && error instanceof ServiceRefusedError) {
+            throw new ServiceOutcomeUnknownError(service, error.reason, error.message);
+          }
+          throw error;
+        })
+        .finally(() => recordDownstream(performance.now() - started));
       if ('value' in outcome) return outcome.value;
       delivered ||= outcome.delivered;
       lastReason = outcome.reason;
@@ -190,7 +197,7 @@ export class ServiceHttpClient {
       throw new ServiceRefusedError(
         service,
         token(code ?? `http_${status}`),
-        (message ?? `The ${service} service refused the request`).slice(0, 200),
+        safeMessage(message ?? `The ${service} service refused the request`),
       );
     }
     // A 5xx (a gateway's 502/504 included) may come after the service acted.
@@ -212,6 +219,17 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Digit runs that could be a card number (12–19 digits, spaces or dashes between them). */
+const CARD_LIKE = /\d(?:[ -]?\d){11,18}/g;
+
+/**
+ * A service's message as we store, log and answer it: card-like digit runs masked (a provider
+ * may echo the card), at most 200 characters.
+ */
+function safeMessage(message: string): string {
+  return message.replace(CARD_LIKE, '[redacted]').slice(0, 200);
 }
 
 /** A service's reason, reduced to a safe token for our own API and logs. */

@@ -136,19 +136,35 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       return row && toCheckout(row);
     },
 
-    async claimAbandoned(limit, leaseMs) {
+    async claimAbandoned(limit, leaseMs, settleDelayMs) {
       const rows = await db.query<CheckoutRow>(
         `update checkouts set locked_until = ${LEASE_UNTIL}, attempts = attempts + 1, updated_at = now()
          where id in (
            select id from checkouts
-           where ${UNFINISHED} and (locked_until is null or locked_until <= now())
+           where ${UNFINISHED} and (locked_until is null
+             or locked_until <= now() - :settleDelayMs::integer * interval '1 millisecond')
            order by locked_until nulls first
            limit :limit::integer
            for update skip locked)
          returning ${COLUMNS}`,
-        { limit, leaseMs },
+        { limit, leaseMs, settleDelayMs },
       );
-      return rows.map(toCheckout);
+      const claimed: Checkout[] = [];
+      const unreadable: string[] = [];
+      for (const row of rows) {
+        try {
+          claimed.push(toCheckout(row));
+        } catch {
+          unreadable.push(row.id);
+          await db.query(
+            `update checkouts set status = 'requires_attention', reason = 'unreadable_row',
+               undo_failures = '["read_checkout"]'::jsonb, locked_until = null, updated_at = now()
+             where id = :id::uuid and attempts = :attempt::integer`,
+            { id: row.id, attempt: Number(row.attempts) },
+          );
+        }
+      }
+      return { claimed, unreadable };
     },
 
     async update(checkout, changes) {

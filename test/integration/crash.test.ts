@@ -98,7 +98,7 @@ describe('a checkout whose process dies between steps', () => {
     await expireLease(id);
     await recoverAbandoned(
       (await getApp()).saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24 },
+      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
       workBudget(20_000),
     );
 
@@ -149,7 +149,7 @@ describe('a checkout whose process dies between steps', () => {
     await expireLease(id);
     await recoverAbandoned(
       (await getApp()).saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24 },
+      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
       workBudget(20_000),
     );
 

@@ -82,7 +82,7 @@ describe('a PostgreSQL crash', () => {
     const before = await storedRow(id);
     await recoverAbandoned(
       saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24 },
+      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
       workBudget(20_000),
     );
 

@@ -16,6 +16,8 @@ Object.assign(process.env, {
   HTTP_MAX_RETRIES: '1',
   HTTP_RETRY_BASE_MS: '20',
   HTTP_RETRY_MAX_MS: '50',
+  // Tests expire leases themselves and their services never act late.
+  RECOVERY_SETTLE_DELAY_MS: '0',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
   POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

@@ -108,12 +108,13 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     return this.claim(stored, leaseMs);
   }
 
-  async claimAbandoned(limit: number, leaseMs: number): Promise<Checkout[]> {
-    this.log.push({ name: 'repository.claimAbandoned', input: { limit, leaseMs } });
-    return [...this.checkouts.values()]
-      .filter((c) => this.isAbandoned(c))
+  async claimAbandoned(limit: number, leaseMs: number, settleDelayMs: number) {
+    this.log.push({ name: 'repository.claimAbandoned', input: { limit, leaseMs, settleDelayMs } });
+    const claimed = [...this.checkouts.values()]
+      .filter((c) => this.isAbandoned(c, settleDelayMs))
       .slice(0, limit)
       .map((c) => this.claim(c, leaseMs));
+    return { claimed, unreadable: [] };
   }
 
   async update(
@@ -155,9 +156,9 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     return stored && structuredClone(stored.checkout);
   }
 
-  private isAbandoned(stored: StoredCheckout): boolean {
+  private isAbandoned(stored: StoredCheckout, delayMs = 0): boolean {
     const expired =
-      !stored.lockedUntil || stored.lockedUntil.getTime() <= this.clock.now().getTime();
+      !stored.lockedUntil || stored.lockedUntil.getTime() <= this.clock.now().getTime() - delayMs;
     return expired && !FINAL.includes(stored.checkout.status);
   }
 

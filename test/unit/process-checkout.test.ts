@@ -318,6 +318,61 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout.attempt).toBe(2);
   });
 
+  it('checks a "no" to the resumed step against the service before undoing: it had charged', async () => {
+    const fakes = createSagaFakes();
+    fakes.payment.failWith.charge = unknown('payment');
+    await post(fakes, claim());
+    // The first try did charge; the retry's tries only meet an outage.
+    fakes.payment.charges.set(ID, [{ transactionId: 'txn_first', status: 'success' }]);
+    expireLease(fakes);
+    forgetHistory(fakes);
+    fakes.payment.failWith = { charge: unavailable('payment') };
+
+    const resumed = await post(fakes, claim());
+
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.charge',
+      'payment.findCharges',
+      'inventory.deduct',
+      'order.create',
+    ]);
+    expect(resumed.body).toMatchObject({ status: 'completed', payment_id: 'txn_first' });
+  });
+
+  it('undoes after a "no" to the resumed step only once the service confirms nothing happened', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = unknown('inventory');
+    await post(fakes, claim());
+    expireLease(fakes);
+    forgetHistory(fakes);
+    fakes.inventory.failWith = { deduct: unavailable('inventory') };
+
+    const resumed = await post(fakes, claim());
+
+    expect(fakes.serviceCalls()).toEqual([
+      'inventory.deduct',
+      'inventory.findDeductions',
+      'payment.refund',
+    ]);
+    expect(resumed.statusCode).toBe(502);
+    expect(stored(fakes).checkout).toMatchObject({ status: 'failed' });
+  });
+
+  it('answers 503 and undoes nothing when the resumed step gets a "no" and its lookup no answer', async () => {
+    const fakes = createSagaFakes();
+    fakes.order.failWith.create = unknown('order');
+    await post(fakes, claim());
+    expireLease(fakes);
+    forgetHistory(fakes);
+    fakes.order.failWith = { create: refused('order', 'http_403'), findOrders: unknown('order') };
+
+    const resumed = await post(fakes, claim());
+
+    expect(resumed.statusCode).toBe(503);
+    expect(fakes.serviceCalls()).toEqual(['order.create', 'order.findOrders']);
+    expect(stored(fakes).checkout.status).toBe('inventory_deducted');
+  });
+
   it('finishes the undo of a checkout left compensating, without running any step again', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = refused('order', 'invalid_address');

@@ -18,7 +18,12 @@ import {
 } from './fakes.ts';
 
 const ID = '0c7e9a52-3b1d-4f6e-8a2c-5d4b3a291807';
-const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3, maxAgeHours: 24 };
+const OPTIONS: RecoveryOptions = {
+  batchSize: 10,
+  maxAttempts: 3,
+  maxAgeHours: 24,
+  settleDelayMs: 0,
+};
 
 type Fakes = ReturnType<typeof createSagaFakes>;
 
@@ -418,6 +423,15 @@ describe('recoverAbandoned when the lookup gets no answer', () => {
 
 describe('recoverAbandoned claiming checkouts', () => {
   const ids = Array.from({ length: 5 }, (_, i) => `0c7e9a52-3b1d-4f6e-8a2c-5d4b3a29180${i}`);
+
+  it('waits settleDelayMs after the lease expired before asking (a request may still land)', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending' }, new Date(FIXED_NOW.getTime() - 30_000));
+
+    expect((await recover(fakes, { settleDelayMs: 60_000 })).claimed).toBe(0);
+    expect(fakes.serviceCalls()).toEqual([]);
+    expect((await recover(fakes, { settleDelayMs: 20_000 })).claimed).toBe(1);
+  });
 
   it('does not claim a checkout whose lease is still active', async () => {
     const fakes = createSagaFakes();

@@ -215,6 +215,33 @@ describe('ServiceHttpClient', () => {
     expect(await client(service.url).post('/p', {}, 'k', chargeResponse)).toEqual(SUCCESS);
   });
 
+  it.each([
+    ['a WAF 403 page', 403, '<html>Forbidden</html>'],
+    ['a 409 with another code', 409, { error: 'request_in_progress' }],
+    ['a 404', 404, { error: 'not_found' }],
+  ])(
+    'reads %s after a try that reached the service as unknown, not as a refusal',
+    async (_case, status, body) => {
+      const service = await startService(json(504, 'Gateway Timeout'), json(status, body));
+      const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+      expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+      expect(service.requests).toHaveLength(2);
+    },
+  );
+
+  it('masks card-like digit runs in a refusal’s message and caps its length', async () => {
+    const service = await startService(
+      json(422, {
+        error: 'card_declined',
+        message: `Card 4111 1111 1111 1111 and 5500-0000-0000-0004 declined ${'x'.repeat(300)}`,
+      }),
+    );
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(error.message).toMatch(/^Card \[redacted\] and \[redacted\] declined x+$/);
+    expect(error.message).toHaveLength(200);
+  });
+
   it('GETs a lookup without a body or an idempotency key', async () => {
     const service = await startService(json(200, { payments: [] }));
     const value = await client(service.url).get(
