@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { formatFailure, formatSummary } from './report.ts';
+import { type ChaosReport, runChaos } from './run-chaos.ts';
+
+/*
+ * A small seeded chaos run in each database mode: concurrent checkouts through the real
+ * handlers against the strict simulator, faults from the seed, same-key retries, racing
+ * recovery runs, a killed child process and (private PostgreSQL only) database crashes. The
+ * oracle checks the services' ledgers; any violation fails with its replayable trace.
+ * `npm run chaos` runs many more.
+ */
+const failures = (report: ChaosReport) =>
+  report.failing.flatMap((f) => formatFailure(f, report.options.db)).join('\n');
+
+describe('chaos run', () => {
+  it('PGlite: no violation in 15 scenarios', { timeout: 90_000 }, async () => {
+    const report = await runChaos({ runs: 15, seed: 1, db: 'pglite' });
+    expect(report.scenarios, formatSummary(report).join('\n')).toBe(15);
+    expect(report.stats.kills).toBeGreaterThan(0);
+    expect(report.stats.logLines).toBeGreaterThan(0); // the card-data search saw the logs
+    expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
+    expect(failures(report)).toBe('');
+  });
+
+  it('private PostgreSQL with crashes: no violation in 12 scenarios', {
+    timeout: 90_000,
+  }, async () => {
+    const report = await runChaos({ runs: 12, seed: 1, db: 'postgres' });
+    expect(report.scenarios, formatSummary(report).join('\n')).toBe(12);
+    expect(report.stats.crashes).toBeGreaterThan(0);
+    expect(failures(report)).toBe('');
+  });
+});

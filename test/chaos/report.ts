@@ -1,0 +1,52 @@
+import type { ChaosReport } from './run-chaos.ts';
+import type { ScenarioResult } from './scenario.ts';
+
+const counts = (record: Record<string, number>) => {
+  const entries = Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return `${total}${entries.length ? `: ${entries.map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`;
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+/** The run's figures: scenarios, checkouts, faults and violations by kind, time per scenario. */
+export function formatSummary(report: ChaosReport): string[] {
+  const { stats, options } = report;
+  const sorted = [...report.durationsMs].sort((a, b) => a - b);
+  const ms = (v: number) => `${Math.round(v)} ms`;
+  const lines = [
+    `scenarios         ${report.scenarios} (seeds ${options.seed}..${options.seed + options.runs - 1}, db ${options.db})`,
+    `  with            ${stats.kills} killed processes, ${stats.crashes} database crashes, ${stats.sameKeyRetries} same-key retries, ${stats.recoveryRuns} recovery runs`,
+    `checkouts         ${counts(report.checkouts)}`,
+    `requests          ${counts(report.requests)}`,
+    `faults injected   ${counts(report.faults)}`,
+    `  on              ${counts(report.faultTargets).replace(/^\d+: /, '')}`,
+    `requires_attention ${counts(report.attention)} (by undo_failures; unexplained ones are violations)`,
+    `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,
+    `violations        ${counts(report.violations)}`,
+    `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,
+  ];
+  if (report.failing.length > 0) {
+    lines.push(`failing seeds     ${report.failing.map((f) => f.plan.seed).join(' ')}`);
+  }
+  return lines;
+}
+
+/** One failing scenario: its violations, then its replayable trace. */
+export function formatFailure(result: ScenarioResult, db: string): string[] {
+  return [
+    `--- seed ${result.plan.seed}: replay with  npm run chaos -- --seed ${result.plan.seed} --runs 1 --db ${db}`,
+    ...result.report.violations.map(
+      (v) =>
+        `  VIOLATION ${v.kind}${v.checkout === undefined ? '' : ` (c${v.checkout})`}: ${v.message}`,
+    ),
+    ...result.harnessErrors.map((e) => `  HARNESS ERROR: ${e}`),
+    ...result.report.attention.map(
+      (a) => `  requires_attention c${a.checkout} [${a.undoFailures}]: ${a.discrepancy}`,
+    ),
+    '  trace:',
+    ...result.trace.map((line) => `    ${line}`),
+  ];
+}

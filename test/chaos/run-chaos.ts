@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
+import { ChildPool } from './child-pool.ts';
+import type { Service } from './fault-schedule.ts';
+import { OutputCapture } from './output-capture.ts';
+import { type Harness, runScenario, type ScenarioResult, type ScenarioStats } from './scenario.ts';
+import { planScenario } from './scenario-plan.ts';
+import { startSimulator } from './simulator.ts';
+
+export interface ChaosOptions {
+  runs: number;
+  /** Scenario i runs from seed `seed + i`: `--seed <that> --runs 1` replays it. */
+  seed: number;
+  db: DatabaseMode;
+  /**
+   * Called after each scenario; `print` writes to the real stdout (the app's own output is
+   * captured while the scenarios run).
+   */
+  onScenario?: (result: ScenarioResult, done: number, print: (line: string) => void) => void;
+}
+
+export interface ChaosReport {
+  options: { runs: number; seed: number; db: DatabaseMode };
+  scenarios: number;
+  /** Final status of every checkout (or `not_recorded`, `unfinished`) → count. */
+  checkouts: Record<string, number>;
+  faults: Record<string, number>;
+  /** Faults by what they hit (forward steps, undo steps, lookups). */
+  faultTargets: Record<string, number>;
+  /** Requests the simulated services received, by endpoint. */
+  requests: Record<string, number>;
+  violations: Record<string, number>;
+  /** Scenarios with a violation or a harness error, with their traces. */
+  failing: ScenarioResult[];
+  /** `requires_attention` checkouts by their undo_failures (and whether the ledgers are clean). */
+  attention: Record<string, number>;
+  stats: ScenarioStats;
+  durationsMs: number[];
+}
+
+/** Per-try timeouts of the harness's app: short, so a scenario takes well under a second. */
+const TIMEOUT_MS: Record<Service, number> = { payment: 250, inventory: 200, order: 200 };
+const LEASE_MS = 2_000;
+
+/**
+ * The chaos run: one simulator, one database and one in-process app (the real handlers behind
+ * the local API Gateway adapter) for all scenarios, told apart by their checkout emails.
+ * The app's environment is set before its modules are first imported (the config is read once).
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const simulator = await startSimulator();
+  const database = await openChaosDatabase(options.db).catch(async (error: unknown) => {
+    await simulator.close();
+    throw error;
+  });
+  const env: Record<string, string> = {
+    DATABASE_URL: database.url,
+    PAYMENT_SERVICE_URL: simulator.urls.payment,
+    INVENTORY_SERVICE_URL: simulator.urls.inventory,
+    ORDER_SERVICE_URL: simulator.urls.order,
+    PAYMENT_TIMEOUT_MS: String(TIMEOUT_MS.payment),
+    INVENTORY_TIMEOUT_MS: String(TIMEOUT_MS.inventory),
+    ORDER_TIMEOUT_MS: String(TIMEOUT_MS.order),
+    HTTP_MAX_RETRIES: '1',
+    HTTP_RETRY_BASE_MS: '10',
+    HTTP_RETRY_MAX_MS: '30',
+    CHECKOUT_LEASE_MS: String(LEASE_MS),
+    LOG_LEVEL: 'DEBUG',
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const savedCluster = process.env.DB_CLUSTER_ARN;
+  delete process.env.DB_CLUSTER_ARN;
+  Object.assign(process.env, env);
+
+  const output = new OutputCapture();
+  const children = new ChildPool((text) => output.append(text));
+  let server: Server | undefined;
+  const { closeApp, getApp } = await import('../../lib/app.ts');
+  try {
+    await closeApp(); // an app of an earlier run (another database) must not be reused
+    const { logger } = await import('../../lib/logger.ts');
+    logger.setLogLevel('DEBUG');
+    const { workBudget } = await import('../../lib/checkout/lease.ts');
+    const { recoverAbandoned } = await import('../../lib/checkout/recovery.ts');
+    const { createLocalGateway, listen } = await import('../../lib/local/local-gateway.ts');
+    const { localRoutes } = await import('../../lib/local/routes.ts');
+    const app = await getApp();
+    server = createLocalGateway(localRoutes);
+    const gatewayUrl = await listen(server, 0, '127.0.0.1');
+    const recoveryOptions: Parameters<typeof recoverAbandoned>[1] = {
+      ...app.config.recovery,
+      batchSize: 200,
+    };
+
+    const harness: Harness = {
+      simulator,
+      gatewayUrl,
+      database,
+      async sql(text, params) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await app.db.query(text, params);
+          } catch (error) {
+            if (attempt >= 100) throw error;
+            await sleep(100); // the database is down (a crash scenario): wait for it
+          }
+        }
+      },
+      async recover() {
+        try {
+          const report = await recoverAbandoned(app.saga, recoveryOptions, workBudget(LEASE_MS));
+          return `claimed ${report.claimed} ${JSON.stringify(report.outcomes)}`;
+        } catch (error) {
+          return `threw ${error instanceof Error ? error.message : String(error)}`;
+        }
+      },
+      children,
+      output,
+      timeoutMs: TIMEOUT_MS,
+      maxRounds: app.config.recovery.maxAttempts + 3,
+    };
+
+    const runId = randomUUID().replaceAll('-', '').slice(0, 6);
+    const report: ChaosReport = {
+      options: { runs: options.runs, seed: options.seed, db: options.db },
+      scenarios: 0,
+      checkouts: {},
+      faults: {},
+      faultTargets: {},
+      requests: {},
+      violations: {},
+      failing: [],
+      attention: {},
+      stats: { logLines: 0, kills: 0, crashes: 0, sameKeyRetries: 0, recoveryRuns: 0 },
+      durationsMs: [],
+    };
+    children.prewarm();
+    output.start();
+    for (let i = 0; i < options.runs; i++) {
+      const plan = planScenario(options.seed + i, {
+        runId,
+        crashes: database.crash !== undefined,
+        kills: true,
+      });
+      const result = await runScenario(harness, plan);
+      report.scenarios++;
+      report.durationsMs.push(result.durationMs);
+      add(report.checkouts, result.report.outcomes);
+      for (const v of result.report.violations) add(report.violations, { [v.kind]: 1 });
+      if (result.harnessErrors.length > 0) add(report.violations, { harness_error: 1 });
+      for (const a of result.report.attention) {
+        const key = `[${a.undoFailures.join(', ')}]${a.ledgersClean ? ' with clean ledgers' : ''}`;
+        add(report.attention, { [key]: 1 });
+      }
+      for (const key of Object.keys(report.stats) as (keyof ChaosReport['stats'])[]) {
+        report.stats[key] += result.stats[key];
+      }
+      if (result.report.violations.length > 0 || result.harnessErrors.length > 0) {
+        report.failing.push(result);
+      }
+      options.onScenario?.(result, i + 1, (line) => output.print(line));
+    }
+    report.faults = Object.fromEntries(simulator.faultCounts);
+    report.faultTargets = Object.fromEntries(simulator.faultTargets);
+    report.requests = Object.fromEntries(simulator.requestCounts);
+    return report;
+  } finally {
+    output.stop();
+    await children.close();
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await closeApp().catch(() => {});
+    await simulator.close();
+    await database.stop();
+    for (const [key, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    if (savedCluster !== undefined) process.env.DB_CLUSTER_ARN = savedCluster;
+  }
+}
+
+function add(into: Record<string, number>, counts: Record<string, number>) {
+  for (const [key, n] of Object.entries(counts)) into[key] = (into[key] ?? 0) + n;
+}

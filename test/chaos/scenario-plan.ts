@@ -1,0 +1,192 @@
+import { isLuhnValid } from '../../lib/checkout/card.ts';
+import type { Endpoint } from './fault-schedule.ts';
+import { fromMinor, type ItemQuantity } from './ledger.ts';
+import { Draw, mixSeed } from './prng.ts';
+import type { HookMoment } from './simulator.ts';
+
+/**
+ * What the client does with the same Idempotency-Key: nothing more, a second request while the
+ * first runs, one right after the answer, or one once the lease has expired (it resumes).
+ */
+export type RetryPlan = 'none' | 'concurrent' | 'after_answer' | 'after_lease';
+
+export interface CheckoutPlan {
+  index: number;
+  email: string;
+  key: string | undefined;
+  currency: string;
+  items: (ItemQuantity & { priceMinor: number })[];
+  totalMinor: number;
+  card: { number: string; expiry: string; cvv: string };
+  /** Delay before the first request, so the checkouts interleave differently. */
+  startMs: number;
+  retry: RetryPlan;
+  /** Runs in a child process (the one the scenario may kill). */
+  viaChild: boolean;
+  /** This checkout's fault probability per request. */
+  faultRate: number;
+}
+
+/** A request of one checkout, seen by the simulator, that sets something off. */
+export interface RequestTrigger {
+  checkout: number;
+  endpoint: Endpoint;
+  nth: number;
+  moment: HookMoment;
+}
+
+export interface ScenarioPlan {
+  seed: number;
+  checkouts: CheckoutPlan[];
+  /** SIGKILL of the child process when the simulator sees this request. */
+  kill: RequestTrigger | undefined;
+  /** `pg_ctl stop -m immediate` on this request, or right after this checkout's 200. */
+  crash: { on: RequestTrigger | { checkout: number; after200: true }; downMs: number } | undefined;
+  /** How many recovery runs race (with the lease-expired retries) once the traffic is over. */
+  recoveryRuns: 1 | 2;
+}
+
+const CURRENCIES = [
+  ['BRL', 4],
+  ['USD', 2],
+  ['EUR', 1],
+  ['JPY', 1],
+  ['KWD', 1],
+] as const;
+
+/** Draws a scenario from its seed (and the run's id, which only tags emails and keys). */
+export function planScenario(
+  seed: number,
+  options: { runId: string; crashes: boolean; kills: boolean },
+): ScenarioPlan {
+  const draw = new Draw(mixSeed('scenario', seed));
+  const baseRate = draw.weighted([
+    [0, 1],
+    [0.1, 2],
+    [0.25, 3],
+    [0.45, 2],
+  ] as const);
+  const count = draw.int(2, 5);
+  const checkouts: CheckoutPlan[] = [];
+  for (let index = 0; index < count; index++) {
+    const currency = draw.weighted(CURRENCIES);
+    const items = Array.from({ length: draw.int(1, 3) }, (_, k) => ({
+      productId: `p${seed}-${index}-${k}`,
+      quantity: draw.int(1, 3),
+      priceMinor: draw.int(100, 50_000),
+    }));
+    const keyed = draw.chance(0.85);
+    checkouts.push({
+      index,
+      email: `chaos+${options.runId}s${seed}c${index}@example.com`,
+      key: keyed ? `chaos-${options.runId}-${seed}-${index}` : undefined,
+      currency,
+      items,
+      totalMinor: items.reduce((sum, i) => sum + i.quantity * i.priceMinor, 0),
+      card: newCard(draw),
+      startMs: draw.int(0, 40),
+      retry: keyed
+        ? draw.weighted([
+            ['none', 3],
+            ['concurrent', 1],
+            ['after_answer', 1],
+            ['after_lease', 3],
+          ] as const)
+        : 'none',
+      viaChild: false,
+      faultRate: Math.min(0.7, baseRate * draw.pick([0.5, 1, 1, 1.5])),
+    });
+  }
+  let kill: RequestTrigger | undefined;
+  if (options.kills && draw.chance(0.2)) {
+    const victim = draw.pick(checkouts);
+    victim.viaChild = true;
+    victim.startMs = 0;
+    kill = {
+      checkout: victim.index,
+      endpoint: draw.weighted([
+        ['charge', 3],
+        ['deduct', 3],
+        ['order', 2],
+        ['refund', 0.5],
+      ] as const),
+      nth: draw.weighted([
+        [1, 4],
+        [2, 1],
+      ] as const),
+      moment: draw.pick(['received', 'answered'] as const),
+    };
+  }
+  let crash: ScenarioPlan['crash'];
+  if (options.crashes && draw.chance(0.4)) {
+    const checkout = draw.int(0, count - 1);
+    crash = {
+      on: draw.chance(0.4)
+        ? { checkout, after200: true }
+        : {
+            checkout,
+            endpoint: draw.pick(['charge', 'deduct', 'order', 'refund', 'find_payments'] as const),
+            nth: 1,
+            moment: draw.pick(['received', 'answered'] as const),
+          },
+      downMs: draw.int(0, 300),
+    };
+  }
+  return { seed, checkouts, kill, crash, recoveryRuns: draw.chance(0.6) ? 2 : 1 };
+}
+
+/** The `POST /checkout/process` body of a planned checkout. */
+export function requestBody(c: CheckoutPlan) {
+  return {
+    payment_method: {
+      type: 'credit_card',
+      card_number: c.card.number,
+      card_expiry: c.card.expiry,
+      card_cvv: c.card.cvv,
+    },
+    customer_email: c.email,
+    shipping_address: {
+      street: 'Rua do Caos',
+      number: String(c.index + 1),
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    },
+    items: c.items.map((i) => ({
+      product_id: i.productId,
+      quantity: i.quantity,
+      price: fromMinor(i.priceMinor, c.currency),
+    })),
+    currency: c.currency,
+  };
+}
+
+/** The plan in a few lines, for a trace. */
+export function describePlan(plan: ScenarioPlan): string[] {
+  const trigger = (t: RequestTrigger) => `c${t.checkout} ${t.endpoint} #${t.nth} ${t.moment}`;
+  const lines = plan.checkouts.map(
+    (c) =>
+      `c${c.index}: ${c.currency} ${c.totalMinor} minor, ${c.items.length} item(s), key ${c.key ?? 'none'}, ` +
+      `retry ${c.retry}, fault rate ${c.faultRate.toFixed(2)}, start +${c.startMs} ms${c.viaChild ? ', in a child process' : ''}`,
+  );
+  if (plan.kill) lines.push(`kill: SIGKILL the child at ${trigger(plan.kill)}`);
+  if (plan.crash) {
+    const on = plan.crash.on;
+    lines.push(
+      `db crash: ${'after200' in on ? `right after c${on.checkout}'s 200` : `at ${trigger(on)}`}, down ${plan.crash.downMs} ms`,
+    );
+  }
+  lines.push(`recovery runs racing after the traffic: ${plan.recoveryRuns}`);
+  return lines;
+}
+
+/** A Luhn-valid 16-digit card of its own, and a 4-digit CVV that is not its last four digits. */
+function newCard(draw: Draw): CheckoutPlan['card'] {
+  const body = `4${draw.digits(14)}`;
+  const check = [...'0123456789'].find((d) => isLuhnValid(body + d)) ?? '0';
+  const number = body + check;
+  let cvv = draw.digits(4);
+  while (cvv === number.slice(-4) || cvv.startsWith('0')) cvv = draw.digits(4);
+  const year = draw.int(30, 35);
+  return { number, expiry: `${String(draw.int(1, 12)).padStart(2, '0')}/${year}`, cvv };
+}
