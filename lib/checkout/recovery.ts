@@ -2,7 +2,14 @@ import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
 import { type CheckoutResult, finalResult } from './checkout-result.ts';
 import type { WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
-import { advance, compensate, finishFailed, leaveIncomplete, type SagaDeps } from './saga.ts';
+import {
+  advance,
+  compensate,
+  finishFailed,
+  leaveIncomplete,
+  type SagaDeps,
+  type UndoFailedPolicy,
+} from './saga.ts';
 import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
 import { ServiceCallError } from './service-errors.ts';
 
@@ -86,8 +93,12 @@ export async function recoverCheckout(
     status: checkout.status,
     settle_tries: checkout.settleTries,
   });
+  // An undo that did not go through counts as a try, like a lookup without an answer.
+  const untilGivenUp: UndoFailedPolicy = (current, failure, names, cause) =>
+    unfinished(deps, current, failure, names, cause, options, budget);
   if (checkout.status === 'compensating') {
-    return compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
+    const failure = checkout.failure ?? abandoned('payment');
+    return compensate(deps, checkout, failure, budget, untilGivenUp);
   }
   const step = stepFrom(checkout.status);
   if (!step) return finalResult(checkout); // already final: nothing to do
@@ -96,23 +107,26 @@ export async function recoverCheckout(
     reached = await step.settle(deps, checkout, budget.signal);
   } catch (error) {
     if (!(error instanceof ServiceCallError)) throw error;
-    return unsettled(deps, checkout, step.step, error, options, budget);
+    const names = [`settle_${step.step}`];
+    return unfinished(deps, checkout, unconfirmed(step.step), names, error, options, budget);
   }
-  if (!reached) return compensate(deps, checkout, abandoned(step.step), budget);
+  if (!reached) return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
   const settled = await advance(deps, checkout, reached);
   if (settled.status === 'completed') return finalResult(settled);
-  return compensate(deps, settled, abandoned(step.step), budget);
+  return compensate(deps, settled, abandoned(step.step), budget, untilGivenUp);
 }
 
 /**
- * A settle that got no answer. A try cut short by this run's own deadline says nothing about
- * the service and is not counted; either way, a checkout past its maximum age is given up.
+ * A settle or an undo that did not go through (`names` says which). A try cut short by this
+ * run's own deadline says nothing about the service and is not counted; after `maxAttempts`
+ * tries, or past the maximum age, the checkout ends `requires_attention` with `failure`.
  */
-async function unsettled(
+async function unfinished(
   deps: SagaDeps,
   checkout: Checkout,
-  step: SagaStep,
-  error: ServiceCallError,
+  failure: CheckoutFailure,
+  names: string[],
+  cause: unknown,
   options: RecoveryOptions,
   budget: WorkBudget,
 ): Promise<CheckoutResult> {
@@ -121,9 +135,9 @@ async function unsettled(
     : await deps.repository.recordSettleTry(checkout);
   const ageMs = deps.clock.now().getTime() - new Date(checkout.createdAt).getTime();
   if (tries < options.maxAttempts && ageMs < options.maxAgeHours * 3_600_000) {
-    return leaveIncomplete(deps, checkout, error, budget);
+    return leaveIncomplete(deps, checkout, cause, budget);
   }
-  return finishFailed(deps, checkout, unconfirmed(step), [`settle_${step}`]);
+  return finishFailed(deps, checkout, failure, names);
 }
 
 /** Given up without an answer: what the service did at `step` is still not known. */

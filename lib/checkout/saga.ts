@@ -78,17 +78,30 @@ function unexplained(): CheckoutFailure {
   };
 }
 
+/** What a policy does with a checkout whose undos did not all go through (names given). */
+export type UndoFailedPolicy = (
+  checkout: Checkout,
+  failure: CheckoutFailure,
+  undoFailures: string[],
+  cause: unknown,
+) => Promise<CheckoutResult>;
+
 /**
  * Undoes, in reverse order, the steps done before compensation began: release the stock,
- * then refund the payment. Every undo is attempted even if an earlier one failed; if any keeps
- * failing the checkout ends `requires_attention`. If the work budget runs out mid-undo, it
- * stays `compensating` for the next worker.
+ * then refund the payment. Every undo is attempted even if an earlier one failed. An undo that
+ * still fails after its retries may well have acted (a 5xx after the refund, a reset) and is
+ * safe to repeat with the same key and body, so by default the checkout stays `compensating`
+ * (answer 503) for a same-key retry or recovery to finish; recovery decides when to stop and
+ * ask for attention (`onUndoFailed`). If the work budget runs out mid-undo, it stays
+ * `compensating` too.
  */
 export async function compensate(
   deps: SagaDeps,
   start: Checkout,
   failure: CheckoutFailure,
   budget: WorkBudget,
+  onUndoFailed: UndoFailedPolicy = async (checkout, _failure, _names, cause) =>
+    leaveIncomplete(deps, checkout, cause, budget),
 ): Promise<CheckoutResult> {
   let checkout = start;
   if (checkout.status === 'payment_processed' || checkout.status === 'inventory_deducted') {
@@ -99,21 +112,25 @@ export async function compensate(
     });
   }
   const undoFailures: string[] = [];
+  let cause: unknown;
   for (const { undo } of stepsToUndo(checkout.compensationFrom)) {
     if (!undo) continue;
     try {
       await undo.run(deps, checkout, failure, budget.signal);
     } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
       if (budget.signal.aborted) return leaveIncomplete(deps, checkout, error, budget);
       undoFailures.push(undo.name);
-      deps.logger.error('undo failed', {
+      cause = error;
+      deps.logger.warn('undo failed, to be repeated', {
         checkout_id: checkout.id,
         undo: undo.name,
-        reason: error instanceof ServiceCallError ? error.reason : 'unexpected_error',
+        reason: error.reason,
       });
     }
   }
-  return finishFailed(deps, checkout, failure, undoFailures);
+  if (undoFailures.length > 0) return onUndoFailed(checkout, failure, undoFailures, cause);
+  return finishFailed(deps, checkout, failure, []);
 }
 
 /**

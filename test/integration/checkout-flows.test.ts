@@ -152,36 +152,42 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     expect(calls.payment.length).toBe(2);
   });
 
-  it('marks the checkout requires_attention when the refund keeps failing', async () => {
+  it('leaves a refund that keeps failing to recovery, which asks for attention after its tries', async () => {
     const request = seedRequest();
     request.customer_email = `refund-error+${newMarker()}@example.com`;
     request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
 
     const res = await api.postCheckout(request);
 
-    expect(res.status).toBe(422);
-    const body = failedResponseSchema.parse(res.json);
-    expect(body.status).toBe('requires_attention');
-    const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ status: 'compensating', error: 'checkout_incomplete' });
+    const id = String(res.json.checkout_id);
+    const row = await recover(id);
     expect(row).toMatchObject({
       status: 'requires_attention',
       undo_failures: '["refund_payment"]',
+      response_status: 422,
     });
+    const refunds = await downstreamCalls(id);
+    expect(refunds.payment.filter((c) => c.url.endsWith('/refund')).length).toBeGreaterThan(1);
   });
 
-  it('marks the checkout requires_attention when the release keeps failing', async () => {
+  it('leaves a release that keeps failing to recovery, which asks for attention after its tries', async () => {
     const request = seedRequest();
     request.items.push({ product_id: 'prod_release_fails', quantity: 1, price: 10 });
     request.shipping_address.zip_code = '00000-000';
 
     const res = await api.postCheckout(request);
 
-    expect(res.status).toBe(422);
-    const body = failedResponseSchema.parse(res.json);
-    expect(body).toMatchObject({ status: 'requires_attention', error: 'order_failed' });
-    const [row] = await api.checkoutRows('id = :id::uuid', { id: body.checkout_id });
-    expect(row?.status).toBe('requires_attention');
-    expect(String(row?.undo_failures)).toContain('release_inventory');
+    expect(res.status).toBe(503);
+    expect(res.json).toMatchObject({ status: 'compensating', error: 'checkout_incomplete' });
+    const row = await recover(String(res.json.checkout_id));
+    expect(row.status).toBe('requires_attention');
+    expect(String(row.undo_failures)).toContain('release_inventory');
+    expect(JSON.parse(String(row.response_body))).toMatchObject({
+      status: 'requires_attention',
+      error: 'order_failed',
+    });
   });
 });
 
@@ -320,14 +326,14 @@ async function untilLookupIsEmpty(service: Service, checkoutId: string) {
   throw new Error(`the ${service} lookup for ${checkoutId} never answered an empty list`);
 }
 
-/** Expires the checkout's lease and runs the recovery function until it is final. */
+/** Runs the recovery function, expiring the lease before each run, until the checkout is final. */
 async function recover(checkoutId: string) {
   const { db, saga, config } = await getApp();
-  await db.query(
-    `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
-    { id: checkoutId },
-  );
   for (let run = 0; run < 10; run++) {
+    await db.query(
+      `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
+      { id: checkoutId },
+    );
     await recoverAbandoned(saga, { ...config.recovery, batchSize: 100 }, workBudget(20_000));
     const [row] = await api.checkoutRows('id = :id::uuid', { id: checkoutId });
     if (row && ['completed', 'failed', 'requires_attention'].includes(String(row.status)))

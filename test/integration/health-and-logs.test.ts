@@ -56,7 +56,7 @@ describe('structured logs', () => {
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((l) => typeof l.function_request_id === 'string')).toBe(true);
     expect(lines.some((l) => l.checkout_id === checkoutId)).toBe(true);
-    expect(lines.some((l) => String(l.message).includes('REQUIRES ATTENTION'))).toBe(true);
+    expect(lines.some((l) => String(l.message).startsWith('undo failed'))).toBe(true);
     expect(output).not.toContain('4111111111111111');
     expect(output).not.toContain('"987"');
     expect(output).not.toContain(request.payment_method.card_expiry);

@@ -271,22 +271,51 @@ describe('recoverAbandoned finishing a checkout left compensating', () => {
     expect(stored(fakes).status).toBe('failed');
   });
 
-  it('ends requires_attention when an undo keeps failing', async () => {
+  it('repeats an undo that did not go through on the next run, counting one try', async () => {
     const fakes = createSagaFakes();
     seed(fakes, {
       status: 'compensating',
       compensationFrom: 'inventory_deducted',
       failure: { step: 'order', kind: 'unavailable', reason: 'http_503', message: 'down' },
     });
+    fakes.payment.failWith.refund = unknown('payment');
+
+    expect((await recover(fakes)).outcomes).toEqual({ incomplete: 1 });
+    expect(stored(fakes)).toMatchObject({ status: 'compensating', settleTries: 1 });
+
+    fakes.payment.failWith = {};
+    const row = fakes.repository.checkouts.get(ID);
+    if (row) row.lockedUntil = expired();
+    expect((await recover(fakes)).outcomes).toEqual({ failed: 1 });
+    expect(callsNamed(fakes, 'payment.refund')).toHaveLength(2);
+    expect(callsNamed(fakes, 'inventory.release')).toHaveLength(2);
+  });
+
+  it('ends requires_attention when an undo still fails on the maxAttempts-th try', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, {
+      status: 'compensating',
+      compensationFrom: 'inventory_deducted',
+      settleTries: 2,
+      failure: { step: 'order', kind: 'unavailable', reason: 'http_503', message: 'down' },
+    });
     fakes.payment.failWith.refund = unavailable('payment');
 
-    const report = await recover(fakes);
+    const report = await recover(fakes, { maxAttempts: 3 });
 
     expect(report.outcomes).toEqual({ requires_attention: 1 });
     expect(stored(fakes)).toMatchObject({
       status: 'requires_attention',
       undoFailures: ['refund_payment'],
+      failure: { step: 'order', reason: 'http_503' },
     });
+    const answer = fakes.repository.checkouts.get(ID)?.response;
+    expect(answer?.statusCode).toBe(502);
+    expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ status: 'requires_attention' });
+    const alarm = fakes.logger.lines.find(
+      (l) => l.level === 'error' && l.message.includes('REQUIRES ATTENTION'),
+    );
+    expect(alarm?.extra[0]).toMatchObject({ checkout_id: ID, undo_failures: ['refund_payment'] });
   });
 });
 

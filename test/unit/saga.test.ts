@@ -251,59 +251,49 @@ describe('processCheckout when the order fails', () => {
   });
 });
 
-describe('processCheckout when an undo keeps failing', () => {
-  it('ends requires_attention when the refund fails, still answering 422', async () => {
+describe('processCheckout when an undo does not go through', () => {
+  it('leaves the checkout compensating and answers 503: the refund may have acted and is repeated', async () => {
     const fakes = createSagaFakes();
     fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
-    fakes.payment.failWith.refund = unavailable('payment');
+    fakes.payment.failWith.refund = unknown('payment');
     const result = await run(fakes);
-    expect(result.statusCode).toBe(422);
+    expect(result.statusCode).toBe(503);
     expect(result.body).toMatchObject({
       checkout_id: ID,
-      status: 'requires_attention',
-      error: 'inventory_failed',
-      reason: 'out_of_stock',
+      status: 'compensating',
+      error: 'checkout_incomplete',
     });
-    expect(result.body.message).toContain('refund_payment');
     expect(stored(fakes).checkout).toMatchObject({
-      status: 'requires_attention',
-      undoFailures: ['refund_payment'],
+      status: 'compensating',
+      compensationFrom: 'payment_processed',
+      failure: { step: 'inventory', kind: 'refused', reason: 'out_of_stock' },
+      undoFailures: [],
     });
-    expect(stored(fakes).response?.body).toBe(JSON.stringify(result.body));
+    expect(stored(fakes).response).toBeUndefined();
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
+    expect(fakes.logger.lines.some((l) => l.message.includes('REQUIRES ATTENTION'))).toBe(false);
   });
 
-  it('raises an alarm in the log when a checkout needs attention', async () => {
-    const fakes = createSagaFakes();
-    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
-    fakes.payment.failWith.refund = unavailable('payment');
-    await run(fakes);
-    const alarm = fakes.logger.lines.find(
-      (l) => l.level === 'error' && l.message.includes('REQUIRES ATTENTION'),
-    );
-    expect(alarm?.extra[0]).toMatchObject({ checkout_id: ID, undo_failures: ['refund_payment'] });
-  });
-
-  it('still refunds when the release fails, and ends requires_attention', async () => {
+  it('still refunds when the release fails, and stays compensating', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = refused('order', 'invalid_address');
     fakes.inventory.failWith.release = unavailable('inventory');
     const result = await run(fakes);
     expect(fakes.serviceCalls().slice(-2)).toEqual(['inventory.release', 'payment.refund']);
-    expect(result.body.status).toBe('requires_attention');
+    expect(result.statusCode).toBe(503);
     expect(stored(fakes).checkout).toMatchObject({
-      status: 'requires_attention',
-      undoFailures: ['release_inventory'],
+      status: 'compensating',
+      compensationFrom: 'inventory_deducted',
     });
   });
 
-  it('lists every undo that failed, in the order they ran', async () => {
+  it('lets an unexpected error in an undo propagate rather than guess', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = unavailable('order');
-    fakes.inventory.failWith.release = unavailable('inventory');
-    fakes.payment.failWith.refund = new Error('socket closed');
-    const result = await run(fakes);
-    expect(result.statusCode).toBe(502);
-    expect(stored(fakes).checkout.undoFailures).toEqual(['release_inventory', 'refund_payment']);
+    const bug = new TypeError('socket closed');
+    fakes.payment.failWith.refund = bug;
+    await expect(run(fakes)).rejects.toBe(bug);
+    expect(stored(fakes).checkout.status).toBe('compensating');
   });
 });
 
