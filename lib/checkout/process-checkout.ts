@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
 import {
   type CheckoutResult,
+  incompleteResult,
   inProgressResult,
   keyMismatchResult,
   replayResult,
@@ -9,6 +10,9 @@ import {
 import type { WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import { runSaga, type SagaDeps } from './saga.ts';
+
+/** The hint to a client whose checkout is being undone: recovery's usual pace. */
+const RETRY_UNDO_SECONDS = 60;
 
 export interface CheckoutCommand {
   order: CheckoutOrder;
@@ -58,6 +62,9 @@ async function answerRepeat(
   if (holder.leaseRemainingMs > 0) {
     return inProgressResult(checkout.id, Math.ceil(holder.leaseRemainingMs / 1000));
   }
+  // Undoing needs no card: that is recovery's work, which counts its tries and knows when to
+  // stop. A client retrying every Retry-After must not keep taking it over (and away from it).
+  if (checkout.status === 'compensating') return incompleteResult(checkout, RETRY_UNDO_SECONDS);
   const taken = await deps.repository.takeOver(checkout.id, budget.leaseMs);
   if (!taken) return inProgressResult(checkout.id, 1);
   deps.logger.info('resuming checkout from its recovery point', {

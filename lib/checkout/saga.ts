@@ -38,8 +38,10 @@ export async function runSaga(
 ): Promise<CheckoutResult> {
   let checkout = start;
   // A worker that took the checkout over cannot know what an earlier worker's tries of the open
-  // step did: a "no" it gets now is checked against the service's own record before anything is
-  // undone (the earlier try may have acted, and this one met a gateway or an outage).
+  // step did (the earlier try may have acted, and this one met a gateway or an outage). A "no"
+  // it gets now is checked against the service's own record: a step that happened goes on; an
+  // empty record proves nothing yet (the earlier request may still land), so nothing is undone
+  // and recovery settles it once its settle delay has passed.
   let unsure = start.attempt > 1;
   try {
     if (checkout.status === 'compensating') {
@@ -53,8 +55,7 @@ export async function runSaga(
         if (!unsure || !(error instanceof ServiceCallError)) throw error;
         if (error instanceof ServiceOutcomeUnknownError) throw error;
         reached = await step.settle(deps, checkout, budget.signal);
-        unsure = false;
-        if (!reached) throw error; // it did not happen: the "no" stands
+        if (!reached) return leaveIncomplete(deps, checkout, error, budget);
       }
       unsure = false;
       checkout = await advance(deps, checkout, reached);
@@ -119,7 +120,9 @@ export async function compensate(
       await undo.run(deps, checkout, failure, budget.signal);
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      if (budget.signal.aborted) return leaveIncomplete(deps, checkout, error, budget);
+      // Cut short by the work budget: the policy decides (recovery still applies its age cap).
+      if (budget.signal.aborted)
+        return onUndoFailed(checkout, failure, [...undoFailures, undo.name], error);
       undoFailures.push(undo.name);
       cause = error;
       deps.logger.warn('undo failed, to be repeated', {

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { ShippingAddress } from '../checkout/checkout.ts';
 import type { OrderService } from '../checkout/ports.ts';
 import { toWireAmount } from '../money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
@@ -21,7 +22,7 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
         {
           checkout_id: checkoutId,
           customer_email: customerEmail,
-          shipping_address: shippingAddress,
+          shipping_address: inSchemaOrder(shippingAddress),
           items: items.map((item) => ({
             product_id: item.productId,
             quantity: item.quantity,
@@ -46,5 +47,22 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
       );
       return orders.map((order) => ({ orderId: order.orderId, status: order.status }));
     },
+  };
+}
+
+/**
+ * The address with its fields in one fixed order. Read back from `jsonb` (sorted by key length)
+ * it would otherwise differ byte for byte from the first request, and a provider that hashes
+ * the raw body would refuse the resumed one as a different request under the same key.
+ */
+function inSchemaOrder(address: ShippingAddress): ShippingAddress {
+  const { street, number, complement, city, state, zip_code } = address;
+  return {
+    street,
+    number,
+    ...(complement === undefined ? {} : { complement }),
+    city,
+    state,
+    zip_code,
   };
 }

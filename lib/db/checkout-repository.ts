@@ -171,9 +171,11 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       const { failure } = changes;
       // A recovery point commits durably (the server's synchronous_commit, on): one lost in a
       // database crash would roll the checkout back behind what the services already did.
-      // coalesce keeps a column as it is when this step does not change it.
+      // coalesce keeps a column as it is when this step does not change it. The settle tries
+      // count afresh at each new recovery point (the open step, or the undo, is a new question).
       const rows = await db.query(
         `update checkouts set
+           settle_tries = case when status = :status then settle_tries else 0 end,
            status = :status,
            payment_id = coalesce(:paymentId, payment_id),
            order_id = coalesce(:orderId, order_id),

@@ -129,6 +129,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (stored.checkout.attempt !== checkout.attempt) throw new LeaseLostError(id);
     this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
     const { response, ...fields } = changes;
+    if (changes.status !== stored.checkout.status) stored.checkout.settleTries = 0;
     stored.checkout = {
       ...stored.checkout,
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),

@@ -331,7 +331,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(resumed.body).toMatchObject({ status: 'completed', payment_id: 'txn_first' });
   });
 
-  it('undoes after a "no" to the resumed step only once the service confirms nothing happened', async () => {
+  it('undoes nothing after a "no" to the resumed step when the service holds nothing yet: the earlier request may still land', async () => {
     const fakes = createSagaFakes();
     fakes.inventory.failWith.deduct = unknown('inventory');
     await post(fakes, claim());
@@ -341,13 +341,9 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
 
     const resumed = await post(fakes, claim());
 
-    expect(fakes.serviceCalls()).toEqual([
-      'inventory.deduct',
-      'inventory.findDeductions',
-      'payment.refund',
-    ]);
-    expect(resumed.statusCode).toBe(502);
-    expect(stored(fakes).checkout).toMatchObject({ status: 'failed' });
+    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'inventory.findDeductions']);
+    expect(resumed.statusCode).toBe(503);
+    expect(stored(fakes).checkout).toMatchObject({ status: 'payment_processed' });
   });
 
   it('answers 503 and undoes nothing when the resumed step gets a "no" and its lookup no answer', async () => {
@@ -365,7 +361,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout.status).toBe('inventory_deducted');
   });
 
-  it('finishes the undo of a checkout left compensating, without running any step again', async () => {
+  it('leaves the undo of a checkout left compensating to recovery, running nothing', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = refused('order', 'invalid_address');
     // The deadline strikes during the refund: the checkout stays compensating.
@@ -384,15 +380,16 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
 
     const resumed = await post(next, claim());
 
-    expect(next.serviceCalls()).toEqual(['inventory.release', 'payment.refund']);
-    expect(resumed.statusCode).toBe(422);
+    // Undoing needs no card: recovery does it and counts its tries. The retry takes nothing over.
+    expect(next.serviceCalls()).toEqual([]);
+    expect(next.log.filter((c) => c.name === 'repository.takeOver')).toEqual([]);
+    expect(resumed.statusCode).toBe(503);
     expect(resumed.body).toMatchObject({
       checkout_id: ID,
-      status: 'failed',
-      error: 'order_failed',
-      reason: 'invalid_address',
+      status: 'compensating',
+      error: 'checkout_incomplete',
     });
-    expect(stored(next).checkout.attempt).toBe(2);
+    expect(stored(next).checkout.attempt).toBe(1);
   });
 
   it('stops a worker whose lease was taken over: its next write fails and it answers 409', async () => {

