@@ -3,6 +3,7 @@ import { type CheckoutResult, finalResult } from './checkout-result.ts';
 import type { WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
 import {
+  abandoned,
   advance,
   compensate,
   finishFailed,
@@ -147,14 +148,5 @@ function unconfirmed(step: SagaStep): CheckoutFailure {
     kind: 'unavailable',
     reason: 'abandoned',
     message: `The ${step} service could not confirm what it did`,
-  };
-}
-
-function abandoned(step: SagaStep): CheckoutFailure {
-  return {
-    step,
-    kind: 'unavailable',
-    reason: 'abandoned',
-    message: 'The checkout could not be confirmed in time and was undone',
   };
 }

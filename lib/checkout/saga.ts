@@ -1,4 +1,4 @@
-import type { Checkout, CheckoutFailure, FinalStatus, PaymentCard } from './checkout.ts';
+import type { Checkout, CheckoutFailure, FinalStatus, PaymentCard, SagaStep } from './checkout.ts';
 import { type CheckoutResult, finalResult, incompleteResult } from './checkout-result.ts';
 import type { WorkBudget } from './lease.ts';
 import type {
@@ -45,7 +45,7 @@ export async function runSaga(
   let unsure = start.attempt > 1;
   try {
     if (checkout.status === 'compensating') {
-      return await compensate(deps, checkout, checkout.failure ?? unexplained(), budget);
+      return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
     }
     for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
       let reached: CheckoutChanges | null;
@@ -69,10 +69,14 @@ export async function runSaga(
   }
 }
 
-/** A `compensating` checkout without its failure: none is written so, but never answer 200. */
-function unexplained(): CheckoutFailure {
+/**
+ * Why a checkout left unfinished was undone (the customer was told it did not complete); also
+ * stands in for the failure of a `compensating` checkout that lacks one (none is written so,
+ * but such a row must never answer 200).
+ */
+export function abandoned(step: SagaStep): CheckoutFailure {
   return {
-    step: 'payment',
+    step,
     kind: 'unavailable',
     reason: 'abandoned',
     message: 'The checkout could not be confirmed in time and was undone',

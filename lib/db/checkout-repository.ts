@@ -154,7 +154,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       for (const row of rows) {
         try {
           claimed.push(toCheckout(row));
-        } catch {
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error; // an amount, not a bug
           unreadable.push(row.id);
           await db.query(
             `update checkouts set status = 'requires_attention', reason = 'unreadable_row',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorResponseSchema } from '../../lib/checkout/response-schemas.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
-import { receivedRequests } from '../support/wiremock-journal.ts';
 
 const api = useLocalApi();
 
@@ -165,17 +164,6 @@ const invalidBodies: [string, string, (b: Body) => void][] = [
   ],
 ];
 
-async function assertNothingHappened(marker: string) {
-  expect(
-    await api.checkoutRows('customer_email like :m or shipping_address::text like :m', {
-      m: `%${marker}%`,
-    }),
-  ).toEqual([]);
-  for (const service of ['payment', 'inventory', 'order'] as const) {
-    expect(await receivedRequests(service, marker)).toEqual([]);
-  }
-}
-
 describe('invalid requests are refused before any side effect', () => {
   it.each(invalidBodies)(
     '%s → 400 naming %s, no row, no service called',
@@ -191,7 +179,7 @@ describe('invalid requests are refused before any side effect', () => {
       expect(error.error).toBe('validation_error');
       expect(error.details?.map((d) => d.path)).toContain(path);
       expect(res.text).not.toContain('4111111111111111');
-      await assertNothingHappened(marker);
+      await api.expectNothingHappened(marker);
     },
   );
 
@@ -210,7 +198,7 @@ describe('invalid requests are refused before any side effect', () => {
     const res = await api.postCheckout(`${JSON.stringify(seedRequest(marker)).slice(0, -1)}`);
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('validation_error');
-    await assertNothingHappened(marker);
+    await api.expectNothingHappened(marker);
   });
 
   it('answers a body that is not JSON with 415', async () => {
@@ -222,7 +210,7 @@ describe('invalid requests are refused before any side effect', () => {
     });
     expect(res.status).toBe(415);
     expect(res.json.error).toBe('unsupported_media_type');
-    await assertNothingHappened(marker);
+    await api.expectNothingHappened(marker);
   });
 
   it('answers a body over 64 KiB with 413', async () => {
@@ -231,7 +219,7 @@ describe('invalid requests are refused before any side effect', () => {
     const res = await api.postCheckout(body);
     expect(res.status).toBe(413);
     expect(res.json.error).toBe('payload_too_large');
-    await assertNothingHappened(marker);
+    await api.expectNothingHappened(marker);
   });
 
   it('answers a JSON body that is not an object with 400', async () => {

@@ -6,9 +6,8 @@ import {
   errorResponseSchema,
 } from '../../lib/checkout/response-schemas.ts';
 import { createCheckoutRepository } from '../../lib/db/checkout-repository.ts';
-import { createPgliteDatabase } from '../../lib/db/drivers/pglite.ts';
 import { migrate } from '../../lib/db/migrate.ts';
-import { migrations } from '../../lib/db/migrations/index.ts';
+import { databaseBeforeMoneyScale, insertOldRow } from '../support/legacy-rows.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { jsonBody, receivedRequests } from '../support/wiremock-journal.ts';
 
@@ -63,18 +62,6 @@ describe('checkouts in currencies with 0, 3 and 2 decimals', () => {
   );
 });
 
-/** No row, no downstream request carries the marker. */
-async function assertNothingHappened(marker: string) {
-  expect(
-    await api.checkoutRows('customer_email like :m or shipping_address::text like :m', {
-      m: `%${marker}%`,
-    }),
-  ).toEqual([]);
-  for (const service of ['payment', 'inventory', 'order'] as const) {
-    expect(await receivedRequests(service, marker)).toEqual([]);
-  }
-}
-
 // biome-ignore format: one case a line reads as a table
 const refusedCases = [
   { rule: 'the unknown currency ZZZ', currency: 'ZZZ', prices: [50, 50] as [number, number], path: 'currency' },
@@ -93,16 +80,15 @@ describe('currency rules are checked before anything is written or called', () =
       const error = errorResponseSchema.parse(res.json);
       expect(error.error).toBe('validation_error');
       expect(error.details?.map((d) => d.path)).toContain(path);
-      await assertNothingHappened(marker);
+      await api.expectNothingHappened(marker);
     },
   );
 });
 
 describe('rows written before migration 0003 (numeric(12,2), 2-decimal item prices)', () => {
   it('read back with the same amounts once total_amount is numeric(15,3)', async () => {
-    const db = await createPgliteDatabase('memory://');
+    const db = await databaseBeforeMoneyScale();
     try {
-      await migrate(db, migrations.slice(0, 2));
       // What the older code wrote: every amount with 2 decimals, whatever the currency, and
       // any well-formed code (ZZZ) accepted.
       const old = [
@@ -118,22 +104,16 @@ describe('rows written before migration 0003 (numeric(12,2), 2-decimal item pric
         { currency: 'ZZZ', total: '12.34', prices: ['5.00', '2.34'], minor: 1234, shown: '12.34' },
       ].map((row) => ({ ...row, id: randomUUID() }));
       for (const row of old) {
-        await db.query(
-          `insert into checkouts (id, status, customer_email, currency, total_amount, items,
-             shipping_address, card_brand, card_last4)
-           values (:id::uuid, 'completed', 'old@example.com', :currency, :total::numeric,
-             :items::jsonb, :address::jsonb, 'visa', '1111')`,
-          {
-            id: row.id,
-            currency: row.currency,
-            total: row.total,
-            items: JSON.stringify([
-              { product_id: 'prod_001', quantity: 2, price: row.prices[0] },
-              { product_id: 'prod_002', quantity: 1, price: row.prices[1] },
-            ]),
-            address: JSON.stringify(seedRequest().shipping_address),
-          },
-        );
+        await insertOldRow(db, {
+          id: row.id,
+          status: 'completed',
+          currency: row.currency,
+          total: row.total,
+          items: [
+            { quantity: 2, price: row.prices[0] ?? '' },
+            { quantity: 1, price: row.prices[1] ?? '' },
+          ],
+        });
       }
 
       expect(await migrate(db)).toContain('0003-money-scale-3');

@@ -1,34 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createCheckoutRepository } from '../../lib/db/checkout-repository.ts';
-import { createPgliteDatabase } from '../../lib/db/drivers/pglite.ts';
 import { migrate } from '../../lib/db/migrate.ts';
-import { migrations } from '../../lib/db/migrations/index.ts';
-import { seedRequest } from '../support/local-api.ts';
+import { databaseBeforeMoneyScale, insertOldRow } from '../support/legacy-rows.ts';
 
 describe('claiming abandoned checkouts an older release wrote', () => {
   it('sets a row it cannot read to requires_attention and still claims the others', async () => {
-    const db = await createPgliteDatabase('memory://');
+    const db = await databaseBeforeMoneyScale();
     try {
-      await migrate(db, migrations.slice(0, 2));
       // The release before exact currencies accepted 2 decimals in any currency: 99.90 yen
       // cannot be held in yen's minor units.
       const rows = [
-        { id: randomUUID(), currency: 'JPY', total: '99.90', price: '99.90' },
-        { id: randomUUID(), currency: 'BRL', total: '99.90', price: '99.90' },
+        { id: randomUUID(), currency: 'JPY', total: '99.90' },
+        { id: randomUUID(), currency: 'BRL', total: '99.90' },
       ];
       for (const row of rows) {
-        await db.query(
-          `insert into checkouts (id, status, customer_email, currency, total_amount, items,
-             shipping_address, card_brand, card_last4, payment_id, locked_until)
-           values (:id::uuid, 'payment_processed', 'old@example.com', :currency, :total::numeric,
-             :items::jsonb, :address::jsonb, 'visa', '1111', 'txn_old', now() - interval '1 hour')`,
-          {
-            ...row,
-            items: JSON.stringify([{ product_id: 'prod_001', quantity: 1, price: row.price }]),
-            address: JSON.stringify(seedRequest().shipping_address),
-          },
-        );
+        const items = [{ quantity: 1, price: row.total }];
+        await insertOldRow(db, { ...row, status: 'payment_processed', items });
       }
       await migrate(db);
       const repository = createCheckoutRepository(db);

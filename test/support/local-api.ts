@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { closeApp, getApp } from '../../lib/app.ts';
 import type { Row } from '../../lib/db/database.ts';
 import { createLocalGateway, listen } from '../../lib/local/local-gateway.ts';
 import { localRoutes } from '../../lib/local/routes.ts';
 import { seedRequest as seedExample } from '../../scripts/seed-request.ts';
+import { receivedRequests } from './wiremock-journal.ts';
 
 export interface ApiResponse {
   status: number;
@@ -44,25 +45,38 @@ export function useLocalApi() {
     return { status: res.status, headers: res.headers, text, json };
   };
 
+  /** Rows of `checkouts` matching a SQL condition, read straight from the database. */
+  const checkoutRows = async (where: string, params: Record<string, string> = {}) => {
+    const { db } = await getApp();
+    return db.query<Row>(
+      `select id::text, status, total_amount::text, payment_id, order_id, failed_step, error,
+         reason, undo_failures::text, response_status, response_body, card_last4,
+         items::text, shipping_address::text, locked_until
+       from checkouts where ${where}`,
+      params,
+    );
+  };
+
   return {
     request,
+    checkoutRows,
+    /** No row, and no downstream request, carries the marker: a refused request changed nothing. */
+    async expectNothingHappened(marker: string) {
+      expect(
+        await checkoutRows('customer_email like :m or shipping_address::text like :m', {
+          m: `%${marker}%`,
+        }),
+      ).toEqual([]);
+      for (const service of ['payment', 'inventory', 'order'] as const) {
+        expect(await receivedRequests(service, marker)).toEqual([]);
+      }
+    },
     postCheckout: (body: unknown, headers: Record<string, string> = {}) =>
       request('/checkout/process', {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    /** Rows of `checkouts` matching a SQL condition, read straight from the database. */
-    async checkoutRows(where: string, params: Record<string, string> = {}): Promise<Row[]> {
-      const { db } = await getApp();
-      return db.query(
-        `select id::text, status, total_amount::text, payment_id, order_id, failed_step, error,
-           reason, undo_failures::text, response_status, response_body, card_last4,
-           items::text, shipping_address::text, locked_until
-         from checkouts where ${where}`,
-        params,
-      );
-    },
   };
 }
 
