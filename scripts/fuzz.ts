@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { isLuhnValid } from '../lib/checkout/card.ts';
-import { parseCheckoutRequest } from '../lib/checkout/parse-checkout-request.ts';
+import { isLuhnValid } from '#lib/checkout/card.ts';
+import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 
 /** Same length and alphabet as a marker, replaced by the case's own marker when sent. */
 export const PLACEHOLDER = 'fzplaceholder00000';
@@ -581,7 +581,7 @@ const rawCase = fc.oneof(
 
 /**
  * Bodies stay under 1 Mi characters: far past the API's 64 KiB limit, but clear of the local
- * gateway's 10 MB one. Its early 413 (`readBody` in lib/local/local-gateway.ts) abandons the
+ * gateway's 10 MB one. Its early 413 (`readBody` in dev/local/local-gateway.ts) abandons the
  * request stream, which destroys the socket while the client may reuse it: other requests of
  * the same client then fail with ECONNRESET.
  */
@@ -909,7 +909,7 @@ async function main() {
   const rows = new Set<string>();
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
-    const { createPostgresDatabase } = await import('../lib/db/drivers/postgres.ts');
+    const { createPostgresDatabase } = await import('#lib/db/drivers/postgres.ts');
     const db = createPostgresDatabase({ url: databaseUrl, maxConnections: 1 });
     try {
       const found = await db.query(

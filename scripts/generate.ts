@@ -3,7 +3,7 @@
  * validator of the checkout event). `test/unit/generated-code.test.ts` fails when it is stale.
  */
 import { writeFileSync } from 'node:fs';
-import { checkoutEventValidatorSource } from '../lib/http/request-validators.ts';
+import { checkoutEventValidatorSource } from '#dev/schemas/checkout-event-validator-source.ts';
 
 export const GENERATED = {
   'lib/http/generated/checkout-event-validator.js': checkoutEventValidatorSource,

@@ -9,8 +9,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeApp } from '../lib/app.ts';
-import { localContext } from '../lib/local/api-gateway-event.ts';
+import { localContext } from '#dev/local/api-gateway-event.ts';
+import { closeApp } from '#lib/app.ts';
 
 const [name, eventArg] = process.argv.slice(2);
 const functions = readdirSync('functions', { withFileTypes: true })

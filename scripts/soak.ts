@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startWireMocks } from '../lib/local/wiremock-process.ts';
+import { freePort, startWireMocks } from '#dev/local/wiremock-process.ts';
 import { seedRequest } from './seed-request.ts';
 
 const DATABASE_URL = process.env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -146,9 +146,9 @@ async function main() {
     await fetch(`${wiremocks.urls.payment}/__admin/mappings/${resetStub.id}`, { method: 'DELETE' });
     await sleep(LEASE_MS + 2_500);
     Object.assign(process.env, env);
-    const { getApp, closeApp } = await import('../lib/app.ts');
-    const { recoverAbandoned } = await import('../lib/checkout/recovery.ts');
-    const { workBudget } = await import('../lib/checkout/lease.ts');
+    const { getApp, closeApp } = await import('#lib/app.ts');
+    const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
+    const { workBudget } = await import('#lib/checkout/lease.ts');
     const { db, saga, config } = await getApp();
     const recovery = await recoverAbandoned(
       saga,

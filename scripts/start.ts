@@ -8,17 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScheduledEvent } from 'aws-lambda';
-import { closeApp, getApp } from '../lib/app.ts';
-import { loadConfig } from '../lib/config.ts';
-import { migrate } from '../lib/db/migrate.ts';
-import { apiDocs } from '../lib/local/api-docs.ts';
-import { localContext } from '../lib/local/api-gateway-event.ts';
-import { createLocalGateway, listen } from '../lib/local/local-gateway.ts';
+import { apiDocs } from '#dev/api-docs/api-docs.ts';
+import { localContext } from '#dev/local/api-gateway-event.ts';
+import { createLocalGateway, listen } from '#dev/local/local-gateway.ts';
 import {
   javaAvailable,
   type RunningWireMocks,
   startWireMocks,
-} from '../lib/local/wiremock-process.ts';
+} from '#dev/local/wiremock-process.ts';
+import { closeApp, getApp } from '#lib/app.ts';
+import { loadConfig } from '#lib/config.ts';
+import { migrate } from '#lib/db/migrate.ts';
 
 const SERVICE_URL_VARS = [
   'PAYMENT_SERVICE_URL',
@@ -58,7 +58,7 @@ async function main() {
   if (applied.length > 0) console.log(`migrations applied: ${applied.join(', ')}`);
 
   // The handlers are imported only now, after the environment is complete.
-  const { localRoutes } = await import('../lib/local/routes.ts');
+  const { localRoutes } = await import('#dev/local/routes.ts');
   const server = createLocalGateway(localRoutes, apiDocs());
   const url = await listen(server, config.port, config.host);
 
@@ -73,7 +73,7 @@ async function main() {
 
   // The local twin of the EventBridge schedule: the recovery function on a timer.
   const recoveryEveryMs = Number(process.env.RECOVERY_INTERVAL_MS ?? 30_000);
-  const { handler: recovery } = await import('../functions/recovery/handler.ts');
+  const { handler: recovery } = await import('#functions/recovery/handler.ts');
   let recovering = false;
   const recoveryTimer = setInterval(async () => {
     if (recovering) return;

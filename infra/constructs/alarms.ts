@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, OUTCOME_METRIC, SERVICE_NAME } from '../../lib/metrics.ts';
+import { METRICS_NAMESPACE, OUTCOME_METRIC, SERVICE_NAME } from '#lib/metrics.ts';
 
 export interface CheckoutAlarmsProps {
   readonly restApi: apigateway.RestApi;

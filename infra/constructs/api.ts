@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { checkoutRequestJsonSchema } from '../../lib/checkout/json-schemas.ts';
+import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
 
 export interface CheckoutApiProps {
   /** Serves `GET /health`. */

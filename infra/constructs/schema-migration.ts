@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { migrations } from '../../lib/db/migrations/index.ts';
+import { migrations } from '#lib/db/migrations/index.ts';
 
 export interface SchemaMigrationProps {
   /** `functions/migrate`: the custom resource's `onEvent` handler. */

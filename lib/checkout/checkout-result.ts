@@ -1,4 +1,4 @@
-import { formatMinorUnits } from '../money.ts';
+import { formatMinorUnits } from '#lib/money.ts';
 import { type Checkout, failureCode } from './checkout.ts';
 
 /** What the API answers for a checkout: status code, JSON body, and for 409/503 a retry hint. */

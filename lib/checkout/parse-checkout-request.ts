@@ -1,6 +1,6 @@
 import type * as z from 'zod/mini';
-import { type ErrorDetail, ValidationError } from '../errors.ts';
-import { minorUnitDigits, orderTotal, toMinorUnits } from '../money.ts';
+import { type ErrorDetail, ValidationError } from '#lib/errors.ts';
+import { minorUnitDigits, orderTotal, toMinorUnits } from '#lib/money.ts';
 import { cardSummary } from './card.ts';
 import type { CheckoutOrder, LineItem, PaymentCard } from './checkout.ts';
 import { requestHash } from './request-hash.ts';

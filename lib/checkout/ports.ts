@@ -1,4 +1,4 @@
-import type { MinorUnits } from '../money.ts';
+import type { MinorUnits } from '#lib/money.ts';
 import type {
   Checkout,
   CheckoutFailure,

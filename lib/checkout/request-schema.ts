@@ -1,6 +1,6 @@
 // zod/mini: the same schemas as classic zod at a tenth of the bundle size (cold starts).
 import * as z from 'zod/mini';
-import { isKnownCurrency } from '../money.ts';
+import { isKnownCurrency } from '#lib/money.ts';
 import { isExpiryCurrent, isLuhnValid } from './card.ts';
 
 /**

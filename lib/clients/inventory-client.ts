@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import type { LineItem } from '../checkout/checkout.ts';
-import type { InventoryService } from '../checkout/ports.ts';
+import type { LineItem } from '#lib/checkout/checkout.ts';
+import type { InventoryService } from '#lib/checkout/ports.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
 const inventoryResponse = z.looseObject({ success: z.literal(true) });

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import type { ShippingAddress } from '../checkout/checkout.ts';
-import type { OrderService } from '../checkout/ports.ts';
-import { toWireAmount } from '../money.ts';
+import type { ShippingAddress } from '#lib/checkout/checkout.ts';
+import type { OrderService } from '#lib/checkout/ports.ts';
+import { toWireAmount } from '#lib/money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
 const orderId = z.string().check(z.minLength(1), z.maxLength(128));

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import type { PaymentService } from '../checkout/ports.ts';
-import { toWireAmount } from '../money.ts';
+import type { PaymentService } from '#lib/checkout/ports.ts';
+import { toWireAmount } from '#lib/money.ts';
 import type { ServiceHttpClient } from './service-http-client.ts';
 
 const chargeResponse = z.looseObject({

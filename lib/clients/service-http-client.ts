@@ -3,14 +3,13 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fetch from 'node-fetch';
 import * as z from 'zod/mini';
-import type { SagaStep } from '../checkout/checkout.ts';
-import type { SagaLogger } from '../checkout/ports.ts';
+import type { SagaStep } from '#lib/checkout/checkout.ts';
+import type { SagaLogger } from '#lib/checkout/ports.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
   ServiceUnavailableError,
-} from '../checkout/service-errors.ts';
-import { recordDownstream } from './downstream-timing.ts';
+} from '#lib/checkout/service-errors.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
 /** Kept-alive sockets shared by every client of the process (one TLS handshake per host). */
@@ -111,17 +110,16 @@ export class ServiceHttpClient {
           `The ${service} service did not answer in time`,
         );
       }
-      const started = performance.now();
-      const outcome = await this.attempt(request, responseSchema, signal)
-        .catch((error: unknown) => {
+      const outcome = await this.attempt(request, responseSchema, signal).catch(
+        (error: unknown) => {
           // A "no" after an earlier try reached the service may be a gateway's or a proxy's,
           // not the service's answer to the request it already has: that try may have acted.
           if (delivered && error instanceof ServiceRefusedError) {
             throw new ServiceOutcomeUnknownError(service, error.reason, error.message);
           }
           throw error;
-        })
-        .finally(() => recordDownstream(performance.now() - started));
+        },
+      );
       if ('value' in outcome) return outcome.value;
       delivered ||= outcome.delivered;
       lastReason = outcome.reason;

@@ -1,7 +1,12 @@
-import type { Checkout, CheckoutFailure, CheckoutStatus, LineItem } from '../checkout/checkout.ts';
-import { failureCode } from '../checkout/checkout.ts';
-import { type CheckoutRepository, type KeyHolder, LeaseLostError } from '../checkout/ports.ts';
-import { formatMinorUnits, parseDecimal } from '../money.ts';
+import type {
+  Checkout,
+  CheckoutFailure,
+  CheckoutStatus,
+  LineItem,
+} from '#lib/checkout/checkout.ts';
+import { failureCode } from '#lib/checkout/checkout.ts';
+import { type CheckoutRepository, type KeyHolder, LeaseLostError } from '#lib/checkout/ports.ts';
+import { formatMinorUnits, parseDecimal } from '#lib/money.ts';
 import type { Database } from './database.ts';
 
 interface CheckoutRow {

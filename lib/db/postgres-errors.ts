@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, UniqueViolationError } from '../errors.ts';
+import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
 
 /**
  * SQLSTATE classes that mean "could not talk to the server in time", not "the SQL was wrong":

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { AppError, type ErrorDetail, ValidationError } from '../errors.ts';
+import { AppError, type ErrorDetail, ValidationError } from '#lib/errors.ts';
 import { jsonResponse, resultResponse } from './responses.ts';
 
 interface AjvError {

@@ -5,8 +5,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import validator from '@middy/validator';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { logger } from '../logger.ts';
-import { tracer } from '../tracer.ts';
+import { logger } from '#lib/logger.ts';
+import { tracer } from '#lib/tracer.ts';
 import { errorResponse } from './error-response.ts';
 import { requestGuard } from './request-guard.ts';
 

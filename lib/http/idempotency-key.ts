@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { idempotencyKeySchema } from '../checkout/request-schema.ts';
-import { ValidationError } from '../errors.ts';
+import { idempotencyKeySchema } from '#lib/checkout/request-schema.ts';
+import { ValidationError } from '#lib/errors.ts';
 
 /**
  * The request's `Idempotency-Key` (headers already lower-cased by the normalizer), checked

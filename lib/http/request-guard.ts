@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from '#lib/errors.ts';
 
 /** Bodies above this are refused before parsing (API Gateway itself allows 10 MB). */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -3,11 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  freePort,
-  type RunningWireMocks,
-  startWireMocks,
-} from '../../lib/local/wiremock-process.ts';
+import { freePort, type RunningWireMocks, startWireMocks } from '#dev/local/wiremock-process.ts';
 
 /**
  * Static stubs (no templating, no matching on bodies) so WireMock spends as little CPU as it

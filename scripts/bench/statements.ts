@@ -1,11 +1,11 @@
-import { sagaDeps } from '../../lib/app.ts';
-import { workBudget } from '../../lib/checkout/lease.ts';
-import { parseCheckoutRequest } from '../../lib/checkout/parse-checkout-request.ts';
-import { processCheckout } from '../../lib/checkout/process-checkout.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { createDatabase } from '../../lib/db/create-database.ts';
-import type { Database } from '../../lib/db/database.ts';
-import { migrate } from '../../lib/db/migrate.ts';
+import { sagaDeps } from '#lib/app.ts';
+import { workBudget } from '#lib/checkout/lease.ts';
+import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
+import { processCheckout } from '#lib/checkout/process-checkout.ts';
+import { loadConfig } from '#lib/config.ts';
+import { createDatabase } from '#lib/db/create-database.ts';
+import type { Database } from '#lib/db/database.ts';
+import { migrate } from '#lib/db/migrate.ts';
 import { seedRequest } from '../seed-request.ts';
 
 /** A `Database` that counts every statement it runs, inside transactions too. */

@@ -5,9 +5,9 @@
  * a given request, so the checkout dies between saga steps. Environment as for the service.
  */
 import { createInterface } from 'node:readline';
-import { handler } from '../../functions/checkout/handler.ts';
-import { getApp } from '../../lib/app.ts';
-import { localContext, toApiGatewayEvent } from '../../lib/local/api-gateway-event.ts';
+import { localContext, toApiGatewayEvent } from '#dev/local/api-gateway-event.ts';
+import { handler } from '#functions/checkout/handler.ts';
+import { getApp } from '#lib/app.ts';
 
 await getApp();
 process.stdout.write('\nCHAOS_CHILD_READY\n');

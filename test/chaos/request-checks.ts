@@ -1,4 +1,4 @@
-import { isLuhnValid } from '../../lib/checkout/card.ts';
+import { isLuhnValid } from '#lib/checkout/card.ts';
 import type { Endpoint } from './fault-schedule.ts';
 import { toMinor } from './ledger.ts';
 

@@ -79,15 +79,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const output = new OutputCapture();
   const children = new ChildPool((text) => output.append(text));
   let server: Server | undefined;
-  const { closeApp, getApp } = await import('../../lib/app.ts');
+  const { closeApp, getApp } = await import('#lib/app.ts');
   try {
     await closeApp(); // an app of an earlier run (another database) must not be reused
-    const { logger } = await import('../../lib/logger.ts');
+    const { logger } = await import('#lib/logger.ts');
     logger.setLogLevel('DEBUG');
-    const { workBudget } = await import('../../lib/checkout/lease.ts');
-    const { recoverAbandoned } = await import('../../lib/checkout/recovery.ts');
-    const { createLocalGateway, listen } = await import('../../lib/local/local-gateway.ts');
-    const { localRoutes } = await import('../../lib/local/routes.ts');
+    const { workBudget } = await import('#lib/checkout/lease.ts');
+    const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
+    const { createLocalGateway, listen } = await import('#dev/local/local-gateway.ts');
+    const { localRoutes } = await import('#dev/local/routes.ts');
     const app = await getApp();
     server = createLocalGateway(localRoutes);
     const gatewayUrl = await listen(server, 0, '127.0.0.1');

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '#lib/db/migrations/index.ts';
 import { REQUIRE_BANNER } from '../../infra/bundling.ts';
-import { migrations } from '../../lib/db/migrations/index.ts';
 import {
   actionsOf,
   describeCdkNag,

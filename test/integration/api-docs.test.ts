@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkoutRequestJsonSchema } from '../../lib/checkout/json-schemas.ts';
-import { apiDocs } from '../../lib/local/api-docs.ts';
-import { createLocalGateway, listen } from '../../lib/local/local-gateway.ts';
-import { localRoutes } from '../../lib/local/routes.ts';
+import { apiDocs } from '#dev/api-docs/api-docs.ts';
+import { createLocalGateway, listen } from '#dev/local/local-gateway.ts';
+import { localRoutes } from '#dev/local/routes.ts';
+import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
 
 let server: Server;
 let base = '';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorResponseSchema } from '../../lib/checkout/response-schemas.ts';
+import { errorResponseSchema } from '#dev/api-docs/response-schemas.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 
 const api = useLocalApi();

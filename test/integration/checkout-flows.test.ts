@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { getApp } from '../../lib/app.ts';
-import { workBudget } from '../../lib/checkout/lease.ts';
-import { recoverAbandoned } from '../../lib/checkout/recovery.ts';
 import {
   completedResponseSchema,
   failedResponseSchema,
   incompleteResponseSchema,
-} from '../../lib/checkout/response-schemas.ts';
+} from '#dev/api-docs/response-schemas.ts';
+import { getApp } from '#lib/app.ts';
+import { workBudget } from '#lib/checkout/lease.ts';
+import { recoverAbandoned } from '#lib/checkout/recovery.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, jsonBody, receivedRequests } from '../support/wiremock-journal.ts';
 

@@ -15,9 +15,9 @@ const shared = await startSharedDatabase();
 process.env.DATABASE_URL = shared.url;
 process.env.CHECKOUT_LEASE_MS = '3000';
 
-const { closeApp, getApp } = await import('../../lib/app.ts');
-const { workBudget } = await import('../../lib/checkout/lease.ts');
-const { recoverAbandoned } = await import('../../lib/checkout/recovery.ts');
+const { closeApp, getApp } = await import('#lib/app.ts');
+const { workBudget } = await import('#lib/checkout/lease.ts');
+const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
 const { newMarker, seedRequest, useLocalApi } = await import('../support/local-api.ts');
 
 const api = useLocalApi();

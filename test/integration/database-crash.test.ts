@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase } from '../../lib/db/drivers/postgres.ts';
-import { migrate } from '../../lib/db/migrate.ts';
+import { createPostgresDatabase } from '#lib/db/drivers/postgres.ts';
+import { migrate } from '#lib/db/migrate.ts';
 import { startPrivatePostgres } from '../support/private-postgres.ts';
 import { receivedRequests } from '../support/wiremock-journal.ts';
 import { addStub } from '../support/wiremock-stubs.ts';
@@ -21,9 +21,9 @@ process.env.CHECKOUT_LEASE_MS = '3000';
 const migrator = createPostgresDatabase({ url: cluster.url, maxConnections: 1 });
 await migrate(migrator).finally(() => migrator.close());
 
-const { closeApp, getApp } = await import('../../lib/app.ts');
-const { workBudget } = await import('../../lib/checkout/lease.ts');
-const { recoverAbandoned } = await import('../../lib/checkout/recovery.ts');
+const { closeApp, getApp } = await import('#lib/app.ts');
+const { workBudget } = await import('#lib/checkout/lease.ts');
+const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
 const { newMarker, seedRequest, useLocalApi } = await import('../support/local-api.ts');
 
 afterAll(async () => {

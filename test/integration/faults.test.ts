@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { getApp } from '../../lib/app.ts';
-import { workBudget } from '../../lib/checkout/lease.ts';
-import { recoverAbandoned } from '../../lib/checkout/recovery.ts';
+import { getApp } from '#lib/app.ts';
+import { workBudget } from '#lib/checkout/lease.ts';
+import { recoverAbandoned } from '#lib/checkout/recovery.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
 import { addStub } from '../support/wiremock-stubs.ts';

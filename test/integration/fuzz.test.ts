@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getApp } from '../../lib/app.ts';
+import { getApp } from '#lib/app.ts';
 import {
   caseMarker,
   type FuzzCase,

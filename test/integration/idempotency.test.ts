@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getApp } from '../../lib/app.ts';
+import { getApp } from '#lib/app.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../lib/local/wiremock-process.ts';
+import { freePort } from '#dev/local/wiremock-process.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { receivedRequests } from '../support/wiremock-journal.ts';
 

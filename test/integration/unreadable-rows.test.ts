@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCheckoutRepository } from '../../lib/db/checkout-repository.ts';
-import { migrate } from '../../lib/db/migrate.ts';
+import { createCheckoutRepository } from '#lib/db/checkout-repository.ts';
+import { migrate } from '#lib/db/migrate.ts';
 import { databaseBeforeMoneyScale, insertOldRow } from '../support/legacy-rows.ts';
 
 describe('claiming abandoned checkouts an older release wrote', () => {

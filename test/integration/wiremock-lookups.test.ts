@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import type { ServiceName } from '../../lib/local/wiremock-process.ts';
+import type { ServiceName } from '#dev/local/wiremock-process.ts';
 
 /**
  * The outcome lookups of the WireMock mappings, asked directly over HTTP: by default they

@@ -3,8 +3,9 @@
  * a test can kill it (SIGKILL) between saga steps. Environment as for the service; the body
  * and the optional idempotency key come in CHILD_BODY and CHILD_KEY.
  */
-import { handler } from '../../functions/checkout/handler.ts';
-import { localContext, toApiGatewayEvent } from '../../lib/local/api-gateway-event.ts';
+
+import { localContext, toApiGatewayEvent } from '#dev/local/api-gateway-event.ts';
+import { handler } from '#functions/checkout/handler.ts';
 
 const headers: Record<string, string> = { 'content-type': 'application/json' };
 if (process.env.CHILD_KEY) headers['idempotency-key'] = process.env.CHILD_KEY;

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { createPostgresDatabase } from '../../lib/db/drivers/postgres.ts';
-import { migrate } from '../../lib/db/migrate.ts';
-import { type ServiceName, startWireMocks } from '../../lib/local/wiremock-process.ts';
+import { type ServiceName, startWireMocks } from '#dev/local/wiremock-process.ts';
+import { createPostgresDatabase } from '#lib/db/drivers/postgres.ts';
+import { migrate } from '#lib/db/migrate.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

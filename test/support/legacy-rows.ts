@@ -1,7 +1,7 @@
-import type { Database } from '../../lib/db/database.ts';
-import { createPgliteDatabase } from '../../lib/db/drivers/pglite.ts';
-import { migrate } from '../../lib/db/migrate.ts';
-import { migrations } from '../../lib/db/migrations/index.ts';
+import type { Database } from '#lib/db/database.ts';
+import { createPgliteDatabase } from '#lib/db/drivers/pglite.ts';
+import { migrate } from '#lib/db/migrate.ts';
+import { migrations } from '#lib/db/migrations/index.ts';
 import { seedRequest } from './local-api.ts';
 
 /** An embedded database as the release before exact currencies left it (migrations 0001–0002). */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { closeApp, getApp } from '../../lib/app.ts';
-import type { Row } from '../../lib/db/database.ts';
-import { createLocalGateway, listen } from '../../lib/local/local-gateway.ts';
-import { localRoutes } from '../../lib/local/routes.ts';
+import { createLocalGateway, listen } from '#dev/local/local-gateway.ts';
+import { localRoutes } from '#dev/local/routes.ts';
+import { closeApp, getApp } from '#lib/app.ts';
+import type { Row } from '#lib/db/database.ts';
 import { seedRequest as seedExample } from '../../scripts/seed-request.ts';
 import { receivedRequests } from './wiremock-journal.ts';
 

@@ -4,8 +4,8 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createPostgresDatabase } from '../../lib/db/drivers/postgres.ts';
-import { freePort } from '../../lib/local/wiremock-process.ts';
+import { freePort } from '#dev/local/wiremock-process.ts';
+import { createPostgresDatabase } from '#lib/db/drivers/postgres.ts';
 
 export interface PrivatePostgres {
   /** `postgres://` URL of the app's database, usable as DATABASE_URL. */

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { createPostgresDatabase } from '../../lib/db/drivers/postgres.ts';
-import { migrate } from '../../lib/db/migrate.ts';
+import { createPostgresDatabase } from '#lib/db/drivers/postgres.ts';
+import { migrate } from '#lib/db/migrate.ts';
 
 export interface SharedDatabase {
   url: string;

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod/mini';
-import { ServiceHttpClient } from '../../lib/clients/service-http-client.ts';
+import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
 
 const server = http.createServer(() => {}); // never answers
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

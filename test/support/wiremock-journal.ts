@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { ServiceName } from '../../lib/local/wiremock-process.ts';
+import type { ServiceName } from '#dev/local/wiremock-process.ts';
 
 export interface JournalRequest {
   url: string;

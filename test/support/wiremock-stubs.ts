@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { ServiceName } from '../../lib/local/wiremock-process.ts';
+import type { ServiceName } from '#dev/local/wiremock-process.ts';
 
 /**
  * Adds a stub to a running WireMock for one test (matched on something only that test sends,

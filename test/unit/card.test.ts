@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cardSummary, isExpiryCurrent, isLuhnValid } from '../../lib/checkout/card.ts';
+import { cardSummary, isExpiryCurrent, isLuhnValid } from '#lib/checkout/card.ts';
 
 describe('isLuhnValid', () => {
   it.each(['4111111111111111', '4000000000000002', '5555555555554444', '378282246310005'])(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
+import { ConfigError, loadConfig } from '#lib/config.ts';
 
 /** The least environment that loads: the three service URLs. */
 const BASE_ENV = {

@@ -10,9 +10,9 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../../lib/errors.ts';
-import { errorResponse, toErrorResponse } from '../../lib/http/error-response.ts';
-import { MAX_BODY_BYTES, requestGuard } from '../../lib/http/request-guard.ts';
+} from '#lib/errors.ts';
+import { errorResponse, toErrorResponse } from '#lib/http/error-response.ts';
+import { MAX_BODY_BYTES, requestGuard } from '#lib/http/request-guard.ts';
 
 /** A request as `@middy/core` builds it: `response` starts `undefined` (its types say `null`). */
 function middyRequest<TEvent>(event: TEvent, error?: unknown): Request<TEvent> {

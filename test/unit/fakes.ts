@@ -3,8 +3,8 @@ import {
   type CheckoutOrder,
   newCheckout,
   type PaymentCard,
-} from '../../lib/checkout/checkout.ts';
-import type { WorkBudget } from '../../lib/checkout/lease.ts';
+} from '#lib/checkout/checkout.ts';
+import type { WorkBudget } from '#lib/checkout/lease.ts';
 import {
   type ChargeRecord,
   type CheckoutChanges,
@@ -21,13 +21,13 @@ import {
   type PaymentService,
   type SagaLogger,
   type StoredResponse,
-} from '../../lib/checkout/ports.ts';
-import type { SagaDeps } from '../../lib/checkout/saga.ts';
+} from '#lib/checkout/ports.ts';
+import type { SagaDeps } from '#lib/checkout/saga.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
   ServiceUnavailableError,
-} from '../../lib/checkout/service-errors.ts';
+} from '#lib/checkout/service-errors.ts';
 
 /** One call to a fake, in the order it happened across every fake of a test. */
 export interface Call {

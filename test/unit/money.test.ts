@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PRICE } from '../../lib/checkout/request-schema.ts';
+import { MAX_PRICE } from '#lib/checkout/request-schema.ts';
 import {
   formatMinorUnits,
   isKnownCurrency,
@@ -9,7 +9,7 @@ import {
   STORED_SCALE,
   toMinorUnits,
   toWireAmount,
-} from '../../lib/money.ts';
+} from '#lib/money.ts';
 
 describe('minorUnitDigits', () => {
   it.each([

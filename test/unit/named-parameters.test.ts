@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toPositional } from '../../lib/db/named-parameters.ts';
+import { toPositional } from '#lib/db/named-parameters.ts';
 
 describe('toPositional', () => {
   it('rewrites :name placeholders to $1, $2 in order of first use', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CallOptions, IdempotencyClaim, PaymentService } from '../../lib/checkout/ports.ts';
-import { processCheckout } from '../../lib/checkout/process-checkout.ts';
-import { ServiceOutcomeUnknownError } from '../../lib/checkout/service-errors.ts';
+import type { CallOptions, IdempotencyClaim, PaymentService } from '#lib/checkout/ports.ts';
+import { processCheckout } from '#lib/checkout/process-checkout.ts';
+import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
 import {
   createSagaFakes,
   FIXED_NOW,

@@ -16,18 +16,18 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { newCheckout } from '../../lib/checkout/checkout.ts';
-import { createCheckoutRepository } from '../../lib/db/checkout-repository.ts';
-import { createDatabase } from '../../lib/db/create-database.ts';
+import { newCheckout } from '#lib/checkout/checkout.ts';
+import { createCheckoutRepository } from '#lib/db/checkout-repository.ts';
+import { createDatabase } from '#lib/db/create-database.ts';
 import {
   createRdsDataDatabase,
   mapRdsDataError,
   toDataApiTimestamp,
-} from '../../lib/db/drivers/rds-data.ts';
-import { migrate } from '../../lib/db/migrate.ts';
-import { migrations } from '../../lib/db/migrations/index.ts';
-import { parameterCasts } from '../../lib/db/named-parameters.ts';
-import { DatabaseUnavailableError, UniqueViolationError } from '../../lib/errors.ts';
+} from '#lib/db/drivers/rds-data.ts';
+import { migrate } from '#lib/db/migrate.ts';
+import { migrations } from '#lib/db/migrations/index.ts';
+import { parameterCasts } from '#lib/db/named-parameters.ts';
+import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
 import { sampleOrder } from './fakes.ts';
 
 // Records the backoff waits while still waiting them.

@@ -1,12 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Checkout, CheckoutFailure } from '../../lib/checkout/checkout.ts';
-import {
-  type RecoveryOptions,
-  recoverAbandoned,
-  recoverCheckout,
-} from '../../lib/checkout/recovery.ts';
-import { ServiceOutcomeUnknownError } from '../../lib/checkout/service-errors.ts';
+import type { Checkout, CheckoutFailure } from '#lib/checkout/checkout.ts';
+import { type RecoveryOptions, recoverAbandoned, recoverCheckout } from '#lib/checkout/recovery.ts';
+import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
 import {
   createSagaFakes,
   FIXED_NOW,

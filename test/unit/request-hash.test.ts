@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isLuhnValid } from '../../lib/checkout/card.ts';
-import { requestHash } from '../../lib/checkout/request-hash.ts';
-import { checkoutRequestSchema } from '../../lib/checkout/request-schema.ts';
+import { isLuhnValid } from '#lib/checkout/card.ts';
+import { requestHash } from '#lib/checkout/request-hash.ts';
+import { checkoutRequestSchema } from '#lib/checkout/request-schema.ts';
 import { type CheckoutBody, validCheckoutBody } from './checkout-body.ts';
 
 /** The hash of a body as the handler computes it: after validation (defaults applied). */

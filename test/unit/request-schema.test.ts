@@ -1,10 +1,10 @@
 import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseCheckoutRequest } from '../../lib/checkout/parse-checkout-request.ts';
-import { MAX_PRICE } from '../../lib/checkout/request-schema.ts';
-import { type ErrorDetail, ValidationError } from '../../lib/errors.ts';
-import { toErrorResponse } from '../../lib/http/error-response.ts';
-import checkoutEventValidator from '../../lib/http/generated/checkout-event-validator.js';
+import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
+import { MAX_PRICE } from '#lib/checkout/request-schema.ts';
+import { type ErrorDetail, ValidationError } from '#lib/errors.ts';
+import { toErrorResponse } from '#lib/http/error-response.ts';
+import checkoutEventValidator from '#lib/http/generated/checkout-event-validator.js';
 import { type CheckoutBody, validCheckoutBody, withLuhnDigit } from './checkout-body.ts';
 
 /** Today, for the expiry rule: `12/25` has expired, `11/26` is this month. */

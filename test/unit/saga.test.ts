@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { processCheckout } from '../../lib/checkout/process-checkout.ts';
-import { runSaga } from '../../lib/checkout/saga.ts';
+import { processCheckout } from '#lib/checkout/process-checkout.ts';
+import { runSaga } from '#lib/checkout/saga.ts';
 import {
   createSagaFakes,
   FIXED_NOW,

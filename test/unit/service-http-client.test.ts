@@ -7,12 +7,12 @@ import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
   ServiceUnavailableError,
-} from '../../lib/checkout/service-errors.ts';
-import { backoffDelay, type RetryPolicy } from '../../lib/clients/retry-policy.ts';
+} from '#lib/checkout/service-errors.ts';
+import { backoffDelay, type RetryPolicy } from '#lib/clients/retry-policy.ts';
 import {
   ServiceHttpClient,
   type ServiceHttpClientOptions,
-} from '../../lib/clients/service-http-client.ts';
+} from '#lib/clients/service-http-client.ts';
 
 interface ReceivedRequest {
   method: string | undefined;

@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { Database, Row, SqlParams } from '../database.ts';
-import { toPositional } from '../named-parameters.ts';
-import { mapPostgresError } from '../postgres-errors.ts';
+import type { Database, Row, SqlParams } from '#lib/db/database.ts';
+import { toPositional } from '#lib/db/named-parameters.ts';
+import { mapPostgresError } from '#lib/db/postgres-errors.ts';
 
 type Client = Pick<PGlite, 'query'>;
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { Database, Queryable, Row, SqlParams } from '../database.ts';
-import { toPositional } from '../named-parameters.ts';
-import { mapPostgresError } from '../postgres-errors.ts';
+import type { Database, Queryable, Row, SqlParams } from '#lib/db/database.ts';
+import { toPositional } from '#lib/db/named-parameters.ts';
+import { mapPostgresError } from '#lib/db/postgres-errors.ts';
 
 export interface PostgresOptions {
   url: string;

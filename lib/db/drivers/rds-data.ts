@@ -9,10 +9,10 @@ import {
   type SqlParameter,
   type TypeHint,
 } from '@aws-sdk/client-rds-data';
-import { DatabaseUnavailableError, UniqueViolationError } from '../../errors.ts';
-import type { Database, Row, SqlParams, SqlValue } from '../database.ts';
-import { parameterCasts } from '../named-parameters.ts';
-import { mapPostgresError } from '../postgres-errors.ts';
+import type { Database, Row, SqlParams, SqlValue } from '#lib/db/database.ts';
+import { parameterCasts } from '#lib/db/named-parameters.ts';
+import { mapPostgresError } from '#lib/db/postgres-errors.ts';
+import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
 
 /** How long to keep asking a cluster that is waking from zero capacity. */
 export interface RdsDataRetryOptions {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { checkoutRequestSchema } from './request-schema.ts';
+import { checkoutRequestSchema } from '#lib/checkout/request-schema.ts';
 
 type Target = 'draft-2020-12' | 'draft-4' | 'openapi-3.0';
 

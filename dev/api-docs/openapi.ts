@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkoutRequestJsonSchema } from './checkout/json-schemas.ts';
+import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
 import {
   checkoutViewSchema,
   completedResponseSchema,
@@ -7,7 +7,7 @@ import {
   failedResponseSchema,
   healthResponseSchema,
   incompleteResponseSchema,
-} from './checkout/response-schemas.ts';
+} from './response-schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0' });
 const json = (ref: string, description: string) => ({

@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { checkoutRequestJsonSchema } from '../checkout/json-schemas.ts';
+import { checkoutRequestJsonSchema } from './json-schemas.ts';
 
 /**
  * The JSON Schema that `@middy/validator` checks a checkout event against: the body schema

@@ -1,5 +1,5 @@
-import { handler as checkout } from '../../functions/checkout/handler.ts';
-import { handler as health } from '../../functions/health/handler.ts';
+import { handler as checkout } from '#functions/checkout/handler.ts';
+import { handler as health } from '#functions/health/handler.ts';
 import type { LocalRoute } from './local-gateway.ts';
 
 /** The API's routes and the function behind each, as the CDK stack wires them. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { openApiDocument } from '../openapi.ts';
-import type { StaticRoute } from './local-gateway.ts';
+import type { StaticRoute } from '#dev/local/local-gateway.ts';
+import { openApiDocument } from './openapi.ts';
 
 const SWAGGER_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css',

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { measureDownstream } from '../clients/downstream-timing.ts';
 import { localContext, toApiGatewayEvent } from './api-gateway-event.ts';
+import { measureDownstream } from './downstream-timing.ts';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEvent,
