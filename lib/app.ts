@@ -1,3 +1,11 @@
+import { checkoutMetrics, logger } from '#lib/observability/index.ts';
+import type { Checkout } from './checkout/checkout.ts';
+import type { CheckoutOutcome } from './checkout/checkout-outcome.ts';
+import type { WorkBudget } from './checkout/lease.ts';
+import { type CheckoutCommand, processCheckout } from './checkout/process-checkout.ts';
+import { readCheckout } from './checkout/read-checkout.ts';
+import { type RecoveryReport, recoverAbandoned } from './checkout/recover-abandoned.ts';
+import type { RecoveryOptions } from './checkout/recovery.ts';
 import type { SagaDeps } from './checkout/saga.ts';
 import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
@@ -8,14 +16,20 @@ import { createCheckoutRepository } from './db/checkout-repository.ts';
 import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { logger } from './logger.ts';
-import { checkoutMetrics } from './metrics.ts';
+import { renderFinished } from './http/checkout-presenter.ts';
 
-/** Everything a function needs, built once per cold start from the configuration. */
+/**
+ * Everything a function needs, built once per cold start from the configuration: the database
+ * and the use cases, each bound to the adapters it runs on. Handlers call a use case and present
+ * what it returns; they never reach the adapters themselves.
+ */
 export interface App {
   config: Config;
   db: Database;
-  saga: SagaDeps;
+  processCheckout(command: CheckoutCommand, budget: WorkBudget): Promise<CheckoutOutcome>;
+  readCheckout(id: string): Promise<Checkout | undefined>;
+  /** One recovery run, with the configured options unless others are given (tests, chaos). */
+  recoverAbandoned(budget: WorkBudget, options?: RecoveryOptions): Promise<RecoveryReport>;
 }
 
 let app: Promise<App> | undefined;
@@ -44,10 +58,21 @@ export async function createApp(config: Config): Promise<App> {
   // The embedded database belongs to this process, so it is brought up to date here; a real
   // server is migrated by `npm start`, the tests, or the deploy's migrate function.
   if (config.database.driver === 'pglite') await migrate(db);
-  return { config, db, saga: sagaDeps(config, db) };
+  const deps = sagaDeps(config, db);
+  return {
+    config,
+    db,
+    processCheckout: (command, budget) => processCheckout(deps, command, budget),
+    readCheckout: (id) => readCheckout(deps, id),
+    recoverAbandoned: (budget, options = config.recovery) =>
+      recoverAbandoned(deps, options, budget),
+  };
 }
 
-/** The saga's adapters over a database: the repository and the three service clients. */
+/**
+ * The adapters the use cases run on: the repository over `db`, the three service clients, and
+ * the presenter's renderer for the answers stored with final states.
+ */
 export function sagaDeps(config: Config, db: Database): SagaDeps {
   const http = (service: 'payment' | 'inventory' | 'order') =>
     new ServiceHttpClient({ service, ...config[service], retry: config.retry, logger });
@@ -59,5 +84,6 @@ export function sagaDeps(config: Config, db: Database): SagaDeps {
     clock: { now: () => new Date() },
     logger,
     metrics: checkoutMetrics,
+    renderAnswer: renderFinished,
   };
 }

@@ -147,14 +147,13 @@ async function main() {
     await sleep(LEASE_MS + 2_500);
     Object.assign(process.env, env);
     const { getApp, closeApp } = await import('#lib/app.ts');
-    const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
     const { workBudget } = await import('#lib/checkout/lease.ts');
-    const { db, saga, config } = await getApp();
-    const recovery = await recoverAbandoned(
-      saga,
-      { ...config.recovery, batchSize: 10_000 },
-      workBudget(60_000),
-    );
+    const app = await getApp();
+    const { db } = app;
+    const recovery = await app.recoverAbandoned(workBudget(60_000), {
+      ...app.config.recovery,
+      batchSize: 10_000,
+    });
 
     const rows = await db.query<{ status: string; n: string }>(
       `select status, count(*)::text as n from checkouts

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { migrate } from '#lib/db/migrate.ts';
-import { logger } from '#lib/logger.ts';
+import { logger } from '#lib/observability/index.ts';
 
 /**
  * The `onEvent` handler of the migration custom resource (CDK `Provider` framework): applies

@@ -4,9 +4,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
-import { recoverAbandoned } from '#lib/checkout/recovery.ts';
-import { logger } from '#lib/logger.ts';
-import { tracer } from '#lib/tracer.ts';
+import { logger, tracer } from '#lib/observability/index.ts';
 
 /**
  * Runs on a schedule (EventBridge): finishes or undoes every checkout left half-done, within
@@ -17,10 +15,6 @@ export const handler = middy<ScheduledEvent, unknown, Error, Context>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (_event, context) => {
-    const { config, saga } = await getApp();
-    return recoverAbandoned(
-      saga,
-      config.recovery,
-      workBudget(config.leaseMs, context.getRemainingTimeInMillis()),
-    );
+    const app = await getApp();
+    return app.recoverAbandoned(workBudget(app.config.leaseMs, context.getRemainingTimeInMillis()));
   });

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, OUTCOME_METRIC, SERVICE_NAME } from '#lib/metrics.ts';
+import { METRICS_NAMESPACE, OUTCOME_METRIC, SERVICE_NAME } from '#lib/observability/constants.ts';
 
 export interface CheckoutAlarmsProps {
   readonly restApi: apigateway.RestApi;
@@ -16,7 +16,7 @@ export interface CheckoutAlarmsProps {
  * What someone must look at: the API answering 5xx (services unavailable, incomplete checkouts,
  * crashes), an unusual number of failed checkouts, and any checkout whose undo kept failing
  * (`requires_attention`: money or stock may be held and a person has to settle it). The
- * checkout metrics are the ones `lib/metrics.ts` writes (EMF, namespace and dimensions shared).
+ * checkout metrics are the ones `lib/observability/metrics.ts` writes (EMF, namespace and dimensions shared).
  * The alarms have no action: subscribe a topic or an on-call tool to them per environment.
  */
 export class CheckoutAlarms extends Construct {

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '#lib/metrics.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '#lib/observability/constants.ts';
 import {
   EXTERNAL_MODULES,
   entryOf,

@@ -43,8 +43,8 @@ export interface CheckoutOrder {
 }
 
 /**
- * Why a checkout ended without completing: which step, whether the service refused (final,
- * 422) or could not be reached (502), and the service's own reason.
+ * Why a checkout ended without completing: which step, whether the service refused (final)
+ * or could not be reached, and the service's own reason.
  */
 export interface CheckoutFailure {
   step: SagaStep;
@@ -53,7 +53,7 @@ export interface CheckoutFailure {
   message: string;
 }
 
-/** The public error code of a failure: `payment_failed`, `order_unavailable`, ... */
+/** The stable code of a failure, stored and shown: `payment_failed`, `order_unavailable`, ... */
 export function failureCode(failure: CheckoutFailure): string {
   return `${failure.step}_${failure.kind === 'refused' ? 'failed' : 'unavailable'}`;
 }

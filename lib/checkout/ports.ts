@@ -9,6 +9,7 @@ import type {
   SagaStep,
   ShippingAddress,
 } from './checkout.ts';
+import type { FinishedOutcome } from './checkout-outcome.ts';
 
 /**
  * The saga's ports. Adapters in `lib/clients` and `lib/db` implement them; unit tests pass fakes.
@@ -87,11 +88,18 @@ export interface OrderRecord {
   status: 'created' | 'cancelled';
 }
 
-/** The stored HTTP answer of a finished checkout (replayed byte for byte). */
+/**
+ * The answer a finished checkout gave, stored with its final state and replayed byte for byte
+ * for its `Idempotency-Key`. The HTTP layer renders it (`RenderAnswer`) and alone knows what
+ * `code` means; the domain carries it without reading it.
+ */
 export interface StoredResponse {
-  statusCode: number;
+  code: number;
   body: string;
 }
+
+/** Renders the answer to store with a final state (`lib/http/checkout-presenter.ts`). */
+export type RenderAnswer = (outcome: FinishedOutcome) => StoredResponse;
 
 /** The fields a saga step may change; absent fields are left as they are. */
 export interface CheckoutChanges {

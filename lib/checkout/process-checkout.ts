@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
-import {
-  type CheckoutResult,
-  incompleteResult,
-  inProgressResult,
-  keyMismatchResult,
-  replayResult,
-} from './checkout-result.ts';
+import type { CheckoutOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import { runSaga, type SagaDeps } from './saga.ts';
 
-/** The hint to a client whose checkout is being undone: recovery's usual pace. */
-const RETRY_UNDO_SECONDS = 60;
+/** When a client whose checkout is being undone should look again: recovery's usual pace. */
+const RETRY_UNDO_MS = 60_000;
 
 export interface CheckoutCommand {
   order: CheckoutOrder;
@@ -22,7 +16,7 @@ export interface CheckoutCommand {
 }
 
 /**
- * `POST /checkout/process`: records the checkout (claiming its idempotency key in the same
+ * Use case of `POST /checkout/process`: records the checkout (claiming its idempotency key in the same
  * insert) and runs the saga. A repeated key never starts a second checkout: it gets the
  * stored answer, a mismatch, an "in progress", or (when the first worker's lease has expired)
  * takes the checkout over and resumes it from its recovery point with the same downstream keys.
@@ -31,7 +25,7 @@ export async function processCheckout(
   deps: SagaDeps & { newId?: () => string },
   command: CheckoutCommand,
   budget: WorkBudget,
-): Promise<CheckoutResult> {
+): Promise<CheckoutOutcome> {
   const checkout = newCheckout(command.order, (deps.newId ?? randomUUID)(), deps.clock.now());
   const claim = await deps.repository.create(checkout, {
     leaseMs: budget.leaseMs,
@@ -45,7 +39,9 @@ export async function processCheckout(
     return await answerRepeat(deps, claim.holder, command, budget);
   } catch (error) {
     // Our lease ran out and another worker took the checkout over: it now answers for it.
-    if (error instanceof LeaseLostError) return inProgressResult(error.checkoutId, 1);
+    if (error instanceof LeaseLostError) {
+      return { kind: 'in_progress', checkoutId: error.checkoutId, retryInMs: 1000 };
+    }
     throw error;
   }
 }
@@ -55,18 +51,20 @@ async function answerRepeat(
   holder: KeyHolder,
   command: CheckoutCommand,
   budget: WorkBudget,
-): Promise<CheckoutResult> {
+): Promise<CheckoutOutcome> {
   const { checkout } = holder;
-  if (holder.requestHash !== command.idempotency?.requestHash) return keyMismatchResult();
-  if (holder.response) return replayResult(holder.response);
+  if (holder.requestHash !== command.idempotency?.requestHash) return { kind: 'key_mismatch' };
+  if (holder.response) return { kind: 'replay', stored: holder.response };
   if (holder.leaseRemainingMs > 0) {
-    return inProgressResult(checkout.id, Math.ceil(holder.leaseRemainingMs / 1000));
+    return { kind: 'in_progress', checkoutId: checkout.id, retryInMs: holder.leaseRemainingMs };
   }
   // Undoing needs no card: that is recovery's work, which counts its tries and knows when to
-  // stop. A client retrying every Retry-After must not keep taking it over (and away from it).
-  if (checkout.status === 'compensating') return incompleteResult(checkout, RETRY_UNDO_SECONDS);
+  // stop. A client that retries whenever told to must not keep taking it over (and away from it).
+  if (checkout.status === 'compensating') {
+    return { kind: 'incomplete', checkout, retryInMs: RETRY_UNDO_MS };
+  }
   const taken = await deps.repository.takeOver(checkout.id, budget.leaseMs);
-  if (!taken) return inProgressResult(checkout.id, 1);
+  if (!taken) return { kind: 'in_progress', checkoutId: checkout.id, retryInMs: 1000 };
   deps.logger.info('resuming checkout from its recovery point', {
     checkout_id: taken.id,
     status: taken.status,

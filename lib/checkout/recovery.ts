@@ -1,7 +1,6 @@
 import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
-import { type CheckoutResult, finalResult } from './checkout-result.ts';
+import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
-import { LeaseLostError } from './ports.ts';
 import {
   abandoned,
   advance,
@@ -28,52 +27,6 @@ export interface RecoveryOptions {
   settleDelayMs: number;
 }
 
-export interface RecoveryReport {
-  claimed: number;
-  /** Final status (or `incomplete`: left for the next run) → count. */
-  outcomes: Record<string, number>;
-}
-
-/**
- * The recovery function's work: claim the checkouts whose lease expired before they reached a
- * final state (skipping rows another worker holds) and drive each to one.
- */
-export async function recoverAbandoned(
-  deps: SagaDeps,
-  options: RecoveryOptions,
-  budget: WorkBudget,
-): Promise<RecoveryReport> {
-  const { claimed, unreadable } = await deps.repository.claimAbandoned(
-    options.batchSize,
-    budget.leaseMs,
-    options.settleDelayMs,
-  );
-  const outcomes: Record<string, number> = {};
-  for (const id of unreadable) {
-    deps.logger.error('CHECKOUT REQUIRES ATTENTION: its row cannot be read', { checkout_id: id });
-    deps.metrics.outcome('requires_attention');
-  }
-  if (unreadable.length > 0) outcomes.unreadable = unreadable.length;
-  for (const checkout of claimed) {
-    if (budget.signal.aborted) break; // unprocessed claims expire and go to the next run
-    const status = await recoverCheckout(deps, checkout, options, budget).then(
-      (result) => (result.statusCode === 503 ? 'incomplete' : String(result.body.status)),
-      (error: unknown) => {
-        if (error instanceof LeaseLostError) return 'taken_over';
-        deps.logger.error('recovery of a checkout failed', {
-          checkout_id: checkout.id,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return 'error';
-      },
-    );
-    outcomes[status] = (outcomes[status] ?? 0) + 1;
-  }
-  const total = claimed.length + unreadable.length;
-  if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
-  return { claimed: total, outcomes };
-}
-
 /**
  * The recovery policy for one claimed checkout. It never repeats a forward step (it has no
  * card, and a strict service refuses a same-key request with a different body): it settles the
@@ -88,7 +41,7 @@ export async function recoverCheckout(
   checkout: Checkout,
   options: RecoveryOptions,
   budget: WorkBudget,
-): Promise<CheckoutResult> {
+): Promise<SagaOutcome> {
   deps.logger.info('recovering abandoned checkout', {
     checkout_id: checkout.id,
     status: checkout.status,
@@ -102,7 +55,7 @@ export async function recoverCheckout(
     return compensate(deps, checkout, failure, budget, untilGivenUp);
   }
   const step = stepFrom(checkout.status);
-  if (!step) return finalResult(checkout); // already final: nothing to do
+  if (!step) return finished(checkout); // already final: nothing to do
   let reached: Awaited<ReturnType<SagaStepDefinition['settle']>>;
   try {
     reached = await step.settle(deps, checkout, budget.signal);
@@ -113,7 +66,7 @@ export async function recoverCheckout(
   }
   if (!reached) return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
   const settled = await advance(deps, checkout, reached);
-  if (settled.status === 'completed') return finalResult(settled);
+  if (settled.status === 'completed') return finished(settled);
   return compensate(deps, settled, abandoned(step.step), budget, untilGivenUp);
 }
 
@@ -130,7 +83,7 @@ async function unfinished(
   cause: unknown,
   options: RecoveryOptions,
   budget: WorkBudget,
-): Promise<CheckoutResult> {
+): Promise<SagaOutcome> {
   const tries = budget.signal.aborted
     ? checkout.settleTries
     : await deps.repository.recordSettleTry(checkout);

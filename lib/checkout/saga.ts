@@ -1,11 +1,12 @@
 import type { Checkout, CheckoutFailure, FinalStatus, PaymentCard, SagaStep } from './checkout.ts';
-import { type CheckoutResult, finalResult, incompleteResult } from './checkout-result.ts';
+import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import type {
   CheckoutChanges,
   CheckoutMetrics,
   CheckoutRepository,
   Clock,
+  RenderAnswer,
   SagaLogger,
 } from './ports.ts';
 import { type StepServices, stepFrom, stepsToUndo } from './saga-steps.ts';
@@ -20,6 +21,7 @@ export interface SagaDeps extends StepServices {
   clock: Clock;
   logger: SagaLogger;
   metrics: CheckoutMetrics;
+  renderAnswer: RenderAnswer;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function runSaga(
   start: Checkout,
   card: PaymentCard,
   budget: WorkBudget,
-): Promise<CheckoutResult> {
+): Promise<SagaOutcome> {
   let checkout = start;
   // A worker that took the checkout over cannot know what an earlier worker's tries of the open
   // step did (the earlier try may have acted, and this one met a gateway or an outage). A "no"
@@ -60,7 +62,7 @@ export async function runSaga(
       unsure = false;
       checkout = await advance(deps, checkout, reached);
     }
-    return finalResult(checkout);
+    return finished(checkout);
   } catch (error) {
     if (!(error instanceof ServiceCallError)) throw error;
     if (error instanceof ServiceOutcomeUnknownError || unsure)
@@ -89,14 +91,14 @@ export type UndoFailedPolicy = (
   failure: CheckoutFailure,
   undoFailures: string[],
   cause: unknown,
-) => Promise<CheckoutResult>;
+) => Promise<SagaOutcome>;
 
 /**
  * Undoes, in reverse order, the steps done before compensation began: release the stock,
  * then refund the payment. Every undo is attempted even if an earlier one failed. An undo that
  * still fails after its retries may well have acted (a 5xx after the refund, a reset) and is
  * safe to repeat with the same key and body, so by default the checkout stays `compensating`
- * (answer 503) for a same-key retry or recovery to finish; recovery decides when to stop and
+ * (outcome `incomplete`) for a same-key retry or recovery to finish; recovery decides when to stop and
  * ask for attention (`onUndoFailed`). If the work budget runs out mid-undo, it stays
  * `compensating` too.
  */
@@ -107,7 +109,7 @@ export async function compensate(
   budget: WorkBudget,
   onUndoFailed: UndoFailedPolicy = async (checkout, _failure, _names, cause) =>
     leaveIncomplete(deps, checkout, cause, budget),
-): Promise<CheckoutResult> {
+): Promise<SagaOutcome> {
   let checkout = start;
   if (checkout.status === 'payment_processed' || checkout.status === 'inventory_deducted') {
     checkout = await advance(deps, checkout, {
@@ -149,7 +151,7 @@ export async function finishFailed(
   checkout: Checkout,
   failure: CheckoutFailure,
   undoFailures: string[],
-): Promise<CheckoutResult> {
+): Promise<SagaOutcome> {
   const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
   const ended = await advance(deps, checkout, { status, failure, undoFailures });
   if (status === 'requires_attention') {
@@ -165,7 +167,7 @@ export async function finishFailed(
       reason: failure.reason,
     });
   }
-  return finalResult(ended);
+  return finished(ended);
 }
 
 /** The failure a service error stands for. */
@@ -184,7 +186,7 @@ export function leaveIncomplete(
   checkout: Checkout,
   error: unknown,
   budget: WorkBudget,
-): CheckoutResult {
+): SagaOutcome {
   deps.logger.warn('checkout outcome unknown, left at its recovery point', {
     checkout_id: checkout.id,
     status: checkout.status,
@@ -192,7 +194,7 @@ export function leaveIncomplete(
     reason: error instanceof ServiceCallError ? error.reason : 'deadline',
   });
   deps.metrics.outcome('incomplete');
-  return incompleteResult(checkout, Math.ceil(budget.leaseMs / 1000));
+  return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
 }
 
 const FINAL: readonly string[] = [
@@ -225,10 +227,9 @@ export async function advance(
     await deps.repository.update(checkout, changes);
     return next;
   }
-  const { statusCode, body } = finalResult(next);
   await deps.repository.update(checkout, {
     ...changes,
-    response: { statusCode, body: JSON.stringify(body) },
+    response: deps.renderAnswer(finished(next)),
   });
   deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
   if (next.status === 'completed') deps.logger.info('checkout completed', { checkout_id: next.id });

@@ -16,17 +16,17 @@ export abstract class ServiceCallError extends Error {
   }
 }
 
-/** The service answered with a final 4xx: declined card, out of stock, invalid address. */
+/** The service said no for good: declined card, out of stock, invalid address. */
 export class ServiceRefusedError extends ServiceCallError {
   override readonly name = 'ServiceRefusedError';
 }
 
-/** The service could not act (5xx, 408/429, refused connection) after every retry. */
+/** No try reached the service (connection refused, host not found): it cannot have acted. */
 export class ServiceUnavailableError extends ServiceCallError {
   override readonly name = 'ServiceUnavailableError';
 }
 
-/** The request may have been acted on but no usable answer came back (timeout, reset, garbage). */
+/** A try reached the service but no usable answer came back (a 5xx, a timeout, a reset, garbage): it may have acted. */
 export class ServiceOutcomeUnknownError extends ServiceCallError {
   override readonly name = 'ServiceOutcomeUnknownError';
 }

@@ -91,7 +91,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
 
   const keyHolder = async (
     key: string,
-  ): Promise<(KeyHolder & { expired: boolean }) | undefined> => {
+  ): Promise<{ holder: KeyHolder; expired: boolean } | undefined> => {
     const [row] = await db.query<HolderRow>(
       `select ${COLUMNS}, request_hash, response_status, response_body,
          coalesce(extract(epoch from (locked_until - now())) * 1000, 0)::float8 as lease_remaining_ms,
@@ -100,16 +100,16 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       { key },
     );
     if (!row) return undefined;
-    return {
+    const holder: KeyHolder = {
       checkout: toCheckout(row),
       requestHash: row.request_hash ?? '',
       response:
         row.response_status !== null && row.response_body !== null
-          ? { statusCode: Number(row.response_status), body: row.response_body }
+          ? { code: Number(row.response_status), body: row.response_body }
           : null,
       leaseRemainingMs: Number(row.lease_remaining_ms),
-      expired: row.key_expired,
     };
+    return { holder, expired: row.key_expired };
   };
 
   return {
@@ -118,13 +118,13 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       for (let round = 0; round < 3; round++) {
         const inserted = await insert(checkout, leaseMs, idempotency);
         if (inserted.length > 0 || !idempotency) return { created: true };
-        const holder = await keyHolder(idempotency.key);
-        if (holder && !holder.expired) return { created: false, holder };
-        if (holder) {
+        const found = await keyHolder(idempotency.key);
+        if (found && !found.expired) return { created: false, holder: found.holder };
+        if (found) {
           await db.query(
             `update checkouts set idempotency_key = null
              where id = :id::uuid and idempotency_expires_at <= now()`,
-            { id: holder.checkout.id },
+            { id: found.holder.checkout.id },
           );
         }
       }
@@ -209,7 +209,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
           message: failure?.message ?? null,
           undoFailures: changes.undoFailures ? JSON.stringify(changes.undoFailures) : null,
           compensationFrom: changes.compensationFrom ?? null,
-          responseStatus: changes.response?.statusCode ?? null,
+          responseStatus: changes.response?.code ?? null,
           responseBody: changes.response?.body ?? null,
           final: changes.response !== undefined,
         },

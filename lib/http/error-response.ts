@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { AppError, type ErrorDetail, ValidationError } from '#lib/errors.ts';
-import { jsonResponse, resultResponse } from './responses.ts';
+import { jsonResponse } from './responses.ts';
 
 interface AjvError {
   instancePath: string;
@@ -29,9 +29,10 @@ export function toErrorResponse(error: unknown): {
   if (appError) {
     const body: Record<string, unknown> = { error: appError.code, message: appError.message };
     if (appError instanceof ValidationError) body.details = appError.details;
-    const retryAfterSeconds = appError.statusCode === 503 ? 5 : undefined;
+    const headers: Record<string, string> =
+      appError.statusCode === 503 ? { 'retry-after': '5' } : {};
     return {
-      response: resultResponse({ statusCode: appError.statusCode, body, retryAfterSeconds }),
+      response: jsonResponse(appError.statusCode, body, headers),
       unexpected: false,
     };
   }

@@ -5,8 +5,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import validator from '@middy/validator';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { logger } from '#lib/logger.ts';
-import { tracer } from '#lib/tracer.ts';
+import { logger, tracer } from '#lib/observability/index.ts';
 import { errorResponse } from './error-response.ts';
 import { requestGuard } from './request-guard.ts';
 

@@ -21,25 +21,3 @@ export function jsonTextResponse(
     body,
   };
 }
-
-/**
- * Turns a domain result into a response: `Retry-After` when the caller should retry, and a
- * stored answer replayed unchanged with `Idempotent-Replayed: true`.
- */
-export function resultResponse(result: {
-  statusCode: number;
-  body: unknown;
-  retryAfterSeconds?: number;
-  replayedBody?: string;
-}): APIGatewayProxyResult {
-  if (result.replayedBody !== undefined) {
-    return jsonTextResponse(result.statusCode, result.replayedBody, {
-      'idempotent-replayed': 'true',
-    });
-  }
-  const headers: Record<string, string> =
-    result.retryAfterSeconds === undefined
-      ? {}
-      : { 'retry-after': String(result.retryAfterSeconds) };
-  return jsonResponse(result.statusCode, result.body, headers);
-}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
 import { ChildPool } from './child-pool.ts';
 import type { Service } from './fault-schedule.ts';
@@ -82,16 +83,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { closeApp, getApp } = await import('#lib/app.ts');
   try {
     await closeApp(); // an app of an earlier run (another database) must not be reused
-    const { logger } = await import('#lib/logger.ts');
+    const { logger } = await import('#lib/observability/index.ts');
     logger.setLogLevel('DEBUG');
     const { workBudget } = await import('#lib/checkout/lease.ts');
-    const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
     const { createLocalGateway, listen } = await import('#dev/local/local-gateway.ts');
     const { localRoutes } = await import('#dev/local/routes.ts');
     const app = await getApp();
     server = createLocalGateway(localRoutes);
     const gatewayUrl = await listen(server, 0, '127.0.0.1');
-    const recoveryOptions: Parameters<typeof recoverAbandoned>[1] = {
+    const recoveryOptions: RecoveryOptions = {
       ...app.config.recovery,
       batchSize: 200,
     };
@@ -112,7 +112,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       async recover() {
         try {
-          const report = await recoverAbandoned(app.saga, recoveryOptions, workBudget(LEASE_MS));
+          const report = await app.recoverAbandoned(workBudget(LEASE_MS), recoveryOptions);
           return `claimed ${report.claimed} ${JSON.stringify(report.outcomes)}`;
         } catch (error) {
           return `threw ${error instanceof Error ? error.message : String(error)}`;

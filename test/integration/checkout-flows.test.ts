@@ -7,7 +7,6 @@ import {
 } from '#dev/api-docs/response-schemas.ts';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
-import { recoverAbandoned } from '#lib/checkout/recovery.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, jsonBody, receivedRequests } from '../support/wiremock-journal.ts';
 
@@ -328,13 +327,14 @@ async function untilLookupIsEmpty(service: Service, checkoutId: string) {
 
 /** Runs the recovery function, expiring the lease before each run, until the checkout is final. */
 async function recover(checkoutId: string) {
-  const { db, saga, config } = await getApp();
+  const app = await getApp();
+  const { db, config } = app;
   for (let run = 0; run < 10; run++) {
     await db.query(
       `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
       { id: checkoutId },
     );
-    await recoverAbandoned(saga, { ...config.recovery, batchSize: 100 }, workBudget(20_000));
+    await app.recoverAbandoned(workBudget(20_000), { ...config.recovery, batchSize: 100 });
     const [row] = await api.checkoutRows('id = :id::uuid', { id: checkoutId });
     if (row && ['completed', 'failed', 'requires_attention'].includes(String(row.status)))
       return row;

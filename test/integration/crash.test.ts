@@ -17,7 +17,6 @@ process.env.CHECKOUT_LEASE_MS = '3000';
 
 const { closeApp, getApp } = await import('#lib/app.ts');
 const { workBudget } = await import('#lib/checkout/lease.ts');
-const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
 const { newMarker, seedRequest, useLocalApi } = await import('../support/local-api.ts');
 
 const api = useLocalApi();
@@ -48,10 +47,13 @@ async function runAndKill(
     output += String(chunk);
   });
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((await receivedRequests(service, marker, path)).length > 0) break;
+  while ((await receivedRequests(service, marker, path)).length === 0) {
     if (child.exitCode !== null)
       throw new Error(`the child finished before the crash point: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the child never reached the crash point (${service} ${path})`);
+    }
     await sleep(20);
   }
   child.kill('SIGKILL');
@@ -96,11 +98,12 @@ describe('a checkout whose process dies between steps', () => {
     const id = String(row.id);
 
     await expireLease(id);
-    await recoverAbandoned(
-      (await getApp()).saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
-      workBudget(20_000),
-    );
+    await (await getApp()).recoverAbandoned(workBudget(20_000), {
+      batchSize: 100,
+      maxAttempts: 5,
+      maxAgeHours: 24,
+      settleDelayMs: 0,
+    });
 
     const final = await rowOf(marker);
     expect(final).toMatchObject({ status: 'failed', reason: 'abandoned' });
@@ -147,11 +150,12 @@ describe('a checkout whose process dies between steps', () => {
     const id = String((await rowOf(marker)).id);
 
     await expireLease(id);
-    await recoverAbandoned(
-      (await getApp()).saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
-      workBudget(20_000),
-    );
+    await (await getApp()).recoverAbandoned(workBudget(20_000), {
+      batchSize: 100,
+      maxAttempts: 5,
+      maxAgeHours: 24,
+      settleDelayMs: 0,
+    });
 
     expect(await rowOf(marker)).toMatchObject({ status: 'failed', reason: 'abandoned' });
     expect(keysOf(await receivedRequests('inventory', id, '/inventory/deduct'))).toEqual([

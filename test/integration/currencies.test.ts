@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { completedResponseSchema, errorResponseSchema } from '#dev/api-docs/response-schemas.ts';
-import { checkoutView } from '#lib/checkout/checkout-result.ts';
 import { createCheckoutRepository } from '#lib/db/checkout-repository.ts';
 import { migrate } from '#lib/db/migrate.ts';
+import { checkoutView } from '#lib/http/checkout-presenter.ts';
 import { databaseBeforeMoneyScale, insertOldRow } from '../support/legacy-rows.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { jsonBody, receivedRequests } from '../support/wiremock-journal.ts';

@@ -23,7 +23,6 @@ await migrate(migrator).finally(() => migrator.close());
 
 const { closeApp, getApp } = await import('#lib/app.ts');
 const { workBudget } = await import('#lib/checkout/lease.ts');
-const { recoverAbandoned } = await import('#lib/checkout/recovery.ts');
 const { newMarker, seedRequest, useLocalApi } = await import('../support/local-api.ts');
 
 afterAll(async () => {
@@ -74,17 +73,19 @@ describe('a PostgreSQL crash', () => {
       response_body: res.text,
     });
 
-    const { db, saga } = await getApp();
+    const app = await getApp();
+    const { db } = app;
     await db.query(
       `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
       { id },
     );
     const before = await storedRow(id);
-    await recoverAbandoned(
-      saga,
-      { batchSize: 100, maxAttempts: 5, maxAgeHours: 24, settleDelayMs: 0 },
-      workBudget(20_000),
-    );
+    await app.recoverAbandoned(workBudget(20_000), {
+      batchSize: 100,
+      maxAttempts: 5,
+      maxAgeHours: 24,
+      settleDelayMs: 0,
+    });
 
     expect(await storedRow(id)).toBe(before);
     expect(await receivedRequests('payment', id, '/payments/process')).toHaveLength(1);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
-import { recoverAbandoned } from '#lib/checkout/recovery.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
 import { addStub } from '../support/wiremock-stubs.ts';
@@ -59,7 +58,8 @@ const stubFor = (step: Step, marker: string, response: Record<string, unknown>, 
 
 /** Expires the checkout's lease and runs the recovery function until it is final. */
 async function recover(checkoutId: string) {
-  const { db, saga, config } = await getApp();
+  const app = await getApp();
+  const { db, config } = app;
   await db.query(
     `update checkouts set locked_until = now() - interval '1 second' where id = :id::uuid`,
     {
@@ -67,7 +67,7 @@ async function recover(checkoutId: string) {
     },
   );
   for (let run = 0; run < 10; run++) {
-    await recoverAbandoned(saga, { ...config.recovery, batchSize: 100 }, workBudget(20_000));
+    await app.recoverAbandoned(workBudget(20_000), { ...config.recovery, batchSize: 100 });
     const [row] = await api.checkoutRows('id = :id::uuid', { id: checkoutId });
     if (row && ['completed', 'failed', 'requires_attention'].includes(String(row.status)))
       return row;

@@ -5,22 +5,16 @@ import {
   type PaymentCard,
 } from '#lib/checkout/checkout.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
-import {
-  type ChargeRecord,
-  type CheckoutChanges,
-  type CheckoutMetrics,
-  type CheckoutRepository,
-  type Clock,
-  type DeductionRecord,
-  type IdempotencyClaim,
-  type InventoryService,
-  type KeyHolder,
-  LeaseLostError,
-  type OrderRecord,
-  type OrderService,
-  type PaymentService,
-  type SagaLogger,
-  type StoredResponse,
+import type {
+  ChargeRecord,
+  CheckoutMetrics,
+  Clock,
+  DeductionRecord,
+  InventoryService,
+  OrderRecord,
+  OrderService,
+  PaymentService,
+  SagaLogger,
 } from '#lib/checkout/ports.ts';
 import type { SagaDeps } from '#lib/checkout/saga.ts';
 import {
@@ -28,6 +22,10 @@ import {
   ServiceRefusedError,
   ServiceUnavailableError,
 } from '#lib/checkout/service-errors.ts';
+import { renderFinished } from '#lib/http/checkout-presenter.ts';
+import { FakeCheckoutRepository } from '../support/fake-checkout-repository.ts';
+
+export { FakeCheckoutRepository };
 
 /** One call to a fake, in the order it happened across every fake of a test. */
 export interface Call {
@@ -39,140 +37,6 @@ export type CallLog = Call[];
 
 /** What a fake answers: by default it succeeds; a scripted error is thrown instead. */
 type Failures<T> = Partial<Record<keyof T, Error>>;
-
-interface StoredCheckout {
-  checkout: Checkout;
-  lockedUntil: Date | null;
-  response?: StoredResponse;
-  idempotency?: IdempotencyClaim;
-}
-
-const FINAL = ['completed', 'failed', 'requires_attention'];
-
-/**
- * A repository in a Map that records every write it is asked for, with the real one's lease
- * and fencing rules on the fake clock: a lease is free when `lockedUntil <= now`.
- */
-export class FakeCheckoutRepository implements CheckoutRepository {
-  readonly checkouts = new Map<string, StoredCheckout>();
-  readonly writes: Array<
-    | { kind: 'insert'; checkout: Checkout; leaseMs: number }
-    | { kind: 'update'; id: string; changes: CheckoutChanges }
-  > = [];
-  failWith: Failures<CheckoutRepository> = {};
-
-  constructor(
-    private readonly log: CallLog,
-    private readonly clock: Clock = fixedClock,
-  ) {}
-
-  async create(
-    checkout: Checkout,
-    options: { leaseMs: number; idempotency?: IdempotencyClaim },
-  ): Promise<{ created: true } | { created: false; holder: KeyHolder }> {
-    this.log.push({ name: 'repository.create', input: { checkout, ...options } });
-    if (this.failWith.create) throw this.failWith.create;
-    const holder = [...this.checkouts.values()].find(
-      (c) => options.idempotency && c.idempotency?.key === options.idempotency.key,
-    );
-    if (holder?.idempotency) {
-      const now = this.clock.now().getTime();
-      return {
-        created: false,
-        holder: {
-          checkout: structuredClone(holder.checkout),
-          requestHash: holder.idempotency.requestHash,
-          response: holder.response ?? null,
-          leaseRemainingMs: holder.lockedUntil ? holder.lockedUntil.getTime() - now : 0,
-        },
-      };
-    }
-    if (this.checkouts.has(checkout.id)) throw new Error(`duplicate checkout ${checkout.id}`);
-    this.writes.push({
-      kind: 'insert',
-      checkout: structuredClone(checkout),
-      leaseMs: options.leaseMs,
-    });
-    this.checkouts.set(checkout.id, {
-      checkout: structuredClone(checkout),
-      lockedUntil: this.leaseEnd(options.leaseMs),
-      idempotency: options.idempotency,
-    });
-    return { created: true };
-  }
-
-  async takeOver(id: string, leaseMs: number): Promise<Checkout | undefined> {
-    this.log.push({ name: 'repository.takeOver', input: { id, leaseMs } });
-    const stored = this.checkouts.get(id);
-    if (!stored || !this.isAbandoned(stored)) return undefined;
-    return this.claim(stored, leaseMs);
-  }
-
-  async claimAbandoned(limit: number, leaseMs: number, settleDelayMs: number) {
-    this.log.push({ name: 'repository.claimAbandoned', input: { limit, leaseMs, settleDelayMs } });
-    const claimed = [...this.checkouts.values()]
-      .filter((c) => this.isAbandoned(c, settleDelayMs))
-      .slice(0, limit)
-      .map((c) => this.claim(c, leaseMs));
-    return { claimed, unreadable: [] };
-  }
-
-  async update(
-    checkout: Pick<Checkout, 'id' | 'attempt'>,
-    changes: CheckoutChanges,
-  ): Promise<void> {
-    const { id } = checkout;
-    this.log.push({ name: `repository.update:${changes.status}`, input: { id, changes } });
-    if (this.failWith.update) throw this.failWith.update;
-    const stored = this.checkouts.get(id);
-    if (!stored) throw new Error(`no checkout ${id}`);
-    if (stored.checkout.attempt !== checkout.attempt) throw new LeaseLostError(id);
-    this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
-    const { response, ...fields } = changes;
-    if (changes.status !== stored.checkout.status) stored.checkout.settleTries = 0;
-    stored.checkout = {
-      ...stored.checkout,
-      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
-    };
-    if (response) {
-      stored.response = response;
-      stored.lockedUntil = null;
-    }
-  }
-
-  async recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>): Promise<number> {
-    const { id } = checkout;
-    this.log.push({ name: 'repository.recordSettleTry', input: { id } });
-    const stored = this.checkouts.get(id);
-    if (!stored) throw new Error(`no checkout ${id}`);
-    if (stored.checkout.attempt !== checkout.attempt) throw new LeaseLostError(id);
-    stored.checkout.settleTries += 1;
-    return stored.checkout.settleTries;
-  }
-
-  async findById(id: string): Promise<Checkout | undefined> {
-    this.log.push({ name: 'repository.findById', input: { id } });
-    if (this.failWith.findById) throw this.failWith.findById;
-    const stored = this.checkouts.get(id);
-    return stored && structuredClone(stored.checkout);
-  }
-
-  private isAbandoned(stored: StoredCheckout, delayMs = 0): boolean {
-    const expired =
-      !stored.lockedUntil || stored.lockedUntil.getTime() <= this.clock.now().getTime() - delayMs;
-    return expired && !FINAL.includes(stored.checkout.status);
-  }
-
-  private claim(stored: StoredCheckout, leaseMs: number): Checkout {
-    stored.checkout.attempt += 1;
-    stored.lockedUntil = this.leaseEnd(leaseMs);
-    return structuredClone(stored.checkout);
-  }
-
-  private leaseEnd(leaseMs: number): Date {
-    return new Date(this.clock.now().getTime() + leaseMs);
-  }
-}
 
 /**
  * The fake services keep what they hold for each checkout, as the real ones do, and answer the
@@ -287,7 +151,7 @@ export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
 /** Every fake of the saga's ports, sharing one call log, wired into `SagaDeps`. */
 export function createSagaFakes(options: { leaseMs?: number; id?: string } = {}) {
   const log: CallLog = [];
-  const repository = new FakeCheckoutRepository(log);
+  const repository = new FakeCheckoutRepository(log, fixedClock);
   const payment = new FakePaymentService(log);
   const inventory = new FakeInventoryService(log);
   const order = new FakeOrderService(log);
@@ -302,6 +166,8 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     logger,
     metrics,
     newId: () => options.id ?? '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
+    // The real renderer: what a final state stores is what the HTTP layer would answer.
+    renderAnswer: renderFinished,
   };
   /** A work budget whose deadline never fires unless the test aborts `deadline`. */
   const deadline = new AbortController();
@@ -367,4 +233,52 @@ export const unknown = (service: Service) =>
 /** A checkout as the repository holds it after `fields` (default: nothing done yet). */
 export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Checkout {
   return { ...newCheckout(sampleOrder(), id, FIXED_NOW), ...fields };
+}
+
+/** The fakes of one test, as `createSagaFakes` wires them. */
+export type SagaFakes = ReturnType<typeof createSagaFakes>;
+
+type Outcome = import('#lib/checkout/checkout-outcome.ts').CheckoutOutcome;
+
+/** `outcome`, checked to be of `kind` and typed as such. */
+export function outcomeOfKind<K extends Outcome['kind']>(
+  outcome: Outcome,
+  kind: K,
+): Outcome & { kind: K } {
+  if (outcome.kind !== kind) throw new Error(`expected ${kind}, got ${JSON.stringify(outcome)}`);
+  return outcome as Outcome & { kind: K };
+}
+
+/** The row the fake repository holds for `id`: the checkout, its lease and its stored answer. */
+export function storedRow(fakes: SagaFakes, id: string) {
+  const row = fakes.repository.checkouts.get(id);
+  if (!row) throw new Error(`checkout ${id} was not recorded`);
+  return row;
+}
+
+/** The statuses the updates wrote, in order. */
+export const updatedStatuses = (fakes: SagaFakes) =>
+  fakes.repository.writes.flatMap((w) => (w.kind === 'update' ? [w.changes.status] : []));
+
+/** The calls among `names`, in the order they were made (each as often as it was made). */
+export const callOrder = (fakes: SagaFakes, ...names: string[]) =>
+  fakes.log.map((c) => c.name).filter((name) => names.includes(name));
+
+/** A promise with the function that resolves it: an event a test waits for or sends. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
+/** Makes the forward call to the error's service (charge, deduct or create) throw it. */
+export function failForward(
+  fakes: SagaFakes,
+  error: ReturnType<typeof refused | typeof unavailable | typeof unknown>,
+) {
+  if (error.service === 'payment') fakes.payment.failWith.charge = error;
+  if (error.service === 'inventory') fakes.inventory.failWith.deduct = error;
+  if (error.service === 'order') fakes.order.failWith.create = error;
 }

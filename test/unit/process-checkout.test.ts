@@ -1,458 +1,406 @@
 import { describe, expect, it } from 'vitest';
-import type { CallOptions, IdempotencyClaim, PaymentService } from '#lib/checkout/ports.ts';
+import type { CallOptions, PaymentService } from '#lib/checkout/ports.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
+import { renderFinished } from '#lib/http/checkout-presenter.ts';
 import {
+  callOrder,
   createSagaFakes,
-  FIXED_NOW,
+  failForward,
+  outcomeOfKind,
   refused,
+  type SagaFakes,
   sampleCard,
   sampleOrder,
+  storedRow,
   unavailable,
   unknown,
+  updatedStatuses,
 } from './fakes.ts';
 
+/**
+ * `processCheckout` for a request without an `Idempotency-Key`: the saga run through the use
+ * case, from the recorded checkout to its outcome. Repeated keys are in
+ * `process-checkout-idempotency.test.ts`; how an outcome is answered over HTTP, in
+ * `checkout-presenter.test.ts`.
+ */
+
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
-const KEY = 'order-7f3a-attempt';
 
-type Fakes = ReturnType<typeof createSagaFakes>;
+const checkout = (fakes: SagaFakes) =>
+  processCheckout(fakes.deps, { order: sampleOrder(), card: sampleCard() }, fakes.budget);
 
-const claim = (requestHash = 'hash-of-the-first-body'): IdempotencyClaim => ({
-  key: KEY,
-  requestHash,
-  ttlHours: 24,
-});
+const stored = (fakes: SagaFakes) => storedRow(fakes, ID);
 
-/** One `POST /checkout/process` as the handler makes it, with the fakes' work budget. */
-function post(fakes: Fakes, idempotency?: IdempotencyClaim) {
-  return processCheckout(
-    fakes.deps,
-    { order: sampleOrder(), card: sampleCard(), idempotency },
-    fakes.budget,
-  );
-}
-
-function stored(fakes: Fakes, id = ID) {
-  const row = fakes.repository.checkouts.get(id);
-  if (!row) throw new Error(`checkout ${id} was not recorded`);
-  return row;
-}
-
-/** Forgets the calls and writes so far, so a test can look at what a repeat did. */
-function forgetHistory(fakes: Fakes) {
-  fakes.log.length = 0;
-  fakes.repository.writes.length = 0;
-  fakes.metrics.outcomes.length = 0;
-}
-
-/** Lets the lease of the stored checkout run out on the fake clock. */
-function expireLease(fakes: Fakes, id = ID) {
-  stored(fakes, id).lockedUntil = new Date(FIXED_NOW.getTime() - 1);
-}
-
-/** A promise and the function that settles it, to hold a fake call until the test says so. */
-function gate() {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/**
- * Makes the first charge hang until `release()` (a slow payment service); later charges answer
- * at once. `started()` counts the charges begun.
- */
-function holdFirstCharge(fakes: Fakes) {
-  const held = gate();
-  const charge = fakes.payment.charge.bind(fakes.payment);
-  let started = 0;
-  fakes.payment.charge = async (input) => {
-    started += 1;
-    if (started === 1) await held.opened;
-    return charge(input);
-  };
-  return { release: held.open, started: () => started };
-}
-
-/** Waits until every already-queued promise callback has run. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Replaces the fake charge with one that acts like the real client at the deadline: an aborted
- * signal ends the call with an unknown outcome (the request may have reached the service).
- */
-function chargeHonouringDeadline(fakes: Fakes) {
-  const charge = fakes.payment.charge.bind(fakes.payment);
-  fakes.payment.charge = async (
-    input: Parameters<PaymentService['charge']>[0],
-    options?: CallOptions,
-  ) => {
-    if (options?.signal?.aborted) {
-      fakes.log.push({ name: 'payment.charge', input });
-      throw new ServiceOutcomeUnknownError('payment', 'deadline', 'the work budget ran out');
-    }
-    return charge(input);
-  };
-}
-
-describe('processCheckout with a new Idempotency-Key', () => {
-  it('records the checkout, claiming the key with the request hash, and runs the saga', async () => {
+describe('processCheckout when every service succeeds', () => {
+  it('completes the checkout with its exact total and the payment and order ids', async () => {
     const fakes = createSagaFakes();
-    const result = await post(fakes, claim());
-
-    expect(result.statusCode).toBe(200);
-    expect(result.body).toMatchObject({ checkout_id: ID, status: 'completed' });
-    expect(result.replayedBody).toBeUndefined();
-    expect(fakes.log[0]).toMatchObject({
-      name: 'repository.create',
-      input: { idempotency: claim() },
+    const outcome = await checkout(fakes);
+    expect(outcome).toEqual({
+      kind: 'completed',
+      checkout: expect.objectContaining({
+        id: ID,
+        status: 'completed',
+        totalCents: 34_970,
+        currency: 'BRL',
+        paymentId: 'txn_0001',
+        orderId: 'ord_0001',
+        failure: null,
+        undoFailures: [],
+      }),
     });
-    expect(stored(fakes).idempotency).toEqual(claim());
+  });
+
+  it('charges, deducts and orders in that order, each keyed by the checkout id', async () => {
+    const fakes = createSagaFakes();
+    await checkout(fakes);
     expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'order.create']);
-  });
-
-  it('starts a separate checkout for each different key', async () => {
-    const fakes = createSagaFakes();
-    const ids = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
-    let next = 0;
-    fakes.deps.newId = () => ids[next++] ?? 'unexpected';
-
-    const first = await post(fakes, { ...claim(), key: 'key-a' });
-    const second = await post(fakes, { ...claim(), key: 'key-b' });
-
-    expect(first.body.checkout_id).toBe(ids[0]);
-    expect(second.body.checkout_id).toBe(ids[1]);
-    expect(fakes.log.filter((c) => c.name === 'payment.charge')).toHaveLength(2);
-  });
-});
-
-describe('processCheckout with a key whose checkout has finished', () => {
-  it.each([
-    { outcome: 'completed', statusCode: 200, fail: (_: Fakes) => {} },
-    {
-      outcome: 'refused',
-      statusCode: 422,
-      fail: (f: Fakes) => {
-        f.payment.failWith.charge = refused('payment', 'insufficient_funds');
-      },
-    },
-    {
-      outcome: 'unavailable and undone',
-      statusCode: 502,
-      fail: (f: Fakes) => {
-        f.order.failWith.create = unavailable('order');
-      },
-    },
-  ])(
-    'replays the stored answer of a $outcome checkout exactly, calling nothing',
-    async ({ statusCode, fail }) => {
-      const fakes = createSagaFakes();
-      fail(fakes);
-      const first = await post(fakes, claim());
-      expect(first.statusCode).toBe(statusCode);
-      const answer = stored(fakes).response;
-      if (!answer) throw new Error('no answer was stored');
-      forgetHistory(fakes);
-      // The services would now succeed: a replay must still not call them.
-      fakes.payment.failWith = {};
-      fakes.inventory.failWith = {};
-      fakes.order.failWith = {};
-
-      const replay = await post(fakes, claim());
-
-      expect(replay.statusCode).toBe(answer.statusCode);
-      expect(replay.statusCode).toBe(statusCode);
-      expect(replay.replayedBody).toBe(answer.body);
-      expect(replay.replayedBody).toBe(JSON.stringify(first.body));
-      expect(replay.retryAfterSeconds).toBeUndefined();
-      expect(fakes.serviceCalls()).toEqual([]);
-      expect(fakes.log.map((c) => c.name)).toEqual(['repository.create']);
-      expect(fakes.repository.writes).toEqual([]);
-      expect(fakes.metrics.outcomes).toEqual([]);
-    },
-  );
-
-  it('replays byte for byte even a stored body this version would format differently', async () => {
-    const fakes = createSagaFakes();
-    await post(fakes, claim());
-    const legacy = '{ "status" : "completed",\n  "checkout_id": "x" }';
-    stored(fakes).response = { statusCode: 200, body: legacy };
-    const replay = await post(fakes, claim());
-    expect(replay.replayedBody).toBe(legacy);
-  });
-});
-
-describe('processCheckout with a key used for a different request', () => {
-  it('answers 422 idempotency_key_mismatch and calls nothing', async () => {
-    const fakes = createSagaFakes();
-    await post(fakes, claim('hash-a'));
-    forgetHistory(fakes);
-
-    const result = await post(fakes, claim('hash-b'));
-
-    expect(result.statusCode).toBe(422);
-    expect(result.body.error).toBe('idempotency_key_mismatch');
-    expect(result.replayedBody).toBeUndefined();
-    expect(fakes.serviceCalls()).toEqual([]);
-    expect(fakes.repository.writes).toEqual([]);
-  });
-
-  it('answers the mismatch even while the first request is still running', async () => {
-    const fakes = createSagaFakes();
-    fakes.payment.failWith.charge = unknown('payment');
-    await post(fakes, claim('hash-a'));
-    forgetHistory(fakes);
-
-    const result = await post(fakes, claim('hash-b'));
-
-    expect(result.statusCode).toBe(422);
-    expect(result.body.error).toBe('idempotency_key_mismatch');
-    expect(fakes.serviceCalls()).toEqual([]);
-  });
-});
-
-describe('processCheckout with a key whose checkout holds an active lease', () => {
-  it('answers 409 checkout_in_progress with the checkout id while the first request runs', async () => {
-    const fakes = createSagaFakes({ leaseMs: 30_000 });
-    const slowCharge = holdFirstCharge(fakes);
-    const first = post(fakes, claim());
-    await settle();
-
-    const second = await post(fakes, claim());
-
-    expect(second.statusCode).toBe(409);
-    expect(second.body).toMatchObject({ error: 'checkout_in_progress', checkout_id: ID });
-    expect(second.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(second.retryAfterSeconds).toBe(30);
-    expect(slowCharge.started()).toBe(1);
-    expect(fakes.log.filter((c) => c.name === 'repository.takeOver')).toEqual([]);
-
-    slowCharge.release();
-    expect((await first).body).toMatchObject({ checkout_id: ID, status: 'completed' });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'order.create']);
-  });
-
-  it('answers 409 for a checkout left incomplete whose lease has not expired yet', async () => {
-    const fakes = createSagaFakes({ leaseMs: 60_000 });
-    fakes.payment.failWith.charge = unknown('payment');
-    expect((await post(fakes, claim())).statusCode).toBe(503);
-    forgetHistory(fakes);
-
-    const repeat = await post(fakes, claim());
-
-    expect(repeat.statusCode).toBe(409);
-    expect(repeat.body).toMatchObject({ error: 'checkout_in_progress', checkout_id: ID });
-    expect(repeat.retryAfterSeconds).toBe(60);
-    expect(fakes.serviceCalls()).toEqual([]);
-    expect(fakes.repository.writes).toEqual([]);
-  });
-
-  it('never hints less than one second', async () => {
-    const fakes = createSagaFakes();
-    fakes.payment.failWith.charge = unknown('payment');
-    await post(fakes, claim());
-    stored(fakes).lockedUntil = new Date(FIXED_NOW.getTime() + 10);
-    const repeat = await post(fakes, claim());
-    expect(repeat.statusCode).toBe(409);
-    expect(repeat.retryAfterSeconds).toBe(1);
-  });
-});
-
-describe('processCheckout with a key whose checkout’s lease has expired', () => {
-  it('takes the checkout over at payment_processed and finishes it without charging again', async () => {
-    const fakes = createSagaFakes();
-    fakes.inventory.failWith.deduct = unknown('inventory');
-    const first = await post(fakes, claim());
-    expect(first.body).toMatchObject({ status: 'payment_processed', error: 'checkout_incomplete' });
-    expect(stored(fakes).checkout.attempt).toBe(1);
-    expireLease(fakes);
-    forgetHistory(fakes);
-    fakes.inventory.failWith = {};
-
-    const resumed = await post(fakes, claim());
-
-    expect(resumed.statusCode).toBe(200);
-    expect(resumed.body).toMatchObject({
-      checkout_id: ID,
-      status: 'completed',
-      payment_id: 'txn_0001',
-      order_id: 'ord_0001',
-    });
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'order.create']);
-    const keys = fakes.log
-      .filter((c) => !c.name.startsWith('repository.'))
-      .map((c) => (c.input as { checkoutId: string }).checkoutId);
-    expect(keys).toEqual([ID, ID]);
-    expect(fakes.log.find((c) => c.name === 'order.create')?.input).toMatchObject({
-      paymentId: 'txn_0001',
-    });
-    expect(stored(fakes).checkout).toMatchObject({ status: 'completed', attempt: 2 });
-    expect(fakes.repository.writes.filter((w) => w.kind === 'insert')).toEqual([]);
-  });
-
-  it('takes a pending checkout over and repeats the charge under the same checkout id', async () => {
-    const fakes = createSagaFakes();
-    fakes.payment.failWith.charge = unknown('payment');
-    await post(fakes, claim());
-    expireLease(fakes);
-    forgetHistory(fakes);
-    fakes.payment.failWith = {};
-
-    const resumed = await post(fakes, claim());
-
-    expect(resumed.body).toMatchObject({ checkout_id: ID, status: 'completed' });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'order.create']);
-    expect(fakes.log.find((c) => c.name === 'payment.charge')?.input).toMatchObject({
+    const [charge, deduct, create] = fakes.log.filter((c) => !c.name.startsWith('repository.'));
+    expect(charge?.input).toEqual({
       checkoutId: ID,
+      amountCents: 34_970,
+      currency: 'BRL',
       card: sampleCard(),
+      customerEmail: 'customer@example.com',
     });
-    expect(stored(fakes).checkout.attempt).toBe(2);
+    expect(deduct?.input).toEqual({ checkoutId: ID, items: sampleOrder().items });
+    expect(create?.input).toMatchObject({
+      checkoutId: ID,
+      totalCents: 34_970,
+      paymentId: 'txn_0001',
+      items: sampleOrder().items,
+      shippingAddress: sampleOrder().shippingAddress,
+    });
   });
 
-  it('checks a "no" to the resumed step against the service before undoing: it had charged', async () => {
+  it('records the checkout as pending, under a lease, before calling any service', async () => {
+    const fakes = createSagaFakes({ leaseMs: 60_000 });
+    await checkout(fakes);
+    expect(fakes.log[0]?.name).toBe('repository.create');
+    expect(fakes.repository.writes[0]).toMatchObject({
+      kind: 'insert',
+      checkout: { id: ID, status: 'pending', totalCents: 34_970 },
+      leaseMs: 60_000,
+    });
+  });
+
+  it('writes exactly one insert and three updates, one per step', async () => {
     const fakes = createSagaFakes();
-    fakes.payment.failWith.charge = unknown('payment');
-    await post(fakes, claim());
-    // The first try did charge; the retry's tries only meet an outage.
-    fakes.payment.charges.set(ID, [{ transactionId: 'txn_first', status: 'success' }]);
-    expireLease(fakes);
-    forgetHistory(fakes);
-    fakes.payment.failWith = { charge: unavailable('payment') };
-
-    const resumed = await post(fakes, claim());
-
-    expect(fakes.serviceCalls()).toEqual([
-      'payment.charge',
-      'payment.findCharges',
-      'inventory.deduct',
-      'order.create',
+    await checkout(fakes);
+    expect(fakes.repository.writes.map((w) => w.kind)).toEqual([
+      'insert',
+      'update',
+      'update',
+      'update',
     ]);
-    expect(resumed.body).toMatchObject({ status: 'completed', payment_id: 'txn_first' });
+    expect(updatedStatuses(fakes)).toEqual([
+      'payment_processed',
+      'inventory_deducted',
+      'completed',
+    ]);
   });
 
-  it('undoes nothing after a "no" to the resumed step when the service holds nothing yet: the earlier request may still land', async () => {
+  it('leaves the stored checkout completed with its payment and order ids', async () => {
     const fakes = createSagaFakes();
-    fakes.inventory.failWith.deduct = unknown('inventory');
-    await post(fakes, claim());
-    expireLease(fakes);
-    forgetHistory(fakes);
-    fakes.inventory.failWith = { deduct: unavailable('inventory') };
-
-    const resumed = await post(fakes, claim());
-
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'inventory.findDeductions']);
-    expect(resumed.statusCode).toBe(503);
-    expect(stored(fakes).checkout).toMatchObject({ status: 'payment_processed' });
+    await checkout(fakes);
+    expect(stored(fakes).checkout).toMatchObject({
+      status: 'completed',
+      paymentId: 'txn_0001',
+      orderId: 'ord_0001',
+      failure: null,
+      undoFailures: [],
+    });
   });
 
-  it('answers 503 and undoes nothing when the resumed step gets a "no" and its lookup no answer', async () => {
+  it('stores with the final state the answer rendered from the outcome it returns, ending the lease', async () => {
     const fakes = createSagaFakes();
-    fakes.order.failWith.create = unknown('order');
-    await post(fakes, claim());
-    expireLease(fakes);
-    forgetHistory(fakes);
-    fakes.order.failWith = { create: refused('order', 'http_403'), findOrders: unknown('order') };
-
-    const resumed = await post(fakes, claim());
-
-    expect(resumed.statusCode).toBe(503);
-    expect(fakes.serviceCalls()).toEqual(['order.create', 'order.findOrders']);
-    expect(stored(fakes).checkout.status).toBe('inventory_deducted');
+    const outcome = outcomeOfKind(await checkout(fakes), 'completed');
+    expect(stored(fakes).response).toEqual(renderFinished(outcome));
+    expect(stored(fakes).lockedUntil).toBeNull();
   });
 
-  it('leaves the undo of a checkout left compensating to recovery, running nothing', async () => {
+  it('never stores or logs the card number or CVV', async () => {
+    const fakes = createSagaFakes();
+    await checkout(fakes);
+    const written = JSON.stringify(fakes.repository.writes);
+    const logged = JSON.stringify(fakes.logger.lines);
+    for (const text of [written, logged]) {
+      expect(text).not.toContain('4111111111111111');
+      expect(text).not.toContain('987');
+    }
+  });
+});
+
+describe('processCheckout when the payment fails', () => {
+  it('ends the checkout failed as refused when the payment is refused, undoing nothing', async () => {
+    const fakes = createSagaFakes();
+    fakes.payment.failWith.charge = refused('payment', 'insufficient_funds');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'refused',
+      checkout: { id: ID, status: 'failed', undoFailures: [] },
+      failure: {
+        step: 'payment',
+        kind: 'refused',
+        reason: 'insufficient_funds',
+        message: 'the payment service refused: insufficient_funds',
+      },
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(stored(fakes).checkout.status).toBe('failed');
+    expect(updatedStatuses(fakes)).toEqual(['failed']);
+  });
+
+  it('ends the checkout failed as unavailable when the payment service is unavailable', async () => {
+    const fakes = createSagaFakes();
+    fakes.payment.failWith.charge = unavailable('payment');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'unavailable',
+      checkout: { status: 'failed' },
+      failure: { step: 'payment', kind: 'unavailable', reason: 'http_503' },
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    expect(stored(fakes).checkout).toMatchObject({
+      status: 'failed',
+      failure: { step: 'payment', kind: 'unavailable', reason: 'http_503' },
+    });
+  });
+
+  it('stores the answer rendered from the failure it returns', async () => {
+    const fakes = createSagaFakes();
+    fakes.payment.failWith.charge = refused('payment', 'insufficient_funds');
+    const outcome = outcomeOfKind(await checkout(fakes), 'refused');
+    expect(stored(fakes).response).toEqual(renderFinished(outcome));
+  });
+});
+
+describe('processCheckout when the inventory fails', () => {
+  it('ends refused when the stock is refused and refunds the full charge once, releasing nothing', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'refused',
+      checkout: { id: ID, status: 'failed' },
+      failure: { step: 'inventory', reason: 'out_of_stock' },
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'payment.refund']);
+    const refunds = fakes.log.filter((c) => c.name === 'payment.refund');
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]?.input).toMatchObject({
+      checkoutId: ID,
+      transactionId: 'txn_0001',
+      amountCents: 34_970,
+      currency: 'BRL',
+    });
+    expect(fakes.payment.charges.get(ID)).toEqual([
+      { transactionId: 'txn_0001', status: 'refunded' },
+    ]);
+  });
+
+  it('records compensating before undoing, then failed', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+    await checkout(fakes);
+    expect(updatedStatuses(fakes)).toEqual(['payment_processed', 'compensating', 'failed']);
+    expect(callOrder(fakes, 'repository.update:compensating', 'payment.refund')).toEqual([
+      'repository.update:compensating',
+      'payment.refund',
+    ]);
+    expect(stored(fakes).checkout.status).toBe('failed');
+  });
+
+  it('ends unavailable and refunds when the inventory service is unavailable', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = unavailable('inventory');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'unavailable',
+      checkout: { status: 'failed' },
+      failure: { step: 'inventory' },
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'payment.refund']);
+  });
+});
+
+describe('processCheckout when the order fails', () => {
+  it('ends refused when the order is refused, releasing the stock, then refunding the payment', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = refused('order', 'invalid_address');
-    // The deadline strikes during the refund: the checkout stays compensating.
-    fakes.payment.refund = async () => {
-      fakes.deadline.abort();
-      throw unknown('payment');
-    };
-    const first = await post(fakes, claim());
-    expect(first.statusCode).toBe(503);
-    expect(stored(fakes).checkout.status).toBe('compensating');
-
-    // The client retries later, served by another invocation (a fresh budget).
-    const next = createSagaFakes();
-    next.repository.checkouts.set(ID, stored(fakes));
-    expireLease(next);
-
-    const resumed = await post(next, claim());
-
-    // Undoing needs no card: recovery does it and counts its tries. The retry takes nothing over.
-    expect(next.serviceCalls()).toEqual([]);
-    expect(next.log.filter((c) => c.name === 'repository.takeOver')).toEqual([]);
-    expect(resumed.statusCode).toBe(503);
-    expect(resumed.body).toMatchObject({
-      checkout_id: ID,
-      status: 'compensating',
-      error: 'checkout_incomplete',
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'refused',
+      checkout: { status: 'failed' },
+      failure: { step: 'order', reason: 'invalid_address' },
     });
-    expect(stored(next).checkout.attempt).toBe(1);
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.charge',
+      'inventory.deduct',
+      'order.create',
+      'inventory.release',
+      'payment.refund',
+    ]);
+    const release = fakes.log.find((c) => c.name === 'inventory.release');
+    expect(release?.input).toEqual({ checkoutId: ID, items: sampleOrder().items });
+    expect(stored(fakes).checkout.status).toBe('failed');
   });
 
-  it('stops a worker whose lease was taken over: its next write fails and it answers 409', async () => {
+  it('ends unavailable when the order service is unavailable, releasing, then refunding', async () => {
     const fakes = createSagaFakes();
-    const slowCharge = holdFirstCharge(fakes);
-    const slow = post(fakes, claim());
-    await settle();
-    expireLease(fakes);
+    fakes.order.failWith.create = unavailable('order');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'unavailable',
+      checkout: { status: 'failed' },
+      failure: { step: 'order' },
+    });
+    expect(fakes.serviceCalls().slice(-2)).toEqual(['inventory.release', 'payment.refund']);
+  });
+});
 
-    const takeover = await post(fakes, claim());
-    expect(slowCharge.started()).toBe(2);
-    expect(takeover.body).toMatchObject({ checkout_id: ID, status: 'completed' });
-    expect(stored(fakes).checkout.attempt).toBe(2);
-    const writesBefore = fakes.repository.writes.length;
-
-    slowCharge.release();
-    const stale = await slow;
-
-    expect(stale.statusCode).toBe(409);
-    expect(stale.body).toMatchObject({ error: 'checkout_in_progress', checkout_id: ID });
-    expect(stale.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(fakes.repository.writes).toHaveLength(writesBefore);
-    expect(stored(fakes).checkout).toMatchObject({ status: 'completed', attempt: 2 });
-    expect(fakes.log.filter((c) => c.name === 'inventory.deduct')).toHaveLength(1);
-    expect(fakes.log.filter((c) => c.name === 'order.create')).toHaveLength(1);
+describe('processCheckout when an undo does not go through', () => {
+  it('leaves the checkout compensating and incomplete: the refund may have acted and is repeated', async () => {
+    const fakes = createSagaFakes({ leaseMs: 60_000 });
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+    fakes.payment.failWith.refund = unknown('payment');
+    const outcome = await checkout(fakes);
+    expect(outcome).toMatchObject({
+      kind: 'incomplete',
+      checkout: { id: ID, status: 'compensating' },
+      retryInMs: 60_000,
+    });
+    expect(stored(fakes).checkout).toMatchObject({
+      status: 'compensating',
+      compensationFrom: 'payment_processed',
+      failure: { step: 'inventory', kind: 'refused', reason: 'out_of_stock' },
+      undoFailures: [],
+    });
+    expect(stored(fakes).response).toBeUndefined();
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
+    expect(fakes.logger.lines.some((l) => l.message.includes('REQUIRES ATTENTION'))).toBe(false);
   });
 
-  it('answers 409 when another worker wins the take-over first', async () => {
+  it('still refunds when the release fails, and stays compensating', async () => {
     const fakes = createSagaFakes();
+    fakes.order.failWith.create = refused('order', 'invalid_address');
+    fakes.inventory.failWith.release = unavailable('inventory');
+    const outcome = await checkout(fakes);
+    expect(fakes.serviceCalls().slice(-2)).toEqual(['inventory.release', 'payment.refund']);
+    expect(outcome).toMatchObject({ kind: 'incomplete', checkout: { status: 'compensating' } });
+    expect(stored(fakes).checkout).toMatchObject({
+      status: 'compensating',
+      compensationFrom: 'inventory_deducted',
+    });
+  });
+
+  it('lets an unexpected error in an undo propagate rather than guess', async () => {
+    const fakes = createSagaFakes();
+    fakes.order.failWith.create = unavailable('order');
+    const bug = new TypeError('socket closed');
+    fakes.payment.failWith.refund = bug;
+    await expect(checkout(fakes)).rejects.toBe(bug);
+    expect(stored(fakes).checkout.status).toBe('compensating');
+  });
+});
+
+describe('processCheckout when a step’s outcome is unknown', () => {
+  it.each([
+    { step: 'payment', status: 'pending', calls: ['payment.charge'] },
+    {
+      step: 'inventory',
+      status: 'payment_processed',
+      calls: ['payment.charge', 'inventory.deduct'],
+    },
+    {
+      step: 'order',
+      status: 'inventory_deducted',
+      calls: ['payment.charge', 'inventory.deduct', 'order.create'],
+    },
+  ] as const)(
+    'leaves the checkout incomplete at $status when the $step outcome is unknown, to retry after the lease',
+    async ({ step, status, calls }) => {
+      const fakes = createSagaFakes({ leaseMs: 60_000 });
+      failForward(fakes, unknown(step));
+
+      const outcome = await checkout(fakes);
+
+      expect(outcome).toMatchObject({
+        kind: 'incomplete',
+        checkout: { id: ID, status },
+        retryInMs: 60_000,
+      });
+      expect(fakes.serviceCalls()).toEqual(calls);
+      expect(stored(fakes).checkout.status).toBe(status);
+      expect(stored(fakes).response).toBeUndefined();
+      expect(updatedStatuses(fakes)).not.toContain('compensating');
+      expect(updatedStatuses(fakes)).not.toContain('failed');
+    },
+  );
+
+  it('hints a retry once the lease has run out, to the millisecond', async () => {
+    const fakes = createSagaFakes({ leaseMs: 1_500 });
     fakes.payment.failWith.charge = unknown('payment');
-    await post(fakes, claim());
-    expireLease(fakes);
-    // Another worker takes the checkout over between our read and our take-over.
-    const takeOver = fakes.repository.takeOver.bind(fakes.repository);
-    fakes.repository.takeOver = async (id, leaseMs) => {
-      await takeOver(id, leaseMs);
-      return takeOver(id, leaseMs);
-    };
-    forgetHistory(fakes);
+    expect(await checkout(fakes)).toMatchObject({ kind: 'incomplete', retryInMs: 1_500 });
+  });
+});
 
-    const repeat = await post(fakes, claim());
+describe('processCheckout when something other than a service fails', () => {
+  it('lets a repository error propagate', async () => {
+    const fakes = createSagaFakes();
+    const failure = new Error('connection terminated');
+    fakes.repository.failWith.update = failure;
+    await expect(checkout(fakes)).rejects.toBe(failure);
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+  });
 
-    expect(repeat.statusCode).toBe(409);
-    expect(repeat.body).toMatchObject({ error: 'checkout_in_progress', checkout_id: ID });
-    expect(repeat.retryAfterSeconds).toBe(1);
+  it('calls no service when the checkout cannot be recorded', async () => {
+    const fakes = createSagaFakes();
+    fakes.repository.failWith.create = new Error('database unavailable');
+    await expect(checkout(fakes)).rejects.toThrow('database unavailable');
     expect(fakes.serviceCalls()).toEqual([]);
+  });
+
+  it('lets an unexpected error from a service propagate without undoing anything', async () => {
+    const fakes = createSagaFakes();
+    const bug = new TypeError('cannot read properties of undefined');
+    fakes.inventory.failWith.deduct = bug;
+    await expect(checkout(fakes)).rejects.toBe(bug);
+    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct']);
   });
 });
 
 describe('processCheckout at the work budget’s deadline', () => {
-  it('answers 503 incomplete and leaves the checkout pending when the deadline has passed', async () => {
+  /**
+   * Replaces the fake charge with one that acts like the real client at the deadline: an
+   * aborted signal ends the call with an unknown outcome (the request may have reached the
+   * service).
+   */
+  function chargeHonouringDeadline(fakes: SagaFakes) {
+    const charge = fakes.payment.charge.bind(fakes.payment);
+    fakes.payment.charge = async (
+      input: Parameters<PaymentService['charge']>[0],
+      options?: CallOptions,
+    ) => {
+      if (options?.signal?.aborted) {
+        fakes.log.push({ name: 'payment.charge', input });
+        throw new ServiceOutcomeUnknownError('payment', 'deadline', 'the work budget ran out');
+      }
+      return charge(input);
+    };
+  }
+
+  it('leaves the checkout pending and incomplete when the deadline has passed', async () => {
     const fakes = createSagaFakes({ leaseMs: 12_000 });
     chargeHonouringDeadline(fakes);
     fakes.deadline.abort();
 
-    const result = await post(fakes, claim());
+    const outcome = await checkout(fakes);
 
-    expect(result.statusCode).toBe(503);
-    expect(result.retryAfterSeconds).toBe(12);
-    expect(result.body).toMatchObject({
-      checkout_id: ID,
-      status: 'pending',
-      error: 'checkout_incomplete',
+    expect(outcome).toMatchObject({
+      kind: 'incomplete',
+      checkout: { id: ID, status: 'pending' },
+      retryInMs: 12_000,
     });
     expect(fakes.serviceCalls()).toEqual(['payment.charge']);
     expect(stored(fakes).checkout.status).toBe('pending');
@@ -473,10 +421,9 @@ describe('processCheckout at the work budget’s deadline', () => {
       return refund(input);
     };
 
-    const result = await post(fakes, claim());
+    const outcome = await checkout(fakes);
 
-    expect(result.statusCode).toBe(503);
-    expect(result.body).toMatchObject({ status: 'compensating', error: 'checkout_incomplete' });
+    expect(outcome).toMatchObject({ kind: 'incomplete', checkout: { status: 'compensating' } });
     expect(stored(fakes).checkout.status).toBe('compensating');
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
   });
@@ -485,33 +432,18 @@ describe('processCheckout at the work budget’s deadline', () => {
 describe('processCheckout metrics', () => {
   it('records completed', async () => {
     const fakes = createSagaFakes();
-    await post(fakes);
+    await checkout(fakes);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'completed' }]);
   });
 
   it.each([
-    {
-      step: 'payment',
-      fail: (f: Fakes) => {
-        f.payment.failWith.charge = refused('payment', 'insufficient_funds');
-      },
-    },
-    {
-      step: 'inventory',
-      fail: (f: Fakes) => {
-        f.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
-      },
-    },
-    {
-      step: 'order',
-      fail: (f: Fakes) => {
-        f.order.failWith.create = unavailable('order');
-      },
-    },
-  ])('records failed with failedStep $step', async ({ step, fail }) => {
+    { step: 'payment', error: refused('payment', 'insufficient_funds') },
+    { step: 'inventory', error: refused('inventory', 'out_of_stock') },
+    { step: 'order', error: unavailable('order') },
+  ])('records failed with failedStep $step', async ({ step, error }) => {
     const fakes = createSagaFakes();
-    fail(fakes);
-    await post(fakes);
+    failForward(fakes, error);
+    await checkout(fakes);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'failed', failedStep: step }]);
   });
 
@@ -519,23 +451,14 @@ describe('processCheckout metrics', () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = refused('order', 'invalid_address');
     fakes.inventory.failWith.release = unavailable('inventory');
-    await post(fakes);
+    await checkout(fakes);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
   });
 
   it('records incomplete when an outcome is unknown', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = unknown('order');
-    await post(fakes);
+    await checkout(fakes);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
-  });
-
-  it('records nothing for a replay, a mismatch or an in-progress answer', async () => {
-    const fakes = createSagaFakes();
-    await post(fakes, claim());
-    forgetHistory(fakes);
-    await post(fakes, claim());
-    await post(fakes, claim('another-hash'));
-    expect(fakes.metrics.outcomes).toEqual([]);
   });
 });

@@ -531,7 +531,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       paymentId: 'pay-1',
       orderId: 'ord-1',
       undoFailures: ['release inventory'],
-      response: { statusCode: 201, body: '{"status":"completed"}' },
+      response: { code: 201, body: '{"status":"completed"}' },
     });
 
     const statements = executed();
@@ -550,7 +550,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
 
     await repository.update(checkout, {
       status: 'completed',
-      response: { statusCode: 201, body: '{"status":"completed"}' },
+      response: { code: 201, body: '{"status":"completed"}' },
     });
 
     expect(firstParameters()).toMatchObject({

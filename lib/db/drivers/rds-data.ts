@@ -13,6 +13,7 @@ import type { Database, Row, SqlParams, SqlValue } from '#lib/db/database.ts';
 import { parameterCasts } from '#lib/db/named-parameters.ts';
 import { mapPostgresError } from '#lib/db/postgres-errors.ts';
 import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
+import { tracer } from '#lib/observability/index.ts';
 
 /** How long to keep asking a cluster that is waking from zero capacity. */
 export interface RdsDataRetryOptions {
@@ -70,7 +71,8 @@ const DUPLICATE_KEY = /duplicate key value violates unique constraint "([^"]+)"/
  * hint its SQL cast asks for. Create it once per cold start: it holds one `RDSDataClient`.
  */
 export function createRdsDataDatabase(options: RdsDataOptions): Database {
-  const client = options.client ?? new RDSDataClient({});
+  // Captured by the tracer, so every Data API call is a subsegment of the invocation's trace.
+  const client = options.client ?? tracer.captureAWSv3Client(new RDSDataClient({}));
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
 

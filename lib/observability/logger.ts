@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { serviceName } from './constants.ts';
 
 /**
  * The process's one structured JSON logger (Powertools). Handlers add the Lambda request id
@@ -6,6 +7,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
  * so card data cannot reach a log line.
  */
 export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'checkout-commerce',
+  serviceName: serviceName(),
   logLevel: (process.env.LOG_LEVEL ?? 'INFO') as 'INFO',
 });

@@ -1,13 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { CheckoutMetrics } from './checkout/ports.ts';
-
-/** CloudWatch namespace and metric names: the CDK alarms refer to these same constants. */
-export const METRICS_NAMESPACE = 'CheckoutCommerce';
-export const SERVICE_NAME = 'checkout-commerce';
-/** Count per checkout outcome; dimension `status`: completed | failed | requires_attention | incomplete. */
-export const OUTCOME_METRIC = 'CheckoutOutcome';
-/** Count per failed or undone checkout; dimension `failed_step`: payment | inventory | order. */
-export const FAILURE_METRIC = 'CheckoutFailure';
+import type { CheckoutMetrics } from '#lib/checkout/ports.ts';
+import { FAILURE_METRIC, METRICS_NAMESPACE, OUTCOME_METRIC, serviceName } from './constants.ts';
 
 /**
  * Embedded Metric Format through Powertools: each outcome is flushed at once as a single
@@ -16,7 +9,7 @@ export const FAILURE_METRIC = 'CheckoutFailure';
  */
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+  serviceName: serviceName(),
 });
 
 export const checkoutMetrics: CheckoutMetrics = {

@@ -1,0 +1,39 @@
+import type { Checkout, CheckoutFailure } from './checkout.ts';
+import type { StoredResponse } from './ports.ts';
+
+/**
+ * What a checkout use case answers, in domain terms. The HTTP layer alone turns it into a
+ * status, headers and a body (`lib/http/checkout-presenter.ts`).
+ */
+export type CheckoutOutcome =
+  | SagaOutcome
+  /** Another worker holds the checkout of this idempotency key. */
+  | { kind: 'in_progress'; checkoutId: string; retryInMs: number }
+  /** The idempotency key was first used with a different request. */
+  | { kind: 'key_mismatch' }
+  /** The key's checkout is finished: the answer stored with its final state, unchanged. */
+  | { kind: 'replay'; stored: StoredResponse };
+
+/** Where a run of the saga (forward, undo or recovery) leaves a checkout. */
+export type SagaOutcome =
+  | FinishedOutcome
+  /** A step's outcome is not known yet: nothing was undone; a retry or recovery settles it. */
+  | { kind: 'incomplete'; checkout: Checkout; retryInMs: number };
+
+/** A checkout in a final state: completed, or ended because a service refused or was unavailable. */
+export type FinishedOutcome =
+  | { kind: 'completed'; checkout: Checkout }
+  | { kind: 'refused' | 'unavailable'; checkout: Checkout; failure: CheckoutFailure };
+
+/** The outcome of a checkout that reached a final state. */
+export function finished(checkout: Checkout): FinishedOutcome {
+  if (checkout.status === 'completed') return { kind: 'completed', checkout };
+  // None is written without one, but a row that did not complete must never read as success.
+  const failure = checkout.failure ?? {
+    step: 'payment',
+    kind: 'unavailable',
+    reason: 'unknown',
+    message: 'The checkout did not complete',
+  };
+  return { kind: failure.kind, checkout, failure };
+}

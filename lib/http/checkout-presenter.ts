@@ -1,0 +1,110 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type Checkout, failureCode } from '#lib/checkout/checkout.ts';
+import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
+import type { StoredResponse } from '#lib/checkout/ports.ts';
+import { formatMinorUnits } from '#lib/money.ts';
+import { jsonResponse, jsonTextResponse } from './responses.ts';
+
+/**
+ * The one place where checkout outcomes become HTTP answers (status, headers, body).
+ *
+ * A finished checkout's answer is rendered by `renderFinished` from the checkout as it was
+ * written, and stored in that same write; a replay of its `Idempotency-Key` sends the stored
+ * text, so it is byte for byte the first answer, whatever later versions of this file render.
+ */
+export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult {
+  switch (outcome.kind) {
+    case 'completed':
+    case 'refused':
+    case 'unavailable': {
+      const { code, body } = renderFinished(outcome);
+      return jsonTextResponse(code, body);
+    }
+    case 'replay':
+      return jsonTextResponse(outcome.stored.code, outcome.stored.body, {
+        'idempotent-replayed': 'true',
+      });
+    case 'incomplete':
+      return jsonResponse(
+        503,
+        {
+          checkout_id: outcome.checkout.id,
+          status: outcome.checkout.status,
+          error: 'checkout_incomplete',
+          message:
+            'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.',
+        },
+        retryAfter(outcome.retryInMs),
+      );
+    case 'in_progress':
+      return jsonResponse(
+        409,
+        {
+          error: 'checkout_in_progress',
+          checkout_id: outcome.checkoutId,
+          message: 'A checkout with this Idempotency-Key is still running; retry later',
+        },
+        retryAfter(outcome.retryInMs),
+      );
+    case 'key_mismatch':
+      return jsonResponse(422, {
+        error: 'idempotency_key_mismatch',
+        message: 'This Idempotency-Key was already used with a different request body',
+      });
+  }
+}
+
+/**
+ * The answer of a finished checkout as it is stored and replayed: 200 when completed, 422
+ * when a service refused, 502 when one could not be reached (or the checkout was abandoned).
+ */
+export function renderFinished(outcome: FinishedOutcome): StoredResponse {
+  const { checkout } = outcome;
+  if (outcome.kind === 'completed') {
+    return {
+      code: 200,
+      body: JSON.stringify({ ...summary(checkout), error: null }),
+    };
+  }
+  const { failure } = outcome;
+  return {
+    code: outcome.kind === 'refused' ? 422 : 502,
+    body: JSON.stringify({
+      checkout_id: checkout.id,
+      status: checkout.status,
+      error: failureCode(failure),
+      reason: failure.reason,
+      message: checkout.undoFailures.length
+        ? `${failure.message}; undoing it failed (${checkout.undoFailures.join(', ')}), the checkout needs attention`
+        : failure.message,
+    }),
+  };
+}
+
+/** `GET /checkout/{id}`: the stored checkout without any card data or internals. */
+export function checkoutView(checkout: Checkout): Record<string, unknown> {
+  return {
+    ...summary(checkout),
+    error: checkout.failure ? failureCode(checkout.failure) : null,
+    reason: checkout.failure?.reason ?? null,
+    created_at: checkout.createdAt,
+    updated_at: checkout.updatedAt,
+  };
+}
+
+/** The fields a completed answer and the GET view share, in the order they are sent. */
+function summary(checkout: Checkout) {
+  return {
+    checkout_id: checkout.id,
+    status: checkout.status,
+    total_amount: formatMinorUnits(checkout.totalCents, checkout.currency),
+    currency: checkout.currency,
+    payment_id: checkout.paymentId,
+    order_id: checkout.orderId,
+  };
+}
+
+/** `Retry-After` in whole seconds, at least 1. */
+function retryAfter(ms: number): Record<string, string> {
+  return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) };
+}

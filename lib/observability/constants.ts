@@ -1,0 +1,14 @@
+/**
+ * Names shared by the code that emits telemetry and the CDK stack that reads it (alarms,
+ * environment), written once. `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`
+ * may override the first two at run time; the stack sets them to these same values.
+ */
+export const SERVICE_NAME = 'checkout-commerce';
+export const METRICS_NAMESPACE = 'CheckoutCommerce';
+/** Count per checkout outcome; dimension `status`: completed | failed | requires_attention | incomplete. */
+export const OUTCOME_METRIC = 'CheckoutOutcome';
+/** Count per failed or undone checkout; dimension `failed_step`: payment | inventory | order. */
+export const FAILURE_METRIC = 'CheckoutFailure';
+
+/** The service name every Powertools utility reports under. */
+export const serviceName = (): string => process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;

@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckoutFailure, SagaStep } from '#lib/checkout/checkout.ts';
+import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
+import { checkoutView, presentOutcome, renderFinished } from '#lib/http/checkout-presenter.ts';
+import { recordedCheckout } from './fakes.ts';
+
+/**
+ * The presenter, the one place where checkout outcomes become HTTP answers: status, headers
+ * and body bytes.
+ */
+
+const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+const completed = recordedCheckout(ID, {
+  status: 'completed',
+  paymentId: 'txn_0001',
+  orderId: 'ord_0001',
+});
+
+/** What a shop is shown of `completed`, in the answer to its POST and its GET. */
+const COMPLETED_BODY = {
+  checkout_id: ID,
+  status: 'completed',
+  total_amount: '349.70',
+  currency: 'BRL',
+  payment_id: 'txn_0001',
+  order_id: 'ord_0001',
+  error: null,
+};
+
+const failure = (step: SagaStep, kind: CheckoutFailure['kind']): CheckoutFailure => ({
+  step,
+  kind,
+  reason: kind === 'refused' ? 'declined' : 'http_503',
+  message: `the ${step} service said no`,
+});
+
+/** A checkout that ended `status` after `failure`, with the undos that kept failing. */
+const ended = (
+  theFailure: CheckoutFailure,
+  status: 'failed' | 'requires_attention' = 'failed',
+  undoFailures: string[] = [],
+) => recordedCheckout(ID, { status, paymentId: 'txn_0001', failure: theFailure, undoFailures });
+
+/** One outcome of each finished kind, the last with undos that kept failing. */
+function finishedOutcomes(): FinishedOutcome[] {
+  const declined = failure('payment', 'refused');
+  const down = failure('order', 'unavailable');
+  return [
+    { kind: 'completed', checkout: completed },
+    { kind: 'refused', checkout: ended(declined), failure: declined },
+    {
+      kind: 'unavailable',
+      checkout: ended(down, 'requires_attention', ['refund_payment']),
+      failure: down,
+    },
+  ];
+}
+
+const bodyOf = (answer: { body: string }) => JSON.parse(answer.body) as Record<string, unknown>;
+
+describe('presentOutcome of a finished checkout', () => {
+  it('answers a completed checkout 200 with its exact total, ids and no error', () => {
+    const answer = presentOutcome({ kind: 'completed', checkout: completed });
+    expect(answer).toEqual({ statusCode: 200, headers: JSON_TYPE, body: answer.body });
+    expect(bodyOf(answer)).toEqual(COMPLETED_BODY);
+  });
+
+  it.each([
+    { step: 'payment', kind: 'refused', statusCode: 422, error: 'payment_failed' },
+    { step: 'inventory', kind: 'refused', statusCode: 422, error: 'inventory_failed' },
+    { step: 'order', kind: 'refused', statusCode: 422, error: 'order_failed' },
+    { step: 'payment', kind: 'unavailable', statusCode: 502, error: 'payment_unavailable' },
+    { step: 'inventory', kind: 'unavailable', statusCode: 502, error: 'inventory_unavailable' },
+    { step: 'order', kind: 'unavailable', statusCode: 502, error: 'order_unavailable' },
+  ] as const)(
+    'answers a checkout the $step service left $kind with $statusCode $error, its reason and message',
+    ({ step, kind, statusCode, error }) => {
+      const theFailure = failure(step, kind);
+      const answer = presentOutcome({ kind, checkout: ended(theFailure), failure: theFailure });
+      expect(answer).toEqual({ statusCode, headers: JSON_TYPE, body: answer.body });
+      expect(bodyOf(answer)).toEqual({
+        checkout_id: ID,
+        status: 'failed',
+        error,
+        reason: theFailure.reason,
+        message: `the ${step} service said no`,
+      });
+    },
+  );
+
+  it('names the undos that kept failing in the message of a checkout that needs attention', () => {
+    const theFailure = failure('order', 'unavailable');
+    const checkout = ended(theFailure, 'requires_attention', [
+      'release_inventory',
+      'refund_payment',
+    ]);
+    const answer = presentOutcome({ kind: 'unavailable', checkout, failure: theFailure });
+    expect(answer.statusCode).toBe(502);
+    expect(bodyOf(answer)).toEqual({
+      checkout_id: ID,
+      status: 'requires_attention',
+      error: 'order_unavailable',
+      reason: 'http_503',
+      message:
+        'the order service said no; undoing it failed (release_inventory, refund_payment), the checkout needs attention',
+    });
+  });
+
+  it.each(finishedOutcomes())(
+    'sends a $kind checkout exactly the answer renderFinished stores for it, without a retry hint',
+    (outcome) => {
+      const answer = presentOutcome(outcome);
+      expect({ code: answer.statusCode, body: answer.body }).toEqual(renderFinished(outcome));
+      expect(answer.headers).not.toHaveProperty('retry-after');
+      expect(answer.headers).not.toHaveProperty('idempotent-replayed');
+    },
+  );
+});
+
+describe('presentOutcome of a checkout that is not finished', () => {
+  it('answers an incomplete checkout 503 checkout_incomplete with where it stands', () => {
+    const checkout = recordedCheckout(ID, { status: 'payment_processed' });
+    const answer = presentOutcome({ kind: 'incomplete', checkout, retryInMs: 60_000 });
+    expect(answer).toEqual({
+      statusCode: 503,
+      headers: { ...JSON_TYPE, 'retry-after': '60' },
+      body: answer.body,
+    });
+    expect(bodyOf(answer)).toEqual({
+      checkout_id: ID,
+      status: 'payment_processed',
+      error: 'checkout_incomplete',
+      message: expect.stringContaining('Retry with the same Idempotency-Key'),
+    });
+  });
+
+  it('answers a checkout another worker holds 409 checkout_in_progress with its id', () => {
+    const answer = presentOutcome({ kind: 'in_progress', checkoutId: ID, retryInMs: 30_000 });
+    expect(answer).toEqual({
+      statusCode: 409,
+      headers: { ...JSON_TYPE, 'retry-after': '30' },
+      body: answer.body,
+    });
+    expect(bodyOf(answer)).toEqual({
+      error: 'checkout_in_progress',
+      checkout_id: ID,
+      message: 'A checkout with this Idempotency-Key is still running; retry later',
+    });
+  });
+
+  it.each([
+    { retryInMs: 60_000, header: '60' },
+    { retryInMs: 12_000, header: '12' },
+    { retryInMs: 1_500, header: '2' },
+    { retryInMs: 1_001, header: '2' },
+    { retryInMs: 1_000, header: '1' },
+    { retryInMs: 10, header: '1' },
+    { retryInMs: 0, header: '1' },
+  ])(
+    'rounds a retry in $retryInMs ms up to Retry-After: $header, never less than one second',
+    ({ retryInMs, header }) => {
+      const checkout = recordedCheckout(ID);
+      const waits: CheckoutOutcome[] = [
+        { kind: 'incomplete', checkout, retryInMs },
+        { kind: 'in_progress', checkoutId: ID, retryInMs },
+      ];
+      for (const outcome of waits) {
+        expect(presentOutcome(outcome).headers).toMatchObject({ 'retry-after': header });
+      }
+    },
+  );
+});
+
+describe('presentOutcome of a repeated Idempotency-Key', () => {
+  it('answers a key used with a different request 422 idempotency_key_mismatch', () => {
+    const answer = presentOutcome({ kind: 'key_mismatch' });
+    expect(answer).toEqual({ statusCode: 422, headers: JSON_TYPE, body: answer.body });
+    expect(bodyOf(answer)).toEqual({
+      error: 'idempotency_key_mismatch',
+      message: 'This Idempotency-Key was already used with a different request body',
+    });
+  });
+
+  it('replays a stored answer byte for byte, even one this version would format differently', () => {
+    const body = '{ "status" : "completed",\n  "checkout_id": "x" }';
+    expect(presentOutcome({ kind: 'replay', stored: { code: 200, body } })).toEqual({
+      statusCode: 200,
+      headers: { ...JSON_TYPE, 'idempotent-replayed': 'true' },
+      body,
+    });
+  });
+});
+
+describe('the answer stored with a final state', () => {
+  it.each(finishedOutcomes())(
+    'is replayed for a $kind checkout byte for byte as the first answer, marked replayed',
+    (outcome) => {
+      const first = presentOutcome(outcome);
+      // What `advance` stores with the final state (saga.test.ts), replayed for its key.
+      const replay = presentOutcome({ kind: 'replay', stored: renderFinished(outcome) });
+
+      expect(replay).toEqual({
+        statusCode: first.statusCode,
+        headers: { ...first.headers, 'idempotent-replayed': 'true' },
+        body: first.body,
+      });
+      expect(first.headers).not.toHaveProperty('idempotent-replayed');
+    },
+  );
+});
+
+describe('checkoutView', () => {
+  it('shows a checkout’s state, total and ids, and nothing of the card, customer or internals', () => {
+    const view = checkoutView(completed);
+    expect(view).toEqual({
+      ...COMPLETED_BODY,
+      reason: null,
+      created_at: completed.createdAt,
+      updated_at: completed.updatedAt,
+    });
+    const shown = JSON.stringify(view);
+    for (const hidden of ['visa', '1111', 'customer@example.com', 'Rua das Flores', 'prod_001']) {
+      expect(shown).not.toContain(hidden);
+    }
+  });
+
+  it('shows the failure’s code and reason, but not its message or the undos that failed', () => {
+    const view = checkoutView(
+      ended(failure('inventory', 'refused'), 'requires_attention', ['refund_payment']),
+    );
+    expect(view).toMatchObject({
+      status: 'requires_attention',
+      error: 'inventory_failed',
+      reason: 'declined',
+    });
+    expect(JSON.stringify(view)).not.toMatch(/said no|refund_payment/);
+  });
+});
