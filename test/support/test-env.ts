@@ -1,15 +1,10 @@
-import { inject } from 'vitest';
-
 /**
  * The environment every test file starts with, set before any handler module is imported:
- * the run's WireMocks, short timeouts so fault tests are quick, and the database (PGlite in
- * memory, one per test file, unless TEST_DATABASE_URL names a server).
+ * short timeouts so fault tests are quick, quiet logs, and the database (PGlite in memory,
+ * one per test file, unless TEST_DATABASE_URL names a server). The integration project adds
+ * the run's WireMocks (`wiremock-env.ts`).
  */
-const wiremock = inject('wiremock');
 Object.assign(process.env, {
-  PAYMENT_SERVICE_URL: wiremock.payment,
-  INVENTORY_SERVICE_URL: wiremock.inventory,
-  ORDER_SERVICE_URL: wiremock.order,
   PAYMENT_TIMEOUT_MS: '1500',
   INVENTORY_TIMEOUT_MS: '1500',
   ORDER_TIMEOUT_MS: '1500',
