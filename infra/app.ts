@@ -1,7 +1,12 @@
 import { pathToFileURL } from 'node:url';
 import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CheckoutStack, type CheckoutStackProps, type ServiceUrls } from './checkout-stack.ts';
+import {
+  CheckoutStack,
+  type CheckoutStackProps,
+  MIN_RECOVERY_INTERVAL,
+  type ServiceUrls,
+} from './checkout-stack.ts';
 
 /**
  * The CDK app. Context (`-c key=value` or `cdk.json`):
@@ -13,7 +18,8 @@ import { CheckoutStack, type CheckoutStackProps, type ServiceUrls } from './chec
  * | `requireApiKey` | `true` | API key + usage plan on the `/checkout` methods |
  * | `paymentServiceUrl`, `inventoryServiceUrl`, `orderServiceUrl` | see `DEFAULT_SERVICE_URLS` | downstream base URLs |
  * | `databaseUrl` | the compose PostgreSQL | `localstack` only: the functions' `DATABASE_URL` |
- * | `recoveryIntervalMinutes` | `2` | how often `functions/recovery` runs; every run wakes the database |
+ * | `recoveryIntervalMinutes` | `60` | how often the recovery sweep runs (60 or more: every run wakes the database) |
+ * | `alarmEmail` | none | an address subscribed to the alarm topic (it confirms by a link in a first email) |
  *
  * cdk-nag's AwsSolutions pack runs on every synth: an unacknowledged finding fails it.
  */
@@ -65,8 +71,13 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
     production: stage === 'prod',
     requireApiKey: flag(context('requireApiKey') ?? true, 'requireApiKey'),
     recoveryInterval: Duration.minutes(
-      positiveInt(context('recoveryIntervalMinutes') ?? 2, 'recoveryIntervalMinutes'),
+      integerAtLeast(
+        context('recoveryIntervalMinutes') ?? MIN_RECOVERY_INTERVAL.toMinutes(),
+        MIN_RECOVERY_INTERVAL.toMinutes(),
+        'recoveryIntervalMinutes',
+      ),
     ),
+    alarmEmail: email(context('alarmEmail'), 'alarmEmail'),
     serviceUrls: {
       payment: url('paymentServiceUrl', defaults.payment),
       inventory: url('inventoryServiceUrl', defaults.inventory),
@@ -83,10 +94,17 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: str
   throw new Error(`context ${key}: expected one of ${allowed.join(', ')}, got ${String(value)}`);
 }
 
-function positiveInt(value: unknown, key: string): number {
+function integerAtLeast(value: unknown, min: number, key: string): number {
   const n = Number(value);
-  if (Number.isInteger(n) && n > 0) return n;
-  throw new Error(`context ${key}: expected a positive integer, got ${String(value)}`);
+  if (Number.isInteger(n) && n >= min) return n;
+  throw new Error(`context ${key}: expected an integer of at least ${min}, got ${String(value)}`);
+}
+
+/** Absent or empty: no subscription. Otherwise something shaped like an address. */
+function email(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) return value;
+  throw new Error(`context ${key}: expected an email address, got ${String(value)}`);
 }
 
 /** Context from the command line is a string, from cdk.json or the tests a boolean. */

@@ -1,7 +1,10 @@
-import { checkoutMetrics, logger } from '#lib/observability/index.ts';
 import type { Checkout } from './checkout/checkout.ts';
-import type { CheckoutOutcome } from './checkout/checkout-outcome.ts';
+import type { CheckoutOutcome, FinishedOutcome, SagaOutcome } from './checkout/checkout-outcome.ts';
 import type { WorkBudget } from './checkout/lease.ts';
+import { type ListQuery, listCheckouts } from './checkout/operations/list-checkouts.ts';
+import { type Resolution, resolveCheckout } from './checkout/operations/resolve-checkout.ts';
+import { type OperatorRefusal, retryCheckout } from './checkout/operations/retry-checkout.ts';
+import { type CheckoutReport, showCheckout } from './checkout/operations/show-checkout.ts';
 import { type CheckoutCommand, processCheckout } from './checkout/process-checkout.ts';
 import { readCheckout } from './checkout/read-checkout.ts';
 import { type RecoveryReport, recoverAbandoned } from './checkout/recover-abandoned.ts';
@@ -10,6 +13,7 @@ import type { SagaDeps } from './checkout/saga.ts';
 import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
 import { createPaymentClient } from './clients/payment-client.ts';
+import { createRecoveryScheduler } from './clients/recovery-scheduler.ts';
 import { ServiceHttpClient } from './clients/service-http-client.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createCheckoutRepository } from './db/checkout-repository.ts';
@@ -17,6 +21,7 @@ import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { renderFinished } from './http/checkout-presenter.ts';
+import { checkoutMetrics, logger } from './observability/index.ts';
 
 /**
  * Everything a function needs, built once per cold start from the configuration: the database
@@ -30,6 +35,17 @@ export interface App {
   readCheckout(id: string): Promise<Checkout | undefined>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
   recoverAbandoned(budget: WorkBudget, options?: RecoveryOptions): Promise<RecoveryReport>;
+  /** The operator's use cases (`npm run checkouts`, the operator function). */
+  operations: {
+    list(query: ListQuery): Promise<{ checkouts: Checkout[]; unreadable: string[] }>;
+    show(id: string): Promise<CheckoutReport | undefined>;
+    retry(id: string, budget: WorkBudget): Promise<SagaOutcome | OperatorRefusal>;
+    resolve(
+      id: string,
+      resolution: Resolution,
+      budget: WorkBudget,
+    ): Promise<FinishedOutcome | OperatorRefusal>;
+  };
 }
 
 let app: Promise<App> | undefined;
@@ -66,6 +82,12 @@ export async function createApp(config: Config): Promise<App> {
     readCheckout: (id) => readCheckout(deps, id),
     recoverAbandoned: (budget, options = config.recovery) =>
       recoverAbandoned(deps, options, budget),
+    operations: {
+      list: (query) => listCheckouts(deps, query),
+      show: (id) => showCheckout(deps, id),
+      retry: (id, budget) => retryCheckout(deps, id, config.recovery, budget),
+      resolve: (id, resolution, budget) => resolveCheckout(deps, id, resolution, budget),
+    },
   };
 }
 
@@ -85,5 +107,10 @@ export function sagaDeps(config: Config, db: Database): SagaDeps {
     logger,
     metrics: checkoutMetrics,
     renderAnswer: renderFinished,
+    scheduler: createRecoveryScheduler({
+      config: config.recoveryScheduler,
+      settleDelayMs: config.recovery.settleDelayMs,
+      logger,
+    }),
   };
 }

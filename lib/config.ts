@@ -32,6 +32,9 @@ const envSchema = z.object({
   RECOVERY_MAX_ATTEMPTS: positiveInt(5),
   RECOVERY_MAX_AGE_HOURS: positiveInt(24),
   RECOVERY_SETTLE_DELAY_MS: nonNegativeInt(60_000),
+  RECOVERY_SCHEDULE_GROUP: optionalText,
+  RECOVERY_TARGET_ARN: optionalText,
+  RECOVERY_SCHEDULER_ROLE_ARN: optionalText,
   APP_HOST: text('127.0.0.1'),
   APP_PORT: integer(8005, 0, 65_535),
 });
@@ -40,6 +43,15 @@ export type DatabaseConfig =
   | { driver: 'rds-data'; clusterArn: string; secretArn: string; database: string }
   | { driver: 'postgres'; url: string }
   | { driver: 'pglite'; dataDir: string };
+
+export interface RecoverySchedulerConfig {
+  /** The schedule group the one-off schedules are created in. */
+  group: string;
+  /** The recovery function each schedule invokes. */
+  targetArn: string;
+  /** The role EventBridge Scheduler assumes to invoke it. */
+  roleArn: string;
+}
 
 export interface ServiceConfig {
   baseUrl: string;
@@ -56,6 +68,8 @@ export interface Config {
   idempotencyTtlHours: number;
   requireIdempotencyKey: boolean;
   recovery: { batchSize: number; maxAttempts: number; maxAgeHours: number; settleDelayMs: number };
+  /** EventBridge Scheduler one-off schedules that wake recovery (absent: none are made). */
+  recoveryScheduler?: RecoverySchedulerConfig;
   host: string;
   port: number;
 }
@@ -97,9 +111,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAgeHours: e.RECOVERY_MAX_AGE_HOURS,
       settleDelayMs: e.RECOVERY_SETTLE_DELAY_MS,
     },
+    recoveryScheduler: recoverySchedulerConfig(e),
     host: e.APP_HOST,
     port: e.APP_PORT,
   };
+}
+
+function recoverySchedulerConfig(
+  e: z.infer<typeof envSchema>,
+): RecoverySchedulerConfig | undefined {
+  const { RECOVERY_SCHEDULE_GROUP: group, RECOVERY_TARGET_ARN: targetArn } = e;
+  const roleArn = e.RECOVERY_SCHEDULER_ROLE_ARN;
+  if (!group && !targetArn && !roleArn) return undefined;
+  if (!group || !targetArn || !roleArn) {
+    throw new ConfigError(
+      'Invalid configuration: RECOVERY_SCHEDULE_GROUP, RECOVERY_TARGET_ARN and RECOVERY_SCHEDULER_ROLE_ARN: set all three or none',
+    );
+  }
+  return { group, targetArn, roleArn };
 }
 
 function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {

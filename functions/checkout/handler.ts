@@ -18,7 +18,8 @@ const processRoute = withJsonBody(async (event, context) => {
   const { order, card, requestHash } = parseCheckoutRequest(event.body);
   const idempotency =
     key === undefined ? undefined : { key, requestHash, ttlHours: app.config.idempotencyTtlHours };
-  const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis());
+  const worker = `request:${context.awsRequestId}`;
+  const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis(), worker);
   return presentOutcome(await app.processCheckout({ order, card, idempotency }, budget));
 }, checkoutEventValidator);
 

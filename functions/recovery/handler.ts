@@ -6,15 +6,25 @@ import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { logger, tracer } from '#lib/observability/index.ts';
 
+/** The payload of a checkout's own one-off recovery schedule. */
+interface RecoveryRequest {
+  source: 'checkout-commerce.recovery';
+  checkoutId: string;
+}
+
 /**
- * Runs on a schedule (EventBridge): finishes or undoes every checkout left half-done, within
- * this invocation's time. Safe to run beside itself and live traffic: checkouts are claimed
- * with a lease, skipping rows another worker holds.
+ * Finishes or undoes every checkout left half-done, within this invocation's time. Invoked by
+ * the hourly sweep (an EventBridge rule) and by the one-off schedule a checkout left
+ * `incomplete` makes for itself (`{ source: 'checkout-commerce.recovery', checkoutId }`); both
+ * run the same sweep, which also reports the backlog. Safe to run beside itself and live
+ * traffic: checkouts are claimed with a lease, skipping rows another worker holds.
  */
-export const handler = middy<ScheduledEvent, unknown, Error, Context>()
+export const handler = middy<ScheduledEvent | RecoveryRequest, unknown, Error, Context>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (_event, context) => {
     const app = await getApp();
-    return app.recoverAbandoned(workBudget(app.config.leaseMs, context.getRemainingTimeInMillis()));
+    const remainingMs = context.getRemainingTimeInMillis();
+    const worker = `recovery:${context.awsRequestId}`;
+    return app.recoverAbandoned(workBudget(app.config.leaseMs, remainingMs, worker));
   });

@@ -1,11 +1,26 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, OUTCOME_METRIC, SERVICE_NAME } from '#lib/observability/constants.ts';
+import { OLDEST_UNFINISHED_METRIC } from '#lib/observability/constants.ts';
+import type { FunctionName } from '../bundling.ts';
+import { backlogMetric, outcomeMetric } from '../checkout-metrics.ts';
 
 export interface CheckoutAlarmsProps {
+  /** Starts every alarm's name (`<stack>-`): the topic lets alarms of this prefix publish. */
+  readonly namePrefix: string;
   readonly restApi: apigateway.RestApi;
+  /** Each gets an alarm on its errors (crashes and timeouts; handled errors are answers). */
+  readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
+  /** Told when an alarm fires and, but for `requires_attention`, when it clears. */
+  readonly topic: sns.ITopic;
+  /** `CHECKOUT_LEASE_MS` as the functions get it. */
+  readonly lease: Duration;
+  /** `RECOVERY_SETTLE_DELAY_MS` as the functions get it. */
+  readonly recoverySettleDelay: Duration;
   /** 5xx answers in 5 minutes that raise the alarm. @default 5 */
   readonly serverErrorsPer5Minutes?: number;
   /** Failed checkouts in 5 minutes that raise the alarm (declines are normal). @default 10 */
@@ -13,61 +28,154 @@ export interface CheckoutAlarmsProps {
 }
 
 /**
- * What someone must look at: the API answering 5xx (services unavailable, incomplete checkouts,
- * crashes), an unusual number of failed checkouts, and any checkout whose undo kept failing
- * (`requires_attention`: money or stock may be held and a person has to settle it). The
- * checkout metrics are the ones `lib/observability/metrics.ts` writes (EMF, namespace and dimensions shared).
- * The alarms have no action: subscribe a topic or an on-call tool to them per environment.
+ * How old the oldest unfinished checkout may get: a checkout left `incomplete` is taken by
+ * recovery once its lease has ended and the settle delay has passed; if that run leaves it
+ * unfinished too, it holds a second lease. Older than both leases and the delay, recovery is
+ * not getting it done by itself.
+ */
+export const oldestUnfinishedThreshold = (lease: Duration, recoverySettleDelay: Duration) =>
+  Duration.seconds(2 * lease.toSeconds() + recoverySettleDelay.toSeconds());
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What someone must look at, each notifying the alarm topic (`docs/operations.md` says what to
+ * do for each):
+ *
+ * - `requires-attention`: any checkout whose undo kept failing; money or stock may be held.
+ * - `oldest-unfinished`: recovery has not finished a checkout within two leases and the settle
+ *   delay. Recovery writes this metric after each run only, hourly at rest: missing data keeps
+ *   the alarm's state (it neither raises nor clears it), and the next run's value decides.
+ * - `incomplete`: checkouts left unfinished in three 5-minute periods in a row, a service that
+ *   stays unreachable. One on its own is a blip that recovery finishes.
+ * - `failed`: more refusals than usual; `server-errors`: the API answering 5xx (incomplete
+ *   checkouts answer 503 too); `<function>-errors`: a function crashed or timed out.
  */
 export class CheckoutAlarms extends Construct {
-  readonly serverErrors: cloudwatch.Alarm;
-  readonly failedCheckouts: cloudwatch.Alarm;
   readonly requiresAttention: cloudwatch.Alarm;
+  readonly oldestUnfinished: cloudwatch.Alarm;
+  readonly incomplete: cloudwatch.Alarm;
+  readonly failedCheckouts: cloudwatch.Alarm;
+  readonly serverErrors: cloudwatch.Alarm;
+  readonly functionErrors: Record<FunctionName, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: CheckoutAlarmsProps) {
     super(scope, id);
-    const period = Duration.minutes(5);
+    const prefix = props.namePrefix;
+    const notify = (alarm: cloudwatch.Alarm, { whenCleared }: { whenCleared: boolean }) => {
+      const action = new actions.SnsAction(props.topic);
+      alarm.addAlarmAction(action);
+      if (whenCleared) alarm.addOkAction(action);
+      return alarm;
+    };
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
 
-    this.serverErrors = props.restApi
-      .metricServerError({ period, statistic: cloudwatch.Stats.SUM })
-      .createAlarm(this, 'ServerErrors', {
-        alarmDescription: 'The checkout API answered 5xx (see the access log and the functions)',
-        threshold: props.serverErrorsPer5Minutes ?? 5,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-
-    this.failedCheckouts = outcome('failed', period).createAlarm(this, 'FailedCheckouts', {
-      alarmDescription: 'More checkouts failed than usual (refusals, unavailable services)',
-      threshold: props.failedCheckoutsPer5Minutes ?? 10,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    this.requiresAttention = outcome('requires_attention', period).createAlarm(
-      this,
-      'RequiresAttention',
-      {
+    // A count of events, not a state: the 5-minute period after the checkout ends in
+    // requires_attention has no data and the alarm returns to OK while the checkout still waits
+    // for a person, so no OK notification (`npm run checkouts -- list` is the state).
+    this.requiresAttention = notify(
+      outcomeMetric('requires_attention').createAlarm(this, 'RequiresAttention', {
+        alarmName: `${prefix}requires-attention`,
         alarmDescription:
-          'A checkout could not be undone and needs a person (log: CHECKOUT REQUIRES ATTENTION)',
+          'A checkout could not be undone and needs a person (log: CHECKOUT REQUIRES ATTENTION). ' +
+          'Runbook: docs/operations.md',
         threshold: 1,
         evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
+        comparisonOperator: atLeast,
+        treatMissingData: notBreaching,
+      }),
+      { whenCleared: false },
     );
+
+    const threshold = oldestUnfinishedThreshold(props.lease, props.recoverySettleDelay);
+    this.oldestUnfinished = notify(
+      backlogMetric(OLDEST_UNFINISHED_METRIC).createAlarm(this, 'OldestUnfinished', {
+        alarmName: `${prefix}oldest-unfinished`,
+        alarmDescription:
+          `An unfinished checkout is older than ${threshold.toSeconds()} s (2 leases + the ` +
+          'recovery settle delay): recovery is not finishing it. Runbook: docs/operations.md',
+        threshold: threshold.toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+      { whenCleared: true },
+    );
+
+    this.incomplete = notify(
+      outcomeMetric('incomplete').createAlarm(this, 'Incomplete', {
+        alarmName: `${prefix}incomplete`,
+        alarmDescription:
+          'Checkouts were left incomplete in every 5 minutes for 15 minutes: a downstream service ' +
+          'stays unreachable or slow. Runbook: docs/operations.md',
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        comparisonOperator: atLeast,
+        treatMissingData: notBreaching,
+      }),
+      { whenCleared: true },
+    );
+
+    this.failedCheckouts = notify(
+      outcomeMetric('failed').createAlarm(this, 'FailedCheckouts', {
+        alarmName: `${prefix}failed`,
+        alarmDescription: 'More checkouts failed than usual (refusals, unavailable services)',
+        threshold: props.failedCheckoutsPer5Minutes ?? 10,
+        evaluationPeriods: 1,
+        comparisonOperator: atLeast,
+        treatMissingData: notBreaching,
+      }),
+      { whenCleared: true },
+    );
+
+    this.serverErrors = notify(
+      props.restApi
+        .metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM })
+        .createAlarm(this, 'ServerErrors', {
+          alarmName: `${prefix}server-errors`,
+          alarmDescription: 'The checkout API answered 5xx (see the access log and the functions)',
+          threshold: props.serverErrorsPer5Minutes ?? 5,
+          evaluationPeriods: 1,
+          comparisonOperator: atLeast,
+          treatMissingData: notBreaching,
+        }),
+      { whenCleared: true },
+    );
+
+    const entries = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
+    this.functionErrors = Object.fromEntries(
+      entries.map(([name, fn]) => [
+        name,
+        notify(
+          fn
+            .metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM })
+            .createAlarm(this, `${pascal(name)}Errors`, {
+              alarmName: `${prefix}${name}-errors`,
+              alarmDescription: `The ${name} function crashed or timed out (see its log group)`,
+              threshold: 1,
+              evaluationPeriods: 1,
+              comparisonOperator: atLeast,
+              treatMissingData: notBreaching,
+            }),
+          { whenCleared: true },
+        ),
+      ]),
+    ) as Record<FunctionName, cloudwatch.Alarm>;
+  }
+
+  /** Every alarm of the service, for the dashboard's status widget. */
+  get all(): cloudwatch.Alarm[] {
+    return [
+      this.requiresAttention,
+      this.oldestUnfinished,
+      this.incomplete,
+      this.failedCheckouts,
+      this.serverErrors,
+      ...Object.values(this.functionErrors),
+    ];
   }
 }
 
-/** Count of checkouts that ended with `status`, as written by `checkoutMetrics.outcome`. */
-function outcome(status: 'failed' | 'requires_attention', period: Duration): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: OUTCOME_METRIC,
-    dimensionsMap: { service: SERVICE_NAME, status },
-    statistic: cloudwatch.Stats.SUM,
-    period,
-  });
-}
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

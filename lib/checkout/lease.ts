@@ -3,8 +3,10 @@ const SAFETY_MS = 1_000;
 /** Extra lease beyond the work budget, so no one takes over while a last write may land. */
 const GRACE_MS = 2_000;
 
-/** How long one worker may work on a checkout, and the signal that stops it in time. */
+/** Who is working on a checkout, how long it may, and the signal that stops it in time. */
 export interface WorkBudget {
+  /** Named in the checkout's history: `request:<id>`, `recovery:<id>`, `operator:<name>`. */
+  worker: string;
   /** The lease to hold: the work budget plus a grace period. */
   leaseMs: number;
   /** Aborts every downstream call (and its retries) when the work budget is spent. */
@@ -16,8 +18,8 @@ export interface WorkBudget {
  * deadline (Lambda's remaining time), so a checkout is never worked on by a function that is
  * about to be killed, and its lease expires soon after the work must have stopped.
  */
-export function workBudget(maxLeaseMs: number, remainingMs?: number): WorkBudget {
+export function workBudget(maxLeaseMs: number, remainingMs?: number, worker = 'local'): WorkBudget {
   const available = remainingMs === undefined ? maxLeaseMs : remainingMs - SAFETY_MS;
   const workMs = Math.max(500, Math.min(maxLeaseMs, available));
-  return { leaseMs: workMs + GRACE_MS, signal: AbortSignal.timeout(workMs) };
+  return { worker, leaseMs: workMs + GRACE_MS, signal: AbortSignal.timeout(workMs) };
 }

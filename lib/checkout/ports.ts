@@ -111,7 +111,37 @@ export interface CheckoutChanges {
   undoFailures?: string[];
   /** Set on a final state: the answer to replay; also ends the lease. */
   response?: StoredResponse;
+  /** Why the checkout moves: kept in its history with the worker that moved it. */
+  cause: string;
 }
+
+/** One change of a checkout's state, kept with the checkout, oldest first. */
+export interface Transition {
+  /**
+   * The state before; `null` on the entry that recorded the checkout. Equal to `to` when only
+   * the holder changed or a try was counted (a takeover, a recovery claim, a settle try).
+   */
+  from: CheckoutStatus | null;
+  to: CheckoutStatus;
+  cause: string;
+  /** When, on the database's clock (ISO 8601). */
+  at: string;
+  /** The worker that held the checkout: `request:<id>`, `recovery:<id>`, `operator:<name>`. */
+  by: string;
+}
+
+/** Which checkouts an operator lists: oldest first. */
+export interface CheckoutFilter {
+  statuses: CheckoutStatus[];
+  /** Only checkouts created at least this long ago. */
+  olderThanMs?: number;
+  limit: number;
+}
+
+/** How an operator's take of one checkout went. */
+export type OperatorTake =
+  | { taken: Checkout }
+  | { refused: 'not_found' | 'held' | 'finished' | 'no_recovery_point' };
 
 /** An `Idempotency-Key` claim: the key, the hash of the request it was first used with. */
 export interface IdempotencyClaim {
@@ -138,10 +168,10 @@ export interface CheckoutRepository {
    */
   create(
     checkout: Checkout,
-    options: { leaseMs: number; idempotency?: IdempotencyClaim },
+    options: { leaseMs: number; idempotency?: IdempotencyClaim; worker: string },
   ): Promise<{ created: true } | { created: false; holder: KeyHolder }>;
   /** Takes over a non-final checkout whose lease has expired; `undefined` if someone holds it. */
-  takeOver(id: string, leaseMs: number): Promise<Checkout | undefined>;
+  takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined>;
   /**
    * Claims up to `limit` non-final checkouts whose lease expired at least `settleDelayMs` ago
    * (skipping locked rows). A row this version cannot read (e.g. an amount an older release
@@ -152,18 +182,42 @@ export interface CheckoutRepository {
     limit: number,
     leaseMs: number,
     settleDelayMs: number,
+    worker: string,
   ): Promise<{ claimed: Checkout[]; unreadable: string[] }>;
   /**
    * Moves a checkout to its next recovery point: one write per step, fenced on the checkout's
-   * `attempt`. Throws `LeaseLostError` if another worker has taken the checkout over.
+   * `attempt`, appending the transition (with `changes.cause` and the holding worker) to its
+   * history in the same statement. Throws `LeaseLostError` if another worker has taken the
+   * checkout over.
    */
   update(checkout: Pick<Checkout, 'id' | 'attempt'>, changes: CheckoutChanges): Promise<void>;
   /**
    * Counts one real try to settle the checkout's open step that got no answer, fenced like
    * `update`; returns the count so far.
    */
-  recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>): Promise<number>;
+  recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>, cause: string): Promise<number>;
   findById(id: string): Promise<Checkout | undefined>;
+  /** The checkout's transitions, oldest first (empty for an unknown id). */
+  history(id: string): Promise<Transition[]>;
+  /**
+   * Checkouts in any of `filter.statuses`, oldest first. A row this version cannot read is named
+   * in `unreadable` instead of failing the whole list.
+   */
+  list(filter: CheckoutFilter): Promise<{ checkouts: Checkout[]; unreadable: string[] }>;
+  /** How many checkouts are not final, and when the oldest of them was created. */
+  backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }>;
+  /**
+   * Takes one checkout for an operator, without waiting for the settle delay: a non-final one
+   * whose lease has expired, or one in `requires_attention`. With `reopen`, a
+   * `requires_attention` checkout is set back to the recovery point it was given up at (the
+   * state before it in its history, else `compensating` when it has something to undo), its
+   * undo failures and settle tries cleared, so recovery can run it again. Completed and failed
+   * checkouts are refused (`finished`), as is one another worker holds (`held`).
+   */
+  takeForOperator(
+    id: string,
+    options: { leaseMs: number; worker: string; reopen: boolean },
+  ): Promise<OperatorTake>;
 }
 
 /** Another worker took the checkout over: this one must stop writing. */
@@ -177,6 +231,17 @@ export class LeaseLostError extends Error {
 /** Counts of how checkouts end, for dashboards and alarms. */
 export interface CheckoutMetrics {
   outcome(status: FinalStatus | 'incomplete', failedStep?: SagaStep): void;
+  /** After each recovery run: checkouts not final, and the age of the oldest of them. */
+  backlog(unfinished: number, oldestAgeSeconds: number): void;
+}
+
+/**
+ * Wakes recovery for one checkout once its lease has ended, so nothing has to poll (EventBridge
+ * Scheduler on AWS). Never throws: a schedule that could not be made is logged, and the hourly
+ * sweep finds the checkout anyway.
+ */
+export interface RecoveryScheduler {
+  scheduleRecovery(checkout: Pick<Checkout, 'id' | 'attempt'>, leaseEndsAt: Date): Promise<void>;
 }
 
 export interface Clock {

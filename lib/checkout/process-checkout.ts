@@ -30,6 +30,7 @@ export async function processCheckout(
   const claim = await deps.repository.create(checkout, {
     leaseMs: budget.leaseMs,
     idempotency: command.idempotency,
+    worker: budget.worker,
   });
   try {
     if (claim.created) {
@@ -63,7 +64,7 @@ async function answerRepeat(
   if (checkout.status === 'compensating') {
     return { kind: 'incomplete', checkout, retryInMs: RETRY_UNDO_MS };
   }
-  const taken = await deps.repository.takeOver(checkout.id, budget.leaseMs);
+  const taken = await deps.repository.takeOver(checkout.id, budget.leaseMs, budget.worker);
   if (!taken) return { kind: 'in_progress', checkoutId: checkout.id, retryInMs: 1000 };
   deps.logger.info('resuming checkout from its recovery point', {
     checkout_id: taken.id,

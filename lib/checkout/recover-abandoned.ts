@@ -22,6 +22,7 @@ export async function recoverAbandoned(
     options.batchSize,
     budget.leaseMs,
     options.settleDelayMs,
+    budget.worker,
   );
   const outcomes: Record<string, number> = {};
   for (const id of unreadable) {
@@ -46,5 +47,16 @@ export async function recoverAbandoned(
   }
   const total = claimed.length + unreadable.length;
   if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
+  await reportBacklog(deps);
   return { claimed: total, outcomes };
+}
+
+/**
+ * What is still unfinished after the run, for the oldest-unfinished alarm. Emitted on every
+ * run, an empty backlog as 0, so the alarm sees the age fall back as well as rise.
+ */
+async function reportBacklog(deps: SagaDeps): Promise<void> {
+  const { unfinished, oldestCreatedAt } = await deps.repository.backlog();
+  const ageMs = oldestCreatedAt ? deps.clock.now().getTime() - Date.parse(oldestCreatedAt) : 0;
+  deps.metrics.backlog(unfinished, Math.max(0, Math.round(ageMs / 1000)));
 }

@@ -84,9 +84,10 @@ async function unfinished(
   options: RecoveryOptions,
   budget: WorkBudget,
 ): Promise<SagaOutcome> {
+  const reason = cause instanceof ServiceCallError ? cause.reason : 'no answer';
   const tries = budget.signal.aborted
     ? checkout.settleTries
-    : await deps.repository.recordSettleTry(checkout);
+    : await deps.repository.recordSettleTry(checkout, `${names.join(', ')} failed: ${reason}`);
   const ageMs = deps.clock.now().getTime() - new Date(checkout.createdAt).getTime();
   if (tries < options.maxAttempts && ageMs < options.maxAgeHours * 3_600_000) {
     return leaveIncomplete(deps, checkout, cause, budget);

@@ -48,6 +48,9 @@ export interface SagaStepDefinition {
   };
 }
 
+/** The cause of a recovery point found in a service's record rather than in its answer. */
+const SETTLED = (step: SagaStep) => `settled: the ${step} service's record shows the step happened`;
+
 /** Charge the card. Undone by a refund of the whole amount. */
 const charge: SagaStepDefinition = {
   step: 'payment',
@@ -63,13 +66,15 @@ const charge: SagaStepDefinition = {
       },
       { signal },
     );
-    return { status: 'payment_processed', paymentId: transactionId };
+    return { status: 'payment_processed', paymentId: transactionId, cause: 'charged' };
   },
   async settle({ payment }, checkout, signal) {
     const charges = await payment.findCharges(checkout.id, { signal });
     // A refunded charge happened too: its undo is already done, and repeating it is a no-op.
     const held = charges.find((c) => c.status === 'success' || c.status === 'refunded');
-    return held ? { status: 'payment_processed', paymentId: held.transactionId } : null;
+    return held
+      ? { status: 'payment_processed', paymentId: held.transactionId, cause: SETTLED('payment') }
+      : null;
   },
   undo: {
     name: 'refund_payment',
@@ -95,11 +100,13 @@ const deduct: SagaStepDefinition = {
   from: 'payment_processed',
   async run({ inventory }, checkout, _card, signal) {
     await inventory.deduct({ checkoutId: checkout.id, items: checkout.items }, { signal });
-    return { status: 'inventory_deducted' };
+    return { status: 'inventory_deducted', cause: 'stock deducted' };
   },
   async settle({ inventory }, checkout, signal) {
     const deductions = await inventory.findDeductions(checkout.id, { signal });
-    return deductions.length > 0 ? { status: 'inventory_deducted' } : null;
+    return deductions.length > 0
+      ? { status: 'inventory_deducted', cause: SETTLED('inventory') }
+      : null;
   },
   undo: {
     name: 'release_inventory',
@@ -127,12 +134,14 @@ const createOrder: SagaStepDefinition = {
       },
       { signal },
     );
-    return { status: 'completed', orderId };
+    return { status: 'completed', orderId, cause: 'order created' };
   },
   async settle({ order }, checkout, signal) {
     const orders = await order.findOrders(checkout.id, { signal });
     const created = orders.find((o) => o.status === 'created');
-    return created ? { status: 'completed', orderId: created.orderId } : null;
+    return created
+      ? { status: 'completed', orderId: created.orderId, cause: SETTLED('order') }
+      : null;
   },
 };
 

@@ -1,4 +1,11 @@
-import type { Checkout, CheckoutFailure, FinalStatus, PaymentCard, SagaStep } from './checkout.ts';
+import {
+  type Checkout,
+  type CheckoutFailure,
+  type FinalStatus,
+  failureCode,
+  type PaymentCard,
+  type SagaStep,
+} from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import type {
@@ -6,6 +13,7 @@ import type {
   CheckoutMetrics,
   CheckoutRepository,
   Clock,
+  RecoveryScheduler,
   RenderAnswer,
   SagaLogger,
 } from './ports.ts';
@@ -22,6 +30,7 @@ export interface SagaDeps extends StepServices {
   logger: SagaLogger;
   metrics: CheckoutMetrics;
   renderAnswer: RenderAnswer;
+  scheduler: RecoveryScheduler;
 }
 
 /**
@@ -116,6 +125,7 @@ export async function compensate(
       status: 'compensating',
       failure,
       compensationFrom: checkout.status,
+      cause: `undoing after ${failureCode(failure)}: ${failure.reason}`,
     });
   }
   const undoFailures: string[] = [];
@@ -153,7 +163,11 @@ export async function finishFailed(
   undoFailures: string[],
 ): Promise<SagaOutcome> {
   const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
-  const ended = await advance(deps, checkout, { status, failure, undoFailures });
+  const cause =
+    status === 'failed'
+      ? `undone after ${failureCode(failure)}: ${failure.reason}`
+      : `gave up: ${undoFailures.join(', ')} kept failing`;
+  const ended = await advance(deps, checkout, { status, failure, undoFailures, cause });
   if (status === 'requires_attention') {
     deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo or a settle kept failing', {
       checkout_id: ended.id,
@@ -180,13 +194,16 @@ export function failureOf(error: ServiceCallError): CheckoutFailure {
   };
 }
 
-/** The answer while a step's outcome is open: nothing undone, nothing called failed. */
-export function leaveIncomplete(
+/**
+ * The outcome while a step's outcome is open: nothing undone, nothing called failed. Recovery
+ * is woken for the checkout once its lease has ended (at the latest `leaseMs` from now).
+ */
+export async function leaveIncomplete(
   deps: SagaDeps,
   checkout: Checkout,
   error: unknown,
   budget: WorkBudget,
-): SagaOutcome {
+): Promise<SagaOutcome> {
   deps.logger.warn('checkout outcome unknown, left at its recovery point', {
     checkout_id: checkout.id,
     status: checkout.status,
@@ -194,6 +211,8 @@ export function leaveIncomplete(
     reason: error instanceof ServiceCallError ? error.reason : 'deadline',
   });
   deps.metrics.outcome('incomplete');
+  const leaseEndsAt = new Date(deps.clock.now().getTime() + budget.leaseMs);
+  await deps.scheduler.scheduleRecovery(checkout, leaseEndsAt);
   return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
 }
 

@@ -5,9 +5,15 @@ import type {
   LineItem,
 } from '#lib/checkout/checkout.ts';
 import { failureCode } from '#lib/checkout/checkout.ts';
-import { type CheckoutRepository, type KeyHolder, LeaseLostError } from '#lib/checkout/ports.ts';
+import {
+  type CheckoutRepository,
+  type KeyHolder,
+  LeaseLostError,
+  type Transition,
+} from '#lib/checkout/ports.ts';
 import { formatMinorUnits, parseDecimal } from '#lib/money.ts';
-import type { Database } from './database.ts';
+import type { Database, SqlParams } from './database.ts';
+import { planOperatorTake } from './operator-take.ts';
 
 interface CheckoutRow {
   [column: string]: unknown;
@@ -34,6 +40,12 @@ interface CheckoutRow {
   updated_at: string;
 }
 
+/** A row as an operator's take reads it first: what it decides on. */
+interface CandidateRow extends CheckoutRow {
+  history: string;
+  held: boolean;
+}
+
 interface HolderRow extends CheckoutRow {
   request_hash: string | null;
   response_status: number | null;
@@ -52,22 +64,44 @@ const COLUMNS = `id::text, status, customer_email, currency, total_amount::text,
 const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
 /** A lease measured on the database's clock, the one every worker shares. */
 const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
+const LEASE_FREE = '(locked_until is null or locked_until <= now())';
+
+/**
+ * One history entry as a JSON array of one, to append (`history || …`) in the statement that
+ * makes the transition: no write costs an extra statement. Each argument is an SQL expression;
+ * in an update they read the row as it was before it (`status` is the state left). `at` is on
+ * the database's clock, as text, like `created_at` is read.
+ */
+const transition = (from: string, to: string, cause: string, by: string) =>
+  `jsonb_build_array(jsonb_build_object('from', ${from}, 'to', ${to}, 'cause', ${cause},
+     'at', to_json(now())#>>'{}', 'by', ${by}))`;
+/**
+ * Taken by a new worker (`:worker`, for `:cause`), at the state `to`: a new lease, and
+ * `attempts` bumped so that the worker before is fenced.
+ */
+const take = (to: string) => `locked_until = ${LEASE_UNTIL}, attempts = attempts + 1,
+  worker = :worker, updated_at = now(),
+  history = history || ${transition('status', to, ':cause::text', ':worker::text')}`;
+/** By the worker holding the row; `unknown` for one a release before the history wrote. */
+const HOLDER = `coalesce(worker, 'unknown')`;
 
 /** The `CheckoutRepository` port over the driver-neutral `Database`. */
 export function createCheckoutRepository(db: Database): CheckoutRepository {
   const insert = (
     checkout: Checkout,
     leaseMs: number,
+    worker: string,
     key?: { key: string; requestHash: string; ttlHours: number },
   ) =>
     db.query(
       `insert into checkouts (id, status, customer_email, currency, total_amount, items,
          shipping_address, card_brand, card_last4, idempotency_key, request_hash,
-         idempotency_expires_at, locked_until, attempts, created_at, updated_at)
+         idempotency_expires_at, locked_until, attempts, created_at, updated_at, worker, history)
        values (:id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
          :address::jsonb, :brand, :last4, :key, :requestHash,
          now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
-         :now::timestamptz, :now::timestamptz)
+         :now::timestamptz, :now::timestamptz, :worker,
+         ${transition('null', ':status::text', "'recorded'", ':worker::text')})
        on conflict (idempotency_key) where idempotency_key is not null do nothing
        returning id::text`,
       {
@@ -86,6 +120,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         leaseMs,
         attempt: checkout.attempt,
         now: checkout.createdAt,
+        worker,
       },
     );
 
@@ -113,10 +148,10 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
   };
 
   return {
-    async create(checkout, { leaseMs, idempotency }) {
+    async create(checkout, { leaseMs, idempotency, worker }) {
       // A holder whose key has expired gives it up and the insert is tried again.
       for (let round = 0; round < 3; round++) {
-        const inserted = await insert(checkout, leaseMs, idempotency);
+        const inserted = await insert(checkout, leaseMs, worker, idempotency);
         if (inserted.length > 0 || !idempotency) return { created: true };
         const found = await keyHolder(idempotency.key);
         if (found && !found.expired) return { created: false, holder: found.holder };
@@ -131,19 +166,19 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       throw new Error(`could not claim idempotency key for checkout ${checkout.id}`);
     },
 
-    async takeOver(id, leaseMs) {
+    async takeOver(id, leaseMs, worker) {
       const [row] = await db.query<CheckoutRow>(
-        `update checkouts set locked_until = ${LEASE_UNTIL}, attempts = attempts + 1, updated_at = now()
-         where id = :id::uuid and ${UNFINISHED} and (locked_until is null or locked_until <= now())
+        `update checkouts set ${take('status')}
+         where id = :id::uuid and ${UNFINISHED} and ${LEASE_FREE}
          returning ${COLUMNS}`,
-        { id, leaseMs },
+        { id, leaseMs, worker, cause: 'taken over' },
       );
       return row && toCheckout(row);
     },
 
-    async claimAbandoned(limit, leaseMs, settleDelayMs) {
+    async claimAbandoned(limit, leaseMs, settleDelayMs, worker) {
       const rows = await db.query<CheckoutRow>(
-        `update checkouts set locked_until = ${LEASE_UNTIL}, attempts = attempts + 1, updated_at = now()
+        `update checkouts set ${take('status')}
          where id in (
            select id from checkouts
            where ${UNFINISHED} and (locked_until is null
@@ -152,19 +187,19 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            limit :limit::integer
            for update skip locked)
          returning ${COLUMNS}`,
-        { limit, leaseMs, settleDelayMs },
+        { limit, leaseMs, settleDelayMs, worker, cause: 'claimed by recovery' },
       );
       const claimed: Checkout[] = [];
       const unreadable: string[] = [];
       for (const row of rows) {
-        try {
-          claimed.push(toCheckout(row));
-        } catch (error) {
-          if (!(error instanceof RangeError)) throw error; // an amount, not a bug
+        const checkout = readable(row);
+        if (checkout) claimed.push(checkout);
+        else {
           unreadable.push(row.id);
           await db.query(
             `update checkouts set status = 'requires_attention', reason = 'unreadable_row',
-               undo_failures = '["read_checkout"]'::jsonb, locked_until = null, updated_at = now()
+               undo_failures = '["read_checkout"]'::jsonb, locked_until = null, updated_at = now(),
+               history = history || ${transition('status', "'requires_attention'", "'its row cannot be read'", HOLDER)}
              where id = :id::uuid and attempts = :attempt::integer`,
             { id: row.id, attempt: Number(row.attempts) },
           );
@@ -194,7 +229,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            response_status = coalesce(:responseStatus::integer, response_status),
            response_body = coalesce(:responseBody, response_body),
            locked_until = case when :final::boolean then null else locked_until end,
-           updated_at = now()
+           updated_at = now(),
+           history = history || ${transition('status', ':status::text', ':cause::text', HOLDER)}
          where id = :id::uuid and attempts = :attempt::integer
          returning id::text`,
         {
@@ -212,17 +248,19 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
           responseStatus: changes.response?.code ?? null,
           responseBody: changes.response?.body ?? null,
           final: changes.response !== undefined,
+          cause: changes.cause,
         },
       );
       if (rows.length === 0) throw new LeaseLostError(checkout.id);
     },
 
-    async recordSettleTry(checkout) {
+    async recordSettleTry(checkout, cause) {
       const [row] = await db.query<{ settle_tries: number }>(
-        `update checkouts set settle_tries = settle_tries + 1, updated_at = now()
+        `update checkouts set settle_tries = settle_tries + 1, updated_at = now(),
+           history = history || ${transition('status', 'status', ':cause::text', HOLDER)}
          where id = :id::uuid and attempts = :attempt::integer
          returning settle_tries`,
-        { id: checkout.id, attempt: checkout.attempt },
+        { id: checkout.id, attempt: checkout.attempt, cause },
       );
       if (!row) throw new LeaseLostError(checkout.id);
       return Number(row.settle_tries);
@@ -237,7 +275,111 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       );
       return rows[0] && toCheckout(rows[0]);
     },
+
+    async history(id) {
+      const [row] = await db.query<{ history: string }>(
+        'select history::text from checkouts where id = :id::uuid',
+        { id },
+      );
+      return row ? toHistory(row.history) : [];
+    },
+
+    async list({ statuses, olderThanMs, limit }) {
+      if (statuses.length === 0) return { checkouts: [], unreadable: [] };
+      // One `status = …` per status, not `= any(…)`: the planner then reads each from its partial
+      // index (checkouts_unfinished, checkouts_attention), never every finished checkout.
+      const params: SqlParams = { olderThanMs: olderThanMs ?? null, limit };
+      const anyStatus = statuses.map((status, i) => {
+        params[`status${i}`] = status;
+        return `status = :status${i}`;
+      });
+      const rows = await db.query<CheckoutRow>(
+        `select ${COLUMNS} from checkouts
+         where (${anyStatus.join(' or ')})
+           and (:olderThanMs::bigint is null
+             or created_at <= now() - :olderThanMs::bigint * interval '1 millisecond')
+         order by created_at, id
+         limit :limit::integer`,
+        params,
+      );
+      const checkouts: Checkout[] = [];
+      const unreadable: string[] = [];
+      for (const row of rows) {
+        const checkout = readable(row);
+        if (checkout) checkouts.push(checkout);
+        else unreadable.push(row.id);
+      }
+      return { checkouts, unreadable };
+    },
+
+    async backlog() {
+      const [row] = await db.query<{ unfinished: number; oldest: string | null }>(
+        `select count(*)::integer as unfinished, to_json(min(created_at))#>>'{}' as oldest
+         from checkouts where ${UNFINISHED}`,
+      );
+      return {
+        unfinished: Number(row?.unfinished ?? 0),
+        oldestCreatedAt: row?.oldest ? new Date(row.oldest).toISOString() : null,
+      };
+    },
+
+    async takeForOperator(id, { leaseMs, worker, reopen }) {
+      // Decided on the row as read, written only if it is still as read (same holder, same
+      // state, no lease): otherwise it changed in between and is read again.
+      for (let round = 0; round < 3; round++) {
+        const [row] = await db.query<CandidateRow>(
+          `select ${COLUMNS}, history::text, not ${LEASE_FREE} as held
+           from checkouts where id = :id::uuid`,
+          { id },
+        );
+        if (!row) return { refused: 'not_found' };
+        // An unreadable row cannot be handed to anyone: it throws here, before any write.
+        const found = toCheckout(row);
+        const plan = planOperatorTake(
+          { ...found, held: row.held, history: toHistory(row.history) },
+          reopen,
+        );
+        if ('refused' in plan) return plan;
+        const [taken] = await db.query<CheckoutRow>(
+          `update checkouts set ${take(':status::text')}, status = :status,
+             undo_failures = case when :reopens::boolean then null else undo_failures end,
+             settle_tries = case when :reopens::boolean then 0 else settle_tries end
+           where id = :id::uuid and attempts = :attempt::integer and status = :seen and ${LEASE_FREE}
+           returning ${COLUMNS}`,
+          {
+            id,
+            leaseMs,
+            worker,
+            cause: plan.cause,
+            status: plan.status,
+            reopens: plan.reopens,
+            attempt: found.attempt,
+            seen: found.status,
+          },
+        );
+        if (taken) return { taken: toCheckout(taken) };
+      }
+      return { refused: 'held' };
+    },
   };
+}
+
+/** The checkout a row holds, or `undefined` when this version cannot read it (an amount). */
+function readable(row: CheckoutRow): Checkout | undefined {
+  try {
+    return toCheckout(row);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error; // an amount, not a bug
+    return undefined;
+  }
+}
+
+/** A stored history, each `at` as an ISO 8601 instant in UTC like every other time read. */
+function toHistory(text: string): Transition[] {
+  return (JSON.parse(text) as Transition[]).map((entry) => ({
+    ...entry,
+    at: new Date(entry.at).toISOString(),
+  }));
 }
 
 interface StoredItem {

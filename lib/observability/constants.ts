@@ -9,6 +9,10 @@ export const METRICS_NAMESPACE = 'CheckoutCommerce';
 export const OUTCOME_METRIC = 'CheckoutOutcome';
 /** Count per failed or undone checkout; dimension `failed_step`: payment | inventory | order. */
 export const FAILURE_METRIC = 'CheckoutFailure';
+/** After each recovery run: how many checkouts are not final (no dimension but `service`). */
+export const UNFINISHED_METRIC = 'UnfinishedCheckouts';
+/** After each recovery run: seconds since the oldest unfinished checkout was created (0: none). */
+export const OLDEST_UNFINISHED_METRIC = 'OldestUnfinishedAgeSeconds';
 
 /** The service name every Powertools utility reports under. */
 export const serviceName = (): string => process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;

@@ -1,6 +1,13 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CheckoutMetrics } from '#lib/checkout/ports.ts';
-import { FAILURE_METRIC, METRICS_NAMESPACE, OUTCOME_METRIC, serviceName } from './constants.ts';
+import {
+  FAILURE_METRIC,
+  METRICS_NAMESPACE,
+  OLDEST_UNFINISHED_METRIC,
+  OUTCOME_METRIC,
+  serviceName,
+  UNFINISHED_METRIC,
+} from './constants.ts';
 
 /**
  * Embedded Metric Format through Powertools: each outcome is flushed at once as a single
@@ -22,5 +29,10 @@ export const checkoutMetrics: CheckoutMetrics = {
       failure.addDimension('failed_step', failedStep);
       failure.addMetric(FAILURE_METRIC, MetricUnit.Count, 1);
     }
+  },
+  backlog(unfinished, oldestAgeSeconds) {
+    const backlog = metrics.singleMetric();
+    backlog.addMetric(UNFINISHED_METRIC, MetricUnit.Count, unfinished);
+    backlog.addMetric(OLDEST_UNFINISHED_METRIC, MetricUnit.Seconds, oldestAgeSeconds);
   },
 };

@@ -52,7 +52,7 @@ export async function countStatements(services: Record<'payment' | 'inventory' |
   await migrate(db);
   // Quiet: this runs in the benchmark's own process, whose output is the report.
   const quiet = { info() {}, warn() {}, error() {} };
-  const deps = { ...sagaDeps(config, db), logger: quiet, metrics: { outcome() {} } };
+  const deps = { ...sagaDeps(config, db), logger: quiet, metrics: { outcome() {}, backlog() {} } };
   const run = async (change: (body: ReturnType<typeof seedRequest>) => void) => {
     const body = seedRequest();
     change(body);

@@ -4,6 +4,7 @@ import {
   type Checkout,
   type CheckoutFailure,
   type CheckoutOrder,
+  type CheckoutStatus,
   newCheckout,
 } from '#lib/checkout/checkout.ts';
 import {
@@ -29,6 +30,8 @@ export interface RepositoryUnderTest {
   spoilAmount(id: string): Promise<void>;
   /** The stored status, read without reading the row as a checkout. */
   storedStatus(id: string): Promise<string | undefined>;
+  /** Makes a checkout a row from before the history: no transitions, no worker. */
+  forgetHistory(id: string): Promise<void>;
   /**
    * Runs `work` while another open transaction holds the row locked. Only where the driver
    * can run a second transaction beside it (not the fake, not the one-connection PGlite).
@@ -45,8 +48,17 @@ export interface ContractTarget {
 }
 
 const LEASE = 60_000;
+const MINUTE = 60_000;
+/** The workers of the contract: the request that records, another that takes over, recovery. */
+const REQUEST = 'request:req-1';
+const TAKER = 'request:req-2';
+const RECOVERY = 'recovery:run-1';
+const OPERATOR = 'operator:ana';
+const STEP = 'a saga step';
+const NO_ANSWER = 'no answer from the order service';
 const HOUR = 3_600_000;
 const ANSWER: StoredResponse = { code: 201, body: '{"status":"completed"}' };
+const ATTENTION: StoredResponse = { code: 502, body: '{"status":"requires_attention"}' };
 const UNAVAILABLE: CheckoutFailure = {
   step: 'order',
   kind: 'unavailable',
@@ -85,17 +97,51 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
     /** A new checkout as the saga makes it, created on the repository's clock. */
     const newOne = async (order: Partial<CheckoutOrder> = {}) =>
       newCheckout({ ...sampleOrder(), ...order }, randomUUID(), await subject.now());
+    /** A new checkout recorded as created `ms` ago (its `createdAt`), leased from now. */
+    const recordCreatedAgo = async (ms: number) => {
+      const createdAt = new Date((await subject.now()).getTime() - ms);
+      const checkout = newCheckout(sampleOrder(), randomUUID(), createdAt);
+      await repository.create(checkout, { leaseMs: LEASE, worker: REQUEST });
+      return checkout;
+    };
     /** A new checkout, recorded with a lease of LEASE (and the claim, if any). */
     const record = async (idempotency?: IdempotencyClaim, order?: Partial<CheckoutOrder>) => {
       const checkout = await newOne(order);
-      await expect(repository.create(checkout, { leaseMs: LEASE, idempotency })).resolves.toEqual({
+      await expect(
+        repository.create(checkout, { leaseMs: LEASE, idempotency, worker: REQUEST }),
+      ).resolves.toEqual({
         created: true,
       });
       return checkout;
     };
     const finish = (checkout: Checkout) =>
-      repository.update(checkout, { status: 'completed', orderId: 'ord_1', response: ANSWER });
-    const claimAll = (settleDelayMs = 0) => repository.claimAbandoned(10, LEASE, settleDelayMs);
+      repository.update(checkout, {
+        status: 'completed',
+        cause: STEP,
+        orderId: 'ord_1',
+        response: ANSWER,
+      });
+    const claimAll = (settleDelayMs = 0) =>
+      repository.claimAbandoned(10, LEASE, settleDelayMs, RECOVERY);
+    /** Moves a checkout to undoing a payment after its service refused: something to undo. */
+    const compensateRefused = (checkout: Checkout) =>
+      repository.update(checkout, {
+        status: 'compensating',
+        cause: STEP,
+        failure: REFUSED,
+        compensationFrom: 'payment_processed',
+      });
+    /** Ends a checkout in `requires_attention`, as the saga does when an undo keeps failing. */
+    const giveUp = (checkout: Checkout) =>
+      repository.update(checkout, {
+        status: 'requires_attention',
+        cause: 'the refund kept failing',
+        undoFailures: ['refund_payment'],
+        response: ATTENTION,
+      });
+    /** The checkout's history without the times, which `at` tests check apart. */
+    const moves = async (id: string) =>
+      (await repository.history(id)).map(({ at: _, ...move }) => move);
     const expectLost = (write: Promise<unknown>) =>
       expect(write).rejects.toBeInstanceOf(LeaseLostError);
 
@@ -112,9 +158,9 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('holds the new checkout for leaseMs: nobody takes it over before that', async () => {
         const checkout = await record();
         await subject.elapse(LEASE / 2);
-        expect(await repository.takeOver(checkout.id, LEASE)).toBeUndefined();
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
         await subject.elapse(LEASE / 2);
-        expect(await repository.takeOver(checkout.id, LEASE)).toMatchObject({ attempt: 2 });
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toMatchObject({ attempt: 2 });
       });
 
       it('records checkouts without a claim, or with different keys, side by side', async () => {
@@ -135,6 +181,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         const result = await repository.create(second, {
           leaseMs: LEASE,
           idempotency: claim('k1', 'hash-2'),
+          worker: TAKER,
         });
 
         if (result.created) throw new Error('a live key was taken twice');
@@ -152,7 +199,9 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('lets exactly one of two creates racing for one key record its checkout', async () => {
         const racers = [await newOne(), await newOne()];
         const results = await Promise.all(
-          racers.map((c) => repository.create(c, { leaseMs: LEASE, idempotency: claim('k', 'h') })),
+          racers.map((c) =>
+            repository.create(c, { leaseMs: LEASE, idempotency: claim('k', 'h'), worker: REQUEST }),
+          ),
         );
 
         expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -171,6 +220,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         const result = await repository.create(await newOne(), {
           leaseMs: LEASE,
           idempotency: claim('k1', 'hash-1'),
+          worker: TAKER,
         });
 
         if (result.created) throw new Error('a live key was taken twice');
@@ -186,7 +236,11 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         await finish(first);
         const second = await newOne();
         const create = (checkout: Checkout) =>
-          repository.create(checkout, { leaseMs: LEASE, idempotency: claim('k1', 'hash-2', 1) });
+          repository.create(checkout, {
+            leaseMs: LEASE,
+            idempotency: claim('k1', 'hash-2', 1),
+            worker: TAKER,
+          });
 
         await subject.elapse(HOUR - 60_000);
         expect(await create(second)).toMatchObject({ created: false });
@@ -206,25 +260,33 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         const checkout = await record();
         await subject.elapse(LEASE);
 
-        const taken = await repository.takeOver(checkout.id, LEASE);
+        const taken = await repository.takeOver(checkout.id, LEASE, TAKER);
 
         expect(taken).toEqual({ ...checkout, attempt: 2, updatedAt: expect.any(String) });
-        expect(await repository.takeOver(checkout.id, LEASE)).toBeUndefined();
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
         await subject.elapse(LEASE);
-        expect(await repository.takeOver(checkout.id, LEASE)).toMatchObject({ attempt: 3 });
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toMatchObject({ attempt: 3 });
       });
 
       it('fences the worker it took over from: its update and settle try throw LeaseLostError', async () => {
         const checkout = await record();
         await subject.elapse(LEASE);
-        const taken = await repository.takeOver(checkout.id, LEASE);
+        const taken = await repository.takeOver(checkout.id, LEASE, TAKER);
         if (!taken) throw new Error('the expired checkout was not taken over');
 
         await expectLost(
-          repository.update(checkout, { status: 'payment_processed', paymentId: 'txn_old' }),
+          repository.update(checkout, {
+            status: 'payment_processed',
+            cause: STEP,
+            paymentId: 'txn_old',
+          }),
         );
-        await expectLost(repository.recordSettleTry(checkout));
-        await repository.update(taken, { status: 'payment_processed', paymentId: 'txn_new' });
+        await expectLost(repository.recordSettleTry(checkout, NO_ANSWER));
+        await repository.update(taken, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_new',
+        });
 
         expect(await repository.findById(checkout.id)).toMatchObject({
           status: 'payment_processed',
@@ -239,8 +301,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         await finish(checkout);
         await subject.elapse(2 * LEASE);
 
-        expect(await repository.takeOver(checkout.id, LEASE)).toBeUndefined();
-        expect(await repository.takeOver(randomUUID(), LEASE)).toBeUndefined();
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
+        expect(await repository.takeOver(randomUUID(), LEASE, TAKER)).toBeUndefined();
       });
 
       it('lets exactly one of two workers racing for an expired checkout take it over', async () => {
@@ -248,8 +310,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         await subject.elapse(LEASE);
 
         const taken = await Promise.all([
-          repository.takeOver(checkout.id, LEASE),
-          repository.takeOver(checkout.id, LEASE),
+          repository.takeOver(checkout.id, LEASE, TAKER),
+          repository.takeOver(checkout.id, LEASE, TAKER),
         ]);
 
         expect(taken.filter(Boolean)).toEqual([expect.objectContaining({ attempt: 2 })]);
@@ -261,10 +323,15 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('writes the fields given and leaves the absent ones as they are', async () => {
         const checkout = await record();
 
-        await repository.update(checkout, { status: 'payment_processed', paymentId: 'txn_1' });
-        await repository.update(checkout, { status: 'inventory_deducted' });
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_1',
+        });
+        await repository.update(checkout, { status: 'inventory_deducted', cause: STEP });
         await repository.update(checkout, {
           status: 'compensating',
+          cause: STEP,
           failure: UNAVAILABLE,
           compensationFrom: 'inventory_deducted',
         });
@@ -281,13 +348,13 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
       it('takes a null compensationFrom as absent, keeping the stored one', async () => {
         const checkout = await record();
+        await compensateRefused(checkout);
+
         await repository.update(checkout, {
           status: 'compensating',
-          failure: REFUSED,
-          compensationFrom: 'payment_processed',
+          cause: STEP,
+          compensationFrom: null,
         });
-
-        await repository.update(checkout, { status: 'compensating', compensationFrom: null });
 
         expect(await repository.findById(checkout.id)).toMatchObject({
           compensationFrom: 'payment_processed',
@@ -297,20 +364,26 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('keeps the lease as it was on an unfinished state', async () => {
         const checkout = await record();
         await subject.elapse(LEASE / 2);
-        await repository.update(checkout, { status: 'payment_processed', paymentId: 'txn_1' });
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_1',
+        });
 
-        expect(await repository.takeOver(checkout.id, LEASE)).toBeUndefined();
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
         await subject.elapse(LEASE / 2);
-        expect(await repository.takeOver(checkout.id, LEASE)).toMatchObject({ attempt: 2 });
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toMatchObject({ attempt: 2 });
       });
 
       it('refuses with LeaseLostError a checkout it does not hold, an unknown id included', async () => {
         const unknown = { id: randomUUID(), attempt: 1 };
         const checkout = await record();
 
-        await expectLost(repository.update(unknown, { status: 'payment_processed' }));
-        await expectLost(repository.recordSettleTry(unknown));
-        await expectLost(repository.update({ ...checkout, attempt: 2 }, { status: 'failed' }));
+        await expectLost(repository.update(unknown, { status: 'payment_processed', cause: STEP }));
+        await expectLost(repository.recordSettleTry(unknown, NO_ANSWER));
+        await expectLost(
+          repository.update({ ...checkout, attempt: 2 }, { status: 'failed', cause: STEP }),
+        );
         expect(await repository.findById(checkout.id)).toEqual(checkout);
       });
     });
@@ -319,13 +392,17 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('counts the tries at one recovery point, and counts afresh at the next', async () => {
         const checkout = await record();
 
-        expect(await repository.recordSettleTry(checkout)).toBe(1);
-        expect(await repository.recordSettleTry(checkout)).toBe(2);
-        await repository.update(checkout, { status: 'pending' });
+        expect(await repository.recordSettleTry(checkout, NO_ANSWER)).toBe(1);
+        expect(await repository.recordSettleTry(checkout, NO_ANSWER)).toBe(2);
+        await repository.update(checkout, { status: 'pending', cause: STEP });
         expect(await repository.findById(checkout.id)).toMatchObject({ settleTries: 2 });
-        await repository.update(checkout, { status: 'payment_processed', paymentId: 'txn_1' });
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_1',
+        });
         expect(await repository.findById(checkout.id)).toMatchObject({ settleTries: 0 });
-        expect(await repository.recordSettleTry(checkout)).toBe(1);
+        expect(await repository.recordSettleTry(checkout, NO_ANSWER)).toBe(1);
       });
     });
 
@@ -353,9 +430,15 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
         expect(mine.attempt).toBe(2);
         expect(await claimAll()).toEqual({ claimed: [], unreadable: [] });
-        expect(await repository.takeOver(checkout.id, LEASE)).toBeUndefined();
-        await expectLost(repository.update(checkout, { status: 'failed', response: ANSWER }));
-        await repository.update(mine, { status: 'payment_processed', paymentId: 'txn_1' });
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
+        await expectLost(
+          repository.update(checkout, { status: 'failed', cause: STEP, response: ANSWER }),
+        );
+        await repository.update(mine, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_1',
+        });
         await subject.elapse(LEASE);
         expect((await claimAll()).claimed).toEqual([
           expect.objectContaining({ status: 'payment_processed', attempt: 3 }),
@@ -366,7 +449,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         // Leases of different lengths, so that the oldest lease is not the oldest checkout.
         const recordFor = async (leaseMs: number) => {
           const checkout = await newOne();
-          await repository.create(checkout, { leaseMs });
+          await repository.create(checkout, { leaseMs, worker: REQUEST });
           return checkout;
         };
         const longest = await recordFor(3 * LEASE);
@@ -374,8 +457,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         const middle = await recordFor(2 * LEASE);
         await subject.elapse(3 * LEASE);
 
-        const first = await repository.claimAbandoned(2, LEASE, 0);
-        const second = await repository.claimAbandoned(2, LEASE, 0);
+        const first = await repository.claimAbandoned(2, LEASE, 0, RECOVERY);
+        const second = await repository.claimAbandoned(2, LEASE, 0, RECOVERY);
 
         expect(ids(first.claimed)).toEqual(ids([shortest, middle]));
         expect(ids(second.claimed)).toEqual([longest.id]);
@@ -393,10 +476,19 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(ids(claimed)).toEqual([readable.id]);
         expect(unreadable).toEqual([spoiled.id]);
         expect(await subject.storedStatus(spoiled.id)).toBe('requires_attention');
+        expect((await moves(spoiled.id)).slice(1)).toEqual([
+          { from: 'pending', to: 'pending', cause: 'claimed by recovery', by: RECOVERY },
+          {
+            from: 'pending',
+            to: 'requires_attention',
+            cause: 'its row cannot be read',
+            by: RECOVERY,
+          },
+        ]);
         await expect(repository.findById(spoiled.id)).rejects.toBeInstanceOf(RangeError);
         await subject.elapse(2 * LEASE);
         expect(await claimAll()).toMatchObject({ unreadable: [] });
-        expect(await repository.takeOver(spoiled.id, LEASE)).toBeUndefined();
+        expect(await repository.takeOver(spoiled.id, LEASE, TAKER)).toBeUndefined();
       });
 
       it('lets exactly one of a claim and a take-over racing for a checkout have it', async () => {
@@ -405,7 +497,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
         const [{ claimed }, taken] = await Promise.all([
           claimAll(),
-          repository.takeOver(checkout.id, LEASE),
+          repository.takeOver(checkout.id, LEASE, TAKER),
         ]);
 
         expect([...claimed, taken].filter(Boolean)).toEqual([
@@ -447,6 +539,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
           const changes = {
             status: 'compensating',
+            cause: STEP,
             paymentId: 'txn_9',
             orderId: 'ord_9',
             failure,
@@ -455,11 +548,12 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           } as const satisfies CheckoutChanges;
 
           await repository.update(checkout, changes);
-          expect(await repository.recordSettleTry(checkout)).toBe(1);
+          expect(await repository.recordSettleTry(checkout, NO_ANSWER)).toBe(1);
 
+          const { cause: _, ...fields } = changes;
           expect(await repository.findById(checkout.id)).toEqual({
             ...checkout,
-            ...changes,
+            ...fields,
             settleTries: 1,
             updatedAt: expect.any(String),
           });
@@ -480,11 +574,400 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         };
 
         expect({
-          takeOver: await stamped(() => repository.takeOver(checkout.id, LEASE)),
-          update: await stamped(() => repository.update(mine, { status: 'payment_processed' })),
-          recordSettleTry: await stamped(() => repository.recordSettleTry(mine)),
+          takeOver: await stamped(() => repository.takeOver(checkout.id, LEASE, TAKER)),
+          update: await stamped(() =>
+            repository.update(mine, { status: 'payment_processed', cause: STEP }),
+          ),
+          recordSettleTry: await stamped(() => repository.recordSettleTry(mine, NO_ANSWER)),
           claimAbandoned: await stamped(() => claimAll()),
-        }).toEqual({ takeOver: true, update: true, recordSettleTry: true, claimAbandoned: true });
+          takeForOperator: await stamped(() =>
+            repository.takeForOperator(checkout.id, {
+              leaseMs: LEASE,
+              worker: OPERATOR,
+              reopen: false,
+            }),
+          ),
+        }).toEqual({
+          takeOver: true,
+          update: true,
+          recordSettleTry: true,
+          claimAbandoned: true,
+          takeForOperator: true,
+        });
+      });
+    });
+
+    describe('history', () => {
+      it('keeps every write as a move, oldest first: from, to, its cause and the worker holding the checkout', async () => {
+        const checkout = await record();
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: 'payment charged',
+          paymentId: 'txn_1',
+        });
+        await repository.recordSettleTry(checkout, NO_ANSWER);
+        await subject.elapse(LEASE);
+        const taken = await repository.takeOver(checkout.id, LEASE, TAKER);
+        if (!taken) throw new Error('the expired checkout was not taken over');
+        await repository.update(taken, {
+          status: 'compensating',
+          cause: 'stock refused',
+          failure: REFUSED,
+          compensationFrom: 'payment_processed',
+        });
+        await subject.elapse(LEASE);
+        const [claimed] = (await claimAll()).claimed;
+        if (!claimed) throw new Error('the abandoned checkout was not claimed');
+        await repository.update(claimed, { status: 'failed', cause: 'refunded', response: ANSWER });
+
+        expect(await moves(checkout.id)).toEqual([
+          { from: null, to: 'pending', cause: 'recorded', by: REQUEST },
+          { from: 'pending', to: 'payment_processed', cause: 'payment charged', by: REQUEST },
+          { from: 'payment_processed', to: 'payment_processed', cause: NO_ANSWER, by: REQUEST },
+          { from: 'payment_processed', to: 'payment_processed', cause: 'taken over', by: TAKER },
+          { from: 'payment_processed', to: 'compensating', cause: 'stock refused', by: TAKER },
+          { from: 'compensating', to: 'compensating', cause: 'claimed by recovery', by: RECOVERY },
+          { from: 'compensating', to: 'failed', cause: 'refunded', by: RECOVERY },
+        ]);
+      });
+
+      it("stamps each move with the repository's clock, as an ISO 8601 instant in UTC", async () => {
+        const before = (await subject.now()).getTime();
+        const checkout = await record();
+        await subject.elapse(LEASE);
+        await repository.takeOver(checkout.id, LEASE, TAKER);
+        const after = (await subject.now()).getTime();
+
+        const times = (await repository.history(checkout.id)).map((move) => move.at);
+
+        expect(times).toHaveLength(2);
+        for (const at of times) {
+          expect(new Date(at).toISOString()).toBe(at);
+          expect(Date.parse(at)).toBeGreaterThanOrEqual(before);
+          expect(Date.parse(at)).toBeLessThanOrEqual(after);
+        }
+        expect(Date.parse(times[1] ?? '')).toBeGreaterThanOrEqual(Date.parse(times[0] ?? ''));
+      });
+
+      it('adds nothing for a write it refuses, nor for a create that found its key taken', async () => {
+        const checkout = await record(claim('k1', 'hash-1'));
+        const refused = await newOne();
+        await repository.create(refused, {
+          leaseMs: LEASE,
+          idempotency: claim('k1', 'hash-1'),
+          worker: TAKER,
+        });
+        await subject.elapse(LEASE);
+        await repository.takeOver(checkout.id, LEASE, TAKER);
+
+        await expectLost(repository.update(checkout, { status: 'failed', cause: STEP }));
+        await expectLost(repository.recordSettleTry(checkout, NO_ANSWER));
+
+        expect(await moves(checkout.id)).toEqual([
+          { from: null, to: 'pending', cause: 'recorded', by: REQUEST },
+          { from: 'pending', to: 'pending', cause: 'taken over', by: TAKER },
+        ]);
+        expect(await repository.history(refused.id)).toEqual([]);
+      });
+
+      it('is empty for an id it never recorded', async () => {
+        expect(await repository.history(randomUUID())).toEqual([]);
+      });
+
+      it("continues the history of a row from before it, naming an unknown worker for that row's holder", async () => {
+        const checkout = await record();
+        await subject.forgetHistory(checkout.id);
+
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: 'payment charged',
+        });
+
+        expect(await moves(checkout.id)).toEqual([
+          { from: 'pending', to: 'payment_processed', cause: 'payment charged', by: 'unknown' },
+        ]);
+      });
+    });
+
+    describe('list', () => {
+      it('lists the checkouts in any of the statuses asked, oldest created first, at most limit', async () => {
+        const oldest = await recordCreatedAgo(30 * MINUTE);
+        const completed = await recordCreatedAgo(25 * MINUTE);
+        await finish(completed);
+        const attention = await recordCreatedAgo(20 * MINUTE);
+        await giveUp(attention);
+        const newest = await recordCreatedAgo(5 * MINUTE);
+        await repository.update(newest, { status: 'payment_processed', cause: STEP });
+        const list = async (statuses: CheckoutStatus[], limit = 10) =>
+          (await repository.list({ statuses, limit })).checkouts;
+
+        const open = await list(['pending', 'payment_processed', 'requires_attention']);
+
+        expect(open).toEqual([
+          await repository.findById(oldest.id),
+          await repository.findById(attention.id),
+          await repository.findById(newest.id),
+        ]);
+        expect(
+          (await list(['pending', 'payment_processed', 'requires_attention'], 2)).map((c) => c.id),
+        ).toEqual([oldest.id, attention.id]);
+        expect((await list(['requires_attention'])).map((c) => c.id)).toEqual([attention.id]);
+        expect((await list(['completed', 'failed'])).map((c) => c.id)).toEqual([completed.id]);
+        expect(await list(['compensating'])).toEqual([]);
+        expect(await list([])).toEqual([]);
+      });
+
+      it('lists only checkouts created at least olderThanMs ago', async () => {
+        const old = await recordCreatedAgo(20 * MINUTE);
+        await recordCreatedAgo(10 * MINUTE);
+        await record();
+
+        const listed = await repository.list({
+          statuses: ['pending'],
+          olderThanMs: 15 * MINUTE,
+          limit: 10,
+        });
+
+        expect(listed.checkouts.map((c) => c.id)).toEqual([old.id]);
+        expect(
+          (await repository.list({ statuses: ['pending'], olderThanMs: 0, limit: 10 })).checkouts,
+        ).toHaveLength(3);
+      });
+
+      it('names a row it cannot read instead of failing the list', async () => {
+        const yen = { currency: 'JPY', items: [{ productId: 'p', quantity: 1, priceCents: 99 }] };
+        const spoiled = await record(undefined, { ...yen, totalCents: 99 });
+        const fine = await record(undefined, { ...yen, totalCents: 99 });
+        await subject.spoilAmount(spoiled.id);
+
+        const listed = await repository.list({ statuses: ['pending'], limit: 10 });
+
+        expect(listed.checkouts.map((c) => c.id)).toEqual([fine.id]);
+        expect(listed.unreadable).toEqual([spoiled.id]);
+      });
+    });
+
+    describe('backlog', () => {
+      it('counts the checkouts not final and dates the oldest of them', async () => {
+        expect(await repository.backlog()).toEqual({ unfinished: 0, oldestCreatedAt: null });
+
+        await finish(await recordCreatedAgo(60 * MINUTE));
+        await giveUp(await recordCreatedAgo(50 * MINUTE));
+        const oldestOpen = await recordCreatedAgo(40 * MINUTE);
+        await repository.update(oldestOpen, { status: 'compensating', cause: STEP });
+        const paid = await recordCreatedAgo(30 * MINUTE);
+        await repository.update(paid, { status: 'payment_processed', cause: STEP });
+        await record();
+
+        expect(await repository.backlog()).toEqual({
+          unfinished: 3,
+          oldestCreatedAt: oldestOpen.createdAt,
+        });
+      });
+    });
+
+    describe('takeForOperator', () => {
+      const operate = (id: string, reopen = false) =>
+        repository.takeForOperator(id, { leaseMs: LEASE, worker: OPERATOR, reopen });
+      /** A checkout given up while refunding a refused payment: it has something to undo. */
+      const givenUpCompensating = async () => {
+        const checkout = await record();
+        await compensateRefused(checkout);
+        await giveUp(checkout);
+        return checkout;
+      };
+      /** The checkout an operator took, or a failure naming why it was refused. */
+      const taken = async (id: string, reopen = false) => {
+        const result = await operate(id, reopen);
+        if ('refused' in result) throw new Error(`the operator was refused: ${result.refused}`);
+        return result.taken;
+      };
+
+      it('refuses an id it never recorded, and a completed or failed checkout, writing nothing', async () => {
+        const completed = await record();
+        await finish(completed);
+        const failed = await record();
+        await repository.update(failed, {
+          status: 'failed',
+          cause: STEP,
+          failure: REFUSED,
+          response: ANSWER,
+        });
+        await subject.elapse(LEASE);
+
+        expect(await operate(randomUUID())).toEqual({ refused: 'not_found' });
+        for (const reopen of [false, true]) {
+          expect(await operate(completed.id, reopen)).toEqual({ refused: 'finished' });
+          expect(await operate(failed.id, reopen)).toEqual({ refused: 'finished' });
+        }
+        expect(await repository.findById(failed.id)).toMatchObject({
+          status: 'failed',
+          attempt: 1,
+        });
+        expect(await repository.history(completed.id)).toHaveLength(2);
+      });
+
+      it('refuses a checkout whose lease still runs, and takes it as it is once the lease ran out, without waiting for the settle delay', async () => {
+        const checkout = await record();
+        await repository.update(checkout, {
+          status: 'payment_processed',
+          cause: STEP,
+          paymentId: 'txn_1',
+        });
+
+        expect(await operate(checkout.id)).toEqual({ refused: 'held' });
+        await subject.elapse(LEASE);
+        expect(await claimAll(10 * MINUTE)).toEqual({ claimed: [], unreadable: [] });
+
+        // Reopening concerns requires_attention only: an unfinished checkout is taken as it is.
+        expect(await operate(checkout.id, true)).toEqual({
+          taken: {
+            ...checkout,
+            status: 'payment_processed',
+            paymentId: 'txn_1',
+            attempt: 2,
+            updatedAt: expect.any(String),
+          },
+        });
+        expect((await moves(checkout.id)).at(-1)).toEqual({
+          from: 'payment_processed',
+          to: 'payment_processed',
+          cause: 'taken by operator',
+          by: OPERATOR,
+        });
+      });
+
+      it('holds what it takes: a new lease, and attempt bumped so the worker before is fenced', async () => {
+        const checkout = await record();
+        await subject.elapse(LEASE);
+
+        const mine = await taken(checkout.id);
+
+        expect(await operate(checkout.id)).toEqual({ refused: 'held' });
+        expect(await repository.takeOver(checkout.id, LEASE, TAKER)).toBeUndefined();
+        expect(await claimAll()).toEqual({ claimed: [], unreadable: [] });
+        await expectLost(repository.update(checkout, { status: 'payment_processed', cause: STEP }));
+        await expectLost(repository.recordSettleTry(checkout, NO_ANSWER));
+        await repository.update(mine, { status: 'failed', cause: 'resolved', response: ANSWER });
+        expect((await moves(checkout.id)).slice(1)).toEqual([
+          { from: 'pending', to: 'pending', cause: 'taken by operator', by: OPERATOR },
+          { from: 'pending', to: 'failed', cause: 'resolved', by: OPERATOR },
+        ]);
+      });
+
+      it('takes a requires_attention checkout as it is when not asked to reopen it', async () => {
+        const checkout = await givenUpCompensating();
+        const given = await repository.findById(checkout.id);
+
+        expect(await operate(checkout.id)).toEqual({
+          taken: { ...given, attempt: 2, updatedAt: expect.any(String) },
+        });
+        expect((await moves(checkout.id)).at(-1)).toEqual({
+          from: 'requires_attention',
+          to: 'requires_attention',
+          cause: 'taken by operator',
+          by: OPERATOR,
+        });
+      });
+
+      it.each([
+        { givenUpAt: 'compensating', compensationFrom: 'inventory_deducted' },
+        { givenUpAt: 'payment_processed', compensationFrom: null },
+      ] as const)(
+        'reopens a requires_attention checkout given up at $givenUpAt at that state, its undo failures and settle tries cleared',
+        async ({ givenUpAt, compensationFrom }) => {
+          const checkout = await record();
+          await repository.update(checkout, {
+            status: givenUpAt,
+            cause: STEP,
+            paymentId: 'txn_1',
+            failure: UNAVAILABLE,
+            compensationFrom,
+          });
+          await giveUp(checkout);
+          await repository.recordSettleTry(checkout, NO_ANSWER);
+
+          const reopened = await taken(checkout.id, true);
+
+          expect(reopened).toEqual({
+            ...checkout,
+            status: givenUpAt,
+            paymentId: 'txn_1',
+            failure: UNAVAILABLE,
+            compensationFrom,
+            undoFailures: [],
+            settleTries: 0,
+            attempt: 2,
+            updatedAt: expect.any(String),
+          });
+          expect(await repository.findById(checkout.id)).toEqual(reopened);
+          expect((await moves(checkout.id)).at(-1)).toEqual({
+            from: 'requires_attention',
+            to: givenUpAt,
+            cause: 'reopened by operator',
+            by: OPERATOR,
+          });
+          await expectLost(repository.update(checkout, { status: 'failed', cause: STEP }));
+        },
+      );
+
+      it('reopens at the state before requires_attention even after an operator took it as it was', async () => {
+        const checkout = await record();
+        await repository.update(checkout, { status: 'inventory_deducted', cause: STEP });
+        await giveUp(checkout);
+        await taken(checkout.id);
+
+        expect(await operate(checkout.id, true)).toEqual({ refused: 'held' });
+        await subject.elapse(LEASE);
+        expect(await taken(checkout.id, true)).toMatchObject({
+          status: 'inventory_deducted',
+          attempt: 3,
+        });
+      });
+
+      it('reopens a row from before the history at compensating if it has something to undo, and refuses one that has nothing', async () => {
+        const toUndo = await givenUpCompensating();
+        const nothingToUndo = await record();
+        await giveUp(nothingToUndo);
+        for (const { id } of [toUndo, nothingToUndo]) await subject.forgetHistory(id);
+
+        expect(await taken(toUndo.id, true)).toMatchObject({
+          status: 'compensating',
+          compensationFrom: 'payment_processed',
+          undoFailures: [],
+        });
+        expect(await operate(nothingToUndo.id, true)).toEqual({ refused: 'no_recovery_point' });
+        expect(await repository.findById(nothingToUndo.id)).toMatchObject({
+          status: 'requires_attention',
+          attempt: 1,
+        });
+        expect(await repository.history(nothingToUndo.id)).toEqual([]);
+        expect(await taken(nothingToUndo.id)).toMatchObject({
+          status: 'requires_attention',
+          attempt: 2,
+        });
+      });
+
+      it('lets exactly one of two operators racing for a checkout take it', async () => {
+        const checkout = await record();
+        await subject.elapse(LEASE);
+
+        const results = await Promise.all([operate(checkout.id), operate(checkout.id)]);
+
+        expect(results).toContainEqual({ refused: 'held' });
+        expect(results).toContainEqual({ taken: expect.objectContaining({ attempt: 2 }) });
+        expect(await repository.history(checkout.id)).toHaveLength(2);
+      });
+
+      it('throws on a row it cannot read, before writing anything', async () => {
+        const yen = { currency: 'JPY', items: [{ productId: 'p', quantity: 1, priceCents: 99 }] };
+        const spoiled = await record(undefined, { ...yen, totalCents: 99 });
+        await subject.spoilAmount(spoiled.id);
+        await subject.elapse(LEASE);
+
+        await expect(operate(spoiled.id)).rejects.toBeInstanceOf(RangeError);
+        expect(await repository.history(spoiled.id)).toHaveLength(1);
+        expect(await claimAll()).toEqual({ claimed: [], unreadable: [spoiled.id] });
       });
     });
   });

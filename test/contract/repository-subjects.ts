@@ -27,6 +27,10 @@ export function fakeTarget(): ContractTarget {
           if (row) row.unreadable = true;
         },
         storedStatus: async (id) => stored(id)?.checkout.status,
+        async forgetHistory(id) {
+          const row = stored(id);
+          if (row) Object.assign(row, { history: [], worker: null });
+        },
       };
     },
     close: async () => {},
@@ -105,6 +109,12 @@ function sqlSubject(db: Database, locksRows: boolean): RepositoryUnderTest {
         { id },
       );
       return row?.status;
+    },
+    async forgetHistory(id) {
+      await db.query(
+        `update checkouts set history = '[]'::jsonb, worker = null where id = :id::uuid`,
+        { id },
+      );
     },
   };
   if (locksRows) subject.holdRow = (id, work) => holdingRow(db, id, work);

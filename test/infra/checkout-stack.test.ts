@@ -4,7 +4,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '#lib/db/migrations/index.ts';
-import { REQUIRE_BANNER } from '../../infra/bundling.ts';
+import { FUNCTIONS, REQUIRE_BANNER } from '../../infra/bundling.ts';
 import {
   actionsOf,
   describeCdkNag,
@@ -20,13 +20,13 @@ beforeAll(() => {
   s = synth({}, { bundle: true });
 });
 
-const FUNCTION_NAMES = ['health', 'checkout', 'recovery', 'migrate'] as const;
+const FUNCTION_NAMES = FUNCTIONS;
 
 describe('the aws stack', () => {
   it('has the resources of design §7, one of each where one is meant', () => {
     const { template } = s;
-    // Four service functions, the provider framework, and CDK's default-security-group restrictor.
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    // Five service functions, the provider framework, and CDK's default-security-group restrictor.
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.resourceCountIs('AWS::RDS::DBCluster', 1);
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
@@ -39,7 +39,12 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     template.resourceCountIs('Custom::SchemaMigration', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
   });
 
@@ -100,6 +105,8 @@ describe('the aws stack', () => {
           PAYMENT_TIMEOUT_MS: '10000',
           INVENTORY_TIMEOUT_MS: '5000',
           ORDER_TIMEOUT_MS: '5000',
+          CHECKOUT_LEASE_MS: '60000',
+          RECOVERY_SETTLE_DELAY_MS: '60000',
         },
       },
     });
@@ -277,14 +284,18 @@ describe('its REST API', () => {
     });
   });
 
-  it('outputs the API URL and the API key id', () => {
+  it('outputs the API URL, the API key id, the alarm topic, the operator and the Data API settings', () => {
     const outputs = s.template.toJSON().Outputs;
     expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
       'ApiKeyId',
       'ApiUrl',
       'DbClusterArn',
+      'DbName',
       'DbSecretArn',
+      'OperatorFunctionName',
     ]);
+    expect(outputs.DbName.Value).toBe('checkout');
   });
 });
 
@@ -312,9 +323,9 @@ describe('the migration and the recovery schedule', () => {
     });
   });
 
-  it('runs the recovery function every two minutes', () => {
+  it('runs the recovery sweep hourly', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(2 minutes)',
+      ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: s.stack.resolve(s.stack.functions.recovery.functionArn) })],
     });
@@ -324,35 +335,6 @@ describe('the migration and the recovery schedule', () => {
       FunctionName: s.stack.resolve(s.stack.functions.recovery.functionArn),
     });
   });
-});
-
-describe('its alarms', () => {
-  it('watch 5xx answers of the API', () => {
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/ApiGateway',
-      MetricName: '5XXError',
-      Dimensions: [{ Name: 'ApiName', Value: 'CheckoutCommerce-dev' }],
-    });
-  });
-
-  it.each([
-    ['failed', 10],
-    ['requires_attention', 1],
-  ])(
-    'watch checkouts ending %s (threshold %d), on the metric lib/metrics.ts writes',
-    (status, threshold) => {
-      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'CheckoutCommerce',
-        MetricName: 'CheckoutOutcome',
-        Statistic: 'Sum',
-        Threshold: threshold,
-        Dimensions: Match.arrayWith([
-          { Name: 'service', Value: 'checkout-commerce' },
-          { Name: 'status', Value: status },
-        ]),
-      });
-    },
-  );
 });
 
 describeCdkNag(() => s);

@@ -3,10 +3,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCheckoutApp, stackPropsFromContext } from '../../infra/app.ts';
-import type { FunctionName } from '../../infra/bundling.ts';
+import { FUNCTIONS, type FunctionName } from '../../infra/bundling.ts';
 import { actionsOf, describeCdkNag, policyStatements, type Synthesized, synth } from './synth.ts';
 
-const FUNCTION_NAMES: FunctionName[] = ['health', 'checkout', 'recovery', 'migrate'];
+const FUNCTION_NAMES = FUNCTIONS;
 
 const variablesOf = (s: Synthesized, name: FunctionName) =>
   s.template.toJSON().Resources[
@@ -89,12 +89,15 @@ describe('the localstack stack (-c target=localstack)', () => {
     expect(actions.filter((a) => /^(rds-data|secretsmanager):/.test(a))).toEqual([]);
   });
 
-  it('keeps the rest: API key, request validation, migration, recovery schedule, alarms', () => {
+  it('keeps the rest: API key, request validation, migration, recovery schedules, alarms, dashboard', () => {
     s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     s.template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
     s.template.resourceCountIs('Custom::SchemaMigration', 1);
     s.template.resourceCountIs('AWS::Events::Rule', 1);
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    s.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    s.template.resourceCountIs('AWS::SNS::Topic', 1);
+    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   describeCdkNag(() => s);
@@ -103,7 +106,7 @@ describe('the localstack stack (-c target=localstack)', () => {
 describe('the app context', () => {
   const propsOf = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }));
 
-  it('defaults to the aws target, stage dev, API key on, recovery every 2 minutes', () => {
+  it('defaults to the aws target, stage dev, API key on, a recovery sweep every hour, no alarm email', () => {
     const props = propsOf({});
     expect(props).toMatchObject({
       target: 'aws',
@@ -112,7 +115,8 @@ describe('the app context', () => {
       requireApiKey: true,
       serviceUrls: { payment: 'https://payment.example.com' },
     });
-    expect(props.recoveryInterval?.toMinutes()).toBe(2);
+    expect(props.recoveryInterval?.toMinutes()).toBe(60);
+    expect(props.alarmEmail).toBeUndefined();
   });
 
   it('takes other service and database URLs and a recovery interval', () => {
@@ -121,7 +125,8 @@ describe('the app context', () => {
       requireApiKey: false,
       databaseUrl: 'postgres://app:secret@db:5432/checkout',
       paymentServiceUrl: 'http://payments:9000',
-      recoveryIntervalMinutes: '15',
+      recoveryIntervalMinutes: '1440',
+      alarmEmail: 'oncall@shop.example',
     });
     expect(props).toMatchObject({
       target: 'localstack',
@@ -133,15 +138,20 @@ describe('the app context', () => {
         order: 'http://wiremock-order:8080',
       },
     });
-    expect(props.recoveryInterval?.toMinutes()).toBe(15);
+    expect(props.recoveryInterval?.toMinutes()).toBe(1440);
+    expect(props.alarmEmail).toBe('oncall@shop.example');
   });
 
-  it('refuses an unknown target, a malformed flag or interval', () => {
+  it('refuses an unknown target, a malformed flag, an interval under an hour, a malformed email', () => {
     expect(() => propsOf({ target: 'gcp' })).toThrow(
       /context target: expected one of aws, localstack/,
     );
     expect(() => propsOf({ requireApiKey: 'yes' })).toThrow(/context requireApiKey/);
     expect(() => propsOf({ recoveryIntervalMinutes: '0' })).toThrow(/recoveryIntervalMinutes/);
+    expect(() => propsOf({ recoveryIntervalMinutes: '59' })).toThrow(
+      /recoveryIntervalMinutes: expected an integer of at least 60, got 59/,
+    );
+    expect(() => propsOf({ alarmEmail: 'oncall' })).toThrow(/context alarmEmail/);
   });
 
   it('fails synthesis on an unacknowledged cdk-nag finding, as `cdk synth` does', () => {

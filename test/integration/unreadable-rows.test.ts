@@ -4,6 +4,8 @@ import { createCheckoutRepository } from '#lib/db/checkout-repository.ts';
 import { migrate } from '#lib/db/migrate.ts';
 import { databaseBeforeMoneyScale, insertOldRow } from '../support/legacy-rows.ts';
 
+const RECOVERY = 'recovery:run-1';
+
 describe('claiming abandoned checkouts an older release wrote', () => {
   it('sets a row it cannot read to requires_attention and still claims the others', async () => {
     const db = await databaseBeforeMoneyScale();
@@ -21,7 +23,7 @@ describe('claiming abandoned checkouts an older release wrote', () => {
       await migrate(db);
       const repository = createCheckoutRepository(db);
 
-      const { claimed, unreadable } = await repository.claimAbandoned(10, 60_000, 0);
+      const { claimed, unreadable } = await repository.claimAbandoned(10, 60_000, 0, RECOVERY);
 
       expect(unreadable).toEqual([rows[0]?.id]);
       expect(claimed.map((c) => c.id)).toEqual([rows[1]?.id]);
@@ -35,7 +37,24 @@ describe('claiming abandoned checkouts an older release wrote', () => {
         undo_failures: '["read_checkout"]',
         locked_until: null,
       });
-      expect((await repository.claimAbandoned(10, 60_000, 0)).claimed).toEqual([]);
+      // Rows from before the history start with none; the claim and the giving up are its first.
+      expect(
+        (await repository.history(rows[0]?.id ?? '')).map(({ at: _, ...move }) => move),
+      ).toEqual([
+        {
+          from: 'payment_processed',
+          to: 'payment_processed',
+          cause: 'claimed by recovery',
+          by: RECOVERY,
+        },
+        {
+          from: 'payment_processed',
+          to: 'requires_attention',
+          cause: 'its row cannot be read',
+          by: RECOVERY,
+        },
+      ]);
+      expect((await repository.claimAbandoned(10, 60_000, 0, RECOVERY)).claimed).toEqual([]);
     } finally {
       await db.close();
     }

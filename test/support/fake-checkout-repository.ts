@@ -1,25 +1,33 @@
-import type { Checkout } from '#lib/checkout/checkout.ts';
+import type { Checkout, CheckoutStatus } from '#lib/checkout/checkout.ts';
 import {
   type CheckoutChanges,
+  type CheckoutFilter,
   type CheckoutRepository,
   type Clock,
   type IdempotencyClaim,
   type KeyHolder,
   LeaseLostError,
+  type OperatorTake,
   type StoredResponse,
+  type Transition,
 } from '#lib/checkout/ports.ts';
+import { planOperatorTake } from '#lib/db/operator-take.ts';
 
-/** A checkout as the fake holds it: the row's lease, key and stored answer beside it. */
+/** A checkout as the fake holds it: the row's lease, key, stored answer, holder and history. */
 export interface StoredCheckout {
   checkout: Checkout;
   lockedUntil: Date | null;
+  /** The worker holding it (`by` in its history); absent in a row from before the history. */
+  worker?: string | null;
+  /** Its transitions, oldest first; absent in a row from before the history. */
+  history?: Transition[];
   response?: StoredResponse;
   idempotency?: Omit<IdempotencyClaim, 'ttlHours'> & { expiresAt: Date };
   /** A row an older release wrote that this one cannot read (99.90 yen): reading it throws. */
   unreadable?: boolean;
 }
 
-const FINAL = ['completed', 'failed', 'requires_attention'];
+const FINAL: readonly CheckoutStatus[] = ['completed', 'failed', 'requires_attention'];
 
 /**
  * A repository in a Map that records every write it is asked for, with the SQL repository's
@@ -41,7 +49,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
 
   async create(
     checkout: Checkout,
-    options: { leaseMs: number; idempotency?: IdempotencyClaim },
+    options: { leaseMs: number; idempotency?: IdempotencyClaim; worker: string },
   ): Promise<{ created: true } | { created: false; holder: KeyHolder }> {
     this.log.push({ name: 'repository.create', input: { checkout, ...options } });
     if (this.failWith.create) throw this.failWith.create;
@@ -70,6 +78,8 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       // The SQL writes `createdAt` as both timestamps.
       checkout: { ...structuredClone(checkout), updatedAt: checkout.createdAt },
       lockedUntil: this.leaseEnd(options.leaseMs),
+      worker: options.worker,
+      history: [this.transition(null, checkout.status, 'recorded', options.worker)],
       idempotency: claim && {
         key: claim.key,
         requestHash: claim.requestHash,
@@ -79,16 +89,19 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     return { created: true };
   }
 
-  async takeOver(id: string, leaseMs: number): Promise<Checkout | undefined> {
-    this.log.push({ name: 'repository.takeOver', input: { id, leaseMs } });
+  async takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined> {
+    this.log.push({ name: 'repository.takeOver', input: { id, leaseMs, worker } });
     const stored = this.checkouts.get(id);
     if (!stored || !this.isAbandoned(stored)) return undefined;
-    this.claim(stored, leaseMs);
+    this.take(stored, { leaseMs, worker, cause: 'taken over' });
     return read(stored);
   }
 
-  async claimAbandoned(limit: number, leaseMs: number, settleDelayMs: number) {
-    this.log.push({ name: 'repository.claimAbandoned', input: { limit, leaseMs, settleDelayMs } });
+  async claimAbandoned(limit: number, leaseMs: number, settleDelayMs: number, worker: string) {
+    this.log.push({
+      name: 'repository.claimAbandoned',
+      input: { limit, leaseMs, settleDelayMs, worker },
+    });
     // Oldest lease first, as the SQL orders them (`locked_until nulls first`).
     const due = [...this.checkouts.values()]
       .filter((c) => this.isAbandoned(c, settleDelayMs))
@@ -99,12 +112,13 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     const claimed: Checkout[] = [];
     const unreadable: string[] = [];
     for (const stored of due) {
-      this.claim(stored, leaseMs);
+      this.take(stored, { leaseMs, worker, cause: 'claimed by recovery' });
       if (!stored.unreadable) {
         claimed.push(read(stored));
         continue;
       }
       unreadable.push(stored.checkout.id);
+      this.append(stored, 'requires_attention', 'its row cannot be read');
       stored.checkout.status = 'requires_attention';
       stored.checkout.undoFailures = ['read_checkout'];
       stored.lockedUntil = null;
@@ -121,7 +135,8 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (this.failWith.update) throw this.failWith.update;
     const stored = this.fenced(checkout);
     this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
-    const { response, ...fields } = changes;
+    this.append(stored, changes.status, changes.cause);
+    const { response, cause: _, ...fields } = changes;
     if (changes.status !== stored.checkout.status) stored.checkout.settleTries = 0;
     stored.checkout = {
       ...stored.checkout,
@@ -137,9 +152,13 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     }
   }
 
-  async recordSettleTry(checkout: Pick<Checkout, 'id' | 'attempt'>): Promise<number> {
-    this.log.push({ name: 'repository.recordSettleTry', input: { id: checkout.id } });
+  async recordSettleTry(
+    checkout: Pick<Checkout, 'id' | 'attempt'>,
+    cause: string,
+  ): Promise<number> {
+    this.log.push({ name: 'repository.recordSettleTry', input: { id: checkout.id, cause } });
     const stored = this.fenced(checkout);
+    this.append(stored, stored.checkout.status, cause);
     stored.checkout.settleTries += 1;
     stored.checkout.updatedAt = this.clock.now().toISOString();
     return stored.checkout.settleTries;
@@ -150,6 +169,62 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (this.failWith.findById) throw this.failWith.findById;
     const stored = this.checkouts.get(id);
     return stored && read(stored);
+  }
+
+  async history(id: string): Promise<Transition[]> {
+    this.log.push({ name: 'repository.history', input: { id } });
+    return structuredClone(this.checkouts.get(id)?.history ?? []);
+  }
+
+  async list({
+    statuses,
+    olderThanMs,
+    limit,
+  }: CheckoutFilter): Promise<{ checkouts: Checkout[]; unreadable: string[] }> {
+    this.log.push({ name: 'repository.list', input: { statuses, olderThanMs, limit } });
+    const createdBy = this.nowMs() - (olderThanMs ?? 0);
+    const listed = [...this.checkouts.values()]
+      .filter((stored) => statuses.includes(stored.checkout.status))
+      .filter((stored) => olderThanMs === undefined || createdMs(stored) <= createdBy)
+      .sort((a, b) => createdMs(a) - createdMs(b) || a.checkout.id.localeCompare(b.checkout.id))
+      .slice(0, limit);
+    return {
+      checkouts: listed.filter((stored) => !stored.unreadable).map(read),
+      unreadable: listed.filter((stored) => stored.unreadable).map((s) => s.checkout.id),
+    };
+  }
+
+  async backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }> {
+    this.log.push({ name: 'repository.backlog', input: {} });
+    const unfinished = [...this.checkouts.values()].filter(
+      (stored) => !FINAL.includes(stored.checkout.status),
+    );
+    const oldest = Math.min(...unfinished.map(createdMs));
+    return {
+      unfinished: unfinished.length,
+      oldestCreatedAt: unfinished.length > 0 ? new Date(oldest).toISOString() : null,
+    };
+  }
+
+  async takeForOperator(
+    id: string,
+    options: { leaseMs: number; worker: string; reopen: boolean },
+  ): Promise<OperatorTake> {
+    this.log.push({ name: 'repository.takeForOperator', input: { id, ...options } });
+    const stored = this.checkouts.get(id);
+    if (!stored) return { refused: 'not_found' };
+    const found = read(stored);
+    const held = stored.lockedUntil !== null && stored.lockedUntil.getTime() > this.nowMs();
+    const history = stored.history ?? [];
+    const plan = planOperatorTake({ ...found, held, history }, options.reopen);
+    if ('refused' in plan) return plan;
+    this.take(stored, { ...options, cause: plan.cause, to: plan.status });
+    stored.checkout.status = plan.status;
+    if (plan.reopens) {
+      stored.checkout.undoFailures = [];
+      stored.checkout.settleTries = 0;
+    }
+    return { taken: read(stored) };
   }
 
   /** The stored checkout if `checkout.attempt` still holds it; an unknown id is lost too. */
@@ -164,10 +239,32 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     return expired && !FINAL.includes(stored.checkout.status);
   }
 
-  private claim(stored: StoredCheckout, leaseMs: number): void {
+  /** A new worker holds it: a new lease, and `attempt` bumped so that the one before is fenced. */
+  private take(
+    stored: StoredCheckout,
+    taker: { leaseMs: number; worker: string; cause: string; to?: CheckoutStatus },
+  ): void {
+    stored.worker = taker.worker;
+    this.append(stored, taker.to ?? stored.checkout.status, taker.cause);
     stored.checkout.attempt += 1;
     stored.checkout.updatedAt = this.clock.now().toISOString();
-    stored.lockedUntil = this.leaseEnd(leaseMs);
+    stored.lockedUntil = this.leaseEnd(taker.leaseMs);
+  }
+
+  /** Appends the move from its stored status to `to`, by the worker holding it. */
+  private append(stored: StoredCheckout, to: CheckoutStatus, cause: string): void {
+    const by = stored.worker ?? 'unknown';
+    stored.history ??= [];
+    stored.history.push(this.transition(stored.checkout.status, to, cause, by));
+  }
+
+  private transition(
+    from: CheckoutStatus | null,
+    to: CheckoutStatus,
+    cause: string,
+    by: string,
+  ): Transition {
+    return { from, to, cause, at: this.clock.now().toISOString(), by };
   }
 
   private leaseEnd(leaseMs: number): Date {
@@ -177,6 +274,10 @@ export class FakeCheckoutRepository implements CheckoutRepository {
   private nowMs(): number {
     return this.clock.now().getTime();
   }
+}
+
+function createdMs(stored: StoredCheckout): number {
+  return Date.parse(stored.checkout.createdAt);
 }
 
 function read(stored: StoredCheckout): Checkout {

@@ -14,6 +14,7 @@ import type {
   OrderRecord,
   OrderService,
   PaymentService,
+  RecoveryScheduler,
   SagaLogger,
 } from '#lib/checkout/ports.ts';
 import type { SagaDeps } from '#lib/checkout/saga.ts';
@@ -122,8 +123,24 @@ export class FakeOrderService implements OrderService {
 export class FakeMetrics implements CheckoutMetrics {
   readonly outcomes: Array<{ status: string; failedStep?: string }> = [];
 
+  readonly backlogs: Array<{ unfinished: number; oldestAgeSeconds: number }> = [];
+
   outcome(status: string, failedStep?: string) {
     this.outcomes.push(failedStep ? { status, failedStep } : { status });
+  }
+
+  backlog(unfinished: number, oldestAgeSeconds: number) {
+    this.backlogs.push({ unfinished, oldestAgeSeconds });
+  }
+}
+
+/** Keeps the recovery schedules asked for, in order. */
+export class FakeRecoveryScheduler implements RecoveryScheduler {
+  readonly scheduled: Array<{ id: string; attempt: number; leaseEndsAt: string }> = [];
+
+  async scheduleRecovery(checkout: Pick<Checkout, 'id' | 'attempt'>, leaseEndsAt: Date) {
+    const { id, attempt } = checkout;
+    this.scheduled.push({ id, attempt, leaseEndsAt: leaseEndsAt.toISOString() });
   }
 }
 
@@ -157,6 +174,7 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
   const order = new FakeOrderService(log);
   const logger = new FakeLogger();
   const metrics = new FakeMetrics();
+  const scheduler = new FakeRecoveryScheduler();
   const deps: SagaDeps & { newId: () => string } = {
     repository,
     payment,
@@ -168,10 +186,15 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     newId: () => options.id ?? '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
     // The real renderer: what a final state stores is what the HTTP layer would answer.
     renderAnswer: renderFinished,
+    scheduler,
   };
   /** A work budget whose deadline never fires unless the test aborts `deadline`. */
   const deadline = new AbortController();
-  const budget: WorkBudget = { leaseMs: options.leaseMs ?? 60_000, signal: deadline.signal };
+  const budget: WorkBudget = {
+    worker: 'request:test',
+    leaseMs: options.leaseMs ?? 60_000,
+    signal: deadline.signal,
+  };
   /** The names of the downstream calls only (payment, inventory, order), in order. */
   const serviceCalls = () =>
     log.map((c) => c.name).filter((name) => !name.startsWith('repository.'));
@@ -183,6 +206,7 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     order,
     logger,
     metrics,
+    scheduler,
     deps,
     budget,
     deadline,

@@ -390,9 +390,9 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expireLease(fakes);
     // Another worker takes the checkout over between our read and our take-over.
     const takeOver = fakes.repository.takeOver.bind(fakes.repository);
-    fakes.repository.takeOver = async (id, leaseMs) => {
-      await takeOver(id, leaseMs);
-      return takeOver(id, leaseMs);
+    fakes.repository.takeOver = async (id, leaseMs, worker) => {
+      await takeOver(id, leaseMs, 'request:other');
+      return takeOver(id, leaseMs, worker);
     };
     forgetHistory(fakes);
 

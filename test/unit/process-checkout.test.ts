@@ -6,6 +6,7 @@ import { renderFinished } from '#lib/http/checkout-presenter.ts';
 import {
   callOrder,
   createSagaFakes,
+  FIXED_NOW,
   failForward,
   outcomeOfKind,
   refused,
@@ -337,6 +338,29 @@ describe('processCheckout when a step’s outcome is unknown', () => {
       expect(updatedStatuses(fakes)).not.toContain('failed');
     },
   );
+
+  it('asks for a recovery of this checkout once its lease has ended, and only then', async () => {
+    const fakes = createSagaFakes({ leaseMs: 60_000 });
+    fakes.inventory.failWith.deduct = unknown('inventory');
+
+    await checkout(fakes);
+
+    expect(fakes.scheduler.scheduled).toEqual([
+      { id: ID, attempt: 1, leaseEndsAt: new Date(FIXED_NOW.getTime() + 60_000).toISOString() },
+    ]);
+  });
+
+  it('asks for no recovery when the checkout ends', async () => {
+    const completed = createSagaFakes();
+    const refusedFakes = createSagaFakes();
+    refusedFakes.payment.failWith.charge = refused('payment', 'card_declined');
+
+    await checkout(completed);
+    await checkout(refusedFakes);
+
+    expect(completed.scheduler.scheduled).toEqual([]);
+    expect(refusedFakes.scheduler.scheduled).toEqual([]);
+  });
 
   it('hints a retry once the lease has run out, to the millisecond', async () => {
     const fakes = createSagaFakes({ leaseMs: 1_500 });

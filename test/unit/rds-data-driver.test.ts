@@ -479,15 +479,22 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
   const id = '7d3f0c9e-2b8a-4f1e-9c55-3a1d2e4b6f80';
   const checkout = newCheckout(sampleOrder(), id, new Date('2026-11-24T20:00:00.000Z'));
   const repository = createCheckoutRepository(db);
+  const worker = 'request:req-1';
 
-  /** The parameters of the first statement sent, keyed by name. */
-  const firstParameters = () =>
-    Object.fromEntries((executed()[0]?.parameters ?? []).map(({ name, ...p }) => [name, p]));
+  /** The parameters of the `n`th statement sent, keyed by name. */
+  const parametersOf = (n: number) =>
+    Object.fromEntries((executed()[n]?.parameters ?? []).map(({ name, ...p }) => [name, p]));
+  const firstParameters = () => parametersOf(0);
+  /** The Data API's answer of one record: the stored checkout, with `extra` columns. */
+  const answering = (extra: Record<string, unknown> = {}) => {
+    const [row] = JSON.parse(fixture('select-checkout').formattedRecords ?? '[]');
+    return { formattedRecords: JSON.stringify([{ ...row, ...extra }]) };
+  };
 
   it('creates a checkout with UUID, DECIMAL, JSON and TIMESTAMP hints where its SQL casts', async () => {
     rds.on(ExecuteStatementCommand).resolves(fixture('insert-returning'));
 
-    await repository.create(checkout, { leaseMs: 60_000 });
+    await repository.create(checkout, { leaseMs: 60_000, worker });
 
     expect(executed()[0]).toMatchObject({
       ...target,
@@ -512,12 +519,19 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       },
       now: { typeHint: 'TIMESTAMP', value: { stringValue: '2026-11-24 20:00:00.000' } },
       email: { value: { stringValue: 'customer@example.com' } },
+      worker: { value: { stringValue: worker } },
     });
     expect(parameters.email).not.toHaveProperty('typeHint');
+    expect(parameters.worker).not.toHaveProperty('typeHint');
   });
 
-  it('gives every parameter its SQL casts to uuid, numeric, jsonb or timestamptz a type hint', async () => {
-    rds.on(ExecuteStatementCommand).resolves(fixture('insert-returning'));
+  it('gives every parameter its SQL casts to uuid, numeric, jsonb or timestamptz a type hint, in every statement', async () => {
+    // One record that every statement can read: a checkout, its history, lease and counts.
+    rds
+      .on(ExecuteStatementCommand)
+      .resolves(
+        answering({ history: '[]', held: false, settle_tries: 1, unfinished: 1, oldest: null }),
+      );
     const hints: Record<string, string> = {
       uuid: 'UUID',
       numeric: 'DECIMAL',
@@ -525,17 +539,26 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       timestamptz: 'TIMESTAMP',
     };
 
-    await repository.create(checkout, { leaseMs: 60_000 });
+    await repository.create(checkout, { leaseMs: 60_000, worker });
+    await repository.takeOver(id, 60_000, worker);
+    await repository.claimAbandoned(10, 60_000, 0, 'recovery:run-1');
     await repository.update(checkout, {
       status: 'completed',
+      cause: 'order created',
       paymentId: 'pay-1',
       orderId: 'ord-1',
       undoFailures: ['release inventory'],
       response: { code: 201, body: '{"status":"completed"}' },
     });
+    await repository.recordSettleTry(checkout, 'no answer');
+    await repository.findById(id);
+    await repository.history(id);
+    await repository.list({ statuses: ['pending'], olderThanMs: 60_000, limit: 10 });
+    await repository.backlog();
+    await repository.takeForOperator(id, { leaseMs: 60_000, worker, reopen: false });
 
     const statements = executed();
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(11);
     for (const { sql = '', parameters = [] } of statements) {
       for (const [name, cast] of parameterCasts(sql)) {
         const parameter = parameters.find((p) => p.name === name);
@@ -550,6 +573,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
 
     await repository.update(checkout, {
       status: 'completed',
+      cause: 'order created',
       response: { code: 201, body: '{"status":"completed"}' },
     });
 
@@ -587,6 +611,128 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
   it('finds nothing when the Data API returns no records', async () => {
     rds.on(ExecuteStatementCommand).resolves({ formattedRecords: '[]' });
     await expect(repository.findById(id)).resolves.toBeUndefined();
+  });
+
+  it('appends the history entry in the statement that writes, its cause and worker plain strings', async () => {
+    rds.on(ExecuteStatementCommand).resolves(answering());
+
+    await repository.update(checkout, { status: 'payment_processed', cause: 'payment charged' });
+    await repository.takeOver(id, 60_000, 'request:req-2');
+
+    expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(2);
+    expect(executed()[0]?.sql).toMatch(/history = history \|\| jsonb_build_array\(/);
+    expect(firstParameters()).toMatchObject({
+      status: { value: { stringValue: 'payment_processed' } },
+      cause: { value: { stringValue: 'payment charged' } },
+    });
+    expect(parametersOf(1)).toMatchObject({
+      worker: { value: { stringValue: 'request:req-2' } },
+      cause: { value: { stringValue: 'taken over' } },
+    });
+    expect(parametersOf(1).worker).not.toHaveProperty('typeHint');
+  });
+
+  it('reads a history from the JSON text the Data API returns, each time as an instant in UTC', async () => {
+    const history = [
+      {
+        from: null,
+        to: 'pending',
+        cause: 'recorded',
+        at: '2026-11-24T20:00:00.123456+00:00',
+        by: worker,
+      },
+      {
+        from: 'pending',
+        to: 'failed',
+        cause: 'refused',
+        at: '2026-11-24T21:00:01.5+01:00',
+        by: worker,
+      },
+    ];
+    rds.on(ExecuteStatementCommand).resolves({
+      formattedRecords: JSON.stringify([{ history: JSON.stringify(history) }]),
+    });
+
+    expect(await repository.history(id)).toEqual([
+      { ...history[0], at: '2026-11-24T20:00:00.123Z' },
+      { ...history[1], at: '2026-11-24T20:00:01.500Z' },
+    ]);
+  });
+
+  it('lists with one parameter per status, an absent olderThanMs as NULL and the limit as a long', async () => {
+    rds.on(ExecuteStatementCommand).resolves(answering());
+
+    const listed = await repository.list({
+      statuses: ['requires_attention', 'pending'],
+      limit: 50,
+    });
+
+    expect(listed).toEqual({
+      checkouts: [expect.objectContaining({ id, status: 'pending' })],
+      unreadable: [],
+    });
+    expect(firstParameters()).toEqual({
+      status0: { value: { stringValue: 'requires_attention' } },
+      status1: { value: { stringValue: 'pending' } },
+      olderThanMs: { value: { isNull: true } },
+      limit: { value: { longValue: 50 } },
+    });
+  });
+
+  it("reads the backlog's count and the oldest creation time, or none", async () => {
+    rds
+      .on(ExecuteStatementCommand)
+      .resolvesOnce({
+        formattedRecords: '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00"}]',
+      })
+      .resolvesOnce({ formattedRecords: '[{"unfinished":0,"oldest":null}]' });
+
+    expect(await repository.backlog()).toEqual({
+      unfinished: 3,
+      oldestCreatedAt: '2026-11-24T20:00:00.500Z',
+    });
+    expect(await repository.backlog()).toEqual({ unfinished: 0, oldestCreatedAt: null });
+  });
+
+  it('reopens for an operator with a read, then one update fenced on what it read', async () => {
+    const givenUp = {
+      from: 'compensating',
+      to: 'requires_attention',
+      cause: 'the refund kept failing',
+      at: '2026-11-24T20:00:00+00:00',
+      by: worker,
+    };
+    rds
+      .on(ExecuteStatementCommand)
+      .resolvesOnce(
+        answering({
+          status: 'requires_attention',
+          compensation_from: 'payment_processed',
+          history: JSON.stringify([givenUp]),
+          held: false,
+        }),
+      )
+      .resolvesOnce(answering({ status: 'compensating', attempts: 2 }));
+
+    const result = await repository.takeForOperator(id, {
+      leaseMs: 60_000,
+      worker: 'operator:ana',
+      reopen: true,
+    });
+
+    expect(result).toEqual({
+      taken: expect.objectContaining({ id, status: 'compensating', attempt: 2 }),
+    });
+    expect(executed()).toHaveLength(2);
+    expect(parametersOf(1)).toMatchObject({
+      id: { typeHint: 'UUID', value: { stringValue: id } },
+      status: { value: { stringValue: 'compensating' } },
+      seen: { value: { stringValue: 'requires_attention' } },
+      attempt: { value: { longValue: 1 } },
+      reopens: { value: { booleanValue: true } },
+      worker: { value: { stringValue: 'operator:ana' } },
+      cause: { value: { stringValue: 'reopened by operator' } },
+    });
   });
 });
 

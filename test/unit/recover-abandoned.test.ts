@@ -142,7 +142,7 @@ describe('recoverAbandoned reporting a run', () => {
     fakes.payment.findCharges = async (checkoutId) => {
       // Meanwhile the client retried with the same key after the lease ended: a take-over.
       storedRow(fakes, ID).lockedUntil = expired();
-      await fakes.repository.takeOver(ID, 60_000);
+      await fakes.repository.takeOver(ID, 60_000, 'request:retry');
       return findCharges(checkoutId);
     };
 
@@ -170,6 +170,26 @@ describe('recoverAbandoned reporting a run', () => {
       message: 'recovery of a checkout failed',
       extra: [{ checkout_id: IDS[0], error: 'cannot read properties of undefined' }],
     });
+  });
+});
+
+describe('recoverAbandoned reporting the backlog', () => {
+  it('reports how many checkouts are still unfinished and the age of the oldest after the run', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.findDeductions = unknown('inventory');
+    const fiveMinutesAgo = new Date(FIXED_NOW.getTime() - 300_000).toISOString();
+    left(fakes, { id: IDS[0], status: 'payment_processed', createdAt: fiveMinutesAgo });
+    left(fakes, { id: IDS[1], status: 'pending' }); // nothing charged: undone, no longer unfinished
+
+    await recover(fakes);
+
+    expect(fakes.metrics.backlogs).toEqual([{ unfinished: 1, oldestAgeSeconds: 300 }]);
+  });
+
+  it('reports an empty backlog as 0, so the age alarm sees it fall back', async () => {
+    const fakes = createSagaFakes();
+    await recover(fakes);
+    expect(fakes.metrics.backlogs).toEqual([{ unfinished: 0, oldestAgeSeconds: 0 }]);
   });
 });
 

@@ -166,6 +166,7 @@ describe('advance', () => {
 
     const next = await advance(deps, checkout, {
       status: 'payment_processed',
+      cause: 'charged',
       paymentId: 'txn_new',
     });
 
@@ -176,7 +177,11 @@ describe('advance', () => {
       updatedAt: later.toISOString(),
     });
     expect(fakes.repository.writes).toEqual([
-      { kind: 'update', id: ID, changes: { status: 'payment_processed', paymentId: 'txn_new' } },
+      {
+        kind: 'update',
+        id: ID,
+        changes: { status: 'payment_processed', paymentId: 'txn_new', cause: 'charged' },
+      },
     ]);
     expect(stored(fakes).response).toBeUndefined();
     expect(stored(fakes).lockedUntil).toEqual(lease);
@@ -191,6 +196,7 @@ describe('advance', () => {
 
     const next = await advance({ ...fakes.deps, renderAnswer }, checkout, {
       status: 'completed',
+      cause: 'order created',
       orderId: 'ord_new',
     });
 
@@ -199,7 +205,12 @@ describe('advance', () => {
       {
         kind: 'update',
         id: ID,
-        changes: { status: 'completed', orderId: 'ord_new', response: answer },
+        changes: {
+          status: 'completed',
+          orderId: 'ord_new',
+          cause: 'order created',
+          response: answer,
+        },
       },
     ]);
     expect(stored(fakes).response).toEqual(answer);
@@ -215,7 +226,11 @@ describe('advance', () => {
       failure: ORDER_REFUSED,
     });
 
-    const next = await advance(fakes.deps, checkout, { status: 'failed', undoFailures: [] });
+    const next = await advance(fakes.deps, checkout, {
+      status: 'failed',
+      undoFailures: [],
+      cause: 'undone',
+    });
 
     expect(next).toMatchObject({
       status: 'failed',

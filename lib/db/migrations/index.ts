@@ -2,6 +2,7 @@ import * as createCheckouts from './0001-create-checkouts.ts';
 import * as compensationFrom from './0002-compensation-from.ts';
 import * as moneyScale3 from './0003-money-scale-3.ts';
 import * as settleTries from './0004-settle-tries.ts';
+import * as history from './0005-history.ts';
 
 export interface Migration {
   version: string;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: '0002-compensation-from', statements: compensationFrom.statements },
   { version: '0003-money-scale-3', statements: moneyScale3.statements },
   { version: '0004-settle-tries', statements: settleTries.statements },
+  { version: '0005-history', statements: history.statements },
 ];

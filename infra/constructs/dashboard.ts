@@ -1,0 +1,122 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { OLDEST_UNFINISHED_METRIC, UNFINISHED_METRIC } from '#lib/observability/constants.ts';
+import type { FunctionName } from '../bundling.ts';
+import {
+  backlogMetric,
+  failureMetric,
+  OUTCOME_STATUSES,
+  outcomeMetric,
+  SAGA_STEPS,
+} from '../checkout-metrics.ts';
+
+export interface CheckoutDashboardProps {
+  readonly restApi: apigateway.RestApi;
+  readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
+  /** Drawn as a line on the oldest-unfinished graph: the alarm's threshold. */
+  readonly oldestUnfinishedThreshold: Duration;
+  /** Shown in one status widget. */
+  readonly alarms: cloudwatch.IAlarm[];
+}
+
+/**
+ * One CloudWatch dashboard named after the stack: how checkouts end and where they fail, the
+ * latency callers see, what recovery still has to finish, and the alarms. Written with the
+ * `aws-cloudwatch` widgets: a dozen widgets do not need a library that creates its own alarms
+ * and dashboards. It stays under 50 metrics, so it fits CloudWatch's free three dashboards.
+ */
+export class CheckoutDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: CheckoutDashboardProps) {
+    super(scope, id);
+    const functions = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
+    const period = Duration.minutes(5);
+    const api = props.restApi;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: Stack.of(this).stackName,
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          graph(
+            'Checkout outcomes (per 5 min)',
+            OUTCOME_STATUSES.map((s) => outcomeMetric(s).with({ label: s })),
+            {
+              width: 12,
+              stacked: true,
+            },
+          ),
+          graph(
+            'Failed or undone checkouts by step',
+            SAGA_STEPS.map((s) => failureMetric(s).with({ label: s })),
+            {
+              width: 12,
+              stacked: true,
+            },
+          ),
+        ],
+        [
+          graph('API latency (ms)', [
+            api.metricLatency({ period, statistic: 'p50', label: 'p50' }),
+            api.metricLatency({ period, statistic: 'p99', label: 'p99' }),
+          ]),
+          graph(
+            'Function duration p99 (ms)',
+            functions.map(([name, fn]) =>
+              fn.metricDuration({ period, statistic: 'p99', label: name }),
+            ),
+          ),
+          graph('API requests and errors', [
+            api.metricCount({ period, statistic: cloudwatch.Stats.SUM, label: 'requests' }),
+            api.metricClientError({ period, statistic: cloudwatch.Stats.SUM, label: '4xx' }),
+            api.metricServerError({ period, statistic: cloudwatch.Stats.SUM, label: '5xx' }),
+          ]),
+        ],
+        [
+          graph(
+            'Oldest unfinished checkout (s, after each recovery run)',
+            [backlogMetric(OLDEST_UNFINISHED_METRIC)],
+            {
+              leftAnnotations: [
+                {
+                  value: props.oldestUnfinishedThreshold.toSeconds(),
+                  label: 'alarm',
+                  color: cloudwatch.Color.RED,
+                },
+              ],
+            },
+          ),
+          graph('Unfinished checkouts (after each recovery run)', [
+            backlogMetric(UNFINISHED_METRIC),
+          ]),
+          graph(
+            'Function errors',
+            functions.map(([name, fn]) =>
+              fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM, label: name }),
+            ),
+          ),
+        ],
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            alarms: props.alarms,
+            width: 24,
+            height: 4,
+          }),
+        ],
+      ],
+    });
+  }
+}
+
+function graph(
+  title: string,
+  metrics: cloudwatch.IMetric[],
+  options: Partial<cloudwatch.GraphWidgetProps> = {},
+): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({ title, left: metrics, width: 8, height: 6, ...options });
+}

@@ -1,0 +1,29 @@
+import type { SagaOutcome } from '#lib/checkout/checkout-outcome.ts';
+import type { WorkBudget } from '#lib/checkout/lease.ts';
+import type { OperatorTake } from '#lib/checkout/ports.ts';
+import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
+import type { SagaDeps } from '#lib/checkout/saga.ts';
+
+export type OperatorRefusal = Extract<OperatorTake, { refused: unknown }>;
+
+/**
+ * Operator use case `retry`: settle and undo again, now. A checkout in `requires_attention`
+ * is reopened at the recovery point it was given up at (its tries start again from zero); an
+ * unfinished one whose lease has expired is taken without waiting for the settle delay. Then
+ * recovery's own policy runs: it settles by asking the services and never repeats a charge.
+ */
+export async function retryCheckout(
+  deps: SagaDeps,
+  id: string,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+): Promise<SagaOutcome | OperatorRefusal> {
+  const take = await deps.repository.takeForOperator(id, {
+    leaseMs: budget.leaseMs,
+    worker: budget.worker,
+    reopen: true,
+  });
+  if ('refused' in take) return take;
+  deps.logger.info('operator retries checkout', { checkout_id: id, status: take.taken.status });
+  return recoverCheckout(deps, take.taken, options, budget);
+}

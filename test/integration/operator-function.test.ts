@@ -1,0 +1,107 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { startSharedDatabase } from '../support/shared-database.ts';
+
+/*
+ * The operator function, invoked in-process as `aws lambda invoke` would, against a real
+ * database of this file's own and the run's WireMocks.
+ */
+const shared = await startSharedDatabase({ ownSchema: true });
+process.env.DATABASE_URL = shared.url;
+
+const { closeApp, getApp } = await import('#lib/app.ts');
+const { localContext } = await import('#dev/local/api-gateway-event.ts');
+const { handler } = await import('#functions/operator/handler.ts');
+const { useLocalApi } = await import('../support/local-api.ts');
+const { checkoutNeedingAttention } = await import('../support/requires-attention.ts');
+
+const api = useLocalApi();
+afterAll(async () => {
+  await closeApp();
+  await shared.stop();
+});
+
+const invoke = (event: unknown) => handler(event, localContext('operator'));
+
+describe('the operator function', () => {
+  it('lists a checkout that requires attention and resolves it, recording who and why', async () => {
+    const stuck = await checkoutNeedingAttention(api);
+
+    const listed = await invoke({ command: 'list', status: 'requires_attention' });
+    expect(listed).toMatchObject({
+      command: 'list',
+      checkouts: [{ id: stuck.id, status: 'requires_attention', undoFailures: ['refund_payment'] }],
+    });
+
+    const resolved = await invoke({
+      command: 'resolve',
+      id: stuck.id,
+      by: 'jane',
+      as: 'completed',
+      note: 'refund confirmed in the payment console; the customer keeps the order',
+    });
+
+    expect(resolved).toMatchObject({
+      command: 'resolve',
+      finished: true,
+      checkout: { id: stuck.id, status: 'completed' },
+    });
+    const report = await (await getApp()).operations.show(stuck.id);
+    expect(report?.checkout.status).toBe('completed');
+    expect(report?.history.at(-1)).toMatchObject({
+      from: 'requires_attention',
+      to: 'completed',
+      by: 'operator:jane',
+      cause: expect.stringContaining('refund confirmed in the payment console'),
+    });
+    expect(await invoke({ command: 'list', status: 'requires_attention' })).toEqual({
+      command: 'list',
+      checkouts: [],
+      unreadable: [],
+    });
+  });
+
+  it('shows a checkout and refuses one it does not know', async () => {
+    const stuck = await checkoutNeedingAttention(api);
+
+    const shown = await invoke({ command: 'show', id: stuck.id });
+    expect(shown).toMatchObject({
+      command: 'show',
+      checkout: {
+        id: stuck.id,
+        status: 'requires_attention',
+        card: { brand: 'visa', last4: '1111' },
+      },
+      history: expect.arrayContaining([expect.objectContaining({ by: 'recovery:test' })]),
+    });
+    expect(JSON.stringify(shown)).not.toContain('4111111111111111');
+
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect(await invoke({ command: 'show', id: unknown })).toEqual({
+      command: 'show',
+      id: unknown,
+      refused: 'not_found',
+    });
+  });
+
+  it.each([
+    [{ command: 'resolve', id: 'ID', by: 'jane', as: 'failed' }, 'note'],
+    [{ command: 'retry', id: 'ID' }, 'by'],
+    [{ command: 'retry', id: 'not-a-uuid', by: 'jane' }, 'id'],
+    [{ command: 'list', older_than: '1h' }, 'event'],
+    [{ command: 'drop' }, 'command'],
+  ])('answers %j with the reason, not an error, and changes nothing', async (event, path) => {
+    const stuck = await checkoutNeedingAttention(api);
+    const before = await (await getApp()).operations.show(stuck.id);
+    const withId = 'id' in event && event.id === 'ID' ? { ...event, id: stuck.id } : event;
+
+    const answer = await invoke(withId);
+
+    expect(answer).toMatchObject({
+      error: 'validation_error',
+      details: [expect.objectContaining({ path })],
+    });
+    const after = await (await getApp()).operations.show(stuck.id);
+    expect(after?.checkout).toEqual(before?.checkout);
+    expect(after?.history).toEqual(before?.history);
+  });
+});
