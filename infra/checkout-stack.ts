@@ -176,6 +176,11 @@ export class CheckoutStack extends Stack {
       deployedAt: props.deployedAt,
     });
     if (database) migration.node.addDependency(database);
+    // New code may read and write columns the new migrations add: the functions that touch the
+    // checkouts are updated only once the schema is.
+    for (const name of ['health', 'checkout', 'recovery', 'operator'] as const) {
+      this.functions[name].node.addDependency(migration);
+    }
 
     new events.Rule(this, 'RecoverySchedule', {
       description:

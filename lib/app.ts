@@ -2,7 +2,11 @@ import type { Checkout } from './checkout/checkout.ts';
 import type { CheckoutOutcome, FinishedOutcome, SagaOutcome } from './checkout/checkout-outcome.ts';
 import type { WorkBudget } from './checkout/lease.ts';
 import { type ListQuery, listCheckouts } from './checkout/operations/list-checkouts.ts';
-import { type Resolution, resolveCheckout } from './checkout/operations/resolve-checkout.ts';
+import {
+  type Resolution,
+  type ResolveRefusal,
+  resolveCheckout,
+} from './checkout/operations/resolve-checkout.ts';
 import { type OperatorRefusal, retryCheckout } from './checkout/operations/retry-checkout.ts';
 import { type CheckoutReport, showCheckout } from './checkout/operations/show-checkout.ts';
 import { type CheckoutCommand, processCheckout } from './checkout/process-checkout.ts';
@@ -44,7 +48,7 @@ export interface App {
       id: string,
       resolution: Resolution,
       budget: WorkBudget,
-    ): Promise<FinishedOutcome | OperatorRefusal>;
+    ): Promise<FinishedOutcome | ResolveRefusal>;
   };
 }
 
@@ -86,7 +90,8 @@ export async function createApp(config: Config): Promise<App> {
       list: (query) => listCheckouts(deps, query),
       show: (id) => showCheckout(deps, id),
       retry: (id, budget) => retryCheckout(deps, id, config.recovery, budget),
-      resolve: (id, resolution, budget) => resolveCheckout(deps, id, resolution, budget),
+      resolve: (id, resolution, budget) =>
+        resolveCheckout(deps, id, resolution, budget, config.recovery),
     },
   };
 }

@@ -75,6 +75,8 @@ export const operatorCommandSchema = z.discriminatedUnion(
       by: operatorName,
       as: z.enum(['failed', 'completed'], { error: 'must be failed or completed' }),
       note,
+      /** Record it although the services' records disagree or cannot be read. */
+      force: z.optional(z.boolean({ error: 'must be true or false' })),
     }),
   ],
   { error: 'must be list, show, retry or resolve' },

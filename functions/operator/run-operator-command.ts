@@ -3,6 +3,7 @@
 import type { App } from '#lib/app.ts';
 import { type Checkout, failureCode } from '#lib/checkout/checkout.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
+import type { ResolveRefusal } from '#lib/checkout/operations/resolve-checkout.ts';
 import type { CheckoutReport } from '#lib/checkout/operations/show-checkout.ts';
 import type { OperatorTake } from '#lib/checkout/ports.ts';
 import { formatMinorUnits } from '#lib/money.ts';
@@ -26,7 +27,7 @@ export interface CheckoutLine {
   settleTries: number;
 }
 
-type Refused = Extract<OperatorTake, { refused: unknown }>['refused'];
+type Refused = Extract<OperatorTake | ResolveRefusal, { refused: unknown }>['refused'];
 
 export type OperatorAnswer =
   /** `unreadable`: ids of rows this version cannot read (see the runbook). */
@@ -42,7 +43,8 @@ export type OperatorAnswer =
       checkout: CheckoutLine;
       retryInMs?: number;
     }
-  | { command: 'show' | 'retry' | 'resolve'; id: string; refused: Refused };
+  /** `detail`: what the services hold, when that is why `resolve` was refused. */
+  | { command: 'show' | 'retry' | 'resolve'; id: string; refused: Refused; detail?: string };
 
 /**
  * Runs `command` as `operator:<by>`. `remainingMs` bounds retry's downstream calls (the Lambda's
@@ -75,11 +77,10 @@ export async function runOperatorCommand(
           ? await app.operations.retry(command.id, budget)
           : await app.operations.resolve(
               command.id,
-              { as: command.as, note: command.note },
+              { as: command.as, note: command.note, force: command.force },
               budget,
             );
-      if ('refused' in done)
-        return { command: command.command, id: command.id, refused: done.refused };
+      if ('refused' in done) return { command: command.command, id: command.id, ...done };
       return {
         command: command.command,
         finished: done.kind !== 'incomplete',

@@ -1,5 +1,8 @@
-/** Time kept back from the invocation's deadline to write the last recovery point and answer. */
-const SAFETY_MS = 1_000;
+/**
+ * Time kept back from the invocation's deadline to write the last recovery point, ask for a
+ * recovery schedule (at most 1 s, `lib/clients/recovery-scheduler.ts`) and answer.
+ */
+const SAFETY_MS = 2_000;
 /** Extra lease beyond the work budget, so no one takes over while a last write may land. */
 const GRACE_MS = 2_000;
 

@@ -141,7 +141,7 @@ export interface CheckoutFilter {
 /** How an operator's take of one checkout went. */
 export type OperatorTake =
   | { taken: Checkout }
-  | { refused: 'not_found' | 'held' | 'finished' | 'no_recovery_point' };
+  | { refused: 'not_found' | 'held' | 'settling' | 'finished' | 'no_recovery_point' };
 
 /** An `Idempotency-Key` claim: the key, the hash of the request it was first used with. */
 export interface IdempotencyClaim {
@@ -207,8 +207,9 @@ export interface CheckoutRepository {
   /** How many checkouts are not final, and when the oldest of them was created. */
   backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }>;
   /**
-   * Takes one checkout for an operator, without waiting for the settle delay: a non-final one
-   * whose lease has expired, or one in `requires_attention`. With `reopen`, a
+   * Takes one checkout for an operator: a non-final one whose lease expired at least
+   * `settleDelayMs` ago (before that a request it sent may still land: `settling`), or one in
+   * `requires_attention`. With `reopen`, a
    * `requires_attention` checkout is set back to the recovery point it was given up at (the
    * state before it in its history, else `compensating` when it has something to undo), its
    * undo failures and settle tries cleared, so recovery can run it again. Completed and failed
@@ -216,7 +217,7 @@ export interface CheckoutRepository {
    */
   takeForOperator(
     id: string,
-    options: { leaseMs: number; worker: string; reopen: boolean },
+    options: { leaseMs: number; worker: string; reopen: boolean; settleDelayMs: number },
   ): Promise<OperatorTake>;
 }
 

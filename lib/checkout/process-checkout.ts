@@ -43,6 +43,11 @@ export async function processCheckout(
     if (error instanceof LeaseLostError) {
       return { kind: 'in_progress', checkoutId: error.checkoutId, retryInMs: 1000 };
     }
+    // Something other than a service failed (the database, a bug) and the checkout stays where
+    // it was: wake recovery for it when the lease ends rather than at the next hourly sweep.
+    const held = claim.created ? checkout : claim.holder.checkout;
+    const leaseEndsAt = new Date(deps.clock.now().getTime() + budget.leaseMs);
+    await deps.scheduler.scheduleRecovery(held, leaseEndsAt);
     throw error;
   }
 }

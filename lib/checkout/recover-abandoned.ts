@@ -1,3 +1,4 @@
+import type { Checkout } from './checkout.ts';
 import type { WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
 import { type RecoveryOptions, recoverCheckout } from './recovery.ts';
@@ -11,44 +12,80 @@ export interface RecoveryReport {
 
 /**
  * Use case of the recovery function: claim the checkouts whose lease expired before they
- * reached a final state (skipping rows another worker holds) and drive each to one.
+ * reached a final state (skipping rows another worker holds) and drive each to one, batch
+ * after batch while the run's budget lasts. A run its deadline cuts short asks for another
+ * one (a recovery schedule) rather than leaving the rest to the next hourly sweep.
  */
 export async function recoverAbandoned(
   deps: SagaDeps,
   options: RecoveryOptions,
   budget: WorkBudget,
 ): Promise<RecoveryReport> {
-  const { claimed, unreadable } = await deps.repository.claimAbandoned(
-    options.batchSize,
-    budget.leaseMs,
-    options.settleDelayMs,
-    budget.worker,
-  );
   const outcomes: Record<string, number> = {};
-  for (const id of unreadable) {
-    deps.logger.error('CHECKOUT REQUIRES ATTENTION: its row cannot be read', { checkout_id: id });
-    deps.metrics.outcome('requires_attention');
-  }
-  if (unreadable.length > 0) outcomes.unreadable = unreadable.length;
-  for (const checkout of claimed) {
-    if (budget.signal.aborted) break; // unprocessed claims expire and go to the next run
-    const status = await recoverCheckout(deps, checkout, options, budget).then(
-      (outcome) => (outcome.kind === 'incomplete' ? 'incomplete' : outcome.checkout.status),
-      (error: unknown) => {
-        if (error instanceof LeaseLostError) return 'taken_over';
-        deps.logger.error('recovery of a checkout failed', {
-          checkout_id: checkout.id,
-          error: error instanceof Error ? error.message : String(error),
-        });
-        return 'error';
-      },
+  const count = (status: string, n = 1) => {
+    outcomes[status] = (outcomes[status] ?? 0) + n;
+  };
+  let total = 0;
+  let batchWasFull = true;
+  let last: Checkout | undefined;
+  while (batchWasFull && !budget.signal.aborted) {
+    const { claimed, unreadable } = await deps.repository.claimAbandoned(
+      options.batchSize,
+      budget.leaseMs,
+      options.settleDelayMs,
+      budget.worker,
     );
-    outcomes[status] = (outcomes[status] ?? 0) + 1;
+    total += claimed.length + unreadable.length;
+    last = claimed.at(-1) ?? last;
+    batchWasFull = claimed.length + unreadable.length >= options.batchSize;
+    for (const id of unreadable) {
+      deps.logger.error('CHECKOUT REQUIRES ATTENTION: its row cannot be read', { checkout_id: id });
+      deps.metrics.outcome('requires_attention');
+    }
+    if (unreadable.length > 0) count('unreadable', unreadable.length);
+    for (const [index, checkout] of claimed.entries()) {
+      if (budget.signal.aborted) {
+        // The rest of the batch is claimed under this run's lease: wake recovery when it ends.
+        await deps.scheduler.scheduleRecovery(checkout, leaseEnd(deps, budget));
+        count('left_for_next_run', claimed.length - index);
+        break;
+      }
+      count(await recoverOne(deps, checkout, options, budget));
+    }
   }
-  const total = claimed.length + unreadable.length;
+  if (batchWasFull && budget.signal.aborted && last && !outcomes.left_for_next_run) {
+    // More may be due than this run could claim: the next run need not wait for the sweep.
+    // (Keyed to the last checkout claimed: a schedule it already has wakes the same run.)
+    await deps.scheduler.scheduleRecovery(last, leaseEnd(deps, budget));
+  }
   if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
   await reportBacklog(deps);
   return { claimed: total, outcomes };
+}
+
+/** Where one claimed checkout ended: its final status, `incomplete`, or why not. */
+function recoverOne(
+  deps: SagaDeps,
+  checkout: Checkout,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+): Promise<string> {
+  return recoverCheckout(deps, checkout, options, budget).then(
+    (outcome) => (outcome.kind === 'incomplete' ? 'incomplete' : outcome.checkout.status),
+    (error: unknown) => {
+      if (error instanceof LeaseLostError) return 'taken_over';
+      deps.logger.error('recovery of a checkout failed', {
+        checkout_id: checkout.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return 'error';
+    },
+  );
+}
+
+/** When a lease this run takes now ends, at the latest. */
+function leaseEnd(deps: SagaDeps, budget: WorkBudget): Date {
+  return new Date(deps.clock.now().getTime() + budget.leaseMs);
 }
 
 /**

@@ -5,8 +5,8 @@ import { tracer } from '#lib/observability/index.ts';
 
 /** Added to the settle delay: EventBridge's clock and the database's may differ a little. */
 const MARGIN_MS = 15_000;
-/** The checkout's answer waits for the schedule: never long. */
-const CREATE_TIMEOUT_MS = 2_000;
+/** The checkout's answer waits for the schedule: never long (the work budget keeps 2 s back). */
+const CREATE_TIMEOUT_MS = 1_000;
 
 export interface RecoverySchedulerOptions {
   /** Absent (locally, in tests): no schedules; the local server's own loop runs recovery. */

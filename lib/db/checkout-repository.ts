@@ -44,6 +44,7 @@ interface CheckoutRow {
 interface CandidateRow extends CheckoutRow {
   history: string;
   held: boolean;
+  settling: boolean;
 }
 
 interface HolderRow extends CheckoutRow {
@@ -323,20 +324,22 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       };
     },
 
-    async takeForOperator(id, { leaseMs, worker, reopen }) {
+    async takeForOperator(id, { leaseMs, worker, reopen, settleDelayMs }) {
+      const settled = `(status = 'requires_attention' or locked_until is null
+        or locked_until <= now() - :settleDelayMs::integer * interval '1 millisecond')`;
       // Decided on the row as read, written only if it is still as read (same holder, same
       // state, no lease): otherwise it changed in between and is read again.
       for (let round = 0; round < 3; round++) {
         const [row] = await db.query<CandidateRow>(
-          `select ${COLUMNS}, history::text, not ${LEASE_FREE} as held
+          `select ${COLUMNS}, history::text, not ${LEASE_FREE} as held, not ${settled} as settling
            from checkouts where id = :id::uuid`,
-          { id },
+          { id, settleDelayMs },
         );
         if (!row) return { refused: 'not_found' };
         // An unreadable row cannot be handed to anyone: it throws here, before any write.
         const found = toCheckout(row);
         const plan = planOperatorTake(
-          { ...found, held: row.held, history: toHistory(row.history) },
+          { ...found, held: row.held, settling: row.settling, history: toHistory(row.history) },
           reopen,
         );
         if ('refused' in plan) return plan;
@@ -345,6 +348,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
              undo_failures = case when :reopens::boolean then null else undo_failures end,
              settle_tries = case when :reopens::boolean then 0 else settle_tries end
            where id = :id::uuid and attempts = :attempt::integer and status = :seen and ${LEASE_FREE}
+             and ${settled}
            returning ${COLUMNS}`,
           {
             id,
@@ -355,6 +359,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
             reopens: plan.reopens,
             attempt: found.attempt,
             seen: found.status,
+            settleDelayMs,
           },
         );
         if (taken) return { taken: toCheckout(taken) };

@@ -14,6 +14,8 @@ export interface TakeCandidate {
   status: CheckoutStatus;
   /** Whether a lease on it is still running. */
   held: boolean;
+  /** Whether its lease ended less than the settle delay ago (a request may still land). */
+  settling: boolean;
   compensationFrom: Checkout['compensationFrom'];
   history: Transition[];
 }
@@ -28,7 +30,8 @@ export interface TakePlan {
 
 /**
  * The rules of `CheckoutRepository.takeForOperator`, written once for the SQL repository and
- * the fake: a finished checkout is refused, as is a held one; a `requires_attention` one is
+ * the fake: a finished checkout is refused, as is a held one and an unfinished one still within
+ * its settle delay (recovery would not ask the services yet either); a `requires_attention` one is
  * reopened, if asked, at the state it was given up at. That is the `from` of its last entry into
  * `requires_attention` (skipping an operator's take, which moves nothing), else `compensating`
  * when it has something to undo (a row given up before there was a history).
@@ -40,6 +43,7 @@ export function planOperatorTake(
   const { status } = candidate;
   if (status === 'completed' || status === 'failed') return { refused: 'finished' };
   if (candidate.held) return { refused: 'held' };
+  if (candidate.settling && status !== 'requires_attention') return { refused: 'settling' };
   if (!reopen || status !== 'requires_attention') {
     return { status, cause: 'taken by operator', reopens: false };
   }

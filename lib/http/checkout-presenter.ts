@@ -83,10 +83,12 @@ export function renderFinished(outcome: FinishedOutcome): StoredResponse {
 
 /** `GET /checkout/{id}`: the stored checkout without any card data or internals. */
 export function checkoutView(checkout: Checkout): Record<string, unknown> {
+  // A checkout resolved `completed` by hand keeps its failure for the record, not for the shop.
+  const failure = checkout.status === 'completed' ? null : checkout.failure;
   return {
     ...summary(checkout),
-    error: checkout.failure ? failureCode(checkout.failure) : null,
-    reason: checkout.failure?.reason ?? null,
+    error: failure ? failureCode(failure) : null,
+    reason: failure?.reason ?? null,
     created_at: checkout.createdAt,
     updated_at: checkout.updatedAt,
   };

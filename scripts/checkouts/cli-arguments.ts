@@ -14,7 +14,7 @@ Commands:
       The checkout, its history, and what each service holds for it.
   retry <id> [--by NAME]
       Settle and undo again, now (requires_attention, or unfinished with its lease expired).
-  resolve <id> --as failed|completed --note "what was done by hand" [--by NAME]
+  resolve <id> --as failed|completed --note "what was done by hand" [--force] [--by NAME]
       Record the end state after a person fixed the checkout by hand.
 
 Options:
@@ -53,6 +53,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   as: { type: 'string' },
   note: { type: 'string' },
+  force: { type: 'boolean' },
   by: { type: 'string' },
   'stack-outputs': { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -64,7 +65,7 @@ const ALLOWED: Record<OperatorCommand['command'], readonly string[]> = {
   list: ['status', 'older-than', 'limit'],
   show: [],
   retry: ['by'],
-  resolve: ['by', 'as', 'note'],
+  resolve: ['by', 'as', 'note', 'force'],
 };
 const COMMON = ['json', 'help', 'stack-outputs'];
 
@@ -101,6 +102,7 @@ export function parseCliArguments(argv: readonly string[]): CliRequest | undefin
     limit: values.limit === undefined ? undefined : Number(values.limit),
     as: values.as,
     note: values.note,
+    force: values.force,
     by: ALLOWED[command].includes('by') ? (values.by ?? osUser()) : undefined,
   };
   const defined = Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined));

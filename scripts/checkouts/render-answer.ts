@@ -9,14 +9,18 @@ import { formatMinorUnits } from '#lib/money.ts';
 const REFUSALS = {
   not_found: 'there is no checkout with this id',
   held: 'another worker holds it right now (a request or a recovery run); try again once its lease ends',
+  settling:
+    'its lease ended less than the settle delay ago, and a request it sent may still land; try again in a minute',
   finished: 'it is completed or failed already: nothing is left to do',
+  services_disagree: 'the services do not hold that end state',
+  services_unknown: 'a service could not be asked, so the end state cannot be checked',
   no_recovery_point: 'it has no earlier state to go back to; resolve it by hand',
 } as const;
 
 /** The answer as text for a person; `--json` prints the answer itself instead. */
 export function renderAnswer(answer: OperatorAnswer, now = Date.now()): string {
   if ('refused' in answer)
-    return `${answer.command} ${answer.id}: refused: ${REFUSALS[answer.refused]}`;
+    return `${answer.command} ${answer.id}: refused: ${REFUSALS[answer.refused]}${answer.detail ? ` (${answer.detail}); settle it with them first, or --force with a note saying why` : ''}`;
   switch (answer.command) {
     case 'list':
       return [renderList(answer.checkouts), ...answer.unreadable.map(unreadableLine)].join('\n');
@@ -29,7 +33,8 @@ export function renderAnswer(answer: OperatorAnswer, now = Date.now()): string {
         const inSeconds = Math.ceil((answer.retryInMs ?? 0) / 1000);
         return (
           `${answer.command} ${checkout.id}: still unfinished (${checkout.status}): a service did not answer; ` +
-          `recovery tries again in about ${inSeconds} s, or run retry again`
+          `its lease ends in about ${inSeconds} s, then the next recovery run (the hourly sweep, ` +
+          `or on AWS the operator function's schedule) or another retry settles it`
         );
       }
       return `${answer.command} ${checkout.id}: ${checkout.status}${describeFailure(checkout)}`;

@@ -585,6 +585,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
               leaseMs: LEASE,
               worker: OPERATOR,
               reopen: false,
+              settleDelayMs: 0,
             }),
           ),
         }).toEqual({
@@ -767,8 +768,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
     });
 
     describe('takeForOperator', () => {
-      const operate = (id: string, reopen = false) =>
-        repository.takeForOperator(id, { leaseMs: LEASE, worker: OPERATOR, reopen });
+      const operate = (id: string, reopen = false, settleDelayMs = 0) =>
+        repository.takeForOperator(id, { leaseMs: LEASE, worker: OPERATOR, reopen, settleDelayMs });
       /** A checkout given up while refunding a refused payment: it has something to undo. */
       const givenUpCompensating = async () => {
         const checkout = await record();
@@ -807,7 +808,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(await repository.history(completed.id)).toHaveLength(2);
       });
 
-      it('refuses a checkout whose lease still runs, and takes it as it is once the lease ran out, without waiting for the settle delay', async () => {
+      it('refuses a checkout whose lease still runs or ended less than the settle delay ago, and takes it as it is after that', async () => {
         const checkout = await record();
         await repository.update(checkout, {
           status: 'payment_processed',
@@ -817,10 +818,13 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
         expect(await operate(checkout.id)).toEqual({ refused: 'held' });
         await subject.elapse(LEASE);
+        // A request the worker sent may still land: recovery would not ask the services yet.
+        expect(await operate(checkout.id, true, 10 * MINUTE)).toEqual({ refused: 'settling' });
         expect(await claimAll(10 * MINUTE)).toEqual({ claimed: [], unreadable: [] });
+        await subject.elapse(10 * MINUTE);
 
         // Reopening concerns requires_attention only: an unfinished checkout is taken as it is.
-        expect(await operate(checkout.id, true)).toEqual({
+        expect(await operate(checkout.id, true, 10 * MINUTE)).toEqual({
           taken: {
             ...checkout,
             status: 'payment_processed',

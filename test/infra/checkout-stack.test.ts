@@ -323,6 +323,15 @@ describe('the migration and the recovery schedule', () => {
     });
   });
 
+  it('updates the functions that touch checkouts only after the migrations have run', () => {
+    const [migrationId] = Object.keys(s.template.findResources('Custom::SchemaMigration'));
+    const resources = s.template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
+    for (const name of ['health', 'checkout', 'recovery', 'operator'] as const) {
+      const fn = logicalIdOf(s.stack, s.stack.functions[name].functionName);
+      expect(resources[fn]?.DependsOn, name).toContain(migrationId);
+    }
+  });
+
   it('runs the recovery sweep hourly', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 hour)',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckoutNeedingAttention } from '../support/requires-attention.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
+import { addStub } from '../support/wiremock-stubs.ts';
 
 /*
  * `npm run checkouts` against a real database (a PGlite served over the wire, or a schema of
@@ -193,17 +194,33 @@ describe('npm run checkouts resolve', () => {
     const replay = () => api.postCheckout(stuck.request, { 'Idempotency-Key': key });
     expect((await replay()).json).toMatchObject({ status: 'requires_attention' });
     const note = 'refunded txn by hand in the payment console, ticket OPS-42';
+    const resolve = () =>
+      spawnCli(['resolve', stuck.id, '--as', 'failed', '--note', note, '--by', 'jane']);
 
-    const { code, stdout } = await spawnCli([
-      'resolve',
-      stuck.id,
-      '--as',
-      'failed',
-      '--note',
-      note,
-      '--by',
-      'jane',
-    ]);
+    // The charge still stands at the payment service: calling it failed would keep the money.
+    const early = await resolve();
+    expect(early.code).toBe(1);
+    expect(early.stdout).toContain(`charge txn_${stuck.id} still stands`);
+    expect((await stored(stuck.id)).checkout).toMatchObject({ status: 'requires_attention' });
+
+    // A person refunds it in the provider's console; no stock is held and no order was made
+    // (the mocks' default lookups say every step happened): the services' records say so.
+    const lookup = (service: 'payment' | 'inventory' | 'order', urlPath: string, body: unknown) =>
+      addStub(service, {
+        priority: 1,
+        request: {
+          method: 'GET',
+          urlPath,
+          queryParameters: { checkout_id: { equalTo: stuck.id } },
+        },
+        response: { status: 200, jsonBody: body },
+      });
+    await lookup('payment', '/payments', {
+      payments: [{ transactionId: `txn_${stuck.id}`, status: 'refunded' }],
+    });
+    await lookup('inventory', '/inventory/deductions', { deductions: [] });
+    await lookup('order', '/orders', { orders: [] });
+    const { code, stdout } = await resolve();
 
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(`resolve ${stuck.id}: failed (inventory_failed: out_of_stock)`);

@@ -208,15 +208,18 @@ export class FakeCheckoutRepository implements CheckoutRepository {
 
   async takeForOperator(
     id: string,
-    options: { leaseMs: number; worker: string; reopen: boolean },
+    options: { leaseMs: number; worker: string; reopen: boolean; settleDelayMs: number },
   ): Promise<OperatorTake> {
     this.log.push({ name: 'repository.takeForOperator', input: { id, ...options } });
     const stored = this.checkouts.get(id);
     if (!stored) return { refused: 'not_found' };
     const found = read(stored);
     const held = stored.lockedUntil !== null && stored.lockedUntil.getTime() > this.nowMs();
+    const settling =
+      stored.lockedUntil !== null &&
+      stored.lockedUntil.getTime() > this.nowMs() - options.settleDelayMs;
     const history = stored.history ?? [];
-    const plan = planOperatorTake({ ...found, held, history }, options.reopen);
+    const plan = planOperatorTake({ ...found, held, settling, history }, options.reopen);
     if ('refused' in plan) return plan;
     this.take(stored, { ...options, cause: plan.cause, to: plan.status });
     stored.checkout.status = plan.status;

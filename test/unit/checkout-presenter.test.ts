@@ -212,6 +212,17 @@ describe('the answer stored with a final state', () => {
 });
 
 describe('checkoutView', () => {
+  it('shows a checkout resolved completed by hand without the failure it keeps for the record', () => {
+    const failure = {
+      step: 'inventory',
+      kind: 'refused',
+      reason: 'out_of_stock',
+      message: 'm',
+    } as const;
+    const view = checkoutView({ ...completed, failure });
+    expect(view).toMatchObject({ status: 'completed', error: null, reason: null });
+  });
+
   it('shows a checkout’s state, total and ids, and nothing of the card, customer or internals', () => {
     const view = checkoutView(completed);
     expect(view).toEqual({

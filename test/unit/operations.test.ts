@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listCheckouts } from '#lib/checkout/operations/list-checkouts.ts';
-import { resolveCheckout } from '#lib/checkout/operations/resolve-checkout.ts';
+import { type Resolution, resolveCheckout } from '#lib/checkout/operations/resolve-checkout.ts';
 import { retryCheckout } from '#lib/checkout/operations/retry-checkout.ts';
 import { showCheckout } from '#lib/checkout/operations/show-checkout.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
@@ -32,6 +32,12 @@ const RECOVERY: RecoveryOptions = {
   settleDelayMs: 0,
 };
 const operator = (fakes: SagaFakes) => ({ ...fakes.budget, worker: 'operator:ana' });
+const resolve = (fakes: SagaFakes, resolution: Resolution) =>
+  resolveCheckout(fakes.deps, ID, resolution, operator(fakes), { settleDelayMs: 0 });
+/** What a person does in the payment provider's console. */
+const refundByHand = (fakes: SagaFakes) => {
+  for (const charge of fakes.payment.charges.get(ID) ?? []) charge.status = 'refunded';
+};
 
 const expireLease = (fakes: SagaFakes) => {
   storedRow(fakes, ID).lockedUntil = new Date(FIXED_NOW.getTime() - 1);
@@ -145,18 +151,30 @@ describe('retryCheckout', () => {
     });
     expect(held.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct']);
   });
+
+  it('waits the settle delay after the lease ended, as recovery does: a request may still land', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = unknown('inventory');
+    await processCheckout(fakes.deps, { order: sampleOrder(), card: sampleCard() }, fakes.budget);
+    expireLease(fakes);
+    const options = { ...RECOVERY, settleDelayMs: 60_000 };
+
+    expect(await retryCheckout(fakes.deps, ID, options, operator(fakes))).toEqual({
+      refused: 'settling',
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct']);
+  });
 });
 
 describe('resolveCheckout', () => {
   it('records a checkout a person settled by hand, with the note and the operator', async () => {
     const fakes = await needingAttention();
+    refundByHand(fakes);
 
-    const outcome = await resolveCheckout(
-      fakes.deps,
-      ID,
-      { as: 'failed', note: 'refunded in the payment console, ticket 4711' },
-      operator(fakes),
-    );
+    const outcome = await resolve(fakes, {
+      as: 'failed',
+      note: 'refunded in the payment console, ticket 4711',
+    });
 
     expect(outcome).toMatchObject({ kind: 'refused', checkout: { status: 'failed' } });
     const row = storedRow(fakes, ID);
@@ -176,18 +194,69 @@ describe('resolveCheckout', () => {
     const fakes = await needingAttention();
     const before = structuredClone(storedRow(fakes, ID));
 
-    await expect(
-      resolveCheckout(fakes.deps, ID, { as: 'completed', note: '  ' }, operator(fakes)),
-    ).rejects.toThrow(/note/);
+    await expect(resolve(fakes, { as: 'completed', note: '  ' })).rejects.toThrow(/note/);
     expect(storedRow(fakes, ID)).toEqual(before);
+  });
+
+  it('refuses to call a checkout failed while its charge stands, changing nothing', async () => {
+    const fakes = await needingAttention();
+    const before = structuredClone(storedRow(fakes, ID));
+
+    expect(await resolve(fakes, { as: 'failed', note: 'I think it was refunded' })).toEqual({
+      refused: 'services_disagree',
+      detail: 'charge txn_0001 still stands',
+    });
+    expect(storedRow(fakes, ID)).toEqual(before);
+  });
+
+  it('refuses to call a checkout completed without a charge that stands and a created order', async () => {
+    const fakes = await needingAttention();
+    refundByHand(fakes);
+
+    expect(await resolve(fakes, { as: 'completed', note: 'shipped' })).toEqual({
+      refused: 'services_disagree',
+      detail: 'no charge that stands and no created order',
+    });
+    expect(storedRow(fakes, ID).checkout.status).toBe('requires_attention');
+  });
+
+  it('records a completed resolution with the ids the services hold', async () => {
+    const fakes = await needingAttention();
+    fakes.inventory.deductions.set(ID, [{ status: 'deducted' }]);
+    fakes.order.orders.set(ID, [{ orderId: 'ord_by_hand', status: 'created' }]);
+
+    const outcome = await resolve(fakes, { as: 'completed', note: 'order placed by support' });
+
+    expect(outcome).toMatchObject({
+      kind: 'completed',
+      checkout: { status: 'completed', paymentId: 'txn_0001', orderId: 'ord_by_hand' },
+    });
+  });
+
+  it('records what the services cannot confirm only when forced, and says so in the history', async () => {
+    const fakes = await needingAttention();
+    fakes.payment.failWith.findCharges = unknown('payment');
+
+    expect(await resolve(fakes, { as: 'failed', note: 'provider down' })).toEqual({
+      refused: 'services_unknown',
+      detail: 'payment could not be asked',
+    });
+    const forced = await resolve(fakes, {
+      as: 'failed',
+      note: 'refunded by phone with the provider',
+      force: true,
+    });
+
+    expect(forced).toMatchObject({ checkout: { status: 'failed' } });
+    expect(storedRow(fakes, ID).history?.at(-1)?.cause).toBe(
+      'resolved by hand as failed (forced: payment could not be asked): refunded by phone with the provider',
+    );
   });
 
   it('refuses to resolve a checkout that ended', async () => {
     const fakes = createSagaFakes();
     await processCheckout(fakes.deps, { order: sampleOrder(), card: sampleCard() }, fakes.budget);
-    expect(
-      await resolveCheckout(fakes.deps, ID, { as: 'failed', note: 'x' }, operator(fakes)),
-    ).toEqual({ refused: 'finished' });
+    expect(await resolve(fakes, { as: 'failed', note: 'x' })).toEqual({ refused: 'finished' });
     expect(storedRow(fakes, ID).checkout.status).toBe('completed');
   });
 });

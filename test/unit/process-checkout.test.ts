@@ -1,11 +1,15 @@
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
+import { workBudget } from '#lib/checkout/lease.ts';
 import type { CallOptions, PaymentService } from '#lib/checkout/ports.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
+import { createRecoveryScheduler } from '#lib/clients/recovery-scheduler.ts';
 import { renderFinished } from '#lib/http/checkout-presenter.ts';
 import {
   callOrder,
   createSagaFakes,
+  FakeLogger,
   FIXED_NOW,
   failForward,
   outcomeOfKind,
@@ -376,6 +380,10 @@ describe('processCheckout when something other than a service fails', () => {
     fakes.repository.failWith.update = failure;
     await expect(checkout(fakes)).rejects.toBe(failure);
     expect(fakes.serviceCalls()).toEqual(['payment.charge']);
+    // Charged, and stuck at pending: recovery is woken when the lease ends, not in an hour.
+    expect(fakes.scheduler.scheduled).toEqual([
+      { id: ID, attempt: 1, leaseEndsAt: new Date(FIXED_NOW.getTime() + 60_000).toISOString() },
+    ]);
   });
 
   it('calls no service when the checkout cannot be recorded', async () => {
@@ -484,5 +492,48 @@ describe('processCheckout metrics', () => {
     fakes.order.failWith.create = unknown('order');
     await checkout(fakes);
     expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
+  });
+});
+
+/** A CreateSchedule that takes `ms` (throttled, a slow region), honouring its abort signal. */
+function slowClient(ms: number): SchedulerClient {
+  return {
+    send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve({}), ms);
+        options?.abortSignal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+        });
+      }),
+  } as unknown as SchedulerClient;
+}
+
+describe('processCheckout near the end of the invocation', () => {
+  it('answers before the function’s own deadline even when asking for the recovery schedule is slow', async () => {
+    const f = createSagaFakes();
+    f.deps.scheduler = createRecoveryScheduler({
+      config: { group: 'g', targetArn: 'arn:aws:lambda:x:1:function:r', roleArn: 'arn:r' },
+      settleDelayMs: 60_000,
+      logger: new FakeLogger(),
+      client: slowClient(1_900),
+    });
+    // The payment service hangs: the call ends only when the work budget aborts it.
+    const hang: PaymentService['charge'] = async (_input, options) => {
+      await new Promise((resolve) => options?.signal?.addEventListener('abort', resolve));
+      throw unknown('payment');
+    };
+    Object.assign(f.payment, { charge: hang });
+    const remainingMs = 3_000; // what context.getRemainingTimeInMillis() said at the start
+    const budget = workBudget(60_000, remainingMs, 'request:r1');
+    const started = performance.now();
+    const outcome = await processCheckout(
+      f.deps,
+      { order: sampleOrder(), card: sampleCard() },
+      budget,
+    );
+    const elapsed = performance.now() - started;
+    expect(outcome.kind).toBe('incomplete');
+    expect(elapsed).toBeLessThan(remainingMs);
   });
 });

@@ -555,7 +555,12 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
     await repository.history(id);
     await repository.list({ statuses: ['pending'], olderThanMs: 60_000, limit: 10 });
     await repository.backlog();
-    await repository.takeForOperator(id, { leaseMs: 60_000, worker, reopen: false });
+    await repository.takeForOperator(id, {
+      leaseMs: 60_000,
+      worker,
+      reopen: false,
+      settleDelayMs: 0,
+    });
 
     const statements = executed();
     expect(statements).toHaveLength(11);
@@ -718,6 +723,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       leaseMs: 60_000,
       worker: 'operator:ana',
       reopen: true,
+      settleDelayMs: 0,
     });
 
     expect(result).toEqual({

@@ -258,26 +258,35 @@ describe('recoverAbandoned claiming checkouts', () => {
     },
   );
 
-  it('claims only batchSize checkouts per run, the rest in later runs', async () => {
+  it('claims batchSize checkouts at a time, batch after batch, until a batch is not full', async () => {
     const fakes = createSagaFakes();
     for (const id of IDS) {
       left(fakes, { id, status: 'inventory_deducted' });
       fakes.order.orders.set(id, [{ orderId: `ord_${id}`, status: 'created' }]);
     }
 
-    const first = await recover(fakes, { batchSize: 2 });
+    const report = await recover(fakes, { batchSize: 2 });
 
-    expect(first).toEqual({ claimed: 2, outcomes: { completed: 2 } });
-    expect(callsNamed(fakes, 'order.findOrders')).toHaveLength(2);
-    expect(callsNamed(fakes, 'repository.claimAbandoned')[0]?.input).toMatchObject({ limit: 2 });
-
-    const second = await recover(fakes, { batchSize: 2 });
-    const third = await recover(fakes, { batchSize: 2 });
-    const fourth = await recover(fakes, { batchSize: 2 });
-
-    expect([second.claimed, third.claimed, fourth.claimed]).toEqual([2, 1, 0]);
+    expect(report).toEqual({ claimed: 5, outcomes: { completed: 5 } });
+    expect(callsNamed(fakes, 'repository.claimAbandoned').map((c) => c.input)).toEqual([
+      expect.objectContaining({ limit: 2 }),
+      expect.objectContaining({ limit: 2 }),
+      expect.objectContaining({ limit: 2 }),
+    ]);
     expect(checkoutIdsOf(fakes, 'order.findOrders').sort()).toEqual(IDS);
     expect(IDS.map((id) => stored(fakes, id).status)).toEqual(Array(5).fill('completed'));
+    expect(fakes.scheduler.scheduled).toEqual([]);
+  });
+
+  it('does not claim again in the same run a checkout it left incomplete', async () => {
+    const fakes = createSagaFakes();
+    fakes.order.failWith.findOrders = unknown('order');
+    for (const id of IDS.slice(0, 2)) left(fakes, { id, status: 'inventory_deducted' });
+
+    const report = await recover(fakes, { batchSize: 2, maxAttempts: 10 });
+
+    expect(report).toEqual({ claimed: 2, outcomes: { incomplete: 2 } });
+    expect(callsNamed(fakes, 'repository.claimAbandoned')).toHaveLength(2);
   });
 
   it('never processes a checkout twice when two runs overlap', async () => {
@@ -351,7 +360,34 @@ describe('recoverAbandoned claiming checkouts', () => {
     const report = await recover(fakes);
 
     expect(report.claimed).toBe(5);
-    expect(report.outcomes).toEqual({ completed: 1 });
+    expect(report.outcomes).toEqual({ completed: 1, left_for_next_run: 4 });
     expect(callsNamed(fakes, 'order.findOrders')).toHaveLength(1);
+    // Claimed under this run's lease: a recovery run is asked for when that lease ends.
+    expect(fakes.scheduler.scheduled).toEqual([
+      {
+        id: IDS[1],
+        attempt: 2,
+        leaseEndsAt: new Date(FIXED_NOW.getTime() + fakes.budget.leaseMs).toISOString(),
+      },
+    ]);
+  });
+
+  it('asks for another run when its deadline ends it after a full batch', async () => {
+    const fakes = createSagaFakes();
+    for (const id of IDS.slice(0, 2)) {
+      left(fakes, { id, status: 'inventory_deducted' });
+      fakes.order.orders.set(id, [{ orderId: `ord_${id}`, status: 'created' }]);
+    }
+    const findOrders = fakes.order.findOrders.bind(fakes.order);
+    let asked = 0;
+    fakes.order.findOrders = async (checkoutId) => {
+      if (++asked === 2) fakes.deadline.abort(); // the batch's last checkout, then time is up
+      return findOrders(checkoutId);
+    };
+
+    const report = await recover(fakes, { batchSize: 2 });
+
+    expect(report).toEqual({ claimed: 2, outcomes: { completed: 2 } });
+    expect(fakes.scheduler.scheduled.map((s) => s.id)).toEqual([IDS[1]]);
   });
 });

@@ -1,59 +1,126 @@
 import type { CheckoutFailure } from '#lib/checkout/checkout.ts';
 import { type FinishedOutcome, finished } from '#lib/checkout/checkout-outcome.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
+import type { CheckoutChanges } from '#lib/checkout/ports.ts';
 import { advance, type SagaDeps } from '#lib/checkout/saga.ts';
 import { stepFrom } from '#lib/checkout/saga-steps.ts';
 import type { OperatorRefusal } from './retry-checkout.ts';
+import { type CheckoutReport, lookUpServices } from './show-checkout.ts';
 
 export interface Resolution {
   as: 'failed' | 'completed';
   /** What the person did; kept in the history. Required: nothing is resolved silently. */
   note: string;
+  /**
+   * Record it even though the services' records disagree or cannot be read (a service that
+   * lost its record, one that cannot be asked). The note must say why.
+   */
+  force?: boolean;
 }
+
+/** The services' records do not show the end state asked for, or could not be read. */
+export type ResolveRefusal =
+  | OperatorRefusal
+  | { refused: 'services_disagree' | 'services_unknown'; detail: string };
 
 /**
  * Operator use case `resolve`: a person settled the checkout by hand (refunded in the payment
- * console, released the stock, shipped the order) and records the end state. Allowed for a
- * checkout in `requires_attention` and for an unfinished one whose lease has expired. The
- * transition, the note and the operator are kept in its history; the answer a repeated
- * `Idempotency-Key` gets from now on is the resolved one. A checkout resolved `completed`
- * keeps the failure that was recorded, for the record.
+ * console, released the stock, made sure the order ships) and records the end state. Allowed
+ * for a checkout in `requires_attention` and for an unfinished one whose lease ended at least
+ * the settle delay ago. The services are asked first, and the end state must be what they
+ * hold: `completed` needs a charge that stands and a created order (their ids are recorded);
+ * `failed` needs no charge that stands, no stock deducted and no order. Otherwise it is refused
+ * (unless `force`), since a `failed` checkout with a charge standing is money nobody will give
+ * back. The transition, the note and the operator are kept in its history; a repeated
+ * `Idempotency-Key` gets the resolved answer from then on.
  */
 export async function resolveCheckout(
   deps: SagaDeps,
   id: string,
   resolution: Resolution,
   budget: WorkBudget,
-): Promise<FinishedOutcome | OperatorRefusal> {
+  options: { settleDelayMs: number },
+): Promise<FinishedOutcome | ResolveRefusal> {
   const note = resolution.note.trim();
   if (note.length === 0) throw new Error('a resolution needs a note saying what was done');
+  const current = await deps.repository.findById(id);
+  if (!current) return { refused: 'not_found' };
+  if (current.status === 'completed' || current.status === 'failed') return { refused: 'finished' };
+  const services = await lookUpServices(deps, id, { signal: budget.signal });
+  const found = endState(services, resolution.as);
+  if ('refused' in found && !resolution.force) return found;
   const take = await deps.repository.takeForOperator(id, {
     leaseMs: budget.leaseMs,
     worker: budget.worker,
     reopen: false,
+    settleDelayMs: options.settleDelayMs,
   });
   if ('refused' in take) return take;
   const { taken } = take;
-  const failure: CheckoutFailure | undefined =
-    resolution.as === 'completed'
-      ? undefined
-      : (taken.failure ?? {
-          step: stepFrom(taken.status)?.step ?? 'payment',
-          kind: 'unavailable',
-          reason: 'resolved_by_hand',
-          message: note,
-        });
-  const resolved = await advance(deps, taken, {
+  const forced = 'refused' in found ? ` (forced: ${found.detail})` : '';
+  const changes: CheckoutChanges = {
     status: resolution.as,
-    failure,
     undoFailures: [],
-    cause: `resolved by hand as ${resolution.as}: ${note}`,
-  });
+    cause: `resolved by hand as ${resolution.as}${forced}: ${note}`,
+  };
+  if (resolution.as === 'completed' && !('refused' in found)) {
+    changes.paymentId = found.paymentId;
+    changes.orderId = found.orderId;
+  }
+  if (resolution.as === 'failed') {
+    changes.failure = taken.failure ?? resolvedByHand(taken.status, note);
+  }
+  const resolved = await advance(deps, taken, changes);
   deps.logger.warn('checkout resolved by hand', {
     checkout_id: id,
     from: taken.status,
     to: resolution.as,
     by: budget.worker,
+    forced: forced !== '',
   });
   return finished(resolved);
+}
+
+/** Whether the services' records show `as`; for `completed`, the ids they hold. */
+function endState(
+  services: CheckoutReport['services'],
+  as: Resolution['as'],
+):
+  | { paymentId?: string; orderId?: string }
+  | { refused: 'services_disagree' | 'services_unknown'; detail: string } {
+  const unknown = Object.entries(services).flatMap(([name, record]) =>
+    'unknown' in record ? [name] : [],
+  );
+  if (unknown.length > 0) {
+    return { refused: 'services_unknown', detail: `${unknown.join(', ')} could not be asked` };
+  }
+  const records = <T>(record: { records: T[] } | { unknown: string }) =>
+    'records' in record ? record.records : [];
+  const charge = records(services.payment).find((c) => c.status === 'success');
+  const deducted = records(services.inventory).some((d) => d.status === 'deducted');
+  const order = records(services.order).find((o) => o.status === 'created');
+  if (as === 'completed') {
+    if (!charge || !order) {
+      const missing = [!charge && 'no charge that stands', !order && 'no created order'];
+      return { refused: 'services_disagree', detail: missing.filter(Boolean).join(' and ') };
+    }
+    return { paymentId: charge.transactionId, orderId: order.orderId };
+  }
+  const standing = [
+    charge && `charge ${charge.transactionId} still stands`,
+    deducted && 'stock is still deducted',
+    order && `order ${order.orderId} exists`,
+  ].filter((part): part is string => Boolean(part));
+  if (standing.length > 0) return { refused: 'services_disagree', detail: standing.join(', ') };
+  return {};
+}
+
+/** The failure of a checkout resolved `failed` that had none recorded (it was unfinished). */
+function resolvedByHand(status: Parameters<typeof stepFrom>[0], note: string): CheckoutFailure {
+  return {
+    step: stepFrom(status)?.step ?? 'payment',
+    kind: 'unavailable',
+    reason: 'resolved_by_hand',
+    message: note,
+  };
 }

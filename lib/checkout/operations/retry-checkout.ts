@@ -9,7 +9,7 @@ export type OperatorRefusal = Extract<OperatorTake, { refused: unknown }>;
 /**
  * Operator use case `retry`: settle and undo again, now. A checkout in `requires_attention`
  * is reopened at the recovery point it was given up at (its tries start again from zero); an
- * unfinished one whose lease has expired is taken without waiting for the settle delay. Then
+ * unfinished one is taken once its lease ended at least the settle delay ago, as recovery would. Then
  * recovery's own policy runs: it settles by asking the services and never repeats a charge.
  */
 export async function retryCheckout(
@@ -22,6 +22,7 @@ export async function retryCheckout(
     leaseMs: budget.leaseMs,
     worker: budget.worker,
     reopen: true,
+    settleDelayMs: options.settleDelayMs,
   });
   if ('refused' in take) return take;
   deps.logger.info('operator retries checkout', { checkout_id: id, status: take.taken.status });

@@ -35,13 +35,25 @@ export async function showCheckout(
 ): Promise<CheckoutReport | undefined> {
   const checkout = await deps.repository.findById(id);
   if (!checkout) return undefined;
-  const [history, payment, inventory, order] = await Promise.all([
+  const [history, services] = await Promise.all([
     deps.repository.history(id),
+    lookUpServices(deps, id, options),
+  ]);
+  return { checkout, history, services };
+}
+
+/** What each service holds for the checkout, through its outcome lookup, asked side by side. */
+export async function lookUpServices(
+  deps: StepServices,
+  id: string,
+  options: CallOptions = {},
+): Promise<CheckoutReport['services']> {
+  const [payment, inventory, order] = await Promise.all([
     ask(deps.payment.findCharges(id, options)),
     ask(deps.inventory.findDeductions(id, options)),
     ask(deps.order.findOrders(id, options)),
   ]);
-  return { checkout, history, services: { payment, inventory, order } };
+  return { payment, inventory, order };
 }
 
 async function ask<T>(lookup: Promise<T[]>): Promise<ServiceRecord<T>> {
