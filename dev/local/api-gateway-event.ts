@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 
 export interface IncomingRequest {
@@ -62,8 +62,10 @@ export function toApiGatewayEvent(
       identity: {
         accessKey: null,
         accountId: null,
-        apiKey: null,
-        apiKeyId: null,
+        // API Gateway names the key a request sent by its id; locally the id is derived from
+        // the key, so a key's checkouts stay its own (idempotency keys are scoped by it).
+        apiKey: headers['x-api-key'] ?? null,
+        apiKeyId: headers['x-api-key'] ? localApiKeyId(headers['x-api-key']) : null,
         caller: null,
         clientCert: null,
         cognitoAuthenticationProvider: null,
@@ -97,4 +99,9 @@ export function localContext(functionName: string, timeoutMs = 30_000): Context 
     fail: () => {},
     succeed: () => {},
   };
+}
+
+/** A stable stand-in for the id API Gateway gives an API key (never the key itself). */
+function localApiKeyId(key: string): string {
+  return `local-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }

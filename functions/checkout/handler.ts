@@ -5,6 +5,7 @@ import { workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { checkoutIdSchema } from '#lib/checkout/request-schema.ts';
 import { NotFoundError, ValidationError } from '#lib/errors.ts';
+import { callerOf } from '#lib/http/caller.ts';
 import { checkoutView, presentOutcome } from '#lib/http/checkout-presenter.ts';
 import checkoutEventValidator from '#lib/http/generated/checkout-event-validator.js';
 import { httpFunction, withJsonBody } from '#lib/http/http-function.ts';
@@ -17,7 +18,9 @@ const processRoute = withJsonBody(async (event, context) => {
   const key = readIdempotencyKey(event, app.config.requireIdempotencyKey);
   const { order, card, requestHash } = parseCheckoutRequest(event.body);
   const idempotency =
-    key === undefined ? undefined : { key, requestHash, ttlHours: app.config.idempotencyTtlHours };
+    key === undefined
+      ? undefined
+      : { key, caller: callerOf(event), requestHash, ttlHours: app.config.idempotencyTtlHours };
   const worker = `request:${context.awsRequestId}`;
   const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis(), worker);
   return presentOutcome(await app.processCheckout({ order, card, idempotency }, budget));

@@ -143,9 +143,14 @@ export type OperatorTake =
   | { taken: Checkout }
   | { refused: 'not_found' | 'held' | 'settling' | 'finished' | 'no_recovery_point' };
 
-/** An `Idempotency-Key` claim: the key, the hash of the request it was first used with. */
+/**
+ * An `Idempotency-Key` claim: the key, whose it is, the hash of the request it was first used
+ * with. Keys belong to their caller: two callers that send the same key get two checkouts.
+ */
 export interface IdempotencyClaim {
   key: string;
+  /** Who sent it: `iam:<role or user ARN>`, `api-key:<id>`, or `anonymous`. */
+  caller: string;
   requestHash: string;
   ttlHours: number;
 }

@@ -7,6 +7,7 @@ import type {
 import { failureCode } from '#lib/checkout/checkout.ts';
 import {
   type CheckoutRepository,
+  type IdempotencyClaim,
   type KeyHolder,
   LeaseLostError,
   type Transition,
@@ -88,21 +89,19 @@ const HOLDER = `coalesce(worker, 'unknown')`;
 
 /** The `CheckoutRepository` port over the driver-neutral `Database`. */
 export function createCheckoutRepository(db: Database): CheckoutRepository {
-  const insert = (
-    checkout: Checkout,
-    leaseMs: number,
-    worker: string,
-    key?: { key: string; requestHash: string; ttlHours: number },
-  ) =>
+  const insert = (checkout: Checkout, leaseMs: number, worker: string, key?: IdempotencyClaim) =>
     db.query(
+      // A key stored before keys had callers (raw) still holds for everyone until it expires.
       `insert into checkouts (id, status, customer_email, currency, total_amount, items,
          shipping_address, card_brand, card_last4, idempotency_key, request_hash,
          idempotency_expires_at, locked_until, attempts, created_at, updated_at, worker, history)
-       values (:id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
+       select :id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
          :address::jsonb, :brand, :last4, :key, :requestHash,
          now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
          :now::timestamptz, :now::timestamptz, :worker,
-         ${transition('null', ':status::text', "'recorded'", ':worker::text')})
+         ${transition('null', ':status::text', "'recorded'", ':worker::text')}
+       where :rawKey::text is null or not exists (select 1 from checkouts
+         where idempotency_key = :rawKey::text and idempotency_expires_at > now())
        on conflict (idempotency_key) where idempotency_key is not null do nothing
        returning id::text`,
       {
@@ -115,7 +114,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         address: JSON.stringify(checkout.shippingAddress),
         brand: checkout.card.brand,
         last4: checkout.card.last4,
-        key: key?.key ?? null,
+        key: key ? storedKey(key) : null,
+        rawKey: key?.key ?? null,
         requestHash: key?.requestHash ?? null,
         ttlHours: key?.ttlHours ?? 0,
         leaseMs,
@@ -125,15 +125,17 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       },
     );
 
+  /** The checkout holding the caller's key, or one holding the same key from before callers. */
   const keyHolder = async (
-    key: string,
+    claim: IdempotencyClaim,
   ): Promise<{ holder: KeyHolder; expired: boolean } | undefined> => {
     const [row] = await db.query<HolderRow>(
       `select ${COLUMNS}, request_hash, response_status, response_body,
          coalesce(extract(epoch from (locked_until - now())) * 1000, 0)::float8 as lease_remaining_ms,
          idempotency_expires_at <= now() as key_expired
-       from checkouts where idempotency_key = :key`,
-      { key },
+       from checkouts where idempotency_key in (:key, :rawKey)
+       order by idempotency_key = :key desc limit 1`,
+      { key: storedKey(claim), rawKey: claim.key },
     );
     if (!row) return undefined;
     const holder: KeyHolder = {
@@ -154,7 +156,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       for (let round = 0; round < 3; round++) {
         const inserted = await insert(checkout, leaseMs, worker, idempotency);
         if (inserted.length > 0 || !idempotency) return { created: true };
-        const found = await keyHolder(idempotency.key);
+        const found = await keyHolder(idempotency);
         if (found && !found.expired) return { created: false, holder: found.holder };
         if (found) {
           await db.query(
@@ -367,6 +369,14 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       return { refused: 'held' };
     },
   };
+}
+
+/**
+ * A key as stored: its caller and the key, apart by a control character, which a key (printable
+ * text) cannot hold, so two callers' keys never meet.
+ */
+function storedKey(claim: IdempotencyClaim): string {
+  return `${claim.caller}\u001f${claim.key}`;
 }
 
 /** The checkout a row holds, or `undefined` when this version cannot read it (an amount). */

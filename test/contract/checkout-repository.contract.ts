@@ -72,11 +72,12 @@ const REFUSED: CheckoutFailure = {
   message: 'the payment service refused: insufficient_funds',
 };
 
-const claim = (key: string, requestHash: string, ttlHours = 24): IdempotencyClaim => ({
-  key,
-  requestHash,
-  ttlHours,
-});
+const claim = (
+  key: string,
+  requestHash: string,
+  ttlHours = 24,
+  caller = 'api-key:shop-a',
+): IdempotencyClaim => ({ key, caller, requestHash, ttlHours });
 const ids = (checkouts: Checkout[]) => checkouts.map((c) => c.id).sort();
 
 /**
@@ -252,6 +253,24 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           holder: { checkout: { id: second.id }, requestHash: 'hash-2', response: null },
         });
         expect(await repository.findById(first.id)).toMatchObject({ status: 'completed' });
+      });
+
+      it('keeps keys apart by caller: the same key from another caller records another checkout', async () => {
+        const shopA = await record(claim('order-1001', 'hash-a', 24, 'api-key:shop-a'));
+        const shopB = await record(claim('order-1001', 'hash-b', 24, 'api-key:shop-b'));
+        const anonymous = await record(claim('order-1001', 'hash-c', 24, 'anonymous'));
+
+        const again = await repository.create(await newOne(), {
+          leaseMs: LEASE,
+          idempotency: claim('order-1001', 'hash-b', 24, 'api-key:shop-b'),
+          worker: TAKER,
+        });
+
+        expect(new Set([shopA.id, shopB.id, anonymous.id]).size).toBe(3);
+        expect(again).toMatchObject({
+          created: false,
+          holder: { checkout: { id: shopB.id }, requestHash: 'hash-b' },
+        });
       });
     });
 

@@ -22,7 +22,11 @@ export interface StoredCheckout {
   /** Its transitions, oldest first; absent in a row from before the history. */
   history?: Transition[];
   response?: StoredResponse;
-  idempotency?: Omit<IdempotencyClaim, 'ttlHours'> & { expiresAt: Date };
+  /**
+   * Its key as the SQL stores it: `<caller>\u001f<key>`, or the bare key in a row from before
+   * keys had callers (which holds for every caller until it expires).
+   */
+  idempotency?: { key: string; requestHash: string; expiresAt: Date };
   /** A row an older release wrote that this one cannot read (99.90 yen): reading it throws. */
   unreadable?: boolean;
 }
@@ -54,8 +58,12 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     this.log.push({ name: 'repository.create', input: { checkout, ...options } });
     if (this.failWith.create) throw this.failWith.create;
     const claim = options.idempotency;
+    const stored = claim && `${claim.caller}\u001f${claim.key}`;
+    const rows = [...this.checkouts.values()];
     const holder =
-      claim && [...this.checkouts.values()].find((c) => c.idempotency?.key === claim.key);
+      claim &&
+      (rows.find((c) => c.idempotency?.key === stored) ??
+        rows.find((c) => c.idempotency?.key === claim.key));
     if (holder?.idempotency && holder.idempotency.expiresAt > this.clock.now()) {
       return {
         created: false,
@@ -81,7 +89,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       worker: options.worker,
       history: [this.transition(null, checkout.status, 'recorded', options.worker)],
       idempotency: claim && {
-        key: claim.key,
+        key: `${claim.caller}\u001f${claim.key}`,
         requestHash: claim.requestHash,
         expiresAt: new Date(this.nowMs() + claim.ttlHours * 3_600_000),
       },

@@ -28,6 +28,7 @@ const KEY = 'order-7f3a-attempt';
 
 const claim = (requestHash = 'hash-of-the-first-body'): IdempotencyClaim => ({
   key: KEY,
+  caller: 'api-key:shop-a',
   requestHash,
   ttlHours: 24,
 });
@@ -86,7 +87,7 @@ describe('processCheckout with a new Idempotency-Key', () => {
       input: { idempotency: claim() },
     });
     expect(stored(fakes).idempotency).toEqual({
-      key: KEY,
+      key: `api-key:shop-a\u001f${KEY}`,
       requestHash: 'hash-of-the-first-body',
       expiresAt: new Date(FIXED_NOW.getTime() + 24 * 3_600_000),
     });
