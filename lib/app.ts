@@ -18,6 +18,7 @@ import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
 import { createPaymentClient } from './clients/payment-client.ts';
 import { createRecoveryScheduler } from './clients/recovery-scheduler.ts';
+import { createSecretReader } from './clients/secrets.ts';
 import { ServiceHttpClient } from './clients/service-http-client.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createCheckoutRepository } from './db/checkout-repository.ts';
@@ -101,8 +102,14 @@ export async function createApp(config: Config): Promise<App> {
  * the presenter's renderer for the answers stored with final states.
  */
 export function sagaDeps(config: Config, db: Database): SagaDeps {
-  const http = (service: 'payment' | 'inventory' | 'order') =>
-    new ServiceHttpClient({ service, ...config[service], retry: config.retry, logger });
+  const readSecret = createSecretReader();
+  const http = (service: 'payment' | 'inventory' | 'order') => {
+    const { apiKeySecretArn, ...endpoint } = config[service];
+    const headers = apiKeySecretArn
+      ? async () => ({ 'x-api-key': await readSecret(apiKeySecretArn) })
+      : undefined;
+    return new ServiceHttpClient({ service, ...endpoint, retry: config.retry, logger, headers });
+  };
   return {
     repository: createCheckoutRepository(db),
     payment: createPaymentClient(http('payment')),

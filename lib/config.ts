@@ -20,6 +20,8 @@ const envSchema = z.object({
   INVENTORY_SERVICE_URL: httpUrl,
   ORDER_SERVICE_URL: httpUrl,
   PAYMENT_TIMEOUT_MS: positiveInt(10_000),
+  PAYMENT_API_KEY_SECRET_ARN: optionalText,
+  RUNTIME_DB_SECRET_ARN: optionalText,
   INVENTORY_TIMEOUT_MS: positiveInt(5_000),
   ORDER_TIMEOUT_MS: positiveInt(5_000),
   HTTP_MAX_RETRIES: nonNegativeInt(2),
@@ -56,6 +58,8 @@ export interface RecoverySchedulerConfig {
 export interface ServiceConfig {
   baseUrl: string;
   timeoutMs: number;
+  /** A Secrets Manager secret whose string is sent as `x-api-key` (the payment service). */
+  apiKeySecretArn?: string;
 }
 
 export interface Config {
@@ -70,6 +74,11 @@ export interface Config {
   recovery: { batchSize: number; maxAttempts: number; maxAgeHours: number; settleDelayMs: number };
   /** EventBridge Scheduler one-off schedules that wake recovery (absent: none are made). */
   recoveryScheduler?: RecoverySchedulerConfig;
+  /**
+   * The runtime database user's secret (`migrate` only): the migration creates that user and
+   * lets it read and write the application's tables, nothing more.
+   */
+  runtimeDbSecretArn?: string;
   host: string;
   port: number;
 }
@@ -93,7 +102,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     database: databaseConfig(e),
-    payment: { baseUrl: trimSlash(e.PAYMENT_SERVICE_URL), timeoutMs: e.PAYMENT_TIMEOUT_MS },
+    payment: {
+      baseUrl: trimSlash(e.PAYMENT_SERVICE_URL),
+      timeoutMs: e.PAYMENT_TIMEOUT_MS,
+      apiKeySecretArn: e.PAYMENT_API_KEY_SECRET_ARN,
+    },
+    runtimeDbSecretArn: e.RUNTIME_DB_SECRET_ARN,
     inventory: { baseUrl: trimSlash(e.INVENTORY_SERVICE_URL), timeoutMs: e.INVENTORY_TIMEOUT_MS },
     order: { baseUrl: trimSlash(e.ORDER_SERVICE_URL), timeoutMs: e.ORDER_TIMEOUT_MS },
     retry: {

@@ -46,6 +46,8 @@ export interface ServiceHttpClientOptions {
   timeoutMs: number;
   retry: RetryPolicy;
   logger?: SagaLogger;
+  /** Headers every request carries (e.g. the payment service's API key, read from a secret). */
+  headers?: () => Promise<Record<string, string>>;
 }
 
 interface ServiceRequest {
@@ -146,6 +148,13 @@ export class ServiceHttpClient {
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
     const { baseUrl, timeoutMs, service } = this.options;
+    let extra: Record<string, string>;
+    try {
+      extra = (await this.options.headers?.()) ?? {};
+    } catch {
+      // Our own credentials could not be read (Secrets Manager): the request never left.
+      return { delivered: false, reason: 'credentials_unavailable' };
+    }
     // One controller per attempt, fired by a timer this function owns and clears. Not
     // `AbortSignal.any([AbortSignal.timeout(ms), deadline])`: on Node 20 the inner timeout
     // signal can be garbage-collected before it fires, and the timeout silently never happens.
@@ -159,6 +168,7 @@ export class ServiceHttpClient {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers: {
+          ...extra,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),

@@ -355,3 +355,37 @@ describe('backoffDelay', () => {
     expect(Number.isInteger(backoffDelay(policy, 0, () => 0.123_456))).toBe(true);
   });
 });
+
+describe('ServiceHttpClient with credentials of its own', () => {
+  it('sends the headers it is given on every request (the payment API key)', async () => {
+    const service = await startService(json(500, {}), json(200, SUCCESS));
+    const headers = async () => ({ 'x-api-key': 'key-from-secrets-manager' });
+
+    await client(service.url, { headers }).post(
+      '/payments/process',
+      {},
+      'c-1:charge',
+      chargeResponse,
+    );
+
+    expect(service.requests.map((r) => r.headers['x-api-key'])).toEqual([
+      'key-from-secrets-manager',
+      'key-from-secrets-manager',
+    ]);
+  });
+
+  it('calls a request whose credentials could not be read unavailable: it never left', async () => {
+    const service = await startService(json(200, SUCCESS));
+    const headers = async (): Promise<Record<string, string>> => {
+      throw new Error('Secrets Manager unavailable');
+    };
+
+    const error = await failure(
+      client(service.url, { headers }).post('/payments/process', {}, 'c-1:charge', chargeResponse),
+    );
+
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'credentials_unavailable' });
+    expect(service.requests).toEqual([]);
+  });
+});
