@@ -14,7 +14,9 @@ export async function migrate(
   migrations: readonly Migration[] = allMigrations,
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(:lock)', { lock: MIGRATION_LOCK });
+    // The lock function returns `void`, a type the Data API refuses to return
+    // (UnsupportedResultException): the statement returns it as text instead.
+    await tx.query('select pg_advisory_xact_lock(:lock)::text as locked', { lock: MIGRATION_LOCK });
     await tx.query(`create table if not exists schema_migrations (
       version text primary key,
       applied_at timestamptz not null default now()

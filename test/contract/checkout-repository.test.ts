@@ -8,10 +8,13 @@
  *   TEST_DATABASE_URL names one: `TEST_DATABASE_URL=postgres://… npx vitest run test/contract`.
  *   Only there does a second transaction hold a row, so only there runs the test that
  *   `claimAbandoned` skips locked rows.
- * CI runs the whole suite twice (PGlite, then PostgreSQL), so all three are checked.
+ * - the same SQL through the `rds-data` driver (the real SDK client) on the strict Data API
+ *   double, backed by a database of its own on the machine's PostgreSQL, on every run.
+ * CI runs the whole suite twice (PGlite, then PostgreSQL), so all four are checked.
  */
 import { checkoutRepositoryContract } from './checkout-repository.contract.ts';
-import { databaseTarget, fakeTarget } from './repository-subjects.ts';
+import { databaseTarget, fakeTarget, rdsDataTarget } from './repository-subjects.ts';
 
 checkoutRepositoryContract(fakeTarget());
 checkoutRepositoryContract(databaseTarget());
+checkoutRepositoryContract(rdsDataTarget());

@@ -2,7 +2,10 @@ import { createCheckoutRepository } from '#lib/db/checkout-repository.ts';
 import type { Database } from '#lib/db/database.ts';
 import { createPgliteDatabase } from '#lib/db/drivers/pglite.ts';
 import { createPostgresDatabase } from '#lib/db/drivers/postgres.ts';
+import { createRdsDataDatabase } from '#lib/db/drivers/rds-data.ts';
 import { migrate } from '#lib/db/migrate.ts';
+import { sdkOnly, setEnvironment } from '../support/data-api-double/environment.ts';
+import { startDataApiDouble } from '../support/data-api-double/server.ts';
 import { FakeCheckoutRepository } from '../support/fake-checkout-repository.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 import type { ContractTarget, RepositoryUnderTest } from './checkout-repository.contract.ts';
@@ -45,15 +48,28 @@ export function fakeTarget(): ContractTarget {
  */
 export function databaseTarget(): ContractTarget {
   const server = Boolean(process.env.TEST_DATABASE_URL);
-  let opened: Promise<{ db: Database; stop(): Promise<void> }> | undefined;
+  return sqlTarget(
+    server ? 'SQL on PostgreSQL (pg driver)' : 'SQL on embedded PGlite',
+    server,
+    server ? openServerSchema : openPglite,
+  );
+}
+
+/** The SQL repository on the database `open` gives: opened once, emptied before every test. */
+function sqlTarget(
+  name: string,
+  locksRows: boolean,
+  open: () => Promise<{ db: Database; stop(): Promise<void> }>,
+): ContractTarget {
+  let opened: ReturnType<typeof open> | undefined;
   return {
-    name: server ? 'SQL on PostgreSQL (pg driver)' : 'SQL on embedded PGlite',
-    locksRows: server,
+    name,
+    locksRows,
     async fresh() {
-      opened ??= server ? openServerSchema() : openPglite();
+      opened ??= open();
       const { db } = await opened;
       await db.query('truncate checkouts');
-      return sqlSubject(db, server);
+      return sqlSubject(db, locksRows);
     },
     async close() {
       await (await opened)?.stop();
@@ -77,6 +93,34 @@ async function openServerSchema() {
       await shared.stop();
     },
   };
+}
+
+/**
+ * The SQL repository through the `rds-data` driver, as the Lambdas run it: the real SDK client
+ * the driver creates reaches the strict Data API double (test/support/data-api-double/),
+ * backed by a PostgreSQL database of this file's own, migrated through the Data API too. Each
+ * Data API transaction holds a connection of its own, so a second one can hold a row.
+ */
+export function rdsDataTarget(): ContractTarget {
+  return sqlTarget('SQL through the rds-data driver on the Data API double', true, openDataApi);
+}
+
+async function openDataApi() {
+  const double = await startDataApiDouble();
+  const restore = setEnvironment(sdkOnly(double.environment()));
+  const { clusterArn, secretArn, database } = double;
+  const db = createRdsDataDatabase({ clusterArn, secretArn, database });
+  const stop = async () => {
+    await db.close();
+    restore();
+    await double.stop();
+  };
+  // A migration the double refuses must not leave its database behind.
+  await migrate(db).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { db, stop };
 }
 
 function sqlSubject(db: Database, locksRows: boolean): RepositoryUnderTest {

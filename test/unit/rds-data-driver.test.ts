@@ -55,6 +55,17 @@ const resuming = () =>
     message:
       'The Aurora DB instance db-ABCD1234 is resuming after being auto-paused. Please wait a few seconds and try again.',
   });
+/** Throttling, as the Data API's common errors and API Gateway's 429 raise it. */
+const throttled = () =>
+  Object.assign(new Error('Rate exceeded'), {
+    name: 'ThrottlingException',
+    $metadata: { httpStatusCode: 400 },
+  });
+const tooManyRequests = () =>
+  Object.assign(new Error('Too Many Requests'), {
+    name: 'Unknown',
+    $metadata: { httpStatusCode: 429 },
+  });
 const duplicateKey = () =>
   new DatabaseErrorException({
     ...metadata,
@@ -346,7 +357,8 @@ describe('rds-data driver: transactions', () => {
     const statements = executed();
     expect(statements.every((s) => s.transactionId === TX)).toBe(true);
     expect(statements[0]).toMatchObject({
-      sql: 'select pg_advisory_xact_lock(:lock)',
+      // Cast to text: the lock function returns void, which the Data API refuses to return.
+      sql: 'select pg_advisory_xact_lock(:lock)::text as locked',
       parameters: [{ name: 'lock', value: { longValue: 72_657_001 } }],
     });
     expect(statements.at(-1)).toMatchObject({
@@ -358,16 +370,23 @@ describe('rds-data driver: transactions', () => {
 });
 
 describe('rds-data driver: a cluster waking from zero capacity', () => {
-  it('retries DatabaseResumingException and answers once the cluster is up', async () => {
-    rds
-      .on(ExecuteStatementCommand)
-      .rejectsOnce(resuming())
-      .rejectsOnce(resuming())
-      .resolves({ formattedRecords: '[{"ok":1}]' });
+  it.each([
+    ['DatabaseResumingException', resuming],
+    ['ThrottlingException', throttled],
+    ['an HTTP 429', tooManyRequests],
+  ])(
+    'retries %s, which refused the call before it ran, and answers once it passes',
+    async (_, refusal) => {
+      rds
+        .on(ExecuteStatementCommand)
+        .rejectsOnce(refusal())
+        .rejectsOnce(refusal())
+        .resolves({ formattedRecords: '[{"ok":1}]' });
 
-    await expect(db.query('select 1 as ok')).resolves.toEqual([{ ok: 1 }]);
-    expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(3);
-  });
+      await expect(db.query('select 1 as ok')).resolves.toEqual([{ ok: 1 }]);
+      expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(3);
+    },
+  );
 
   it('gives up after maxAttempts with DatabaseUnavailableError, keeping the cause', async () => {
     rds.on(ExecuteStatementCommand).rejects(resuming());
@@ -424,6 +443,24 @@ describe('rds-data driver: errors', () => {
     expect(error).toMatchObject({ constraint: 'checkouts_idempotency_key' });
   });
 
+  it('reads a unique violation from the SQLState the message ends with, whatever its wording', () => {
+    const error = new DatabaseErrorException({
+      ...metadata,
+      message:
+        'ERROR: doppelter Schlüsselwert verletzt Unique-Constraint »checkouts_pkey«; SQLState: 23505',
+    });
+    expect(mapRdsDataError(error)).toMatchObject({ name: 'UniqueViolationError' });
+  });
+
+  it('passes through a DatabaseErrorException with another SQLState', () => {
+    const check = new DatabaseErrorException({
+      ...metadata,
+      message:
+        'ERROR: new row for relation "checkouts" violates check constraint "checkouts_total_amount_check"; SQLState: 23514',
+    });
+    expect(mapRdsDataError(check)).toBe(check);
+  });
+
   it('reads the duplicate key from a BadRequestException too (older Data API answers)', () => {
     const error = new BadRequestException({
       ...metadata,
@@ -439,10 +476,9 @@ describe('rds-data driver: errors', () => {
     'StatementTimeoutException',
     'ServiceUnavailableError',
     'InternalServerErrorException',
-    'ThrottlingException',
     'DatabaseUnavailableException',
     'TimeoutError',
-  ])('maps %s to DatabaseUnavailableError', async (name) => {
+  ])('maps %s to DatabaseUnavailableError without sending the statement again', async (name) => {
     const cause = Object.assign(new Error('mocked'), { name });
     rds.on(ExecuteStatementCommand).rejects(cause);
 
@@ -450,8 +486,15 @@ describe('rds-data driver: errors', () => {
 
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect((error as Error).cause).toBe(cause);
-    // Only a resume is known not to have run the statement; the rest are not retried.
+    // It may have come after the statement ran: sent again, a write could apply twice.
     expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
+  });
+
+  it('maps throttling that outlasts the retries to DatabaseUnavailableError', async () => {
+    rds.on(ExecuteStatementCommand).rejects(throttled());
+
+    await expect(db.query('select 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(4);
   });
 
   it('maps a network failure reaching the Data API to DatabaseUnavailableError', async () => {
@@ -756,6 +799,18 @@ describe('rds-data driver: lifecycle', () => {
     await expect(opened.query('select 1 as ok')).resolves.toEqual([{ ok: 1 }]);
     expect(executed()[0]).toMatchObject({ ...target, database: 'checkout', sql: 'select 1 as ok' });
     await opened.close();
+  });
+
+  it('creates its client with the SDK retries off: only the driver decides what is sent again', async () => {
+    rds.on(ExecuteStatementCommand).resolves({ formattedRecords: '[]' });
+    const own = createRdsDataDatabase({ clusterArn: CLUSTER, secretArn: SECRET, database: 'x' });
+
+    await own.query('select 1');
+
+    const sender = rds.call(0).thisValue as RDSDataClient;
+    expect(sender).not.toBe(client);
+    expect(await sender.config.maxAttempts()).toBe(1);
+    await own.close();
   });
 
   it('destroys the client it created on close, but not one it was given', async () => {

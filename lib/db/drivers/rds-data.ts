@@ -52,7 +52,11 @@ const TYPE_HINTS = new Map<string, TypeHint>([
   ['json', 'JSON'],
 ]);
 
-/** Errors that mean "Aurora or the Data API could not answer now", not "the SQL was wrong". */
+/**
+ * Errors that mean "Aurora or the Data API could not answer now", not "the SQL was wrong". Most
+ * of them may come after the statement ran (a timeout, a lost answer, a server error): they are
+ * surfaced as DatabaseUnavailableError and never sent again, so no write is applied twice.
+ */
 const UNAVAILABLE = new Set([
   'DatabaseResumingException',
   'DatabaseUnavailableException',
@@ -60,10 +64,24 @@ const UNAVAILABLE = new Set([
   'ServiceUnavailableError',
   'InternalServerErrorException',
   'ThrottlingException',
+  'TooManyRequestsException',
   'TimeoutError',
+]);
+/**
+ * Errors that prove the statement never ran, and so may be sent again:
+ * - DatabaseResumingException: "A request was cancelled because the Aurora Serverless v2 DB
+ *   instance was paused" (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_Errors);
+ * - throttling: "The request was denied due to request throttling"
+ *   (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/CommonErrors.html).
+ */
+const NEVER_RAN = new Set([
+  'DatabaseResumingException',
+  'ThrottlingException',
+  'TooManyRequestsException',
 ]);
 const SQL_ERRORS = new Set(['BadRequestException', 'DatabaseErrorException']);
 const DUPLICATE_KEY = /duplicate key value violates unique constraint "([^"]+)"/;
+const SQL_STATE = /; SQLState: ([0-9A-Z]{5})\s*$/;
 
 /**
  * The `rds-data` driver: Aurora PostgreSQL through the RDS Data API, so functions need no VPC
@@ -72,7 +90,9 @@ const DUPLICATE_KEY = /duplicate key value violates unique constraint "([^"]+)"/
  */
 export function createRdsDataDatabase(options: RdsDataOptions): Database {
   // Captured by the tracer, so every Data API call is a subsegment of the invocation's trace.
-  const client = options.client ?? tracer.captureAWSv3Client(new RDSDataClient({}));
+  // The SDK never retries (its default would resend a statement after a timeout or a 5xx,
+  // which may come after it ran): this driver retries, and only what proves it did not run.
+  const client = options.client ?? tracer.captureAWSv3Client(new RDSDataClient({ maxAttempts: 1 }));
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
 
@@ -90,7 +110,7 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
     const send = () => client.send(new ExecuteStatementCommand(input));
     try {
       // Inside a transaction a resume cannot be waited out: the cluster lost the transaction.
-      const output = await (transactionId ? send() : retryWhileResuming(send, retry));
+      const output = await (transactionId ? send() : retryWhileNeverRan(send, retry));
       return output.formattedRecords ? (JSON.parse(output.formattedRecords) as T[]) : [];
     } catch (error) {
       throw mapRdsDataError(error);
@@ -102,7 +122,7 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
     async transaction(work) {
       let transactionId: string;
       try {
-        const begun = await retryWhileResuming(
+        const begun = await retryWhileNeverRan(
           () => client.send(new BeginTransactionCommand({ ...target, database: options.database })),
           retry,
         );
@@ -169,35 +189,44 @@ export function toDataApiTimestamp(value: string): string {
 }
 
 /**
- * Calls `send` again while Aurora answers `DatabaseResumingException` (waking from zero
- * capacity: the statement never ran, so repeating it is safe), with capped exponential backoff
- * and full jitter, so cold starts that meet the same paused cluster do not retry in step.
+ * Calls `send` again while the Data API answers an error that proves the call did nothing
+ * (NEVER_RAN: a cluster waking from zero capacity, throttling), with capped exponential backoff
+ * and full jitter, so cold starts that meet the same paused cluster do not retry in step. Any
+ * other error is thrown at once.
  */
-async function retryWhileResuming<T>(send: () => Promise<T>, retry: RdsDataRetryOptions) {
+async function retryWhileNeverRan<T>(send: () => Promise<T>, retry: RdsDataRetryOptions) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
-      if (!isResuming(error) || attempt >= retry.maxAttempts) throw error;
+      if (!neverRan(error) || attempt >= retry.maxAttempts) throw error;
       const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
       await sleep(Math.random() * ceiling);
     }
   }
 }
 
-function isResuming(error: unknown): boolean {
-  return error instanceof Error && error.name === 'DatabaseResumingException';
+function neverRan(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return NEVER_RAN.has(error.name) || status === 429;
 }
 
 /**
  * Maps a Data API error to the data layer's own: unavailable (retry later), a unique violation
- * (read from PostgreSQL's message: the Data API has no SQLSTATE field), or the
- * network errors every driver shares. Anything else passes through unchanged.
+ * (SQLSTATE 23505, which the Data API carries only at the end of the message, `; SQLState:
+ * 23505`; an older answer without it is read by PostgreSQL's wording), or the network errors
+ * every driver shares. Anything else passes through unchanged.
  */
 export function mapRdsDataError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (UNAVAILABLE.has(error.name)) return new DatabaseUnavailableError({ cause: error });
-  const duplicate = SQL_ERRORS.has(error.name) ? DUPLICATE_KEY.exec(error.message) : null;
-  if (duplicate) return new UniqueViolationError(duplicate[1], { cause: error });
+  if (SQL_ERRORS.has(error.name)) {
+    const state = SQL_STATE.exec(error.message)?.[1];
+    const duplicate = DUPLICATE_KEY.exec(error.message);
+    if (state === '23505' || (!state && duplicate)) {
+      return new UniqueViolationError(duplicate?.[1], { cause: error });
+    }
+  }
   return mapPostgresError(error);
 }
