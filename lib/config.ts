@@ -15,6 +15,7 @@ const envSchema = z.object({
   DB_CLUSTER_ARN: optionalText,
   DB_SECRET_ARN: optionalText,
   DB_NAME: text('checkout'),
+  DB_RESUME_BUDGET_MS: positiveInt(20_000),
   PGLITE_DATA_DIR: text('memory://'),
   PAYMENT_SERVICE_URL: httpUrl,
   INVENTORY_SERVICE_URL: httpUrl,
@@ -42,7 +43,14 @@ const envSchema = z.object({
 });
 
 export type DatabaseConfig =
-  | { driver: 'rds-data'; clusterArn: string; secretArn: string; database: string }
+  | {
+      driver: 'rds-data';
+      clusterArn: string;
+      secretArn: string;
+      database: string;
+      /** How long to wait for a paused cluster to resume (DB_RESUME_BUDGET_MS). */
+      resumeBudgetMs: number;
+    }
   | { driver: 'postgres'; url: string }
   | { driver: 'pglite'; dataDir: string };
 
@@ -155,6 +163,7 @@ function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {
       clusterArn: e.DB_CLUSTER_ARN,
       secretArn: e.DB_SECRET_ARN,
       database: e.DB_NAME,
+      resumeBudgetMs: e.DB_RESUME_BUDGET_MS,
     };
   }
   if (e.DATABASE_URL) return { driver: 'postgres', url: e.DATABASE_URL };

@@ -17,8 +17,13 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
     }
     case 'rds-data': {
       const { createRdsDataDatabase } = await import('./drivers/rds-data.ts');
-      const { clusterArn, secretArn, database } = config;
-      return createRdsDataDatabase({ clusterArn, secretArn, database });
+      const { clusterArn, secretArn, database, resumeBudgetMs } = config;
+      return createRdsDataDatabase({
+        clusterArn,
+        secretArn,
+        database,
+        retry: { budgetMs: resumeBudgetMs },
+      });
     }
   }
 }

@@ -135,7 +135,15 @@ describe('loadConfig', () => {
         clusterArn,
         secretArn,
         database: 'checkout',
+        resumeBudgetMs: 20_000,
       });
+    });
+
+    it('waits DB_RESUME_BUDGET_MS for a paused cluster (minutes for migrate)', () => {
+      const config = loadConfig(
+        withEnv({ DB_CLUSTER_ARN: 'arn:c', DB_SECRET_ARN: 'arn:s', DB_RESUME_BUDGET_MS: '240000' }),
+      );
+      expect(config.database).toMatchObject({ driver: 'rds-data', resumeBudgetMs: 240_000 });
     });
 
     it('fails naming DB_SECRET_ARN when the cluster is set without it', () => {

@@ -388,6 +388,33 @@ describe('rds-data driver: a cluster waking from zero capacity', () => {
     },
   );
 
+  it('keeps asking a resuming cluster until its time budget, then gives up', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // The waits pass on the clock at once, so four minutes of backoff take no time here.
+    vi.mocked(sleep).mockImplementation(async (ms) => {
+      vi.advanceTimersByTime(Number(ms));
+    });
+    try {
+      rds.on(ExecuteStatementCommand).rejects(resuming());
+      const patient = createRdsDataDatabase({
+        clusterArn: CLUSTER,
+        secretArn: SECRET,
+        database: 'checkout',
+        client,
+        retry: { budgetMs: 240_000, baseDelayMs: 500, maxDelayMs: 5_000 },
+      });
+
+      await expect(patient.query('select 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
+
+      const waited = vi.mocked(sleep).mock.calls.reduce((sum, [ms]) => sum + Number(ms), 0);
+      expect(waited).toBeLessThanOrEqual(240_000);
+      expect(waited).toBeGreaterThan(230_000);
+    } finally {
+      vi.mocked(sleep).mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
   it('gives up after maxAttempts with DatabaseUnavailableError, keeping the cause', async () => {
     rds.on(ExecuteStatementCommand).rejects(resuming());
 
@@ -794,6 +821,7 @@ describe('rds-data driver: lifecycle', () => {
       clusterArn: CLUSTER,
       secretArn: SECRET,
       database: 'checkout',
+      resumeBudgetMs: 20_000,
     });
 
     await expect(opened.query('select 1 as ok')).resolves.toEqual([{ ok: 1 }]);

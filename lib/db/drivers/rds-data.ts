@@ -17,7 +17,13 @@ import { tracer } from '#lib/observability/index.ts';
 
 /** How long to keep asking a cluster that is waking from zero capacity. */
 export interface RdsDataRetryOptions {
-  /** Calls in all, the first included. */
+  /**
+   * How long to keep asking, in all: a resume takes ~15 s, longer after a day asleep. Minutes
+   * for `migrate` (a deploy must not roll back because the cluster slept); for a request, what
+   * fits its answer inside API Gateway's 29 s.
+   */
+  budgetMs: number;
+  /** Calls in all, the first included (no limit but the budget by default). */
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -32,12 +38,13 @@ export interface RdsDataOptions {
   retry?: Partial<RdsDataRetryOptions>;
 }
 
-/**
- * A resume from zero capacity takes about 15 s. Full jitter halves the expected wait, so these
- * allow up to ~22 s of waiting (~11 s on average): inside API Gateway's 29 s, enough for most
- * resumes.
- */
-const DEFAULT_RETRY: RdsDataRetryOptions = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 5_000 };
+/** Backoff capped at 5 s with full jitter; asked again until the budget is spent. */
+const DEFAULT_RETRY: RdsDataRetryOptions = {
+  budgetMs: 20_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 500,
+  maxDelayMs: 5_000,
+};
 
 /** The casts whose string value the Data API must be told the type of. */
 const TYPE_HINTS = new Map<string, TypeHint>([
@@ -195,13 +202,16 @@ export function toDataApiTimestamp(value: string): string {
  * other error is thrown at once.
  */
 async function retryWhileNeverRan<T>(send: () => Promise<T>, retry: RdsDataRetryOptions) {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
       if (!neverRan(error) || attempt >= retry.maxAttempts) throw error;
       const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * ceiling);
+      const delay = Math.random() * ceiling;
+      if (Date.now() - started + delay > retry.budgetMs) throw error;
+      await sleep(delay);
     }
   }
 }
