@@ -7,6 +7,8 @@ import {
   MIN_RECOVERY_INTERVAL,
   type ServiceUrls,
 } from './checkout-stack.ts';
+import { MIN_WAF_RATE_LIMIT } from './constructs/api.ts';
+import { SERVICE_URL_PARAMETERS } from './constructs/downstream-services.ts';
 
 /**
  * The CDK app. Context (`-c key=value` or `cdk.json`):
@@ -15,8 +17,14 @@ import {
  * |---|---|---|
  * | `target` | `aws` | `aws`, or `localstack` (no Aurora, no WAF; `postgres` driver) |
  * | `stage` | `dev` | part of the stack name; `prod` turns on deletion protection and retention |
- * | `requireApiKey` | `true` | API key + usage plan on the `/checkout` methods |
- * | `paymentServiceUrl`, `inventoryServiceUrl`, `orderServiceUrl` | see `DEFAULT_SERVICE_URLS` | downstream base URLs |
+ * | `auth` | `iam` on `prod`, else `apiKey` | `iam`: every method takes SigV4 (execute-api:Invoke); `apiKey`: the API key is the only gate |
+ * | `requireApiKey` | `true` | API key + usage plan on the methods (with `auth=iam` too: per-caller limits) |
+ * | `requireIdempotencyKey` | `true` on `prod`, else `false` | `REQUIRE_IDEMPOTENCY_KEY`: `POST /checkout/process` refuses a request without one |
+ * | `apiGatewayCloudWatchRole` | `true` on `aws` | the account's API Gateway logging role (`false` where the account already has one) |
+ * | `wafRateLimit` | stage rate × 300 | requests one IP may send in 5 minutes before WAF blocks it |
+ * | `checkoutConcurrency` | `100` | reserved concurrency of `checkout`: how many requests reach the database at once |
+ * | `reserveConcurrency` | `true` | `false`: no reserved concurrency at all (accounts whose Lambda quota is under 100 + reservations) |
+ * | `paymentServiceUrl`, `inventoryServiceUrl`, `orderServiceUrl` | the compose WireMocks | `localstack` only; on `aws` the CloudFormation parameters of the same names (no defaults) |
  * | `databaseUrl` | the compose PostgreSQL | `localstack` only: the functions' `DATABASE_URL` |
  * | `recoveryIntervalMinutes` | `60` | how often the recovery sweep runs (60 or more: every run wakes the database) |
  * | `alarmEmail` | none | an address subscribed to the alarm topic (it confirms by a link in a first email) |
@@ -27,27 +35,29 @@ import {
 export type Target = 'aws' | 'localstack';
 
 /**
- * `aws`: placeholders that let `cdk synth` run offline; a real deploy passes the services' URLs.
- * `localstack`: the docker-compose WireMocks, by service name on the compose network that the
- * LocalStack Lambda containers join (`LAMBDA_DOCKER_NETWORK`).
+ * The docker-compose WireMocks, by service name on the compose network that the LocalStack
+ * Lambda containers join (`LAMBDA_DOCKER_NETWORK`). The `aws` target has no such defaults: its
+ * URLs are deploy-time parameters, so no deploy can send card data to a placeholder host.
  */
-export const DEFAULT_SERVICE_URLS: Record<Target, ServiceUrls> = {
-  aws: {
-    payment: 'https://payment.example.com',
-    inventory: 'https://inventory.example.com',
-    order: 'https://order.example.com',
-  },
-  localstack: {
-    payment: 'http://wiremock-payment:8080',
-    inventory: 'http://wiremock-inventory:8080',
-    order: 'http://wiremock-order:8080',
-  },
+export const LOCALSTACK_SERVICE_URLS: ServiceUrls = {
+  payment: 'http://wiremock-payment:8080',
+  inventory: 'http://wiremock-inventory:8080',
+  order: 'http://wiremock-order:8080',
 };
 
 /** The compose PostgreSQL as the LocalStack Lambda containers reach it. */
 export const LOCALSTACK_DATABASE_URL = 'postgres://postgres:postgres@postgres:5432/checkout_db';
 
 export const STACK_ID = 'CheckoutCommerce';
+
+const SERVICES = ['payment', 'inventory', 'order'] as const satisfies (keyof ServiceUrls)[];
+
+/** Context keys of the service URLs (localstack only). */
+const SERVICE_URL_CONTEXT = {
+  payment: 'paymentServiceUrl',
+  inventory: 'inventoryServiceUrl',
+  order: 'orderServiceUrl',
+} as const satisfies Record<keyof ServiceUrls, string>;
 
 /** Builds the app from its context, with cdk-nag attached. `cdk synth` and the tests use it. */
 export function createCheckoutApp(props: AppProps = {}): { app: App; stack: CheckoutStack } {
@@ -62,14 +72,41 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
   const context = (key: string) => app.node.tryGetContext(key) as unknown;
   const target = oneOf(context('target') ?? 'aws', ['aws', 'localstack'] as const, 'target');
   const stage = String(context('stage') ?? 'dev');
-  const url = (key: string, fallback: string) => String(context(key) ?? fallback);
-  const defaults = DEFAULT_SERVICE_URLS[target];
+  const production = stage === 'prod';
+  const auth = oneOf(
+    context('auth') ?? (production ? 'iam' : 'apiKey'),
+    ['iam', 'apiKey'] as const,
+    'auth',
+  );
+  const requireApiKey = flag(context('requireApiKey') ?? true, 'requireApiKey');
+  if (target === 'aws' && auth === 'apiKey' && !requireApiKey) {
+    throw new Error(
+      'context auth=apiKey with requireApiKey=false: the API would take card data from anyone ' +
+        '(use auth=iam, or keep the API key)',
+    );
+  }
   const common = {
     stackName: `${STACK_ID}-${stage}`,
     description: `Checkout orchestrator (${target}, stage ${stage})`,
     tags: { service: 'checkout-commerce', stage },
-    production: stage === 'prod',
-    requireApiKey: flag(context('requireApiKey') ?? true, 'requireApiKey'),
+    production,
+    auth,
+    requireApiKey,
+    requireIdempotencyKey: flag(
+      context('requireIdempotencyKey') ?? production,
+      'requireIdempotencyKey',
+    ),
+    apiGatewayCloudWatchRole: flag(
+      context('apiGatewayCloudWatchRole') ?? target === 'aws',
+      'apiGatewayCloudWatchRole',
+    ),
+    wafRateLimit: optional(context('wafRateLimit'), (v) =>
+      integerAtLeast(v, MIN_WAF_RATE_LIMIT, 'wafRateLimit'),
+    ),
+    checkoutConcurrency: optional(context('checkoutConcurrency'), (v) =>
+      integerAtLeast(v, 1, 'checkoutConcurrency'),
+    ),
+    reserveConcurrency: flag(context('reserveConcurrency') ?? true, 'reserveConcurrency'),
     recoveryInterval: Duration.minutes(
       integerAtLeast(
         context('recoveryIntervalMinutes') ?? MIN_RECOVERY_INTERVAL.toMinutes(),
@@ -78,15 +115,36 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
       ),
     ),
     alarmEmail: email(context('alarmEmail'), 'alarmEmail'),
+  };
+  if (target === 'aws') {
+    for (const service of SERVICES) {
+      if (context(SERVICE_URL_CONTEXT[service]) !== undefined) {
+        throw new Error(
+          `context ${SERVICE_URL_CONTEXT[service]}: the aws target takes its service URLs at ` +
+            `deploy time: cdk deploy --parameters ${SERVICE_URL_PARAMETERS[service]}=https://…`,
+        );
+      }
+    }
+    return { ...common, target };
+  }
+  const url = (key: string, fallback: string) => String(context(key) ?? fallback);
+  const serviceUrl = (service: keyof ServiceUrls) =>
+    url(SERVICE_URL_CONTEXT[service], LOCALSTACK_SERVICE_URLS[service]);
+  return {
+    ...common,
+    target,
+    databaseUrl: url('databaseUrl', LOCALSTACK_DATABASE_URL),
     serviceUrls: {
-      payment: url('paymentServiceUrl', defaults.payment),
-      inventory: url('inventoryServiceUrl', defaults.inventory),
-      order: url('orderServiceUrl', defaults.order),
+      payment: serviceUrl('payment'),
+      inventory: serviceUrl('inventory'),
+      order: serviceUrl('order'),
     },
   };
-  return target === 'aws'
-    ? { ...common, target }
-    : { ...common, target, databaseUrl: url('databaseUrl', LOCALSTACK_DATABASE_URL) };
+}
+
+/** Absent or empty: `undefined` (the stack's default); otherwise parsed. */
+function optional<T>(value: unknown, parse: (value: unknown) => T): T | undefined {
+  return value === undefined || value === '' ? undefined : parse(value);
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {

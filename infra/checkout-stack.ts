@@ -5,26 +5,42 @@ import type { Construct } from 'constructs';
 import type { FunctionName } from './bundling.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { CheckoutAlarms, oldestUnfinishedThreshold } from './constructs/alarms.ts';
-import { CheckoutApi } from './constructs/api.ts';
+import { type ApiAuth, CheckoutApi } from './constructs/api.ts';
 import { CheckoutFunction, type CheckoutFunctionProps } from './constructs/checkout-function.ts';
 import { CheckoutDashboard } from './constructs/dashboard.ts';
-import { Database } from './constructs/database.ts';
+import { Database, type DatabaseAccess, RUNTIME_DB_USER } from './constructs/database.ts';
+import {
+  DownstreamServices,
+  SERVICE_URL_PARAMETERS,
+  type ServiceUrls,
+} from './constructs/downstream-services.ts';
+import { RecoveryInvocations } from './constructs/recovery-invocations.ts';
 import { RecoverySchedules } from './constructs/recovery-schedules.ts';
 import { SchemaMigration } from './constructs/schema-migration.ts';
 
-/** Base URLs of the downstream services (design §3). */
-export interface ServiceUrls {
-  readonly payment: string;
-  readonly inventory: string;
-  readonly order: string;
-}
+export type { ServiceUrls } from './constructs/downstream-services.ts';
 
 interface CommonProps extends StackProps {
   /** Deletion protection and retained data and logs. */
   readonly production: boolean;
-  /** API key and usage plan on the `/checkout` methods. */
+  /** `iam`: SigV4 on every method; `apiKey`: the API key alone (see `CheckoutApi`). */
+  readonly auth: ApiAuth;
+  /** API key and usage plan on the methods. */
   readonly requireApiKey: boolean;
-  readonly serviceUrls: ServiceUrls;
+  /** `REQUIRE_IDEMPOTENCY_KEY`: `POST /checkout/process` refuses a request without one. */
+  readonly requireIdempotencyKey: boolean;
+  /** Make the account's API Gateway CloudWatch Logs role (see `CheckoutApi`). */
+  readonly apiGatewayCloudWatchRole: boolean;
+  /** WAF's per-IP limit per 5 minutes. @default the stage rate × 300 s */
+  readonly wafRateLimit?: number;
+  /**
+   * Reserved concurrency: `checkoutConcurrency` for checkout, 1 for recovery. `false` for an
+   * account whose Lambda quota cannot spare them (it must keep 100 unreserved; new accounts
+   * may start at 10).
+   */
+  readonly reserveConcurrency: boolean;
+  /** @default DEFAULT_CHECKOUT_CONCURRENCY */
+  readonly checkoutConcurrency?: number;
   /**
    * How often the recovery sweep runs: the safety net behind the one-off schedules. Each run
    * queries the database and keeps Aurora awake for its auto-pause delay, so nothing may run
@@ -45,12 +61,40 @@ interface CommonProps extends StackProps {
 }
 
 /**
- * `aws`: Aurora Serverless v2 through the Data API, WAF in front of the API.
- * `localstack`: the same stack on LocalStack community: no RDS, no WAF; the functions use the
- * `postgres` driver against `databaseUrl` (the docker-compose PostgreSQL).
+ * `aws`: Aurora Serverless v2 through the Data API, WAF in front of the API, the service URLs as
+ * deploy-time parameters. `localstack`: the same stack on LocalStack community: no RDS, no WAF;
+ * the functions use the `postgres` driver against `databaseUrl` (the docker-compose
+ * PostgreSQL) and call `serviceUrls` (the compose WireMocks).
  */
 export type CheckoutStackProps = CommonProps &
-  ({ readonly target: 'aws' } | { readonly target: 'localstack'; readonly databaseUrl: string });
+  (
+    | { readonly target: 'aws' }
+    | {
+        readonly target: 'localstack';
+        readonly databaseUrl: string;
+        readonly serviceUrls: ServiceUrls;
+      }
+  );
+
+/**
+ * API Gateway gives up on an integration after 29 s, and that time includes the function's
+ * cold-start init, which the Lambda timeout does not count. 25 s leaves 4 s for init, and the
+ * saga keeps 2 s of its own budget back, so on a cold start it answers (503 if unfinished) by
+ * init + 23 s: the gateway's 504 comes only after an init over 6 s.
+ */
+export const CHECKOUT_TIMEOUT = Duration.seconds(25);
+
+/**
+ * Checkout instances at once, each holding at most one database connection (no transactions,
+ * one statement at a time). The writer's `max_connections` follows its maximum capacity: at the
+ * default 2 ACU about 400 (AWS's table for Aurora PostgreSQL Serverless v2 gives 189 at 1 ACU and
+ * 823 at 4 ACU), and the Data API (no request rate limit on Serverless v2) opens its pooled
+ * connections within the same limit. 100 leaves three quarters of them to recovery, the
+ * operator, health, the migration and the pool's churn; it also equals the stage burst, and at
+ * the stage rate of 50 requests per second covers checkouts of 2 s on average. Raise it with the
+ * cluster's maximum capacity (`-c checkoutConcurrency=N`).
+ */
+export const DEFAULT_CHECKOUT_CONCURRENCY = 100;
 
 /** Per function: what it is for and what it needs beyond the defaults of `CheckoutFunction`. */
 const FUNCTION_SETTINGS: Record<
@@ -63,8 +107,7 @@ const FUNCTION_SETTINGS: Record<
   },
   checkout: {
     description: 'POST /checkout/process and GET /checkout/{id}',
-    // API Gateway's integration timeout; the saga bounds its work by the remaining time.
-    timeout: Duration.seconds(29),
+    timeout: CHECKOUT_TIMEOUT,
     memorySize: 512,
   },
   recovery: {
@@ -84,13 +127,30 @@ const FUNCTION_SETTINGS: Record<
   },
 };
 
+/**
+ * Who each function signs in as and whether it opens transactions: only the migration does
+ * (`lib/db/migrate.ts`); every other write is a single statement.
+ */
+const DATABASE_ACCESS: Record<FunctionName, DatabaseAccess> = {
+  health: { user: 'runtime', transactions: false },
+  checkout: { user: 'runtime', transactions: false },
+  recovery: { user: 'runtime', transactions: false },
+  operator: { user: 'runtime', transactions: false },
+  migrate: { user: 'owner', transactions: true },
+};
+
+/** The functions that call the payment service (charge, refund, look up). */
+const PAYMENT_CALLERS = ['checkout', 'recovery', 'operator'] as const satisfies FunctionName[];
+
 /** Nothing in the stack may run more often: each run wakes the database. */
 export const MIN_RECOVERY_INTERVAL = Duration.hours(1);
 
 /**
  * The checkout service (design §7): five Lambda functions, the REST API in front of two of them,
- * the database they share, the migration run on every deploy, the hourly recovery sweep and
- * the group of one-off recovery schedules, the alarms with their topic, and a dashboard.
+ * the database they share (two users: the owner for the migration, `checkout_app` for the
+ * rest), the migration run on every deploy, the downstream services' deploy-time settings, the
+ * hourly recovery sweep and the group of one-off recovery schedules with recovery's failure
+ * queue, the alarms with their topic, and a dashboard.
  */
 export class CheckoutStack extends Stack {
   readonly api: CheckoutApi;
@@ -99,6 +159,8 @@ export class CheckoutStack extends Stack {
   readonly alarms: CheckoutAlarms;
   readonly alarmTopic: AlarmTopic;
   readonly recoverySchedules: RecoverySchedules;
+  readonly recoveryInvocations: RecoveryInvocations;
+  readonly services: DownstreamServices;
 
   constructor(scope: Construct, id: string, props: CheckoutStackProps) {
     super(scope, id, props);
@@ -116,20 +178,27 @@ export class CheckoutStack extends Stack {
         ? new Database(this, 'Database', { production: props.production })
         : undefined;
     this.database = database;
+    this.services = new DownstreamServices(this, 'Services', {
+      urls: props.target === 'localstack' ? props.serviceUrls : undefined,
+    });
     const environment = {
-      ...(database?.environment ??
-        (props.target === 'localstack' ? { DATABASE_URL: props.databaseUrl } : {})),
-      PAYMENT_SERVICE_URL: props.serviceUrls.payment,
-      INVENTORY_SERVICE_URL: props.serviceUrls.inventory,
-      ORDER_SERVICE_URL: props.serviceUrls.order,
+      ...(props.target === 'localstack' ? { DATABASE_URL: props.databaseUrl } : {}),
+      ...this.services.environment,
       PAYMENT_TIMEOUT_MS: '10000',
       INVENTORY_TIMEOUT_MS: '5000',
       ORDER_TIMEOUT_MS: '5000',
       HTTP_MAX_RETRIES: '2',
+      REQUIRE_IDEMPOTENCY_KEY: String(props.requireIdempotencyKey),
       // The alarm on the oldest unfinished checkout is computed from these same two values.
       CHECKOUT_LEASE_MS: String(lease.toMilliseconds()),
       RECOVERY_SETTLE_DELAY_MS: String(recoverySettleDelay.toMilliseconds()),
     };
+    // Recovery runs one at a time: a one-off schedule that fires during the sweep waits in
+    // Lambda's queue (throttled events are retried until their maximum age) instead of
+    // running beside it.
+    const reservedConcurrency: Partial<Record<FunctionName, number>> = props.reserveConcurrency
+      ? { checkout: props.checkoutConcurrency ?? DEFAULT_CHECKOUT_CONCURRENCY, recovery: 1 }
+      : {};
 
     // Named: the recovery function's ARN goes into its own environment (it makes schedules that
     // invoke itself), and a person types the operator's name in `aws lambda invoke`.
@@ -143,9 +212,10 @@ export class CheckoutStack extends Stack {
         functionName: physicalNames[name],
         environment,
         retainLogs: props.production,
+        reservedConcurrentExecutions: reservedConcurrency[name],
         ...FUNCTION_SETTINGS[name],
       });
-      database?.grantDataApiAccess(fn);
+      database?.connect(fn, DATABASE_ACCESS[name]);
       return fn;
     };
 
@@ -165,6 +235,10 @@ export class CheckoutStack extends Stack {
       migrate: createFunction('migrate', 'MigrateFunction'),
       operator: createFunction('operator', 'OperatorFunction'),
     };
+    // A deploy must not roll back because the cluster was asleep: the migration waits minutes
+    // for it to resume (requests wait at most the driver's default, 20 s).
+    this.functions.migrate.addEnvironment('DB_RESUME_BUDGET_MS', '240000');
+    for (const name of PAYMENT_CALLERS) this.services.allowPaymentApiKey(this.functions[name]);
     this.recoverySchedules.allowInvoking(this.functions.recovery);
     this.recoverySchedules.allowScheduling(this.functions.checkout);
     this.recoverySchedules.allowScheduling(this.functions.recovery);
@@ -176,8 +250,9 @@ export class CheckoutStack extends Stack {
       deployedAt: props.deployedAt,
     });
     if (database) migration.node.addDependency(database);
-    // New code may read and write columns the new migrations add: the functions that touch the
-    // checkouts are updated only once the schema is.
+    // New code may read and write columns the new migrations add, and signs in as the role the
+    // migration creates and grants: the functions that touch the checkouts are updated only once
+    // the schema and `checkout_app` are.
     for (const name of ['health', 'checkout', 'recovery', 'operator'] as const) {
       this.functions[name].node.addDependency(migration);
     }
@@ -186,15 +261,23 @@ export class CheckoutStack extends Stack {
       description:
         'Safety net of the one-off recovery schedules: settles any checkout whose lease expired',
       schedule: events.Schedule.rate(recoveryInterval),
-      // The next run picks up whatever this one left: a failed run is not retried.
+      // This covers handing the event to Lambda (an asynchronous invoke) only; a run that fails
+      // after that is Lambda's to retry, which `RecoveryInvocations` turns off.
       targets: [new targets.LambdaFunction(this.functions.recovery, { retryAttempts: 0 })],
+    });
+    this.recoveryInvocations = new RecoveryInvocations(this, 'RecoveryInvocations', {
+      recoveryFunction: this.functions.recovery,
     });
 
     this.api = new CheckoutApi(this, 'Api', {
       healthFunction: this.functions.health,
       checkoutFunction: this.functions.checkout,
+      auth: props.auth,
       requireApiKey: props.requireApiKey,
+      guardHealth: props.target === 'aws',
       webAcl: props.target === 'aws',
+      cloudWatchRole: props.apiGatewayCloudWatchRole,
+      wafRateLimit: props.wafRateLimit,
       retainLogs: props.production,
     });
     // No traffic reaches a schema that is not there yet on the first deploy.
@@ -211,6 +294,7 @@ export class CheckoutStack extends Stack {
       restApi: this.api.restApi,
       functions: this.functions,
       topic: this.alarmTopic.topic,
+      recoveryFailures: this.recoveryInvocations.failures,
       lease,
       recoverySettleDelay,
     });
@@ -225,12 +309,26 @@ export class CheckoutStack extends Stack {
       description: 'Base URL of the checkout API (stage included)',
       value: this.api.restApi.url,
     });
+    if (props.auth === 'iam') {
+      new CfnOutput(this, 'ApiInvokeArn', {
+        description:
+          "Resource of the execute-api:Invoke statement in a caller's IAM policy (every method)",
+        value: this.api.invokeArn,
+      });
+    }
     if (this.api.apiKey) {
       new CfnOutput(this, 'ApiKeyId', {
         description:
-          'Id of the API key for /checkout; its value: aws apigateway get-api-key ' +
+          'Id of the API key; its value: aws apigateway get-api-key ' +
           '--include-value --query value --output text --api-key <id>',
         value: this.api.apiKey.keyId,
+      });
+    }
+    // The operator CLI (`npm run checkouts -- --stack-outputs`) reads these to ask the services.
+    for (const [service, output] of Object.entries(SERVICE_URL_PARAMETERS)) {
+      new CfnOutput(this, output, {
+        description: `Base URL of the ${service} service`,
+        value: this.services.urls[service as keyof ServiceUrls],
       });
     }
     new CfnOutput(this, 'OperatorFunctionName', {
@@ -250,8 +348,8 @@ export class CheckoutStack extends Stack {
         value: database.cluster.clusterArn,
       });
       new CfnOutput(this, 'DbSecretArn', {
-        description: 'Its credentials secret: DB_SECRET_ARN',
-        value: database.secret.secretArn,
+        description: `The ${RUNTIME_DB_USER} credentials secret (not the owner's): DB_SECRET_ARN`,
+        value: database.runtimeSecret.secretArn,
       });
       new CfnOutput(this, 'DbName', {
         description: 'Its database: DB_NAME',

@@ -3,7 +3,6 @@ import * as z from 'zod/mini';
 import { getApp } from '#lib/app.ts';
 import { createSecretReader } from '#lib/clients/secrets.ts';
 import { migrate } from '#lib/db/migrate.ts';
-import { grantRuntimeUser } from '#lib/db/runtime-role.ts';
 import { logger } from '#lib/observability/index.ts';
 
 const readSecret = createSecretReader();
@@ -21,12 +20,10 @@ export const handler = async (event: CloudFormationCustomResourceEvent) => {
   const physicalResourceId = 'checkout-schema';
   if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalResourceId };
   const { db, config } = await getApp();
-  const applied = await migrate(db);
-  logger.info('migrations applied', { applied });
-  if (config.runtimeDbSecretArn) {
-    const user = runtimeUserSchema.parse(JSON.parse(await readSecret(config.runtimeDbSecretArn)));
-    await grantRuntimeUser(db, user);
-    logger.info('runtime database user granted', { username: user.username });
-  }
+  const runtimeUser = config.runtimeDbSecretArn
+    ? runtimeUserSchema.parse(JSON.parse(await readSecret(config.runtimeDbSecretArn)))
+    : undefined;
+  const applied = await migrate(db, undefined, { runtimeUser });
+  logger.info('migrations applied', { applied, runtime_user: runtimeUser?.username ?? null });
   return { PhysicalResourceId: physicalResourceId, Data: { Applied: applied.join(',') || 'none' } };
 };

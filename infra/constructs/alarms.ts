@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { OLDEST_UNFINISHED_METRIC } from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
@@ -17,6 +18,8 @@ export interface CheckoutAlarmsProps {
   readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
   /** Told when an alarm fires and, but for `requires_attention`, when it clears. */
   readonly topic: sns.ITopic;
+  /** Recovery's on-failure destination: invocations that failed or expired. */
+  readonly recoveryFailures: sqs.IQueue;
   /** `CHECKOUT_LEASE_MS` as the functions get it. */
   readonly lease: Duration;
   /** `RECOVERY_SETTLE_DELAY_MS` as the functions get it. */
@@ -50,6 +53,8 @@ const FIVE_MINUTES = Duration.minutes(5);
  *   stays unreachable. One on its own is a blip that recovery finishes.
  * - `failed`: more refusals than usual; `server-errors`: the API answering 5xx (incomplete
  *   checkouts answer 503 too); `<function>-errors`: a function crashed or timed out.
+ * - `recovery-failed-invocations`: a recovery invocation failed or expired in Lambda's queue and
+ *   sits in the failure queue until someone reads and deletes it.
  */
 export class CheckoutAlarms extends Construct {
   readonly requiresAttention: cloudwatch.Alarm;
@@ -57,6 +62,7 @@ export class CheckoutAlarms extends Construct {
   readonly incomplete: cloudwatch.Alarm;
   readonly failedCheckouts: cloudwatch.Alarm;
   readonly serverErrors: cloudwatch.Alarm;
+  readonly recoveryFailedInvocations: cloudwatch.Alarm;
   readonly functionErrors: Record<FunctionName, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: CheckoutAlarmsProps) {
@@ -144,6 +150,27 @@ export class CheckoutAlarms extends Construct {
       { whenCleared: true },
     );
 
+    // A state, not a count: it stays raised while a message waits in the queue. SQS stops
+    // sending metrics for a queue nobody touches, so missing data keeps the alarm's state.
+    this.recoveryFailedInvocations = notify(
+      props.recoveryFailures
+        .metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        })
+        .createAlarm(this, 'RecoveryFailedInvocations', {
+          alarmName: `${prefix}recovery-failed-invocations`,
+          alarmDescription:
+            'A recovery invocation failed or expired (Lambda does not retry it): the message in ' +
+            'the failure queue says which and why. Runbook: docs/operations.md',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: atLeast,
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        }),
+      { whenCleared: true },
+    );
+
     const entries = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
     this.functionErrors = Object.fromEntries(
       entries.map(([name, fn]) => [
@@ -173,6 +200,7 @@ export class CheckoutAlarms extends Construct {
       this.incomplete,
       this.failedCheckouts,
       this.serverErrors,
+      this.recoveryFailedInvocations,
       ...Object.values(this.functionErrors),
     ];
   }

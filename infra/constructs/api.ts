@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,20 +6,53 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
 
+/** How callers prove who they are: SigV4-signed requests, or the API key alone. */
+export type ApiAuth = 'iam' | 'apiKey';
+
+/** Stage-wide steady rate and burst, in requests per second. */
+export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+/** WAF's 5-minute window, in seconds: the rate limit counts requests per IP within it. */
+const WAF_WINDOW_SECONDS = 300;
+
+/** The lowest limit a WAF rate-based rule accepts. */
+export const MIN_WAF_RATE_LIMIT = 10;
+
 export interface CheckoutApiProps {
   /** Serves `GET /health`. */
   readonly healthFunction: lambda.IFunction;
   /** Serves `POST /checkout/process` and `GET /checkout/{id}` (one function, Middy router). */
   readonly checkoutFunction: lambda.IFunction;
-  /** Require an API key (and its usage plan) on the `/checkout` methods. */
+  /**
+   * `iam`: every method is `AWS_IAM` (SigV4; the caller needs execute-api:Invoke on the stage).
+   * `apiKey`: the API key is the only gate, which AWS says is not authentication.
+   */
+  readonly auth: ApiAuth;
+  /** An API key and usage plan on the methods: the gate with `apiKey`, per-caller limits with `iam`. */
   readonly requireApiKey: boolean;
-  /** Associate a WAFv2 web ACL with a rate-based rule (not in LocalStack's community edition). */
+  /**
+   * `GET /health` takes the same authorization as `/checkout`, so anonymous traffic can neither
+   * wake nor load the database (monitors carry the key or sign). `false` leaves it open
+   * (LocalStack: no Aurora to wake).
+   */
+  readonly guardHealth: boolean;
+  /** Associate a WAFv2 web ACL (not in LocalStack's community edition). */
   readonly webAcl: boolean;
-  /** Stage-wide steady rate and burst, in requests per second. @default 50 and 100 */
+  /**
+   * Make the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`): without
+   * one, a stage with access logs fails to deploy on a fresh account. `false` for an account
+   * (or region) that already has it.
+   */
+  readonly cloudWatchRole: boolean;
+  /** Stage-wide steady rate and burst, in requests per second. @default DEFAULT_THROTTLE */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /** Requests one client IP may send in any 5 minutes before WAF blocks it. @default 1000 */
-  readonly wafRequestsPer5Minutes?: number;
-  /** Keep the access log group when the stack is deleted (production). @default false */
+  /**
+   * Requests one client IP may send in any 5 minutes before WAF blocks it. A shop's backend
+   * calls from a few IPs, so one IP must be able to use the whole stage rate.
+   * @default the stage rate × 300 s (15 000 at 50 requests per second)
+   */
+  readonly wafRateLimit?: number;
+  /** Keep the access and WAF log groups when the stack is deleted (production). @default false */
   readonly retainLogs?: boolean;
 }
 
@@ -38,6 +71,8 @@ const ACCESS_LOG_FORMAT = apigateway.AccessLogFormat.custom(
     integrationError: apigateway.AccessLogField.contextIntegrationErrorMessage(),
     errorType: apigateway.AccessLogField.contextErrorResponseType(),
     apiKeyId: apigateway.AccessLogField.contextIdentityApiKeyId(),
+    // The SigV4 caller (auth=iam): the IAM user or role ARN that signed the request.
+    userArn: apigateway.AccessLogField.contextIdentityUserArn(),
     sourceIp: apigateway.AccessLogField.contextIdentitySourceIp(),
     userAgent: apigateway.AccessLogField.contextIdentityUserAgent(),
     wafStatus: apigateway.AccessLogField.contextWafStatus(),
@@ -48,9 +83,10 @@ const ACCESS_LOG_FORMAT = apigateway.AccessLogFormat.custom(
 /**
  * The public REST API (design §2): `GET /health`, `POST /checkout/process`, `GET /checkout/{id}`.
  * Stage throttling, JSON access logs, X-Ray, request validation against the JSON Schema generated
- * from the zod request schema (the same one the function validates with), an API key and usage
- * plan on `/checkout` when asked, and a WAF rate-based rule in front of the stage. Gateway-made
- * errors answer in the API's own JSON error shape.
+ * from the zod request schema (the same one the function validates with), IAM (SigV4)
+ * authorization or an API key, an API key and usage plan when asked, and a WAF web ACL (per-IP
+ * rate limit and AWS managed rule groups, blocked requests logged) in front of the stage.
+ * Gateway-made errors answer in the API's own JSON error shape.
  */
 export class CheckoutApi extends Construct {
   readonly restApi: apigateway.RestApi;
@@ -59,20 +95,22 @@ export class CheckoutApi extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckoutApiProps) {
     super(scope, id);
-    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    const logRemoval = props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: logRemoval,
     });
     const api = new apigateway.RestApi(this, 'RestApi', {
       // The API's CloudWatch metrics are keyed by this name: one per stack.
       restApiName: Stack.of(this).stackName,
       description: 'Checkout orchestrator: payment, inventory and order as a saga',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // The account-wide API Gateway logging role is not this stack's to own; access logs are
-      // delivered without it.
-      cloudWatchRole: false,
+      // API Gateway writes access logs with the account's (and region's) one logging role; a
+      // stage that logs cannot be created while none is set. The role and the account setting
+      // are kept when the stack is deleted: other APIs of the account log with them too.
+      cloudWatchRole: props.cloudWatchRole,
       deployOptions: {
         stageName: 'v1',
         throttlingRateLimit: throttle.rateLimit,
@@ -102,19 +140,24 @@ export class CheckoutApi extends Construct {
 
     const integration = (fn: lambda.IFunction) =>
       new apigateway.LambdaIntegration(fn, { allowTestInvoke: false });
-    const keyed = { apiKeyRequired: props.requireApiKey };
+    const guarded = {
+      authorizationType:
+        props.auth === 'iam' ? apigateway.AuthorizationType.IAM : apigateway.AuthorizationType.NONE,
+      apiKeyRequired: props.requireApiKey,
+    };
+    const open = { authorizationType: apigateway.AuthorizationType.NONE, apiKeyRequired: false };
 
     api.root
       .addResource('health')
-      .addMethod('GET', integration(props.healthFunction), { apiKeyRequired: false });
+      .addMethod('GET', integration(props.healthFunction), props.guardHealth ? guarded : open);
     const checkout = api.root.addResource('checkout');
     checkout.addResource('process').addMethod('POST', integration(props.checkoutFunction), {
-      ...keyed,
+      ...guarded,
       requestValidator: validator,
       requestModels: { 'application/json': checkoutRequest },
     });
     checkout.addResource('{id}').addMethod('GET', integration(props.checkoutFunction), {
-      ...keyed,
+      ...guarded,
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
@@ -122,18 +165,21 @@ export class CheckoutApi extends Construct {
     if (props.requireApiKey) {
       const plan = api.addUsagePlan('UsagePlan', {
         name: Stack.of(this).stackName,
-        description: 'Callers of /checkout: one API key each, each held to the stage limits',
+        description: 'Callers of the API: one API key each, each held to the stage limits',
         throttle,
         apiStages: [{ api, stage: api.deploymentStage }],
       });
-      this.apiKey = api.addApiKey('ApiKey', {
-        description: 'Default caller of the /checkout methods',
-      });
+      this.apiKey = api.addApiKey('ApiKey', { description: 'Default caller of the API' });
       plan.addApiKey(this.apiKey);
     }
 
-    if (props.webAcl) this.webAcl = this.addWebAcl(api, props.wafRequestsPer5Minutes ?? 1000);
-    else {
+    if (props.webAcl) {
+      this.webAcl = this.addWebAcl(
+        api,
+        props.wafRateLimit ?? throttle.rateLimit * WAF_WINDOW_SECONDS,
+        logRemoval,
+      );
+    } else {
       Validations.of(api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
@@ -142,28 +188,45 @@ export class CheckoutApi extends Construct {
       });
     }
 
-    Validations.of(api).acknowledge(
-      {
+    const anonymous = props.auth === 'apiKey' || !props.guardHealth;
+    if (anonymous) {
+      Validations.of(api).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'A server-to-server API without end users: /checkout is called by the storefront ' +
-          'backend with an API key and usage plan (on by default), behind WAF rate limiting; ' +
-          '/health is public on purpose for load balancers and uptime checks.',
-      },
-      {
-        id: 'AwsSolutions-COG4',
-        reason:
-          'No Cognito user pool: the callers are backends, not signed-in users (see APIG4); ' +
-          'an authorizer can be added without changing the functions.',
-      },
-    );
+          props.auth === 'apiKey'
+            ? 'auth=apiKey (the dev default): a server-to-server API whose callers hold an API ' +
+              'key of the usage plan, behind WAF; production stages default to auth=iam (SigV4).'
+            : 'Only GET /health of the localstack target is open: LocalStack has no Aurora to ' +
+              'wake, and the aws target signs or keys every method.',
+      });
+    }
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'No Cognito user pool: the callers are shop backends, not signed-in users; they sign ' +
+        'with IAM (SigV4, auth=iam) or hold an API key of the usage plan.',
+    });
     Validations.of(api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:
         'Every request is in the JSON access log (status, latencies, integration error, request ' +
-        'and trace id) and each function logs in JSON; execution logging would need the ' +
-        'account-wide API Gateway CloudWatch role, which this stack does not own.',
+        'and trace id) and each function logs in JSON; execution logs are off because they ' +
+        "record the validator's messages, which quote the offending value (a card number).",
     });
+    if (props.cloudWatchRole) {
+      const role = api.node.findChild('CloudWatchRole');
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-wide API Gateway logging role serves every API of the account and region ' +
+          '(log groups it cannot know in advance): AWS publishes this managed policy for it.',
+      });
+    }
+  }
+
+  /** The ARN a caller's IAM policy allows `execute-api:Invoke` on: every method of the stage. */
+  get invokeArn(): string {
+    return this.restApi.arnForExecuteApi('*', '/*', this.restApi.deploymentStage.stageName);
   }
 
   /**
@@ -197,30 +260,100 @@ export class CheckoutApi extends Construct {
     });
   }
 
-  /** A regional web ACL: allow by default, block any client IP over the rate limit. */
-  private addWebAcl(api: apigateway.RestApi, limit: number): wafv2.CfnWebACL {
-    const visibility = (metricName: string) => ({
+  /**
+   * A regional web ACL, allow by default, whose rules block:
+   * - any client IP over `limit` requests in 5 minutes;
+   * - `AWSManagedRulesAmazonIpReputationList` (25 WCU): IPs Amazon threat intelligence sees
+   *   sending bots, reconnaissance or DDoS; a shop's backend is not among them;
+   * - `AWSManagedRulesKnownBadInputsRuleSet` (200 WCU): exploit payloads (Log4j JNDI lookups,
+   *   Java deserialization, `localhost` host headers) that no checkout request carries.
+   *
+   * Left out on purpose: `AWSManagedRulesCommonRuleSet` blocks bodies over 8 KB
+   * (SizeRestrictions_BODY), below the largest valid checkout request (up to 100 items), and
+   * requests without a User-Agent (NoUserAgent_HEADER), which server-side HTTP clients may omit;
+   * its XSS/LFI/RFI rules guard HTML and file paths this JSON API neither renders nor opens, and
+   * the body is already held to a strict JSON Schema by the gateway. The SQL injection set adds
+   * nothing over statements that only bind parameters. `AWSManagedRulesAnonymousIpList` would
+   * block hosting providers, where shop backends run.
+   *
+   * Blocked requests are logged (allowed ones are in the access log) with the API key and the
+   * SigV4 `Authorization` header redacted; sampled requests are off, as they would show those
+   * headers in the console. Metric names start with the stack name: two stacks of the account
+   * do not share a WAF metric.
+   */
+  private addWebAcl(
+    api: apigateway.RestApi,
+    limit: number,
+    removalPolicy: RemovalPolicy,
+  ): wafv2.CfnWebACL {
+    const stackName = Stack.of(this).stackName;
+    const visibility = (name: string) => ({
       cloudWatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
-      metricName,
+      sampledRequestsEnabled: false,
+      metricName: `${stackName}-${name}`,
+    });
+    const managed = (name: string, priority: number) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
     });
     const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: visibility('checkout-commerce-web-acl'),
+      visibilityConfig: visibility('web-acl'),
       rules: [
         {
           name: 'rate-limit-per-ip',
           priority: 0,
           action: { block: {} },
           statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('checkout-commerce-rate-limit'),
+          visibilityConfig: visibility('rate-limit-per-ip'),
         },
+        managed('AWSManagedRulesAmazonIpReputationList', 1),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
       resourceArn: api.deploymentStage.stageArn,
       webAclArn: acl.attrArn,
+    });
+
+    // WAF delivers only to log groups whose name starts with `aws-waf-logs-`, given by an ARN
+    // without the `:*` that `logGroupArn` ends with.
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: `aws-waf-logs-${stackName}`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: acl.attrArn,
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: wafLogs.logGroupName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      redactedFields: [
+        { singleHeader: { Name: 'x-api-key' } },
+        { singleHeader: { Name: 'authorization' } },
+      ],
+      loggingFilter: {
+        DefaultBehavior: 'DROP',
+        Filters: [
+          {
+            Behavior: 'KEEP',
+            Requirement: 'MEETS_ANY',
+            Conditions: [
+              { ActionCondition: { Action: 'BLOCK' } },
+              { ActionCondition: { Action: 'COUNT' } },
+            ],
+          },
+        ],
+      },
     });
     return acl;
   }

@@ -35,6 +35,11 @@ export interface CheckoutFunctionProps {
   readonly retainLogs?: boolean;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * At most this many instances at once, and as many held back for it from the account's pool
+   * (which must keep 100 unreserved). @default none: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -67,6 +72,7 @@ export class CheckoutFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,

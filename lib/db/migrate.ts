@@ -1,5 +1,6 @@
 import type { Database } from './database.ts';
 import { migrations as allMigrations, type Migration } from './migrations/index.ts';
+import { grantRuntimeUser, type RuntimeUser } from './runtime-role.ts';
 
 /** Arbitrary constant: serialises concurrent migrators (cold starts, test files, deploys). */
 const MIGRATION_LOCK = 72_657_001;
@@ -7,11 +8,14 @@ const MIGRATION_LOCK = 72_657_001;
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in one transaction under a
  * transaction-scoped advisory lock, so two migrators never race and a failed migration leaves
- * nothing half-applied (PostgreSQL DDL is transactional). Returns the versions applied.
+ * nothing half-applied (PostgreSQL DDL is transactional). With `runtimeUser`, the runtime
+ * functions' own database user is (re)granted in the same transaction, after the tables exist.
+ * Returns the versions applied.
  */
 export async function migrate(
   db: Database,
   migrations: readonly Migration[] = allMigrations,
+  options: { runtimeUser?: RuntimeUser } = {},
 ): Promise<string[]> {
   return db.transaction(async (tx) => {
     // The lock function returns `void`, a type the Data API refuses to return
@@ -32,6 +36,7 @@ export async function migrate(
       });
       applied.push(migration.version);
     }
+    if (options.runtimeUser) await grantRuntimeUser(tx, options.runtimeUser);
     return applied;
   });
 }

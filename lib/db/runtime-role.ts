@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Queryable } from './database.ts';
 
 /** The tables the runtime functions use: all they may touch, and only to read and write. */
 const APPLICATION_TABLES = ['checkouts'] as const;
@@ -13,17 +13,20 @@ export interface RuntimeUser {
 /**
  * Creates the runtime database user, or sets its password, and lets it read, insert and update
  * the application's tables, nothing more: no delete, no DDL, not `schema_migrations`. Run by
- * `migrate` as the owner on every deploy (a rotated password is applied the same way). Every
+ * `migrate` as the owner on every deploy, inside its transaction (a rotated password is applied
+ * the same way). Every
  * statement is built by PostgreSQL's own `format` (`%I` names, `%L` the password), since DDL
  * takes no bind parameters. A migration that adds a table adds it to `APPLICATION_TABLES`.
  */
-export async function grantRuntimeUser(db: Database, user: RuntimeUser): Promise<void> {
+export async function grantRuntimeUser(db: Queryable, user: RuntimeUser): Promise<void> {
   if (!ROLE_NAME.test(user.username)) {
     throw new Error(
       `the runtime database user must be a plain lower-case name, not ${user.username}`,
     );
   }
   const params = { name: user.username, password: user.password };
+  // What the Data API can sign in with on PostgreSQL 14 and later, whatever the cluster's default.
+  await db.query("set local password_encryption = 'scram-sha-256'");
   const [role] = await db.query<{ present: boolean }>(
     'select exists (select 1 from pg_roles where rolname = :name) as present',
     params,
@@ -49,7 +52,7 @@ export async function grantRuntimeUser(db: Database, user: RuntimeUser): Promise
 }
 
 /** Runs the statement PostgreSQL builds from `expression` (a `format(...)` call). */
-async function runBuilt(db: Database, expression: string, params: Record<string, string>) {
+async function runBuilt(db: Queryable, expression: string, params: Record<string, string>) {
   const [built] = await db.query<{ statement: string }>(
     `select ${expression} as statement`,
     params,

@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '#lib/db/migrations/index.ts';
-import { FUNCTIONS, REQUIRE_BANNER } from '../../infra/bundling.ts';
+import { FUNCTIONS, type FunctionName, REQUIRE_BANNER } from '../../infra/bundling.ts';
+import { ENGINE_VERSION } from '../../infra/constructs/database.ts';
 import {
   actionsOf,
   describeCdkNag,
@@ -21,6 +23,12 @@ beforeAll(() => {
 });
 
 const FUNCTION_NAMES = FUNCTIONS;
+/** Every function but the migration: they sign in as checkout_app. */
+const RUNTIME_FUNCTIONS = ['health', 'checkout', 'recovery', 'operator'] as const;
+
+const variablesOf = (name: FunctionName) =>
+  s.template.toJSON().Resources[logicalIdOf(s.stack, s.stack.functions[name].functionArn)]
+    .Properties.Environment.Variables as Record<string, unknown>;
 
 describe('the aws stack', () => {
   it('has the resources of design §7, one of each where one is meant', () => {
@@ -29,7 +37,8 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', 7);
     template.resourceCountIs('AWS::RDS::DBCluster', 1);
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The master user's and checkout_app's.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Method', 3);
     template.resourceCountIs('AWS::ApiGateway::Model', 1);
@@ -37,13 +46,17 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
     template.resourceCountIs('AWS::WAFv2::WebACL', 1);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
     template.resourceCountIs('Custom::SchemaMigration', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::KMS::Key', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
   });
@@ -51,6 +64,7 @@ describe('the aws stack', () => {
   it('runs Aurora PostgreSQL Serverless v2 with the Data API, encrypted, backed up, scaling to zero', () => {
     s.template.hasResourceProperties('AWS::RDS::DBCluster', {
       Engine: 'aurora-postgresql',
+      EngineVersion: '16.13',
       EnableHttpEndpoint: true,
       StorageEncrypted: true,
       BackupRetentionPeriod: 1,
@@ -68,6 +82,14 @@ describe('the aws stack', () => {
     });
   });
 
+  it('runs the newest Aurora PostgreSQL 16 minor this aws-cdk-lib offers', () => {
+    const minors = Object.keys(rds.AuroraPostgresEngineVersion)
+      .map((name) => /^VER_16_(\d+)$/.exec(name)?.[1])
+      .filter((minor): minor is string => minor !== undefined)
+      .map(Number);
+    expect(ENGINE_VERSION.auroraPostgresFullVersion).toBe(`16.${Math.max(...minors)}`);
+  });
+
   it('keeps the master credentials in a generated Secrets Manager secret', () => {
     s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"postgres"}' }),
@@ -75,6 +97,20 @@ describe('the aws stack', () => {
     s.template.hasResourceProperties('AWS::RDS::DBCluster', {
       MasterUserPassword: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
     });
+  });
+
+  it('keeps checkout_app’s credentials in a second generated secret, under the same (default) key', () => {
+    const secrets = Object.values(s.template.findResources('AWS::SecretsManager::Secret'));
+    const generated = secrets.map((secret) =>
+      JSON.stringify(secret.Properties.GenerateSecretString),
+    );
+    const runtime = generated.filter((g) => g.includes('checkout_app'));
+    expect(runtime).toHaveLength(1);
+    expect(runtime[0]).toContain('"GenerateStringKey":"password"');
+    expect(runtime[0]).toMatch(/dbname.{0,6}checkout\b/);
+    // Quotes never appear in the password: it goes into the migration's ALTER ROLE as a literal.
+    expect(runtime[0]).toMatch(/"ExcludeCharacters":"[^"]*'/);
+    for (const secret of secrets) expect(secret.Properties.KmsKeyId).toBeUndefined();
   });
 
   it.each(FUNCTION_NAMES)('runs %s on nodejs22.x, arm64, traced, ESM with source maps', (name) => {
@@ -99,9 +135,9 @@ describe('the aws stack', () => {
           DB_CLUSTER_ARN: expect.anything(),
           DB_SECRET_ARN: expect.anything(),
           DB_NAME: 'checkout',
-          PAYMENT_SERVICE_URL: 'https://payment.example.com',
-          INVENTORY_SERVICE_URL: 'https://inventory.example.com',
-          ORDER_SERVICE_URL: 'https://order.example.com',
+          PAYMENT_SERVICE_URL: { Ref: 'PaymentServiceUrl' },
+          INVENTORY_SERVICE_URL: { Ref: 'InventoryServiceUrl' },
+          ORDER_SERVICE_URL: { Ref: 'OrderServiceUrl' },
           PAYMENT_TIMEOUT_MS: '10000',
           INVENTORY_TIMEOUT_MS: '5000',
           ORDER_TIMEOUT_MS: '5000',
@@ -113,14 +149,22 @@ describe('the aws stack', () => {
     expect(Properties.Environment.Variables).not.toHaveProperty('DATABASE_URL');
   });
 
-  it('gives the functions the Data API settings of this cluster and secret', () => {
-    const vars =
-      s.template.toJSON().Resources[logicalIdOf(s.stack, s.stack.functions.checkout.functionArn)]
-        .Properties.Environment.Variables;
+  it.each(RUNTIME_FUNCTIONS)(
+    'signs %s in as checkout_app, with no access to the owner’s secret',
+    (name) => {
+      const vars = variablesOf(name);
+      const db = s.stack.database;
+      expect(vars.DB_CLUSTER_ARN).toEqual(s.stack.resolve(db?.cluster.clusterArn));
+      expect(vars.DB_SECRET_ARN).toEqual(s.stack.resolve(db?.runtimeSecret.secretArn));
+      expect(vars).not.toHaveProperty('RUNTIME_DB_SECRET_ARN');
+    },
+  );
+
+  it('signs the migration in as the owner and hands it the runtime secret to keep checkout_app', () => {
+    const vars = variablesOf('migrate');
     const db = s.stack.database;
-    expect(db).toBeDefined();
-    expect(vars.DB_CLUSTER_ARN).toEqual(s.stack.resolve(db?.cluster.clusterArn));
-    expect(vars.DB_SECRET_ARN).toEqual(s.stack.resolve(db?.secret.secretArn));
+    expect(vars.DB_SECRET_ARN).toEqual(s.stack.resolve(db?.ownerSecret.secretArn));
+    expect(vars.RUNTIME_DB_SECRET_ARN).toEqual(s.stack.resolve(db?.runtimeSecret.secretArn));
   });
 
   it('bundles each function as an ESM file that starts with the createRequire banner, with its source map', () => {
@@ -159,29 +203,74 @@ describe('its IAM policies', () => {
     }
   });
 
-  it('scope rds-data to the cluster and secret reads to its secret, for each function', () => {
-    const clusterId = logicalIdOf(s.stack, s.stack.database?.cluster.clusterIdentifier ?? '');
-    const secretRef = s.stack.resolve(s.stack.database?.secret.secretArn);
-    const statements = policyStatements(s.template);
-    const rdsData = statements.filter(({ statement }) =>
-      actionsOf(statement).some((a) => a.startsWith('rds-data:')),
-    );
-    const secrets = statements.filter(({ statement }) =>
-      actionsOf(statement).some((a) => a.startsWith('secretsmanager:')),
-    );
-    expect(rdsData).toHaveLength(FUNCTION_NAMES.length);
-    expect(secrets).toHaveLength(FUNCTION_NAMES.length);
-    for (const { statement } of rdsData) {
-      expect(JSON.stringify(statement.Resource)).toContain(`{"Ref":"${clusterId}"}`);
-      expect(JSON.stringify(statement.Resource)).not.toContain('*');
-    }
-    for (const { statement } of secrets) {
-      expect(statement.Resource).toEqual(secretRef);
-      expect(actionsOf(statement).sort()).toEqual([
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
+  /**
+   * The function's rds-data and Secrets Manager statements, actions and resources sorted; but for
+   * the payment API key's policy, which exists only when its parameter is set (tested apart).
+   */
+  const databaseGrants = (name: FunctionName) => {
+    const roleId = logicalIdOf(s.stack, s.stack.functions[name].role?.roleArn ?? '');
+    const policies = s.template.findResources('AWS::IAM::Policy') as Record<
+      string,
+      { Condition?: string; Properties: { Roles: unknown[] } }
+    >;
+    const ofRole = Object.entries(policies)
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      .filter(([, p]) => p.Condition !== 'HasPaymentApiKey')
+      .map(([id]) => id);
+    return policyStatements(s.template)
+      .filter(({ policy }) => ofRole.includes(policy))
+      .map(({ statement }) => statement)
+      .filter((st) => actionsOf(st).some((a) => /^(rds-data|secretsmanager):/.test(a)))
+      .map((st) => ({
+        Action: actionsOf(st).sort(),
+        Resource: [st.Resource]
+          .flat()
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      }));
+  };
+  const clusterArn = () => JSON.stringify(s.stack.resolve(s.stack.database?.cluster.clusterArn));
+  const runtimeSecret = () =>
+    JSON.stringify(s.stack.resolve(s.stack.database?.runtimeSecret.secretArn));
+  const ownerSecret = () =>
+    JSON.stringify(s.stack.resolve(s.stack.database?.ownerSecret.secretArn));
+
+  it.each(RUNTIME_FUNCTIONS)(
+    'let %s run single statements on the cluster and read checkout_app’s secret, nothing more',
+    (name) => {
+      expect(databaseGrants(name)).toEqual([
+        { Action: ['rds-data:ExecuteStatement'], Resource: [clusterArn()] },
+        { Action: ['secretsmanager:GetSecretValue'], Resource: [runtimeSecret()] },
       ]);
-    }
+    },
+  );
+
+  it('let the migration open transactions and read both secrets, nothing more', () => {
+    expect(databaseGrants('migrate')).toEqual([
+      {
+        Action: [
+          'rds-data:BeginTransaction',
+          'rds-data:CommitTransaction',
+          'rds-data:ExecuteStatement',
+          'rds-data:RollbackTransaction',
+        ],
+        Resource: [clusterArn()],
+      },
+      {
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: [ownerSecret(), runtimeSecret()].sort(),
+      },
+    ]);
+  });
+
+  it('grant transactions only to what opens them: lib/db/migrate.ts is the one caller', () => {
+    const callers = ['lib', 'functions']
+      .flatMap((dir) =>
+        readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)),
+      )
+      .filter((file) => file.endsWith('.ts') && !file.startsWith('lib/db/drivers/'))
+      .filter((file) => /\.transaction\(/.test(readFileSync(file, 'utf8')));
+    expect(callers).toEqual(['lib/db/migrate.ts']);
   });
 
   it('attach no AWS-managed policy to the functions', () => {
@@ -204,13 +293,15 @@ describe('its REST API', () => {
       ]),
     );
 
-  it('requires the API key on the /checkout methods and not on /health', () => {
+  it('requires the API key on every method, /health included (dev default: auth=apiKey)', () => {
     expect(
-      Object.fromEntries(Object.entries(methods()).map(([k, m]) => [k, m.ApiKeyRequired])),
+      Object.fromEntries(
+        Object.entries(methods()).map(([k, m]) => [k, [m.AuthorizationType, m.ApiKeyRequired]]),
+      ),
     ).toEqual({
-      'GET /health': false,
-      'POST /checkout/process': true,
-      'GET /checkout/{id}': true,
+      'GET /health': ['NONE', true],
+      'POST /checkout/process': ['NONE', true],
+      'GET /checkout/{id}': ['NONE', true],
     });
     s.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY' });
   });
@@ -271,12 +362,12 @@ describe('its REST API', () => {
     s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
-      Rules: [
+      Rules: Match.arrayWith([
         Match.objectLike({
           Action: { Block: {} },
-          Statement: { RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP' } },
+          Statement: { RateBasedStatement: { Limit: 15_000, AggregateKeyType: 'IP' } },
         }),
-      ],
+      ]),
     });
     const stageId = logicalIdOf(s.stack, s.stack.api.restApi.deploymentStage.stageName);
     s.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
@@ -284,7 +375,7 @@ describe('its REST API', () => {
     });
   });
 
-  it('outputs the API URL, the API key id, the alarm topic, the operator and the Data API settings', () => {
+  it('outputs the API URL, the API key id, the alarm topic, the operator, the services and the Data API settings', () => {
     const outputs = s.template.toJSON().Outputs;
     expect(Object.keys(outputs).sort()).toEqual([
       'AlarmTopicArn',
@@ -293,9 +384,17 @@ describe('its REST API', () => {
       'DbClusterArn',
       'DbName',
       'DbSecretArn',
+      'InventoryServiceUrl',
       'OperatorFunctionName',
+      'OrderServiceUrl',
+      'PaymentServiceUrl',
     ]);
     expect(outputs.DbName.Value).toBe('checkout');
+    // What `npm run checkouts` signs in with: checkout_app, not the owner.
+    expect(outputs.DbSecretArn.Value).toEqual(
+      s.stack.resolve(s.stack.database?.runtimeSecret.secretArn),
+    );
+    expect(outputs.PaymentServiceUrl.Value).toEqual({ Ref: 'PaymentServiceUrl' });
   });
 });
 
@@ -321,6 +420,14 @@ describe('the migration and the recovery schedule', () => {
         ]),
       },
     });
+  });
+
+  it('lets the migration wait minutes for a paused cluster, and requests the default 20 s', () => {
+    const variables = (name: (typeof FUNCTION_NAMES)[number]) =>
+      (s.template.toJSON().Resources[logicalIdOf(s.stack, s.stack.functions[name].functionName)]
+        ?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+    expect(variables('migrate').DB_RESUME_BUDGET_MS).toBe('240000');
+    expect(variables('checkout').DB_RESUME_BUDGET_MS).toBeUndefined();
   });
 
   it('updates the functions that touch checkouts only after the migrations have run', () => {

@@ -154,6 +154,72 @@ describe('its alarms', () => {
   });
 });
 
+describe('the recovery invocations', () => {
+  const queueId = () => logicalIdOf(s.stack, s.stack.recoveryInvocations.failures.queueArn);
+
+  it('are not retried by Lambda, wait an hour at most, and land in the failure queue when they fail or expire', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    expect(configs).toEqual([
+      {
+        FunctionName: { Ref: idOf('recovery') },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 3600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId(), 'Arn'] } } },
+      },
+    ]);
+  });
+
+  it('come from the hourly rule and the one-off schedules, both asynchronous, and run one at a time', () => {
+    // EventBridge rules and Scheduler both invoke Lambda asynchronously: the function's own
+    // async config above, not the rule's retry policy, decides what is retried.
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    expect(resources()[idOf('recovery')]?.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('fail into a queue that is encrypted, TLS only, kept 14 days, and that recovery alone may write to', () => {
+    expect(resources()[queueId()]?.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const [[, policy] = []] = ofType('AWS::SQS::QueuePolicy');
+    expect(policy?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    const writers = policyStatements(s.template)
+      .filter(({ statement }) => actionsOf(statement).includes('sqs:SendMessage'))
+      .map(({ policy, statement }) => [policy, statement.Resource]);
+    const recoveryRole = logicalIdOf(s.stack, s.stack.functions.recovery.role?.roleArn ?? '');
+    expect(writers).toHaveLength(1);
+    expect(writers[0]?.[1]).toEqual({ 'Fn::GetAtt': [queueId(), 'Arn'] });
+    expect(JSON.stringify(resources()[String(writers[0]?.[0])]?.Properties.Roles)).toBe(
+      JSON.stringify([{ Ref: recoveryRole }]),
+    );
+  });
+
+  it('raise an alarm on the topic while a failure waits in the queue', () => {
+    const alarm = ofType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .find((a) => a.AlarmName === 'CheckoutCommerce-dev-recovery-failed-invocations');
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId(), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+      AlarmActions: [{ Ref: topicId() }],
+      OKActions: [{ Ref: topicId() }],
+    });
+  });
+});
+
 describe('the alarm topic', () => {
   const topic = () => resources()[topicId()]?.Properties;
 
@@ -305,11 +371,10 @@ describe('the one-off recovery schedules', () => {
   const roleId = () => logicalIdOf(s.stack, s.stack.recoverySchedules.invokerRole.roleArn);
   const roleIdOf = (name: FunctionName) =>
     logicalIdOf(s.stack, s.stack.functions[name].role?.roleArn ?? '');
+  /** The role's own (default) policy: the one attached to it alone. */
   const policyOfRole = (role: string) =>
-    ofType('AWS::IAM::Policy').find(([, p]) =>
-      (p.Properties.Roles as unknown[]).some(
-        (r) => JSON.stringify(r) === JSON.stringify({ Ref: role }),
-      ),
+    ofType('AWS::IAM::Policy').find(
+      ([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]),
     )?.[0];
 
   it('live in a group named after the stack, deleted with it', () => {
@@ -431,10 +496,9 @@ describe('the operator function', () => {
   });
 
   it('reaches the database through the Data API like the other functions', () => {
-    const policy = ofType('AWS::IAM::Policy').find(([, p]) =>
-      JSON.stringify(p.Properties.Roles).includes(
-        logicalIdOf(s.stack, s.stack.functions.operator.role?.roleArn ?? ''),
-      ),
+    const roleId = logicalIdOf(s.stack, s.stack.functions.operator.role?.roleArn ?? '');
+    const policy = ofType('AWS::IAM::Policy').find(
+      ([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
     );
     const statements = (policy?.[1].Properties.PolicyDocument.Statement ?? []) as {
       Action: string | string[];

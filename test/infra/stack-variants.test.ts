@@ -13,7 +13,7 @@ const variablesOf = (s: Synthesized, name: FunctionName) =>
     s.stack.getLogicalId(s.stack.functions[name].node.defaultChild as CfnElement)
   ].Properties.Environment.Variables as Record<string, unknown>;
 
-describe('the production stack without API key (-c stage=prod -c requireApiKey=false)', () => {
+describe('the production stack without API key (-c stage=prod -c requireApiKey=false): auth=iam', () => {
   let s: Synthesized;
   beforeAll(() => {
     s = synth({ stage: 'prod', requireApiKey: 'false' });
@@ -37,17 +37,31 @@ describe('the production stack without API key (-c stage=prod -c requireApiKey=f
     expect(s.stack.stackName).toBe('CheckoutCommerce-prod');
   });
 
-  it('requires no API key on any method and creates no key or usage plan', () => {
+  it('signs every method with IAM (SigV4), /health included, and creates no key or usage plan', () => {
     for (const method of s.stack.api.restApi.methods) {
       const id = s.stack.getLogicalId(method.node.defaultChild as CfnElement);
       expect(
-        s.template.toJSON().Resources[id].Properties.ApiKeyRequired,
+        s.template.toJSON().Resources[id].Properties,
         `${method.httpMethod} ${method.resource.path}`,
-      ).toBe(false);
+      ).toMatchObject({ AuthorizationType: 'AWS_IAM', ApiKeyRequired: false });
     }
     s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
     s.template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
     expect(s.template.toJSON().Outputs).not.toHaveProperty('ApiKeyId');
+  });
+
+  it('outputs the stage ARN a caller’s IAM policy allows execute-api:Invoke on', () => {
+    const arn = s.template.toJSON().Outputs.ApiInvokeArn.Value;
+    expect(arn).toEqual(s.stack.resolve(s.stack.api.invokeArn));
+    const stageId = s.stack.getLogicalId(
+      s.stack.api.restApi.deploymentStage.node.defaultChild as CfnElement,
+    );
+    // …:execute-api:<region>:<account>:<api id>/<stage>/*/*: any method, any path of the stage.
+    expect(arn['Fn::Join'][1].slice(-3)).toEqual(['/', { Ref: stageId }, '/*/*']);
+  });
+
+  it('requires an Idempotency-Key on POST /checkout/process', () => {
+    expect(variablesOf(s, 'checkout').REQUIRE_IDEMPOTENCY_KEY).toBe('true');
   });
 
   it('still validates requests and keeps the WAF rate limit', () => {
@@ -64,12 +78,37 @@ describe('the localstack stack (-c target=localstack)', () => {
     s = synth({ target: 'localstack' });
   });
 
-  it('has no Aurora, VPC, secret or WAF (not in LocalStack community)', () => {
+  it('has no Aurora, VPC, database secret, WAF or API Gateway account role', () => {
     s.template.resourceCountIs('AWS::RDS::DBCluster', 0);
     s.template.resourceCountIs('AWS::EC2::VPC', 0);
     s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     s.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    s.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('keeps its local service URLs: no URL parameter to pass at deploy', () => {
+    expect(Object.keys(s.template.toJSON().Parameters)).not.toEqual(
+      expect.arrayContaining(['PaymentServiceUrl']),
+    );
+    expect(s.template.toJSON().Outputs.PaymentServiceUrl.Value).toBe(
+      'http://wiremock-payment:8080',
+    );
+  });
+
+  it('keys /checkout and leaves /health open (no Aurora to wake)', () => {
+    const keyed = Object.fromEntries(
+      s.stack.api.restApi.methods.map((m) => [
+        `${m.httpMethod} ${m.resource.path}`,
+        s.template.toJSON().Resources[s.stack.getLogicalId(m.node.defaultChild as CfnElement)]
+          .Properties.ApiKeyRequired,
+      ]),
+    );
+    expect(keyed).toEqual({
+      'GET /health': false,
+      'POST /checkout/process': true,
+      'GET /checkout/{id}': true,
+    });
   });
 
   it.each(FUNCTION_NAMES)('points %s at the compose PostgreSQL and WireMocks', (name) => {
@@ -84,9 +123,16 @@ describe('the localstack stack (-c target=localstack)', () => {
     expect(variables).not.toHaveProperty('DB_SECRET_ARN');
   });
 
-  it('grants no Data API or secret access', () => {
-    const actions = policyStatements(s.template).flatMap(({ statement }) => actionsOf(statement));
-    expect(actions.filter((a) => /^(rds-data|secretsmanager):/.test(a))).toEqual([]);
+  it('grants no Data API access, and secrets only the payment API key (when its parameter is set)', () => {
+    const statements = policyStatements(s.template);
+    const actions = statements.flatMap(({ statement }) => actionsOf(statement));
+    expect(actions.filter((a) => a.startsWith('rds-data:'))).toEqual([]);
+    const secrets = statements.filter(({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secrets.map(({ statement }) => statement.Resource)).toEqual([
+      { Ref: 'PaymentApiKeySecretArn' },
+    ]);
   });
 
   it('keeps the rest: API key, request validation, migration, recovery schedules, alarms, dashboard', () => {
@@ -95,7 +141,7 @@ describe('the localstack stack (-c target=localstack)', () => {
     s.template.resourceCountIs('Custom::SchemaMigration', 1);
     s.template.resourceCountIs('AWS::Events::Rule', 1);
     s.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     s.template.resourceCountIs('AWS::SNS::Topic', 1);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
@@ -106,20 +152,38 @@ describe('the localstack stack (-c target=localstack)', () => {
 describe('the app context', () => {
   const propsOf = (context: Record<string, unknown>) => stackPropsFromContext(new App({ context }));
 
-  it('defaults to the aws target, stage dev, API key on, a recovery sweep every hour, no alarm email', () => {
+  it('defaults to the aws target, stage dev, API key auth, a recovery sweep every hour, no alarm email', () => {
     const props = propsOf({});
     expect(props).toMatchObject({
       target: 'aws',
       stackName: 'CheckoutCommerce-dev',
       production: false,
+      auth: 'apiKey',
       requireApiKey: true,
-      serviceUrls: { payment: 'https://payment.example.com' },
+      requireIdempotencyKey: false,
+      apiGatewayCloudWatchRole: true,
+      reserveConcurrency: true,
     });
+    expect(props).not.toHaveProperty('serviceUrls');
+    expect(props.wafRateLimit).toBeUndefined();
+    expect(props.checkoutConcurrency).toBeUndefined();
     expect(props.recoveryInterval?.toMinutes()).toBe(60);
     expect(props.alarmEmail).toBeUndefined();
   });
 
-  it('takes other service and database URLs and a recovery interval', () => {
+  it('defaults the prod stage to IAM auth and a required Idempotency-Key', () => {
+    expect(propsOf({ stage: 'prod' })).toMatchObject({
+      production: true,
+      auth: 'iam',
+      requireApiKey: true,
+      requireIdempotencyKey: true,
+    });
+    expect(
+      propsOf({ stage: 'prod', auth: 'apiKey', requireIdempotencyKey: 'false' }),
+    ).toMatchObject({ auth: 'apiKey', requireIdempotencyKey: false });
+  });
+
+  it('takes other service and database URLs and a recovery interval on localstack', () => {
     const props = propsOf({
       target: 'localstack',
       requireApiKey: false,
@@ -131,6 +195,7 @@ describe('the app context', () => {
     expect(props).toMatchObject({
       target: 'localstack',
       requireApiKey: false,
+      apiGatewayCloudWatchRole: false,
       databaseUrl: 'postgres://app:secret@db:5432/checkout',
       serviceUrls: {
         payment: 'http://payments:9000',
@@ -140,6 +205,22 @@ describe('the app context', () => {
     });
     expect(props.recoveryInterval?.toMinutes()).toBe(1440);
     expect(props.alarmEmail).toBe('oncall@shop.example');
+  });
+
+  it('takes the WAF limit, the checkout concurrency and the switches as numbers and flags', () => {
+    expect(
+      propsOf({
+        wafRateLimit: '2000',
+        checkoutConcurrency: '40',
+        reserveConcurrency: 'false',
+        apiGatewayCloudWatchRole: 'false',
+      }),
+    ).toMatchObject({
+      wafRateLimit: 2000,
+      checkoutConcurrency: 40,
+      reserveConcurrency: false,
+      apiGatewayCloudWatchRole: false,
+    });
   });
 
   it('refuses an unknown target, a malformed flag, an interval under an hour, a malformed email', () => {
@@ -152,6 +233,22 @@ describe('the app context', () => {
       /recoveryIntervalMinutes: expected an integer of at least 60, got 59/,
     );
     expect(() => propsOf({ alarmEmail: 'oncall' })).toThrow(/context alarmEmail/);
+    expect(() => propsOf({ auth: 'cognito' })).toThrow(/context auth: expected one of iam, apiKey/);
+    expect(() => propsOf({ wafRateLimit: '5' })).toThrow(/wafRateLimit: .* at least 10/);
+    expect(() => propsOf({ checkoutConcurrency: '0' })).toThrow(/checkoutConcurrency/);
+  });
+
+  it('refuses an aws API that nothing guards: auth=apiKey without the API key', () => {
+    expect(() => propsOf({ auth: 'apiKey', requireApiKey: 'false' })).toThrow(
+      /would take card data from anyone/,
+    );
+    expect(propsOf({ auth: 'iam', requireApiKey: 'false' })).toMatchObject({ auth: 'iam' });
+  });
+
+  it('refuses service URLs as context on aws: they are deploy-time parameters there', () => {
+    expect(() => propsOf({ paymentServiceUrl: 'https://pay.shop.example' })).toThrow(
+      /--parameters PaymentServiceUrl=/,
+    );
   });
 
   it('fails synthesis on an unacknowledged cdk-nag finding, as `cdk synth` does', () => {

@@ -46,6 +46,7 @@ describe('the handlers on the rds-data driver, through the Data API double', () 
       clusterArn: double.clusterArn,
       secretArn: double.secretArn,
       database: double.database,
+      resumeBudgetMs: 20_000,
     });
   });
 
