@@ -23,7 +23,7 @@ import { SERVICE_URL_PARAMETERS } from './constructs/downstream-services.ts';
  * | `apiGatewayCloudWatchRole` | `true` on `aws` | the account's API Gateway logging role (`false` where the account already has one) |
  * | `wafRateLimit` | stage rate × 300 | requests one IP may send in 5 minutes before WAF blocks it |
  * | `checkoutConcurrency` | `100` | reserved concurrency of `checkout`: how many requests reach the database at once |
- * | `reserveConcurrency` | `true` | `false`: no reserved concurrency at all (accounts whose Lambda quota is under 100 + reservations) |
+ * | `reserveConcurrency` | `true` on prod, `false` otherwise | reserved concurrency for checkout and recovery (needs a Lambda quota above 100 + reservations; new accounts often have 10) |
  * | `paymentServiceUrl`, `inventoryServiceUrl`, `orderServiceUrl` | the compose WireMocks | `localstack` only; on `aws` the CloudFormation parameters of the same names (no defaults) |
  * | `databaseUrl` | the compose PostgreSQL | `localstack` only: the functions' `DATABASE_URL` |
  * | `recoveryIntervalMinutes` | `60` | how often the recovery sweep runs (60 or more: every run wakes the database) |
@@ -106,7 +106,9 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
     checkoutConcurrency: optional(context('checkoutConcurrency'), (v) =>
       integerAtLeast(v, 1, 'checkoutConcurrency'),
     ),
-    reserveConcurrency: flag(context('reserveConcurrency') ?? true, 'reserveConcurrency'),
+    // Reservations need the account's concurrency quota above 100 + them: a new account's is
+    // often 10, so only production reserves by default and a first dev deploy works anywhere.
+    reserveConcurrency: flag(context('reserveConcurrency') ?? production, 'reserveConcurrency'),
     recoveryInterval: Duration.minutes(
       integerAtLeast(
         context('recoveryIntervalMinutes') ?? MIN_RECOVERY_INTERVAL.toMinutes(),

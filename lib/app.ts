@@ -105,10 +105,17 @@ export function sagaDeps(config: Config, db: Database): SagaDeps {
   const readSecret = createSecretReader();
   const http = (service: 'payment' | 'inventory' | 'order') => {
     const { apiKeySecretArn, ...endpoint } = config[service];
-    const headers = apiKeySecretArn
-      ? async () => ({ 'x-api-key': await readSecret(apiKeySecretArn) })
-      : undefined;
-    return new ServiceHttpClient({ service, ...endpoint, retry: config.retry, logger, headers });
+    const credentials = apiKeySecretArn && {
+      headers: async () => ({ 'x-api-key': await readSecret(apiKeySecretArn) }),
+      onCredentialsRejected: () => readSecret.forget(apiKeySecretArn),
+    };
+    return new ServiceHttpClient({
+      service,
+      ...endpoint,
+      retry: config.retry,
+      logger,
+      ...credentials,
+    });
   };
   return {
     repository: createCheckoutRepository(db),

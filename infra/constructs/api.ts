@@ -340,6 +340,8 @@ export class CheckoutApi extends Construct {
       redactedFields: [
         { singleHeader: { Name: 'x-api-key' } },
         { singleHeader: { Name: 'authorization' } },
+        // A SigV4 request's temporary credentials carry a session token.
+        { singleHeader: { Name: 'x-amz-security-token' } },
       ],
       loggingFilter: {
         DefaultBehavior: 'DROP',

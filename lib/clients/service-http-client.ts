@@ -48,6 +48,8 @@ export interface ServiceHttpClientOptions {
   logger?: SagaLogger;
   /** Headers every request carries (e.g. the payment service's API key, read from a secret). */
   headers?: () => Promise<Record<string, string>>;
+  /** Called on a 401/403: the credentials in `headers` were refused (read them afresh). */
+  onCredentialsRejected?: () => void;
 }
 
 interface ServiceRequest {
@@ -148,13 +150,6 @@ export class ServiceHttpClient {
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
     const { baseUrl, timeoutMs, service } = this.options;
-    let extra: Record<string, string>;
-    try {
-      extra = (await this.options.headers?.()) ?? {};
-    } catch {
-      // Our own credentials could not be read (Secrets Manager): the request never left.
-      return { delivered: false, reason: 'credentials_unavailable' };
-    }
     // One controller per attempt, fired by a timer this function owns and clears. Not
     // `AbortSignal.any([AbortSignal.timeout(ms), deadline])`: on Node 20 the inner timeout
     // signal can be garbage-collected before it fires, and the timeout silently never happens.
@@ -162,6 +157,15 @@ export class ServiceHttpClient {
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const onDeadline = () => abort.abort();
     deadline?.addEventListener('abort', onDeadline, { once: true });
+    let extra: Record<string, string>;
+    try {
+      extra = await untilAborted(this.options.headers?.() ?? Promise.resolve({}), abort.signal);
+    } catch {
+      // Our own credentials could not be read in time (Secrets Manager): the request never left.
+      clearTimeout(timer);
+      deadline?.removeEventListener('abort', onDeadline);
+      return { delivered: false, reason: 'credentials_unavailable' };
+    }
     let status: number;
     let text: string;
     try {
@@ -197,6 +201,12 @@ export class ServiceHttpClient {
       if (parsed.success) return { value: parsed.data };
       return { delivered: true, reason: 'malformed_response' };
     }
+    if (status === 401 || status === 403) {
+      // The service turned down our own credentials (a rotated API key), not the request: it
+      // did not act, and the customer's card was not declined.
+      this.options.onCredentialsRejected?.();
+      return { delivered: false, reason: `credentials_rejected_${status}` };
+    }
     if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
       const answer = errorBody.safeParse(parseJson(text));
       const code = answer.success ? answer.data.error : undefined;
@@ -211,6 +221,16 @@ export class ServiceHttpClient {
     // A 5xx (a gateway's 502/504 included) may come after the service acted.
     return { delivered: true, reason: `http_${status}` };
   }
+}
+
+/** `work`, or a rejection once `signal` aborts (the attempt's timeout or the deadline). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function networkOutcome(error: unknown): TransientOutcome {

@@ -269,6 +269,7 @@ describe('the WAF web ACL', () => {
       RedactedFields: [
         { SingleHeader: { Name: 'x-api-key' } },
         { SingleHeader: { Name: 'authorization' } },
+        { SingleHeader: { Name: 'x-amz-security-token' } },
       ],
       LoggingFilter: {
         DefaultBehavior: 'DROP',
@@ -301,8 +302,12 @@ describe('reserved concurrency', () => {
       FUNCTIONS.map((name) => [name, functionOf(x, name).ReservedConcurrentExecutions]),
     );
 
-  it('bounds checkout to what the database takes and runs recovery one at a time', () => {
-    expect(reserved(s)).toEqual({
+  it('reserves nothing by default outside production, so a first deploy fits a new account', () => {
+    expect(Object.values(reserved(s))).toEqual(FUNCTIONS.map(() => undefined));
+  });
+
+  it('bounds checkout to what the database takes and runs recovery one at a time on prod', () => {
+    expect(reserved(synth({ stage: 'prod' }))).toEqual({
       health: undefined,
       checkout: DEFAULT_CHECKOUT_CONCURRENCY,
       recovery: 1,
@@ -313,8 +318,10 @@ describe('reserved concurrency', () => {
   });
 
   it('follows -c checkoutConcurrency, and -c reserveConcurrency=false reserves nothing', () => {
-    expect(reserved(synth({ checkoutConcurrency: '40' })).checkout).toBe(40);
-    expect(Object.values(reserved(synth({ reserveConcurrency: 'false' })))).toEqual(
+    const reserving = { reserveConcurrency: 'true' };
+    expect(reserved(synth({ ...reserving, checkoutConcurrency: '40' })).checkout).toBe(40);
+    expect(reserved(synth(reserving)).recovery).toBe(1);
+    expect(Object.values(reserved(synth({ stage: 'prod', reserveConcurrency: 'false' })))).toEqual(
       FUNCTIONS.map(() => undefined),
     );
   });

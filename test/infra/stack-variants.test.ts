@@ -162,7 +162,7 @@ describe('the app context', () => {
       requireApiKey: true,
       requireIdempotencyKey: false,
       apiGatewayCloudWatchRole: true,
-      reserveConcurrency: true,
+      reserveConcurrency: false,
     });
     expect(props).not.toHaveProperty('serviceUrls');
     expect(props.wafRateLimit).toBeUndefined();

@@ -41,4 +41,16 @@ describe('createSecretReader', () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1]) });
     await expect(createSecretReader()(ARN)).rejects.toThrow(/no string value/);
   });
+
+  it('forgets a secret on request, so a rotated one is read at once', async () => {
+    secrets
+      .on(GetSecretValueCommand, { SecretId: ARN })
+      .resolvesOnce({ SecretString: 'old' })
+      .resolvesOnce({ SecretString: 'rotated' });
+    const read = createSecretReader();
+
+    expect(await read(ARN)).toBe('old');
+    read.forget(ARN);
+    expect(await read(ARN)).toBe('rotated');
+  });
 });

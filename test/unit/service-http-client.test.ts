@@ -216,16 +216,17 @@ describe('ServiceHttpClient', () => {
   });
 
   it.each([
-    ['a WAF 403 page', 403, '<html>Forbidden</html>'],
-    ['a 409 with another code', 409, { error: 'request_in_progress' }],
-    ['a 404', 404, { error: 'not_found' }],
+    // A 403 is our credentials turned down: tried again (with the key read afresh).
+    ['a WAF 403 page', 403, '<html>Forbidden</html>', 3],
+    ['a 409 with another code', 409, { error: 'request_in_progress' }, 2],
+    ['a 404', 404, { error: 'not_found' }, 2],
   ])(
     'reads %s after a try that reached the service as unknown, not as a refusal',
-    async (_case, status, body) => {
+    async (_case, status, body, tries) => {
       const service = await startService(json(504, 'Gateway Timeout'), json(status, body));
       const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
       expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
-      expect(service.requests).toHaveLength(2);
+      expect(service.requests).toHaveLength(tries);
     },
   );
 
@@ -388,4 +389,44 @@ describe('ServiceHttpClient with credentials of its own', () => {
     expect(error).toMatchObject({ reason: 'credentials_unavailable' });
     expect(service.requests).toEqual([]);
   });
+
+  it('gives up a credentials read that hangs when the attempt times out: the request never left', async () => {
+    const service = await startService(json(200, SUCCESS));
+    const headers = () => new Promise<Record<string, string>>(() => {});
+
+    const error = await failure(
+      client(service.url, { headers, timeoutMs: 50 }).post(
+        '/payments/process',
+        {},
+        'c-1:charge',
+        chargeResponse,
+      ),
+    );
+
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'credentials_unavailable' });
+    expect(service.requests).toEqual([]);
+  });
+
+  it.each([401, 403])(
+    'reads a %i as our credentials turned down, not as a refusal: nothing was done, the key is read afresh',
+    async (status) => {
+      const service = await startService(
+        json(status, { error: 'unauthorized', message: 'bad key' }),
+      );
+      let forgotten = 0;
+
+      const error = await failure(
+        client(service.url, {
+          headers: async () => ({ 'x-api-key': 'rotated-away' }),
+          onCredentialsRejected: () => forgotten++,
+        }).post('/payments/process', {}, 'c-1:charge', chargeResponse),
+      );
+
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({ reason: `credentials_rejected_${status}` });
+      expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+      expect(forgotten).toBe(TINY_BACKOFF.maxRetries + 1);
+    },
+  );
 });

@@ -99,7 +99,13 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
   // Captured by the tracer, so every Data API call is a subsegment of the invocation's trace.
   // The SDK never retries (its default would resend a statement after a timeout or a 5xx,
   // which may come after it ran): this driver retries, and only what proves it did not run.
-  const client = options.client ?? tracer.captureAWSv3Client(new RDSDataClient({ maxAttempts: 1 }));
+  // No SDK retries (a resent statement may run twice), and no call left hanging past 10 s:
+  // each statement here is a single-row read or write.
+  const client =
+    options.client ??
+    tracer.captureAWSv3Client(
+      new RDSDataClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } }),
+    );
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
 
