@@ -1,14 +1,33 @@
 import * as z from 'zod/mini';
 
 /** An env string as an integer within bounds, or the default when the variable is unset. */
-const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
+const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+  // One message for every way it can be wrong: zod's own says "received NaN" for `abc`.
+  const error =
+    max === Number.MAX_SAFE_INTEGER
+      ? `expected a whole number of at least ${min}`
+      : `expected a whole number from ${min} to ${max}`;
+  return z._default(
+    z.coerce
+      .number({ error })
+      .check(z.int({ error }), z.minimum(min, { error }), z.maximum(max, { error })),
+    fallback,
+  );
+};
 const positiveInt = (fallback: number) => integer(fallback, 1);
 const nonNegativeInt = (fallback: number) => integer(fallback, 0);
-const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
-const optionalText = z.optional(z.string().check(z.minLength(1)));
-const httpUrl = z.url({ protocol: /^https?$/ });
-const flag = z._default(z.enum(['true', 'false', '1', '0']), 'false');
+const nonEmpty = z.string().check(z.minLength(1, { error: 'must not be empty when set' }));
+const text = (fallback: string) => z._default(nonEmpty, fallback);
+const optionalText = z.optional(nonEmpty);
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: (issue) =>
+    issue.input === undefined ? 'required, an http(s):// URL' : 'expected an http(s):// URL',
+});
+const flag = z._default(
+  z.enum(['true', 'false', '1', '0'], { error: 'expected true, false, 1 or 0' }),
+  'false',
+);
 
 const envSchema = z.object({
   DATABASE_URL: optionalText,
@@ -104,7 +123,10 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => {
+      const name = i.path.join('.');
+      return `${name}: ${i.message}${givenValue(env[name])}`;
+    });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
@@ -168,6 +190,25 @@ function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {
   }
   if (e.DATABASE_URL) return { driver: 'postgres', url: e.DATABASE_URL };
   return { driver: 'pglite', dataDir: e.PGLITE_DATA_DIR };
+}
+
+/**
+ * `, got "abc"`: the value as it was set (a URL with its password masked), so the message shows
+ * what to fix; nothing for a variable that is not set.
+ */
+function givenValue(value: string | undefined): string {
+  if (value === undefined) return '';
+  let shown = value;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = '***';
+      shown = url.href;
+    }
+  } catch {
+    // not a URL: shown as it is
+  }
+  return `, got ${JSON.stringify(shown)}`;
 }
 
 function trimSlash(url: string): string {

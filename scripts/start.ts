@@ -1,8 +1,12 @@
 /**
  * `npm start`: the whole service on this machine. Embedded Postgres in `.data/` unless
- * DATABASE_URL is set; WireMock for the three services on 8081–8083 unless their
- * *_SERVICE_URL variables are set; the API on APP_HOST:APP_PORT through the local API Gateway
- * adapter, with Swagger UI at /docs. Ctrl-C stops everything it started.
+ * DATABASE_URL is set; WireMock for the three services on 8081–8083 (WIREMOCK_BASE_PORT and the
+ * next two; 0 takes free ports) unless their *_SERVICE_URL variables are set; the API on
+ * APP_HOST:APP_PORT through the local API Gateway adapter, with Swagger UI at /docs.
+ *
+ * Before it starts anything it checks the configuration, takes the data folder (one process per
+ * PGlite folder: a second `npm start` on it is refused), and checks that DATABASE_URL answers and
+ * the ports are free. Ctrl-C, SIGTERM (which `npm` passes on) or SIGHUP stop everything it started.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,23 +14,51 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import { apiDocs } from '#dev/api-docs/api-docs.ts';
 import { localContext } from '#dev/local/api-gateway-event.ts';
+import { DataFolderInUse, lockDataFolder } from '#dev/local/data-folder-lock.ts';
+import { databaseUrlProblem } from '#dev/local/database-url-check.ts';
+import { emulateLambdaRuntime, inInvocation } from '#dev/local/lambda-runtime.ts';
 import { createLocalGateway, listen } from '#dev/local/local-gateway.ts';
+import { whenNpmLauncherEnds } from '#dev/local/npm-launcher.ts';
+import { folderInUseMessage, startSettings, takenPortsProblem } from '#dev/local/start-checks.ts';
 import {
   javaAvailable,
   type RunningWireMocks,
+  SERVICES,
+  type ServiceName,
   startWireMocks,
 } from '#dev/local/wiremock-process.ts';
-import { closeApp, getApp } from '#lib/app.ts';
-import { loadConfig } from '#lib/config.ts';
-import { migrate } from '#lib/db/migrate.ts';
+import { ConfigError, loadConfig } from '#lib/config.ts';
 
-const SERVICE_URL_VARS = [
-  'PAYMENT_SERVICE_URL',
-  'INVENTORY_SERVICE_URL',
-  'ORDER_SERVICE_URL',
-] as const;
+const URL_VARIABLES: Record<ServiceName, string> = {
+  payment: 'PAYMENT_SERVICE_URL',
+  inventory: 'INVENTORY_SERVICE_URL',
+  order: 'ORDER_SERVICE_URL',
+};
+
+/** Steps that undo what was started, last first; run once by `stop`. */
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+let stopping = false;
+
+/** Stops what was started and exits (also mid-start: `process.exit` kills WireMocks started so far). */
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  if (code === 0) console.log('\nstopping ...');
+  for (const step of cleanup.reverse()) await step();
+  process.exit(code);
+}
+
+/** Says why it cannot start, with no stack trace, and stops what was started. */
+function refuse(message: string): Promise<never> {
+  console.error(message);
+  return stop(1) as Promise<never>;
+}
 
 async function main() {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop());
+  // A SIGTERM to `npm` reaches its shell only: the end of the shell (or of npm) is the signal.
+  whenNpmLauncherEnds(() => stop());
+
   // CloudWatch metrics (EMF) only mean something on Lambda; locally they would flood stdout.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   if (!process.env.DATABASE_URL && !process.env.PGLITE_DATA_DIR) {
@@ -34,77 +66,116 @@ async function main() {
     process.env.PGLITE_DATA_DIR = '.data/pglite';
   }
 
-  let wiremocks: RunningWireMocks | undefined;
-  const missing = SERVICE_URL_VARS.filter((name) => !process.env[name]);
-  if (missing.length > 0) {
-    if (!javaAvailable()) {
-      console.error(
-        'WireMock needs Java 11 or newer and no `java` was found on the PATH.\n' +
-          'Install a JDK (e.g. `apt install openjdk-17-jre-headless`), or point the service at running\n' +
-          `services instead: ${SERVICE_URL_VARS.map((v) => `${v}=http://...`).join(' ')} npm start`,
-      );
-      process.exit(1);
-    }
-    console.log('starting WireMock for payment, inventory and order on 8081-8083 ...');
-    wiremocks = await startWireMocks();
-    process.env.PAYMENT_SERVICE_URL ??= wiremocks.urls.payment;
-    process.env.INVENTORY_SERVICE_URL ??= wiremocks.urls.inventory;
-    process.env.ORDER_SERVICE_URL ??= wiremocks.urls.order;
+  // 1. The configuration, whole: the WireMocks' URLs are known before they run.
+  const settings = startSettings(process.env);
+  const missing = SERVICES.filter((service) => !process.env[URL_VARIABLES[service]]);
+  for (const service of missing) {
+    process.env[URL_VARIABLES[service]] = `http://127.0.0.1:${settings.wireMockPorts[service]}`;
+  }
+  const config = loadConfig();
+  const appUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+
+  // 2. The data folder: a second `npm start` on it stops here.
+  const { database } = config;
+  const dataDir = database.driver === 'pglite' ? database.dataDir : 'memory://';
+  const lock = dataDir.startsWith('memory://')
+    ? undefined
+    : lockDataFolder(dataDir, 'npm start', appUrl);
+  if (lock?.replaced) {
+    console.log(
+      `note: the last \`npm start\` on ${dataDir} (pid ${lock.replaced.pid}) did not stop cleanly; its folder is taken over.`,
+    );
   }
 
-  const config = loadConfig();
-  const { db } = await getApp();
-  const applied = await migrate(db);
+  // 3. What the data folder cannot tell: the database server and the ports.
+  if (database.driver === 'postgres') {
+    const problem = await databaseUrlProblem(database.url);
+    if (problem) return refuse(problem);
+  }
+  const taken = await takenPortsProblem([
+    { port: config.port, host: config.host, purpose: 'APP_PORT' },
+    // WireMock runs for all three services when one is missing (as before), on all three ports.
+    ...(missing.length > 0 ? SERVICES : []).map((service) => ({
+      port: settings.wireMockPorts[service],
+      host: '127.0.0.1',
+      purpose: `${service} WireMock`,
+    })),
+  ]);
+  if (taken) return refuse(taken);
+
+  // 4. Only now: Java, the database, the handlers.
+  let wiremocks: RunningWireMocks | undefined;
+  if (missing.length > 0) {
+    if (!javaAvailable()) {
+      return refuse(
+        'WireMock needs Java 11 or newer and no `java` was found on the PATH.\n' +
+          'Install a JDK (e.g. `apt install openjdk-17-jre-headless`), or point the service at running\n' +
+          `services instead: ${Object.values(URL_VARIABLES)
+            .map((v) => `${v}=http://...`)
+            .join(' ')} npm start`,
+      );
+    }
+    console.log(`starting WireMock for ${SERVICES.join(', ')} ...`);
+    wiremocks = await startWireMocks(settings.wireMockPorts);
+    cleanup.push(() => wiremocks?.stop());
+    for (const service of missing) {
+      process.env[URL_VARIABLES[service]] = wiremocks.urls[service];
+    }
+  }
+
+  // The runtime's environment first: the logger reads it when `lib/` is first imported.
+  await emulateLambdaRuntime();
+  const { closeApp, getApp } = await import('#lib/app.ts');
+  const { migrate } = await import('#lib/db/migrate.ts');
+  const { localRoutes } = await import('#dev/local/routes.ts');
+  const { handler: recovery } = await import('#functions/recovery/handler.ts');
+  const app = await getApp();
+  cleanup.push(closeApp);
+  const applied = await migrate(app.db);
   if (applied.length > 0) console.log(`migrations applied: ${applied.join(', ')}`);
 
-  // The handlers are imported only now, after the environment is complete.
-  const { localRoutes } = await import('#dev/local/routes.ts');
-  const server = createLocalGateway(localRoutes, apiDocs());
+  const server = createLocalGateway(localRoutes, apiDocs(), {
+    accessLog: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+  });
   const url = await listen(server, config.port, config.host);
+  lock?.setUrl(url);
+  cleanup.push(async () => {
+    // Stop accepting, let the handlers in flight finish (up to 10 s), then close the rest.
+    server.close();
+    server.closeIdleConnections();
+    for (let waited = 0; server.inFlight() > 0 && waited < 10_000; waited += 50) await sleep(50);
+    server.closeAllConnections();
+  });
 
   console.log(`checkout-commerce listening on ${url}`);
   console.log(
-    `  database: ${config.database.driver}${config.database.driver === 'pglite' ? ` (${config.database.dataDir})` : ''}`,
+    `  database: ${database.driver}${database.driver === 'pglite' ? ` (${database.dataDir})` : ''}`,
   );
-  console.log(
-    `  payment ${config.payment.baseUrl}, inventory ${config.inventory.baseUrl}, order ${config.order.baseUrl}`,
-  );
+  for (const service of SERVICES) {
+    const pid = missing.includes(service) && wiremocks?.pids[SERVICES.indexOf(service)];
+    console.log(
+      `  ${service}: ${app.config[service].baseUrl}${pid ? ` (WireMock, pid ${pid})` : ''}`,
+    );
+  }
   console.log(`  docs: ${url}/docs   OpenAPI: ${url}/openapi.json   Ctrl-C to stop`);
 
   // The local twin of the EventBridge schedule: the recovery function on a timer.
-  const recoveryEveryMs = Number(process.env.RECOVERY_INTERVAL_MS ?? 30_000);
-  const { handler: recovery } = await import('#functions/recovery/handler.ts');
+  const every = settings.recoveryIntervalMs;
   let recovering = false;
   const recoveryTimer = setInterval(async () => {
     if (recovering) return;
     recovering = true;
+    const context = localContext('recovery', every);
     try {
-      await recovery(scheduledEvent(), localContext('recovery', recoveryEveryMs));
+      await inInvocation(context, () => recovery(scheduledEvent(), context));
     } catch (error) {
       console.error('recovery run failed:', error instanceof Error ? error.message : error);
     } finally {
       recovering = false;
     }
-  }, recoveryEveryMs);
-  console.log(`  recovery: every ${recoveryEveryMs / 1000} s (RECOVERY_INTERVAL_MS)`);
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nstopping ...');
-    clearInterval(recoveryTimer);
-    // Stop accepting, let the handlers in flight finish (up to 10 s), then close the database.
-    server.close();
-    server.closeIdleConnections();
-    for (let waited = 0; server.inFlight() > 0 && waited < 10_000; waited += 50) await sleep(50);
-    server.closeAllConnections();
-    await closeApp();
-    await wiremocks?.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  }, every);
+  cleanup.push(() => clearInterval(recoveryTimer));
+  console.log(`  recovery: every ${every / 1000} s (RECOVERY_INTERVAL_MS)`);
 }
 
 /** What EventBridge sends on a schedule. */
@@ -123,6 +194,8 @@ function scheduledEvent(): ScheduledEvent {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof DataFolderInUse) return refuse(folderInUseMessage(error));
+  if (error instanceof ConfigError) return refuse(error.message);
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  return stop(1);
 });

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { localContext, toApiGatewayEvent } from './api-gateway-event.ts';
 import { measureDownstream } from './downstream-timing.ts';
+import { inInvocation } from './lambda-runtime.ts';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEvent,
@@ -17,19 +19,50 @@ export interface LocalRoute {
   handler: LambdaHttpHandler;
 }
 
-/** A static answer served by the gateway itself (docs), not by a function. */
-export type StaticRoute = (
-  path: string,
-) => { contentType: string; body: string | Buffer } | undefined;
+/** A static answer served by the gateway itself (docs), not by a function; 200 by default. */
+export type StaticRoute = (path: string) =>
+  | {
+      contentType: string;
+      body: string | Buffer;
+      status?: number;
+      headers?: Record<string, string>;
+    }
+  | undefined;
+
+/**
+ * One access-log line per request, with the field names of the deployed stage's access log
+ * (infra/constructs/api.ts), plus the path and the checkout the request was about.
+ */
+export interface AccessLogLine {
+  requestId: string;
+  requestTime: string;
+  httpMethod: string;
+  path: string;
+  resourcePath?: string;
+  status: number;
+  /** Milliseconds from the request's arrival to its answer. */
+  responseLatency: number;
+  checkoutId?: string;
+}
+
+export interface LocalGatewayOptions {
+  /** Where the access log goes (none when absent, as in the tests). */
+  accessLog?: (line: AccessLogLine) => void;
+}
 
 /** API Gateway's own hard limit on a request payload. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 /**
  * A small stand-in for API Gateway (REST, payload v1): matches the route, builds the proxy
- * event, calls the very handler Lambda would call and writes its answer back.
+ * event, calls the very handler Lambda would call (each call in its own invocation scope, see
+ * lambda-runtime.ts) and writes its answer back.
  */
-export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRoute) {
+export function createLocalGateway(
+  routes: LocalRoute[],
+  staticRoute?: StaticRoute,
+  { accessLog }: LocalGatewayOptions = {},
+) {
   const compiled = routes.map((route) => ({
     ...route,
     pattern: new RegExp(`^${route.resource.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}/?$`),
@@ -38,12 +71,30 @@ export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRou
   let inFlight = 0;
   const server = http.createServer(async (req, res) => {
     inFlight++;
+    const arrived = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const logged: Partial<AccessLogLine> = {};
+    if (accessLog) {
+      res.once('finish', () =>
+        accessLog({
+          requestId: logged.requestId ?? randomUUID(),
+          requestTime: new Date().toISOString(),
+          httpMethod: method,
+          path: url.pathname,
+          resourcePath: logged.resourcePath,
+          status: res.statusCode,
+          responseLatency: Math.round(performance.now() - arrived),
+          checkoutId: logged.checkoutId,
+        }),
+      );
+    }
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const method = req.method ?? 'GET';
       const asset = method === 'GET' ? staticRoute?.(url.pathname) : undefined;
       if (asset) {
-        res.writeHead(200, { 'content-type': asset.contentType }).end(asset.body);
+        res
+          .writeHead(asset.status ?? 200, { ...asset.headers, 'content-type': asset.contentType })
+          .end(asset.body);
         return;
       }
       const route = compiled.find((r) => r.method === method && r.pattern.test(url.pathname));
@@ -70,11 +121,15 @@ export function createLocalGateway(routes: LocalRoute[], staticRoute?: StaticRou
         route.resource,
         pathParameters,
       );
+      logged.requestId = event.requestContext.requestId;
+      logged.resourcePath = route.resource;
+      const context = localContext(route.functionName);
       const started = performance.now();
       const { result, downstreamMs } = await measureDownstream(() =>
-        route.handler(event, localContext(route.functionName)),
+        inInvocation(context, () => route.handler(event, context)),
       );
       const handlerMs = performance.now() - started;
+      if (accessLog) logged.checkoutId = pathParameters?.id ?? checkoutIdOf(result);
       res
         .writeHead(result.statusCode, {
           ...flattenHeaders(result),
@@ -102,6 +157,17 @@ export async function listen(server: http.Server, port: number, host: string): P
   });
   const address = server.address() as AddressInfo;
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** The `checkout_id` of a JSON answer, if it has one. */
+function checkoutIdOf(result: APIGatewayProxyResult): string | undefined {
+  if (!result.body.startsWith('{')) return undefined;
+  try {
+    const id = (JSON.parse(result.body) as { checkout_id?: unknown }).checkout_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { describeOwner, folderOwner } from '#dev/local/data-folder-lock.ts';
 import { DEFAULT_PORTS } from '#dev/local/wiremock-process.ts';
 
 /** The folder `npm start` keeps its embedded database in (scripts/start.ts). */
@@ -105,9 +106,9 @@ function dataApiFrom(outputs: ReturnType<typeof stackOutputs>): Record<string, s
 
 /**
  * Why the embedded database in `dataDir` cannot be opened by this process, if it cannot.
- * PGlite takes no lock: two processes on one folder would corrupt it silently. While a PGlite
- * has the folder open it holds `postmaster.pid` (removed when it closes), so its presence
- * means another process (most likely `npm start`) has it.
+ * PGlite takes no lock: two processes on one folder would corrupt it silently. `npm start`
+ * holds the folder's lock file, which names it; any other PGlite that has the folder open holds
+ * `postmaster.pid` (removed when it closes), so its presence means another process has it.
  */
 export async function embeddedDatabaseProblem(
   dataDir: string,
@@ -120,6 +121,14 @@ export async function embeddedDatabaseProblem(
       'or point the CLI at a database: DATABASE_URL=postgres://..., or --stack-outputs FILE'
     );
   }
+  const owner = folderOwner(dataDir);
+  if (owner) {
+    return [
+      `the embedded database ${dataDir} is open in another process, ${describeOwner(owner)}, and PGlite allows one process per folder.`,
+      `Stop it (Ctrl-C in its terminal, or kill ${owner.pid}) and run this again, or run both against PostgreSQL:`,
+      RUN_BOTH_ON_POSTGRES,
+    ].join('\n');
+  }
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const started = await answers(appUrl.host, appUrl.port);
@@ -128,12 +137,15 @@ export async function embeddedDatabaseProblem(
       (started ? ` (\`npm start\` is running on http://${appUrl.host}:${appUrl.port})` : '') +
       ', and PGlite allows one process per folder.',
     'Stop `npm start` (Ctrl-C) and run this again, or run both against PostgreSQL:',
-    '  DATABASE_URL=postgres://... npm start   and   DATABASE_URL=postgres://... npm run checkouts -- ...',
+    RUN_BOTH_ON_POSTGRES,
     ...(started
       ? []
       : [`If nothing uses it any more (a process that was killed), delete ${pidFile}.`]),
   ].join('\n');
 }
+
+const RUN_BOTH_ON_POSTGRES =
+  '  DATABASE_URL=postgres://... npm start   and   DATABASE_URL=postgres://... npm run checkouts -- ...';
 
 /** Whether something accepts TCP connections on host:port within a short time. */
 function answers(host: string, port: number): Promise<boolean> {

@@ -155,6 +155,8 @@ async function invokeBundle(bin: string, name: string) {
         TZ: 'UTC',
         AWS_REGION: 'eu-west-1',
         AWS_LAMBDA_FUNCTION_NAME: name,
+        // Lambda always sets it; without it the X-Ray SDK makes no segment and the Tracer warns.
+        LAMBDA_TASK_ROOT: outdir,
         // As on Lambda with active tracing, so the X-Ray tracer and EMF metrics really run.
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         _X_AMZN_TRACE_ID:
