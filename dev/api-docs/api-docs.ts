@@ -15,12 +15,20 @@ const page = `<!doctype html>
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
+<script>window.ui = SwaggerUIBundle({
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  displayRequestDuration: true,
+});</script>
 </body></html>`;
 
+const redirect = { contentType: 'text/plain', body: 'See /docs' };
+
 /**
- * Serves `/openapi.json` (generated from the zod schemas) and Swagger UI at `/docs`. The
- * document names no server, so Swagger UI calls the host it was loaded from.
+ * Serves `/openapi.json` (generated from the zod schemas) and Swagger UI at `/docs`, where `/`
+ * leads. The document names no server, so Swagger UI calls the host it was loaded from;
+ * `deepLinking` gives every operation a link (`/docs#/Checkout/processCheckout`).
  */
 export function apiDocs(): StaticRoute {
   const swaggerDir = path.dirname(
@@ -28,6 +36,7 @@ export function apiDocs(): StaticRoute {
   );
   const document = JSON.stringify(openApiDocument());
   return (pathname) => {
+    if (pathname === '/') return { status: 302, headers: { location: '/docs' }, ...redirect };
     if (pathname === '/openapi.json') return { contentType: 'application/json', body: document };
     if (pathname === '/docs' || pathname === '/docs/')
       return { contentType: 'text/html', body: page };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
+import { type Example, requestExamples, responseExamples } from './openapi-examples.ts';
 import {
   checkoutViewSchema,
   completedResponseSchema,
@@ -7,86 +8,203 @@ import {
   failedResponseSchema,
   healthResponseSchema,
   incompleteResponseSchema,
+  inProgressResponseSchema,
 } from './response-schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0' });
-const json = (ref: string, description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+const ref = (kind: 'schemas' | 'headers' | 'parameters', name: string) => ({
+  $ref: `#/components/${kind}/${name}`,
 });
 
-/** The OpenAPI 3.0 document of the public API, built from the zod schemas. */
+type SchemaName = keyof ReturnType<typeof schemas>;
+type HeaderName = keyof typeof HEADERS;
+
+/**
+ * One answer: its schema (`oneOf` when two shapes share the status), its named examples and
+ * the headers it may carry.
+ */
+function answer(
+  description: string,
+  shapes: SchemaName[],
+  examples: Record<string, Example>,
+  headers: HeaderName[] = [],
+) {
+  const [only] = shapes;
+  return {
+    description,
+    ...(headers.length > 0 && {
+      headers: Object.fromEntries(headers.map((name) => [name, ref('headers', name)])),
+    }),
+    content: {
+      'application/json': {
+        schema:
+          shapes.length === 1 && only
+            ? ref('schemas', only)
+            : { oneOf: shapes.map((s) => ref('schemas', s)) },
+        examples,
+      },
+    },
+  };
+}
+
+function schemas() {
+  return {
+    CheckoutRequest: checkoutRequestJsonSchema('openapi-3.0'),
+    CheckoutCompleted: schema(completedResponseSchema),
+    CheckoutFailed: schema(failedResponseSchema),
+    CheckoutIncomplete: schema(incompleteResponseSchema),
+    CheckoutInProgress: schema(inProgressResponseSchema),
+    Checkout: schema(checkoutViewSchema),
+    Error: schema(errorResponseSchema),
+    Health: schema(healthResponseSchema),
+  };
+}
+
+const HEADERS = {
+  'Retry-After': {
+    description:
+      'Seconds to wait before retrying (with the same `Idempotency-Key`) or reading the checkout with `GET /checkout/{id}`.',
+    schema: { type: 'integer', minimum: 1 },
+    example: 30,
+  },
+  'Idempotent-Replayed': {
+    description:
+      '`true` when this is the stored answer to an earlier request with the same `Idempotency-Key` and body, sent again byte for byte: nothing was charged, deducted or ordered again. Absent on a first answer.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: [
+    'One key per purchase (a UUID is a good choice), so a retry never charges twice: the same key with the same body resumes a checkout left incomplete or replays the first answer (with `Idempotent-Replayed: true`); while the first request still runs it answers 409 `checkout_in_progress`; with another body, 422 `idempotency_key_mismatch`.',
+    'Optional unless the service runs with `REQUIRE_IDEMPOTENCY_KEY=true`; a key is remembered for `IDEMPOTENCY_TTL_HOURS` (24 by default). In "Try it out", leave it empty or change it for each example.',
+  ].join('\n\n'),
+  schema: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[\\x21-\\x7e][\\x20-\\x7e]*$',
+  },
+};
+
+/** The OpenAPI 3.0 document of the public API, built from the zod schemas and the test values. */
 export function openApiDocument(): Record<string, unknown> {
+  const health = responseExamples.health;
+  const process = responseExamples.processCheckout;
+  const read = responseExamples.getCheckout;
   return {
     openapi: '3.0.3',
     info: {
       title: 'checkout-commerce',
       version: '0.1.0',
-      description:
+      description: [
         'Checkout orchestrator: records the checkout, charges the payment, deducts stock and creates the order, undoing completed steps when a later one fails.',
+        'Locally, WireMock plays the payment, inventory and order services. Every example of `POST /checkout/process` is a test value the mocks react to (`docs/test-values.md`): pick one in the Examples list of "Try it out" and execute it as is.',
+      ].join('\n\n'),
     },
+    tags: [
+      { name: 'Checkout', description: 'Process a checkout and read it back' },
+      { name: 'Health', description: 'Liveness and database check' },
+    ],
     paths: {
-      '/health': {
-        get: {
-          summary: 'Liveness and database check',
-          responses: {
-            200: json('Health', 'The database answers'),
-            503: json('Health', 'The database does not answer'),
-          },
-        },
-      },
       '/checkout/process': {
         post: {
+          tags: ['Checkout'],
+          operationId: 'processCheckout',
           summary: 'Process a checkout',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', minLength: 1, maxLength: 255 },
-            },
-          ],
+          description:
+            'Runs the saga: payment, then stock, then the order, undoing the completed steps when a later one is refused. A step whose outcome is unknown (a 5xx, a timeout, a reset) is neither undone nor called failed: the answer is 503 `checkout_incomplete` and recovery settles it.',
+          parameters: [ref('parameters', 'Idempotency-Key')],
           requestBody: {
             required: true,
             content: {
-              'application/json': { schema: { $ref: '#/components/schemas/CheckoutRequest' } },
+              'application/json': {
+                schema: ref('schemas', 'CheckoutRequest'),
+                examples: requestExamples(),
+              },
             },
           },
           responses: {
-            200: json('CheckoutCompleted', 'The checkout completed'),
-            400: json('Error', 'Invalid request (schema, JSON syntax, card, expiry, ...)'),
-            413: json('Error', 'Body over 64 KiB'),
-            415: json('Error', 'Body is not JSON'),
-            422: json('CheckoutFailed', 'A service refused; completed steps were undone'),
-            502: json('CheckoutFailed', 'A service was unavailable; completed steps were undone'),
-            503: json('CheckoutIncomplete', 'Outcome unknown; left for recovery (see Retry-After)'),
+            200: answer('The checkout completed', ['CheckoutCompleted'], process[200], [
+              'Idempotent-Replayed',
+            ]),
+            400: answer(
+              'Invalid request (schema, JSON syntax, card, expiry, Idempotency-Key, …); nothing was done',
+              ['Error'],
+              process[400],
+            ),
+            409: answer(
+              'A request with this Idempotency-Key is still running',
+              ['CheckoutInProgress'],
+              process[409],
+              ['Retry-After'],
+            ),
+            413: answer('Body over 64 KiB', ['Error'], process[413]),
+            415: answer('Body is not JSON', ['Error'], process[415]),
+            422: answer(
+              'A service refused and the completed steps were undone, or the Idempotency-Key was used with another body',
+              ['CheckoutFailed', 'Error'],
+              process[422],
+              ['Idempotent-Replayed'],
+            ),
+            500: answer('Unexpected error', ['Error'], process[500]),
+            502: answer(
+              'A service could not be reached (it cannot have acted); the completed steps were undone',
+              ['CheckoutFailed'],
+              process[502],
+              ['Idempotent-Replayed'],
+            ),
+            503: answer(
+              'Outcome unknown: the checkout waits at its recovery point and will be completed or undone; or the database did not answer',
+              ['CheckoutIncomplete', 'Error'],
+              process[503],
+              ['Retry-After'],
+            ),
           },
         },
       },
       '/checkout/{id}': {
         get: {
+          tags: ['Checkout'],
+          operationId: 'getCheckout',
           summary: 'Read a checkout',
           parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'The `checkout_id` of an answer of `POST /checkout/process`',
+              schema: { type: 'string', format: 'uuid' },
+            },
           ],
           responses: {
-            200: json('Checkout', 'The checkout'),
-            400: json('Error', 'The id is not a UUID'),
-            404: json('Error', 'No such checkout'),
+            200: answer('The checkout, without card data', ['Checkout'], read[200]),
+            400: answer('The id is not a UUID', ['Error'], read[400]),
+            404: answer('No such checkout', ['Error'], read[404]),
+            500: answer('Unexpected error', ['Error'], read[500]),
+            503: answer('The database did not answer', ['Error'], read[503], ['Retry-After']),
+          },
+        },
+      },
+      '/health': {
+        get: {
+          tags: ['Health'],
+          operationId: 'getHealth',
+          summary: 'Liveness and database check',
+          responses: {
+            200: answer('The database answers', ['Health'], health[200]),
+            503: answer('The database does not answer', ['Health'], health[503]),
           },
         },
       },
     },
     components: {
-      schemas: {
-        CheckoutRequest: checkoutRequestJsonSchema('openapi-3.0'),
-        CheckoutCompleted: schema(completedResponseSchema),
-        CheckoutFailed: schema(failedResponseSchema),
-        CheckoutIncomplete: schema(incompleteResponseSchema),
-        Checkout: schema(checkoutViewSchema),
-        Error: schema(errorResponseSchema),
-        Health: schema(healthResponseSchema),
-      },
+      schemas: schemas(),
+      headers: HEADERS,
+      parameters: { 'Idempotency-Key': IDEMPOTENCY_KEY },
     },
   };
 }

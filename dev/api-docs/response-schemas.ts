@@ -7,7 +7,12 @@ import { z } from 'zod';
 const amount = z
   .string()
   .regex(/^\d+(\.\d{2,3})?$/)
-  .describe("decimal string with the currency's decimals: 150 JPY, 349.70 BRL, 1.234 KWD");
+  // Without an example, Swagger UI makes one up from the pattern: 80 digits.
+  .meta({
+    description: "decimal string with the currency's decimals: 150 JPY, 349.70 BRL, 1.234 KWD",
+    example: '349.70',
+  });
+const currency = z.string().length(3).meta({ example: 'BRL' });
 const checkoutStatus = z.enum([
   'pending',
   'payment_processed',
@@ -22,7 +27,7 @@ export const completedResponseSchema = z.strictObject({
   checkout_id: z.uuid(),
   status: z.literal('completed'),
   total_amount: amount,
-  currency: z.string().length(3),
+  currency,
   payment_id: z.string(),
   order_id: z.string(),
   error: z.null(),
@@ -50,6 +55,12 @@ export const incompleteResponseSchema = z.strictObject({
   message: z.string(),
 });
 
+export const inProgressResponseSchema = z.strictObject({
+  error: z.literal('checkout_in_progress'),
+  checkout_id: z.uuid(),
+  message: z.string(),
+});
+
 export const errorResponseSchema = z.strictObject({
   error: z.string(),
   message: z.string(),
@@ -60,7 +71,7 @@ export const checkoutViewSchema = z.strictObject({
   checkout_id: z.uuid(),
   status: checkoutStatus,
   total_amount: amount,
-  currency: z.string().length(3),
+  currency,
   payment_id: z.string().nullable(),
   order_id: z.string().nullable(),
   error: z.string().nullable(),

@@ -1,0 +1,235 @@
+/**
+ * The named examples of the OpenAPI document: one request per test value, and the answers they
+ * get, generated from `test-values.ts`; the answers no test value reaches are written here.
+ * `test/integration/openapi-examples.test.ts` sends every request example to the real handlers.
+ */
+import {
+  answerText,
+  describeAnswer,
+  describeOutcome,
+  type ExpectedAnswer,
+  requestOf,
+  showTrigger,
+  TEST_VALUES,
+  type TestValue,
+} from './test-values.ts';
+
+export interface Example {
+  summary: string;
+  description?: string;
+  value: unknown;
+}
+
+type Examples = Record<string, Example>;
+
+/** The checkout every response example is about. */
+const CHECKOUT_ID = '0b4f6c1e-8d2a-4f7b-9c3e-5a1d2e3f4a5b';
+
+/** How long a value keeps "Try it out" waiting (the services' timeouts and retries). */
+const slow = (value: TestValue) => (value.takesSeconds ? ` after ~${value.takesSeconds} s` : '');
+
+const triggerText = (value: TestValue) =>
+  value.triggers.length === 0
+    ? 'The seed request, unchanged: it works as is.'
+    : `The seed request with ${value.triggers.map(showTrigger).join(' and ')}.`;
+
+/** `POST /checkout/process` request bodies: the seed request and one per test value. */
+export function requestExamples(): Examples {
+  return Object.fromEntries(
+    TEST_VALUES.map((value) => [
+      value.name,
+      {
+        summary: `${value.title} → ${describeAnswer(value.answer)}${slow(value)}`,
+        description: [
+          triggerText(value),
+          `Mock: ${value.mock}. Answer: ${answerText(value)}.`,
+          value.recovery ? `Recovery, once the lease has expired: ${value.recovery}.` : '',
+        ]
+          .filter(Boolean)
+          .join('\n\n'),
+        value: requestOf(value),
+      },
+    ]),
+  );
+}
+
+/** The full body a test value's answer carries (ids as the mocks derive them). */
+function answerBody({ status, body }: ExpectedAnswer): Record<string, unknown> {
+  if (status !== 200) return { checkout_id: CHECKOUT_ID, ...body };
+  return {
+    checkout_id: CHECKOUT_ID,
+    status: body.status,
+    total_amount: body.total_amount,
+    currency: 'BRL', // the seed request sends none: the default
+    payment_id: `txn_${CHECKOUT_ID}`,
+    order_id: `ord_${CHECKOUT_ID}`,
+    error: null,
+  };
+}
+
+/** What a 503 `checkout_incomplete` at each recovery point is waiting for. */
+const WAITING_FOR: Record<string, string> = {
+  pending: "the payment's outcome is unknown",
+  payment_processed: "the stock deduction's outcome is unknown",
+  inventory_deducted: "the order's outcome is unknown",
+  compensating: 'an undo did not go through',
+};
+
+/**
+ * The answers the test values get with HTTP `status`, one example per distinct answer, each
+ * naming the test values that get it.
+ */
+function testValueAnswers(status: ExpectedAnswer['status']): Examples {
+  const groups = new Map<string, TestValue[]>();
+  for (const value of TEST_VALUES.filter((v) => v.answer.status === status)) {
+    const key = describeAnswer(value.answer);
+    groups.set(key, [...(groups.get(key) ?? []), value]);
+  }
+  return Object.fromEntries(
+    [...groups.values()].map((values) => {
+      const [first] = values as [TestValue];
+      const why = WAITING_FOR[first.answer.body.status];
+      const names = values.map((v) => v.name).join(', ');
+      return [
+        status === 503 ? `incomplete-${first.answer.body.status}` : first.name,
+        {
+          summary: `${describeOutcome(first.answer)}${why ? `: ${why}` : ''} (request example${values.length > 1 ? 's' : ''} ${names})`,
+          value: answerBody(first.answer),
+        },
+      ];
+    }),
+  );
+}
+
+const example = (summary: string, value: Record<string, unknown>): Example => ({ summary, value });
+
+const DATABASE_UNAVAILABLE = example('The database did not answer; nothing was done', {
+  error: 'service_unavailable',
+  message: 'The service is temporarily unavailable, please retry',
+});
+
+const INTERNAL_ERROR = example('An unexpected error; logged, never detailed', {
+  error: 'internal_error',
+  message: 'Internal server error',
+});
+
+/** Every example of every answer, by operation and HTTP status. */
+export const responseExamples = {
+  health: {
+    200: { ok: example('The database answers', { status: 'ok', checks: { database: 'ok' } }) },
+    503: {
+      unavailable: example('The database does not answer', {
+        status: 'unavailable',
+        checks: { database: 'error' },
+      }),
+    },
+  },
+  processCheckout: {
+    200: testValueAnswers(200),
+    400: {
+      'invalid-card': example('A card number that fails the Luhn check', {
+        error: 'validation_error',
+        message: 'The checkout request is invalid',
+        details: [
+          {
+            path: 'payment_method.card_number',
+            message: 'card_number is not a valid card number (Luhn check failed)',
+          },
+        ],
+      }),
+      'invalid-idempotency-key': example('An Idempotency-Key over 255 characters', {
+        error: 'validation_error',
+        message: 'The Idempotency-Key header is invalid',
+        details: [
+          { path: 'headers.Idempotency-Key', message: 'must be 1 to 255 printable characters' },
+        ],
+      }),
+    },
+    409: {
+      'checkout-in-progress': example(
+        'The same Idempotency-Key while the first request still runs',
+        {
+          error: 'checkout_in_progress',
+          checkout_id: CHECKOUT_ID,
+          message: 'A checkout with this Idempotency-Key is still running; retry later',
+        },
+      ),
+    },
+    413: {
+      'payload-too-large': example('A body over 64 KiB', {
+        error: 'payload_too_large',
+        message: 'The request body must not exceed 65536 bytes',
+      }),
+    },
+    415: {
+      'unsupported-media-type': example('A Content-Type other than JSON', {
+        error: 'unsupported_media_type',
+        message: 'Content-Type must be application/json',
+      }),
+    },
+    422: {
+      ...testValueAnswers(422),
+      'idempotency-key-mismatch': example('An Idempotency-Key already used with another body', {
+        error: 'idempotency_key_mismatch',
+        message: 'This Idempotency-Key was already used with a different request body',
+      }),
+    },
+    500: { 'internal-error': INTERNAL_ERROR },
+    502: {
+      'payment-unavailable': example(
+        'The payment service could not be reached (nothing listens); nothing to undo',
+        {
+          checkout_id: CHECKOUT_ID,
+          status: 'failed',
+          error: 'payment_unavailable',
+          reason: 'econnrefused',
+          message: 'The payment service is unavailable',
+        },
+      ),
+    },
+    503: { ...testValueAnswers(503), 'database-unavailable': DATABASE_UNAVAILABLE },
+  },
+  getCheckout: {
+    200: {
+      completed: example('A completed checkout', {
+        checkout_id: CHECKOUT_ID,
+        status: 'completed',
+        total_amount: '349.70',
+        currency: 'BRL',
+        payment_id: `txn_${CHECKOUT_ID}`,
+        order_id: `ord_${CHECKOUT_ID}`,
+        error: null,
+        reason: null,
+        created_at: '2026-11-25T16:37:51.102Z',
+        updated_at: '2026-11-25T16:37:51.487Z',
+      }),
+      failed: example('A checkout refused by the inventory, payment refunded', {
+        checkout_id: CHECKOUT_ID,
+        status: 'failed',
+        total_amount: '349.70',
+        currency: 'BRL',
+        payment_id: `txn_${CHECKOUT_ID}`,
+        order_id: null,
+        error: 'inventory_failed',
+        reason: 'out_of_stock',
+        created_at: '2026-11-25T16:37:51.102Z',
+        updated_at: '2026-11-25T16:37:51.693Z',
+      }),
+    },
+    400: {
+      'invalid-id': example('An id that is not a UUID', {
+        error: 'validation_error',
+        message: 'The checkout id must be a UUID',
+        details: [{ path: 'id', message: 'must be a UUID' }],
+      }),
+    },
+    404: {
+      'not-found': example('No checkout has this id', {
+        error: 'not_found',
+        message: 'No checkout with this id',
+      }),
+    },
+    500: { 'internal-error': INTERNAL_ERROR },
+    503: { 'database-unavailable': DATABASE_UNAVAILABLE },
+  },
+} satisfies Record<string, Record<number, Examples>>;

@@ -1,0 +1,326 @@
+/**
+ * The test values: what to send so WireMock's mappings (`wiremock/<service>/mappings`) walk one
+ * path of the saga, and what the API answers. Written once, here: `docs/test-values.md` and the
+ * named examples of the OpenAPI document are generated from this list, and
+ * `test/integration/openapi-examples.test.ts` sends every one to the real handlers.
+ */
+import { seedRequest } from '../../scripts/seed-request.ts';
+
+export type CheckoutBody = ReturnType<typeof seedRequest>;
+
+/** One field of the seed request set to the value a mapping reacts to. */
+export interface Trigger {
+  /** Where the value goes, as the table shows it: `customer_email`, `items[].product_id`. */
+  field: string;
+  value: string;
+  /** How the tables say it, when `field` = `value` would not (Markdown). */
+  shown?: string;
+  set(body: CheckoutBody): void;
+}
+
+/** The fields of the answer that tell the outcome apart (ids and timestamps vary). */
+export interface ExpectedAnswer {
+  status: 200 | 422 | 503;
+  body: {
+    status:
+      | 'completed'
+      | 'failed'
+      | 'pending'
+      | 'payment_processed'
+      | 'inventory_deducted'
+      | 'compensating';
+    error: string | null;
+    reason?: string;
+    message?: string;
+    total_amount?: string;
+  };
+}
+
+export interface TestValue {
+  /** The key of the OpenAPI example. */
+  name: string;
+  /** What the value stands for, in a few words. */
+  title: string;
+  /** The fields changed in the seed request; none for the seed itself. */
+  triggers: Trigger[];
+  /** What the mock does with it. */
+  mock: string;
+  /** The mappings that react, as `<service>/<file>` under `wiremock/<service>/mappings`. */
+  mappings: string[];
+  answer: ExpectedAnswer;
+  /** What the table adds to the answer: what was undone. */
+  answerNote?: string;
+  /** Seconds the answer takes under `npm start` when a timeout runs out (defaults, 3 tries). */
+  takesSeconds?: number;
+  /** What the recovery function ends with once the lease has expired (outcome unknown only). */
+  recovery?: string;
+}
+
+const email = (value: string): Trigger => ({
+  field: 'customer_email',
+  value,
+  set: (body) => {
+    body.customer_email = value;
+  },
+});
+
+/** The seed's second item becomes `value`; the mappings match any item. */
+const product = (value: string): Trigger => ({
+  field: 'items[].product_id',
+  value,
+  set: (body) => {
+    body.items = body.items.map((item, i) => (i === 1 ? { ...item, product_id: value } : item));
+  },
+});
+
+const cardNumber = (value: string): Trigger => ({
+  field: 'payment_method.card_number',
+  value,
+  set: (body) => {
+    body.payment_method.card_number = value;
+  },
+});
+
+const zipCode = (value: string): Trigger => ({
+  field: 'shipping_address.zip_code',
+  value,
+  set: (body) => {
+    body.shipping_address.zip_code = value;
+  },
+});
+
+/** One item at 1000.01: the payment mock refuses an `amount` over 1000 (any currency). */
+const totalOver1000: Trigger = {
+  field: 'items',
+  value: '1000.01',
+  shown: 'one item at `1000.01` (a total over 1000)',
+  set: (body) => {
+    body.items = [{ product_id: 'prod_001', quantity: 1, price: 1000.01 }];
+  },
+};
+
+/** What every 503 `checkout_incomplete` says (`lib/http/checkout-presenter.ts`). */
+export const INCOMPLETE_MESSAGE =
+  'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.';
+
+const incomplete = (status: ExpectedAnswer['body']['status']): ExpectedAnswer => ({
+  status: 503,
+  body: { status, error: 'checkout_incomplete', message: INCOMPLETE_MESSAGE },
+});
+
+const refused = (error: string, reason: string, message: string): ExpectedAnswer => ({
+  status: 422,
+  body: { status: 'failed', error, reason, message },
+});
+
+const ABANDONED = '`failed` / `abandoned`';
+
+export const TEST_VALUES: TestValue[] = [
+  {
+    name: 'seed',
+    title: 'Seed request',
+    triggers: [],
+    mock: 'success everywhere',
+    mappings: ['payment/process-success', 'inventory/deduct-success', 'order/create-success'],
+    answer: { status: 200, body: { status: 'completed', error: null, total_amount: '349.70' } },
+    answerNote: '`total_amount` "349.70"',
+  },
+  {
+    name: 'insufficient-funds',
+    title: 'Total over 1000',
+    triggers: [totalOver1000],
+    mock: 'payment 422 `insufficient_funds`',
+    mappings: ['payment/process-insufficient-funds'],
+    answer: refused('payment_failed', 'insufficient_funds', 'Insufficient funds'),
+    answerNote: 'inventory never called',
+  },
+  {
+    name: 'card-declined',
+    title: 'Declined card',
+    triggers: [cardNumber('4000000000000002')],
+    mock: 'payment 422 `card_declined`',
+    mappings: ['payment/process-card-declined'],
+    answer: refused('payment_failed', 'card_declined', 'The card was declined'),
+  },
+  {
+    name: 'payment-error',
+    title: 'Payment service error',
+    triggers: [email('payment-error@example.com')],
+    mock: 'payment 503, nothing charged',
+    mappings: ['payment/process-service-unavailable'],
+    answer: incomplete('pending'),
+    recovery: `no charge: ${ABANDONED}, nothing refunded`,
+  },
+  {
+    name: 'payment-timeout',
+    title: 'Payment times out (charged)',
+    triggers: [email('payment-timeout@example.com')],
+    mock: 'charges, answers 200 after 15 s',
+    mappings: ['payment/process-timeout'],
+    answer: incomplete('pending'),
+    takesSeconds: 28,
+    recovery: `charge found: refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'payment-timeout-lost',
+    title: 'Payment times out (not charged)',
+    triggers: [email('payment-timeout-lost@example.com')],
+    mock: 'does not charge, answers 504 after 15 s',
+    mappings: ['payment/process-timeout-lost'],
+    answer: incomplete('pending'),
+    takesSeconds: 28,
+    recovery: `no charge: ${ABANDONED}, nothing refunded`,
+  },
+  {
+    name: 'payment-reset',
+    title: 'Payment connection reset',
+    triggers: [email('payment-reset@example.com')],
+    mock: 'payment resets the connection',
+    mappings: ['payment/process-connection-reset'],
+    answer: incomplete('pending'),
+    recovery: `charge found: refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'out-of-stock',
+    title: 'Out of stock',
+    triggers: [product('prod_out_of_stock')],
+    mock: 'inventory 409 `out_of_stock`',
+    mappings: ['inventory/deduct-out-of-stock'],
+    answer: refused(
+      'inventory_failed',
+      'out_of_stock',
+      'Product prod_out_of_stock is out of stock',
+    ),
+    answerNote: 'payment refunded',
+  },
+  {
+    name: 'inventory-error',
+    title: 'Inventory service error',
+    triggers: [product('prod_inventory_error')],
+    mock: 'inventory 500, nothing deducted',
+    mappings: ['inventory/deduct-internal-error'],
+    answer: incomplete('payment_processed'),
+    recovery: `no deduction: refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'inventory-timeout',
+    title: 'Inventory times out (deducted)',
+    triggers: [product('prod_inventory_timeout')],
+    mock: 'deducts, answers after 8 s',
+    mappings: ['inventory/deduct-timeout'],
+    answer: incomplete('payment_processed'),
+    takesSeconds: 16,
+    recovery: `deduction found: released, refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'inventory-reset',
+    title: 'Inventory connection reset',
+    triggers: [product('prod_inventory_reset')],
+    mock: 'inventory resets the connection',
+    mappings: ['inventory/deduct-connection-reset'],
+    answer: incomplete('payment_processed'),
+    recovery: `deduction found: released, refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'invalid-address',
+    title: 'Order refused (invalid address)',
+    triggers: [zipCode('00000-000')],
+    mock: 'order 422 `invalid_address`',
+    mappings: ['order/create-invalid-address'],
+    answer: refused(
+      'order_failed',
+      'invalid_address',
+      'The shipping address could not be validated',
+    ),
+    answerNote: 'stock released, payment refunded',
+  },
+  {
+    name: 'order-error',
+    title: 'Order service error',
+    triggers: [email('order-error@example.com')],
+    mock: 'order 503, no order',
+    mappings: ['order/create-service-unavailable'],
+    answer: incomplete('inventory_deducted'),
+    recovery: `no order: released, refunded, ${ABANDONED}`,
+  },
+  {
+    name: 'order-timeout',
+    title: 'Order times out (created)',
+    triggers: [email('order-timeout@example.com')],
+    mock: 'creates the order, answers after 8 s',
+    mappings: ['order/create-timeout'],
+    answer: incomplete('inventory_deducted'),
+    takesSeconds: 16,
+    recovery: 'order found: `completed`, nothing undone',
+  },
+  {
+    name: 'order-reset',
+    title: 'Order connection reset',
+    triggers: [email('order-reset@example.com')],
+    mock: 'order resets the connection',
+    mappings: ['order/create-connection-reset'],
+    answer: incomplete('inventory_deducted'),
+    recovery: 'order found: `completed`, nothing undone',
+  },
+  {
+    name: 'refund-fails',
+    title: 'Refund fails after out of stock',
+    triggers: [email('refund-error@example.com'), product('prod_out_of_stock')],
+    mock: 'charges as `txn_refund_fails`; inventory 409; the refund answers 500',
+    mappings: [
+      'payment/process-refund-error-transaction',
+      'inventory/deduct-out-of-stock',
+      'payment/refund-internal-error',
+    ],
+    answer: incomplete('compensating'),
+    answerNote: 'the refund did not go through',
+    recovery:
+      'the refund is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`refund_payment`)',
+  },
+  {
+    name: 'release-fails',
+    title: 'Release fails after an order refusal',
+    triggers: [product('prod_release_fails'), zipCode('00000-000')],
+    mock: 'deducts; order 422; the release answers 500',
+    mappings: ['order/create-invalid-address', 'inventory/release-internal-error'],
+    answer: incomplete('compensating'),
+    answerNote: 'the release did not go through',
+    recovery:
+      'the release is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`release_inventory`)',
+  },
+];
+
+/** The request body of a test value: the seed request with its triggers set. A fresh copy. */
+export function requestOf(value: TestValue): CheckoutBody {
+  const body = seedRequest();
+  for (const trigger of value.triggers) trigger.set(body);
+  return body;
+}
+
+/**
+ * The outcome in a few words: `completed`, `payment_failed / card_declined`,
+ * `checkout_incomplete (pending)`; `code` marks up each value (Markdown's backticks).
+ */
+export function describeOutcome({ body }: ExpectedAnswer, code = (s: string) => s) {
+  if (body.error === null) return code(body.status);
+  if (body.reason) return `${code(body.error)} / ${code(body.reason)}`;
+  return `${code(body.error)} (${code(body.status)})`;
+}
+
+/** The answer in a few words: `422 payment_failed / card_declined`. */
+export const describeAnswer = (answer: ExpectedAnswer, code = (s: string) => s) =>
+  `${answer.status} ${describeOutcome(answer, code)}`;
+
+/** A trigger as the tables show it: `` `customer_email` = `order-error@example.com` ``. */
+export const showTrigger = (trigger: Trigger) =>
+  trigger.shown ?? `\`${trigger.field}\` = \`${trigger.value}\``;
+
+/** The answer as the tables give it, with what was undone and how long it takes (Markdown). */
+export const answerText = (value: TestValue) =>
+  [
+    describeAnswer(value.answer, (s) => `\`${s}\``),
+    value.answerNote,
+    value.takesSeconds && `after the timeouts and retries: ~${value.takesSeconds} s`,
+  ]
+    .filter(Boolean)
+    .join(', ');

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { openApiDocument } from '#dev/api-docs/openapi.ts';
+import {
+  checkoutViewSchema,
+  completedResponseSchema,
+  failedResponseSchema,
+  incompleteResponseSchema,
+} from '#dev/api-docs/response-schemas.ts';
+import { describeAnswer, type ExpectedAnswer, TEST_VALUES } from '#dev/api-docs/test-values.ts';
+import { type ApiResponse, useLocalApi } from '../support/local-api.ts';
+
+/**
+ * The examples of `/openapi.json` sent as they are to the real handlers behind the local
+ * gateway, with the run's WireMocks: each request example answers what its name says, and the
+ * answers match the documented examples field for field (ids aside).
+ */
+
+const api = useLocalApi();
+
+interface Example {
+  summary: string;
+  value: Record<string, unknown>;
+}
+type Responses = Record<
+  string,
+  { content: { 'application/json': { examples: Record<string, Example> } } }
+>;
+interface Operation {
+  requestBody: { content: { 'application/json': { examples: Record<string, Example> } } };
+  responses: Responses;
+}
+const { paths } = openApiDocument() as {
+  paths: Record<string, Record<string, Operation>>;
+};
+const processCheckout = paths['/checkout/process']?.post as Operation;
+const getCheckout = paths['/checkout/{id}']?.get as Operation;
+const getHealth = paths['/health']?.get as Operation;
+
+const requestExample = (name: string) =>
+  processCheckout.requestBody.content['application/json'].examples[name]?.value ?? {};
+const documented = (operation: Operation, status: number, name: string) =>
+  operation.responses[status]?.content['application/json'].examples[name]?.value;
+const documentedAnswers = (operation: Operation, status: number) =>
+  Object.values(operation.responses[status]?.content['application/json'].examples ?? {});
+
+/** The id every response example shows. */
+const EXAMPLE_ID = String(documented(processCheckout, 200, 'seed')?.checkout_id);
+
+/**
+ * The answer as the documentation would show it: its checkout id (also in `txn_…` and `ord_…`)
+ * replaced by the examples' one, and `timestamps` given.
+ */
+function asDocumented(res: ApiResponse, timestamps: Record<string, string> = {}) {
+  const id = String(res.json.checkout_id ?? '');
+  const text = id ? res.text.replaceAll(id, EXAMPLE_ID) : res.text;
+  const body = JSON.parse(text) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(timestamps)) if (field in body) body[field] = value;
+  return body;
+}
+
+const SHAPES: Record<number, { parse(body: unknown): unknown }> = {
+  200: completedResponseSchema,
+  422: failedResponseSchema,
+  503: incompleteResponseSchema,
+};
+
+describe('the request examples of POST /checkout/process, sent as they are', () => {
+  it.concurrent.for(TEST_VALUES.map((v) => [v.name, v] as const))(
+    '%s answers what its name says',
+    async ([name, value], { expect }) => {
+      const example = processCheckout.requestBody.content['application/json'].examples[name];
+      const res = await api.postCheckout(example?.value);
+
+      const answer = { status: res.status, body: res.json } as unknown as ExpectedAnswer;
+      expect(example?.summary).toContain(`→ ${describeAnswer(answer)}`);
+      expect(res.status).toBe(value.answer.status);
+      expect(res.json).toMatchObject(value.answer.body);
+      SHAPES[res.status]?.parse(res.json);
+      expect(res.headers.get('retry-after') !== null).toBe(res.status === 503);
+      expect(res.headers.get('idempotent-replayed')).toBeNull();
+      // The documented answer of this example is this answer, field for field.
+      expect(documentedAnswers(processCheckout, res.status).map((e) => e.value)).toContainEqual(
+        asDocumented(res),
+      );
+    },
+  );
+});
+
+describe('the documented answers, produced for real', () => {
+  it('replays an answer for the same Idempotency-Key with Idempotent-Replayed: true', async () => {
+    const key = randomUUID();
+    const first = await api.postCheckout(requestExample('card-declined'), {
+      'Idempotency-Key': key,
+    });
+    const again = await api.postCheckout(requestExample('card-declined'), {
+      'Idempotency-Key': key,
+    });
+
+    expect(first.status).toBe(422);
+    expect(again.text).toBe(first.text);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('answers 422 idempotency_key_mismatch as documented for a key reused with another body', async () => {
+    const key = randomUUID();
+    await api.postCheckout(requestExample('seed'), { 'Idempotency-Key': key });
+    const res = await api.postCheckout(requestExample('card-declined'), { 'Idempotency-Key': key });
+
+    expect(res.status).toBe(422);
+    expect(res.json).toEqual(documented(processCheckout, 422, 'idempotency-key-mismatch'));
+  });
+
+  it('answers 409 checkout_in_progress as documented while the first request still runs', async () => {
+    const key = randomUUID();
+    const slow = api.postCheckout(requestExample('payment-timeout'), { 'Idempotency-Key': key });
+    await sleep(300);
+    const res = await api.postCheckout(requestExample('payment-timeout'), {
+      'Idempotency-Key': key,
+    });
+    const first = await slow;
+
+    expect(res.status).toBe(409);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(res.json.checkout_id).toBe(first.json.checkout_id);
+    expect(asDocumented(res)).toEqual(documented(processCheckout, 409, 'checkout-in-progress'));
+    expect(first.status).toBe(503);
+  });
+
+  const seedWith = (change: (body: Record<string, Record<string, unknown>>) => void) => {
+    const body = structuredClone(requestExample('seed')) as Record<string, Record<string, unknown>>;
+    change(body);
+    return body;
+  };
+
+  it.each([
+    {
+      name: 'invalid-card',
+      status: 400,
+      send: () =>
+        api.postCheckout(
+          seedWith((b) => {
+            (b.payment_method as Record<string, unknown>).card_number = '4111111111111112';
+          }),
+        ),
+    },
+    {
+      name: 'invalid-idempotency-key',
+      status: 400,
+      send: () => api.postCheckout(requestExample('seed'), { 'Idempotency-Key': 'k'.repeat(256) }),
+    },
+    {
+      name: 'payload-too-large',
+      status: 413,
+      send: () => api.postCheckout(JSON.stringify({ padding: 'x'.repeat(70_000) })),
+    },
+    {
+      name: 'unsupported-media-type',
+      status: 415,
+      send: () =>
+        api.request('/checkout/process', {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify(requestExample('seed')),
+        }),
+    },
+  ])('answers $status $name as documented', async ({ name, status, send }) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.json).toEqual(documented(processCheckout, status, name));
+  });
+
+  it('answers GET /checkout/{id} errors and GET /health as documented', async () => {
+    const invalid = await api.request('/checkout/not-a-uuid');
+    const missing = await api.request(`/checkout/${randomUUID()}`);
+    const health = await api.request('/health');
+
+    expect([invalid.status, missing.status, health.status]).toEqual([400, 404, 200]);
+    expect(invalid.json).toEqual(documented(getCheckout, 400, 'invalid-id'));
+    expect(missing.json).toEqual(documented(getCheckout, 404, 'not-found'));
+    expect(health.json).toEqual(documented(getHealth, 200, 'ok'));
+  });
+
+  it.each([
+    ['seed', 'completed'],
+    ['out-of-stock', 'failed'],
+  ])('reads the checkout of the %s example back as the %s example shows', async (send, shown) => {
+    const posted = await api.postCheckout(requestExample(send));
+    const res = await api.request(`/checkout/${posted.json.checkout_id}`);
+
+    expect(res.status).toBe(200);
+    checkoutViewSchema.parse(res.json);
+    const example = documented(getCheckout, 200, shown) ?? {};
+    expect(asDocumented(res, { created_at: '', updated_at: '' })).toEqual({
+      ...example,
+      created_at: '',
+      updated_at: '',
+    });
+  });
+});
