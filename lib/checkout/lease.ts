@@ -17,6 +17,14 @@ export interface WorkBudget {
 }
 
 /**
+ * When a lease taken at `now` under `budget` ends at the latest: where a recovery schedule for
+ * a checkout this worker leaves unfinished may wake it.
+ */
+export function leaseEndsBy(now: Date, budget: WorkBudget): Date {
+  return new Date(now.getTime() + budget.leaseMs);
+}
+
+/**
  * The budget of one invocation: at most `maxLeaseMs`, and never past the function's own
  * deadline (Lambda's remaining time), so a checkout is never worked on by a function that is
  * about to be killed, and its lease expires soon after the work must have stopped.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
 import type { CheckoutOutcome } from './checkout-outcome.ts';
-import type { WorkBudget } from './lease.ts';
+import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import { runSaga, type SagaDeps } from './saga.ts';
 
@@ -46,8 +46,7 @@ export async function processCheckout(
     // Something other than a service failed (the database, a bug) and the checkout stays where
     // it was: wake recovery for it when the lease ends rather than at the next hourly sweep.
     const held = claim.created ? checkout : claim.holder.checkout;
-    const leaseEndsAt = new Date(deps.clock.now().getTime() + budget.leaseMs);
-    await deps.scheduler.scheduleRecovery(held, leaseEndsAt);
+    await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
     throw error;
   }
 }

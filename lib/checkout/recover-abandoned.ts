@@ -1,5 +1,5 @@
 import type { Checkout } from './checkout.ts';
-import type { WorkBudget } from './lease.ts';
+import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
 import { type RecoveryOptions, recoverCheckout } from './recovery.ts';
 import type { SagaDeps } from './saga.ts';
@@ -46,7 +46,7 @@ export async function recoverAbandoned(
     for (const [index, checkout] of claimed.entries()) {
       if (budget.signal.aborted) {
         // The rest of the batch is claimed under this run's lease: wake recovery when it ends.
-        await deps.scheduler.scheduleRecovery(checkout, leaseEnd(deps, budget));
+        await deps.scheduler.scheduleRecovery(checkout, leaseEndsBy(deps.clock.now(), budget));
         count('left_for_next_run', claimed.length - index);
         break;
       }
@@ -56,7 +56,7 @@ export async function recoverAbandoned(
   if (batchWasFull && budget.signal.aborted && last && !outcomes.left_for_next_run) {
     // More may be due than this run could claim: the next run need not wait for the sweep.
     // (Keyed to the last checkout claimed: a schedule it already has wakes the same run.)
-    await deps.scheduler.scheduleRecovery(last, leaseEnd(deps, budget));
+    await deps.scheduler.scheduleRecovery(last, leaseEndsBy(deps.clock.now(), budget));
   }
   if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
   await reportBacklog(deps);
@@ -81,11 +81,6 @@ function recoverOne(
       return 'error';
     },
   );
-}
-
-/** When a lease this run takes now ends, at the latest. */
-function leaseEnd(deps: SagaDeps, budget: WorkBudget): Date {
-  return new Date(deps.clock.now().getTime() + budget.leaseMs);
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type SagaStep,
 } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
-import type { WorkBudget } from './lease.ts';
+import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import type {
   CheckoutChanges,
   CheckoutMetrics,
@@ -211,8 +211,7 @@ export async function leaveIncomplete(
     reason: error instanceof ServiceCallError ? error.reason : 'deadline',
   });
   deps.metrics.outcome('incomplete');
-  const leaseEndsAt = new Date(deps.clock.now().getTime() + budget.leaseMs);
-  await deps.scheduler.scheduleRecovery(checkout, leaseEndsAt);
+  await deps.scheduler.scheduleRecovery(checkout, leaseEndsBy(deps.clock.now(), budget));
   return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
 }
 

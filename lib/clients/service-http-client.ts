@@ -157,18 +157,16 @@ export class ServiceHttpClient {
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const onDeadline = () => abort.abort();
     deadline?.addEventListener('abort', onDeadline, { once: true });
-    let extra: Record<string, string>;
-    try {
-      extra = await untilAborted(this.options.headers?.() ?? Promise.resolve({}), abort.signal);
-    } catch {
-      // Our own credentials could not be read in time (Secrets Manager): the request never left.
-      clearTimeout(timer);
-      deadline?.removeEventListener('abort', onDeadline);
-      return { delivered: false, reason: 'credentials_unavailable' };
-    }
     let status: number;
     let text: string;
     try {
+      let extra: Record<string, string> = {};
+      try {
+        if (this.options.headers) extra = await untilAborted(this.options.headers(), abort.signal);
+      } catch {
+        // Our own credentials could not be read in time (Secrets Manager): the request never left.
+        return { delivered: false, reason: 'credentials_unavailable' };
+      }
       const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers: {
