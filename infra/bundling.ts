@@ -20,11 +20,9 @@ export const REQUIRE_BANNER =
 
 /**
  * Never bundled: PGlite is only the local default (its WASM is megabytes and never chosen on
- * Lambda); `pg-native` is an optional peer of `pg` that is not installed; node-fetch's
- * `web-streams-polyfill` is only `require`d when `globalThis.ReadableStream` is missing, which
- * it never is on Node 20 or 22 (59 KB saved).
+ * Lambda); `pg-native` is an optional peer of `pg` that is not installed.
  */
-export const EXTERNAL_MODULES = ['@electric-sql/pglite', 'pg-native', 'web-streams-polyfill'];
+export const EXTERNAL_MODULES = ['@electric-sql/pglite', 'pg-native'];
 
 export const NODE_TARGET = 'node22';
 

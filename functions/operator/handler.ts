@@ -1,9 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
-import { logger, tracer } from '#lib/observability/index.ts';
+import { logger } from '#lib/observability/index.ts';
 import { type InvalidCommand, parseOperatorCommand } from './operator-command.ts';
 import { type OperatorAnswer, runOperatorCommand } from './run-operator-command.ts';
 
@@ -14,7 +13,6 @@ import { type OperatorAnswer, runOperatorCommand } from './run-operator-command.
  * reason, not thrown, so an operator's typo does not trip the Lambda errors alarm.
  */
 export const handler = middy<unknown, OperatorAnswer | InvalidCommand, Error, Context>()
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event, context) => {
     const parsed = parseOperatorCommand(event);

@@ -1,10 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
-import { logger, tracer } from '#lib/observability/index.ts';
+import { logger } from '#lib/observability/index.ts';
 
 /** The payload of a checkout's own one-off recovery schedule. */
 interface RecoveryRequest {
@@ -20,7 +19,6 @@ interface RecoveryRequest {
  * traffic: checkouts are claimed with a lease, skipping rows another worker holds.
  */
 export const handler = middy<ScheduledEvent | RecoveryRequest, unknown, Error, Context>()
-  .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (_event, context) => {
     const app = await getApp();

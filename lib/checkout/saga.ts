@@ -54,12 +54,16 @@ export async function runSaga(
   // empty record proves nothing yet (the earlier request may still land), so nothing is undone
   // and recovery settles it once its settle delay has passed.
   let unsure = start.attempt > 1;
+  // How long each step's call took (retries included): logged with the completion, so each
+  // service's latency can be read from the logs (tracing records only the invocation).
+  const stepMs: Partial<Record<SagaStep, number>> = {};
   try {
     if (checkout.status === 'compensating') {
       return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
     }
     for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
       let reached: CheckoutChanges | null;
+      const began = performance.now();
       try {
         reached = await step.run(deps, checkout, card, budget.signal);
       } catch (error) {
@@ -68,8 +72,9 @@ export async function runSaga(
         reached = await step.settle(deps, checkout, budget.signal);
         if (!reached) return leaveIncomplete(deps, checkout, error, budget);
       }
+      stepMs[step.step] = Math.round(performance.now() - began);
       unsure = false;
-      checkout = await advance(deps, checkout, reached);
+      checkout = await advance(deps, checkout, reached, stepMs);
     }
     return finished(checkout);
   } catch (error) {
@@ -230,6 +235,7 @@ export async function advance(
   deps: SagaDeps,
   checkout: Checkout,
   changes: CheckoutChanges,
+  stepMs?: Partial<Record<SagaStep, number>>,
 ): Promise<Checkout> {
   const next: Checkout = {
     ...checkout,
@@ -250,6 +256,10 @@ export async function advance(
     response: deps.renderAnswer(finished(next)),
   });
   deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
-  if (next.status === 'completed') deps.logger.info('checkout completed', { checkout_id: next.id });
+  if (next.status === 'completed')
+    deps.logger.info('checkout completed', {
+      checkout_id: next.id,
+      ...(stepMs && { step_ms: stepMs }),
+    });
   return next;
 }

@@ -1,7 +1,6 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RecoveryScheduler, SagaLogger } from '#lib/checkout/ports.ts';
 import type { RecoverySchedulerConfig } from '#lib/config.ts';
-import { tracer } from '#lib/observability/index.ts';
 
 /** Added to the settle delay: EventBridge's clock and the database's may differ a little. */
 const MARGIN_MS = 15_000;
@@ -33,9 +32,7 @@ export function createRecoveryScheduler(options: RecoverySchedulerOptions): Reco
       const at = new Date(leaseEndsAt.getTime() + settleDelayMs + MARGIN_MS);
       try {
         const { CreateScheduleCommand, SchedulerClient } = await sdk();
-        client ??= Promise.resolve(
-          options.client ?? tracer.captureAWSv3Client(new SchedulerClient({})),
-        );
+        client ??= Promise.resolve(options.client ?? new SchedulerClient({}));
         await (await client).send(
           new CreateScheduleCommand({
             Name: `recover-${checkout.id}-${checkout.attempt}`,

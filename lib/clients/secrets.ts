@@ -1,5 +1,4 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { tracer } from '#lib/observability/index.ts';
 
 /** How long a secret read is reused: a rotated secret is picked up within this time. */
 const MAX_AGE_MS = 5 * 60_000;
@@ -25,7 +24,7 @@ export function createSecretReader(options: { client?: SecretsManagerClient } = 
     if (cached && Date.now() - cached.readAt < MAX_AGE_MS) return cached.value;
     const value = (async () => {
       const sdk = await import('@aws-sdk/client-secrets-manager');
-      client ??= tracer.captureAWSv3Client(new sdk.SecretsManagerClient({}));
+      client ??= new sdk.SecretsManagerClient({});
       const { SecretString } = await client.send(
         new sdk.GetSecretValueCommand({ SecretId: secretArn }),
         { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) },

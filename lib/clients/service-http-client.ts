@@ -1,7 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import fetch from 'node-fetch';
 import * as z from 'zod/mini';
 import type { SagaStep } from '#lib/checkout/checkout.ts';
 import type { SagaLogger } from '#lib/checkout/ports.ts';
@@ -10,11 +7,9 @@ import {
   ServiceRefusedError,
   ServiceUnavailableError,
 } from '#lib/checkout/service-errors.ts';
+import { traceHeader } from '#lib/observability/index.ts';
+import { AnswerBrokenOff, exchange, type HttpAnswer } from './http-exchange.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
-
-/** Kept-alive sockets shared by every client of the process (one TLS handshake per host). */
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
 
 /** Errors raised before the request could reach the service: it cannot have acted. */
 const NOT_DELIVERED = new Set([
@@ -157,8 +152,7 @@ export class ServiceHttpClient {
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const onDeadline = () => abort.abort();
     deadline?.addEventListener('abort', onDeadline, { once: true });
-    let status: number;
-    let text: string;
+    let answer: HttpAnswer;
     try {
       let extra: Record<string, string> = {};
       try {
@@ -167,33 +161,28 @@ export class ServiceHttpClient {
         // Our own credentials could not be read in time (Secrets Manager): the request never left.
         return { delivered: false, reason: 'credentials_unavailable' };
       }
-      const response = await fetch(`${baseUrl}${path}`, {
+      answer = await exchange(`${baseUrl}${path}`, {
         method,
         headers: {
           ...extra,
+          ...traceHeader(),
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        agent: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
-        // Small JSON answers: gzip would cost both sides more CPU than it saves on the wire.
-        compress: false,
         signal: abort.signal,
       });
-      status = response.status;
-      try {
-        text = await response.text();
-      } catch (error) {
-        // The status line arrived but the body broke off: the request was delivered.
-        return { delivered: true, reason: networkOutcome(error).reason };
-      }
     } catch (error) {
+      // The status line arrived but the body broke off: the request was delivered.
+      if (error instanceof AnswerBrokenOff)
+        return { delivered: true, reason: networkOutcome(error.cause).reason };
       return networkOutcome(error);
     } finally {
       clearTimeout(timer);
       deadline?.removeEventListener('abort', onDeadline);
     }
+    const { status, text } = answer;
     if (status >= 200 && status < 300) {
       const parsed = responseSchema.safeParse(parseJson(text));
       if (parsed.success) return { value: parsed.data };
@@ -216,7 +205,8 @@ export class ServiceHttpClient {
         safeMessage(message ?? `The ${service} service refused the request`),
       );
     }
-    // A 5xx (a gateway's 502/504 included) may come after the service acted.
+    // A 5xx (a gateway's 502/504 included) may come after the service acted. A 3xx is not
+    // followed (a redirected payment is not one we chose to send), and says nothing either.
     return { delivered: true, reason: `http_${status}` };
   }
 }

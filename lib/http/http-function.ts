@@ -1,11 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import validator from '@middy/validator';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { logger, tracer } from '#lib/observability/index.ts';
+import { logger } from '#lib/observability/index.ts';
 import { errorResponse } from './error-response.ts';
 import { requestGuard } from './request-guard.ts';
 
@@ -16,14 +15,12 @@ export type HttpHandler = (
 
 /**
  * The Middy stack every HTTP function shares, outermost first: the error responder (its
- * `onError` runs last), the X-Ray segment (responses are not captured: they may hold ids a
- * trace need not keep), the Powertools logger context (request id on every line, keys reset
+ * `onError` runs last), the Powertools logger context (request id on every line, keys reset
  * per invocation), and the header normalizer (lower-case header names).
  */
 export function httpFunction(handler: HttpHandler) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(errorResponse(logger))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .handler(handler);

@@ -1,7 +1,7 @@
 /**
- * Logs, metrics and traces (Powertools), in one place: import them from here. The CDK stack
- * imports only `constants.ts`, so synthesizing never creates a logger or a tracer.
+ * Logs and metrics (Powertools) and the trace header, in one place: import them from here. The
+ * CDK stack imports only `constants.ts`, so synthesizing never creates a logger.
  */
 export { logger } from './logger.ts';
 export { checkoutMetrics } from './metrics.ts';
-export { tracer } from './tracer.ts';
+export { traceHeader } from './trace-header.ts';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { lambdaNode } from '#dev/local/lambda-node.ts';
 import { FUNCTIONS, type FunctionName } from '../../infra/bundling.ts';
 import { buildFunction } from '../../scripts/build.ts';
-import { lambdaNode } from '../support/lambda-node.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 
 /**
@@ -155,14 +155,12 @@ async function invokeBundle(bin: string, name: string) {
         TZ: 'UTC',
         AWS_REGION: 'eu-west-1',
         AWS_LAMBDA_FUNCTION_NAME: name,
-        // Lambda always sets it; without it the X-Ray SDK makes no segment and the Tracer warns.
         LAMBDA_TASK_ROOT: outdir,
-        // As on Lambda with active tracing, so the X-Ray tracer and EMF metrics really run.
+        // As on Lambda with active tracing: EMF metrics really run, and the trace header is
+        // passed on to the services.
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         _X_AMZN_TRACE_ID:
           'Root=1-6743a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
-        AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
         // What CDK sets for a NodejsFunction built with source maps.
         NODE_OPTIONS: '--enable-source-maps',
         DATABASE_URL: databaseUrl,

@@ -117,6 +117,24 @@ describe('processCheckout when every service succeeds', () => {
     });
   });
 
+  it('logs the completion with how long each step took, in whole milliseconds', async () => {
+    const fakes = createSagaFakes();
+    await checkout(fakes);
+    const completed = fakes.logger.lines.find((l) => l.message === 'checkout completed');
+    expect(completed?.extra[0]).toMatchObject({
+      checkout_id: ID,
+      step_ms: {
+        payment: expect.any(Number),
+        inventory: expect.any(Number),
+        order: expect.any(Number),
+      },
+    });
+    const extra = completed?.extra[0] as { step_ms?: Record<string, number> } | undefined;
+    const stepMs = Object.values(extra?.step_ms ?? {});
+    expect(stepMs).toHaveLength(3);
+    expect(stepMs.every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
+  });
+
   it('stores with the final state the answer rendered from the outcome it returns, ending the lease', async () => {
     const fakes = createSagaFakes();
     const outcome = outcomeOfKind(await checkout(fakes), 'completed');

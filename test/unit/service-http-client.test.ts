@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   ServiceOutcomeUnknownError,
@@ -115,6 +115,19 @@ describe('ServiceHttpClient', () => {
     expect(request?.headers['content-type']).toBe('application/json');
     expect(request?.headers['idempotency-key']).toBe('c-1:charge');
     expect(request?.body).toBe('{"amount":349.7,"checkout_id":"c-1"}');
+  });
+
+  it('passes Lambda’s trace header on, so the service joins the invocation’s trace', async () => {
+    const service = await startService(json(200, SUCCESS));
+    const trace = 'Root=1-6743a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1';
+    vi.stubEnv('_X_AMZN_TRACE_ID', trace);
+    try {
+      await client(service.url).post('/p', {}, 'k', chargeResponse);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    await client(service.url).post('/p', {}, 'k', chargeResponse);
+    expect(service.requests.map((r) => r.headers['x-amzn-trace-id'])).toEqual([trace, undefined]);
   });
 
   it('returns the parsed body of a 200 that matches the schema', async () => {
@@ -331,6 +344,57 @@ describe('ServiceHttpClient', () => {
     expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
     expect(error).toMatchObject({ service: 'payment', reason: 'econnreset' });
     expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it('reports an answer whose body breaks off after the status line as an unknown outcome', async () => {
+    const breakOff: Responder = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
+      res.write('{"status":"succ');
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const service = await startService(breakOff);
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ service: 'payment', reason: 'econnreset' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it('reports a body that stalls past the per-try timeout as an unknown outcome', async () => {
+    const stall: Responder = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":');
+    };
+    const service = await startService(stall);
+    const error = await failure(
+      client(service.url, { timeoutMs: 100 }).post('/p', {}, 'k', chargeResponse),
+    );
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'timeout' });
+    expect(service.requests).toHaveLength(TINY_BACKOFF.maxRetries + 1);
+  });
+
+  it('does not follow a redirect: the payment was not answered, so its outcome is unknown', async () => {
+    const elsewhere = await startService(json(200, SUCCESS));
+    const redirect: Responder = (res) => {
+      res.writeHead(307, { location: `${elsewhere.url}/p` });
+      res.end();
+    };
+    const service = await startService(redirect);
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'http_307' });
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('sends a multi-byte body whole and reads a multi-byte answer whole', async () => {
+    const answer = { ...SUCCESS, transactionId: 'txn_ünïcødé_€_😀'.repeat(2_000) };
+    const service = await startService(json(200, answer));
+    const body = { name: 'Zoë Ångström 😀', note: 'é'.repeat(70_000) };
+    expect(await client(service.url).post('/p', body, 'k', chargeResponse)).toEqual(answer);
+    expect(JSON.parse(service.requests[0]?.body ?? '')).toEqual(body);
+    expect(service.requests[0]?.headers['content-length']).toBe(
+      String(Buffer.byteLength(JSON.stringify(body))),
+    );
   });
 });
 

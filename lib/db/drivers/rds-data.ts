@@ -13,7 +13,6 @@ import type { Database, Row, SqlParams, SqlValue } from '#lib/db/database.ts';
 import { parameterCasts } from '#lib/db/named-parameters.ts';
 import { mapPostgresError } from '#lib/db/postgres-errors.ts';
 import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
-import { tracer } from '#lib/observability/index.ts';
 
 /** How long to keep asking a cluster that is waking from zero capacity. */
 export interface RdsDataRetryOptions {
@@ -96,16 +95,13 @@ const SQL_STATE = /; SQLState: ([0-9A-Z]{5})\s*$/;
  * hint its SQL cast asks for. Create it once per cold start: it holds one `RDSDataClient`.
  */
 export function createRdsDataDatabase(options: RdsDataOptions): Database {
-  // Captured by the tracer, so every Data API call is a subsegment of the invocation's trace.
   // The SDK never retries (its default would resend a statement after a timeout or a 5xx,
   // which may come after it ran): this driver retries, and only what proves it did not run.
   // No SDK retries (a resent statement may run twice), and no call left hanging past 10 s:
   // each statement here is a single-row read or write.
   const client =
     options.client ??
-    tracer.captureAWSv3Client(
-      new RDSDataClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } }),
-    );
+    new RDSDataClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
 
