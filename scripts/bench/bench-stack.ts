@@ -90,11 +90,15 @@ export interface RunningServer {
 
 /**
  * `npm start`'s server (scripts/start.ts) in its own Node process, against the given services
- * and database; resolves once /health answers.
+ * and database; resolves once /health answers. `script` serves another handler the same way
+ * (the reference checkout, reference-server.ts), with the same environment.
  */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string>,
+  script = 'scripts/start.ts',
+): Promise<RunningServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env,
       APP_PORT: String(port),

@@ -24,23 +24,39 @@ export function postgresPids(): number[] {
   }
 }
 
+/** A group's processes: fixed ids, or a function that lists them (called before and after). */
+export type ProcessGroup = number[] | (() => number[]);
+
 /**
  * Measures the CPU time each group of processes spends while `work` runs; the load generator
  * is this process. Shows where a 2-core machine's time goes, and so what bounds throughput.
+ * A group given as a function is listed again afterwards, so that processes started during
+ * the run count too (PostgreSQL forks a backend for each new pool connection).
  */
 export async function cpuDuring<T>(
-  groups: Record<string, number[]>,
+  groups: Record<string, ProcessGroup>,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpuSeconds: Record<string, number> }> {
-  const total = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const before = Object.fromEntries(
-    Object.entries(groups).map(([name, pids]) => [name, total(pids)]),
+  const list = (group: ProcessGroup) => (typeof group === 'function' ? group() : group);
+  const before = new Map<string, Map<number, number>>(
+    Object.entries(groups).map(([name, group]) => [
+      name,
+      new Map(list(group).map((pid) => [pid, cpuSeconds(pid)])),
+    ]),
   );
   const self = process.cpuUsage();
   const result = await work();
   const used = process.cpuUsage(self);
   const cpu: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(groups)) cpu[name] = total(pids) - (before[name] ?? 0);
+  for (const [name, group] of Object.entries(groups)) {
+    const start = before.get(name) ?? new Map<number, number>();
+    let total = 0;
+    for (const pid of new Set([...start.keys(), ...list(group)])) {
+      // A process gone by now reads 0: what it spent during the run is lost, never negative.
+      total += Math.max(0, cpuSeconds(pid) - (start.get(pid) ?? 0));
+    }
+    cpu[name] = total;
+  }
   cpu['load generator'] = (used.user + used.system) / 1e6;
   return { result, cpuSeconds: cpu };
 }

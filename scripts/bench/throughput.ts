@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { seedRequest } from '../seed-request.ts';
-import { cpuDuring } from './cpu-usage.ts';
+import { cpuDuring, type ProcessGroup } from './cpu-usage.ts';
 
 export interface ThroughputResult {
   database: string;
@@ -26,8 +26,8 @@ export async function measureThroughput(
     seconds: number;
     database: string;
     peakRssMiB: () => number;
-    /** Process ids to account CPU to, by name (server, WireMock, PostgreSQL). */
-    processes: Record<string, number[]>;
+    /** Processes to account CPU to, by name (server, WireMock, PostgreSQL). */
+    processes: Record<string, ProcessGroup>;
   },
 ): Promise<ThroughputResult> {
   const { result, cpuSeconds } = await cpuDuring(options.processes, () =>

@@ -10,7 +10,8 @@ import { startSharedDatabase } from '../support/shared-database.ts';
 
 /*
  * `npm run bench` on a tiny scale: every part runs for real (WireMock, the server on a
- * PostgreSQL server and on PGlite, autocannon, the statement count, the cold-start builds),
+ * PostgreSQL server and on PGlite, the reference checkout beside it, autocannon, the statement
+ * count, the warm handler in-process, the cold-start builds on both Nodes),
  * and the results have the shape the report needs. Timings are not asserted: they are what
  * the benchmark measures, not what a test may require.
  */
@@ -77,12 +78,61 @@ describe('the benchmark', () => {
       expect(results.statements).toEqual({ completed: 4, refused: 2, failed: 5 });
     });
 
-    it('measures every function bundle against node -e 0', () => {
-      expect(results.coldStarts.map((c) => c.name)).toEqual([...FUNCTIONS, 'reference']);
-      for (const c of results.coldStarts) {
-        expect(c.bytes).toBeGreaterThan(10_000);
-        expect(c.ratio).toBeGreaterThan(0);
+    it('runs the same load against the minimal reference checkout, side by side', () => {
+      const { ours, reference, ratios } = results.sideBySide;
+      expect(ours).toBe(results.throughput[0]);
+      expect(reference.database).toBe('PostgreSQL');
+      expect(reference.completed).toBeGreaterThan(0);
+      expect(reference.errors + reference.non2xx + reference.timeouts).toBe(0);
+      expect(Object.keys(reference.cpuMsPerCheckout)).toEqual(Object.keys(ours.cpuMsPerCheckout));
+      for (const ratio of Object.values(ratios)) expect(ratio).toBeGreaterThan(0);
+    });
+
+    it('measures every function bundle and the reference on Node 22 and this Node', () => {
+      const majors = (versions: string[]) => [...new Set(versions.map((v) => v.split('.')[0]))];
+      const nodes = [...new Set(results.coldStarts.map((c) => c.node))];
+      expect(majors(nodes).sort()).toEqual(majors([process.version, 'v22']).sort());
+      for (const node of nodes) {
+        const onNode = results.coldStarts.filter((c) => c.node === node);
+        expect(onNode.map((c) => c.name)).toEqual([...FUNCTIONS, 'reference']);
+        for (const c of onNode) {
+          expect(c.bytes).toBeGreaterThan(10_000);
+          expect(c.ratio).toBeGreaterThan(0);
+          expect(c.referenceRatio).toBeGreaterThan(0);
+          expect(c.importCpuMs).toBeGreaterThan(0);
+          expect(c.referenceCpuRatio).toBeGreaterThan(0);
+        }
+        expect(onNode.find((c) => c.name === 'reference')?.referenceRatio).toBe(1);
       }
+    });
+
+    it('measures the warm handler in-process on Lambda’s Node, on both drivers', () => {
+      expect(results.warmHandler.map((w) => [w.node.split('.')[0], w.database])).toEqual([
+        ['v22', 'Data API (local double)'],
+        ['v22', 'PostgreSQL (pg)'],
+      ]);
+      for (const w of results.warmHandler) {
+        expect(w.invocations).toBeGreaterThan(0);
+        expect(w.cpuMsPerInvocation).toBeGreaterThan(0);
+        expect(w.wallMsP99).toBeGreaterThanOrEqual(w.wallMsP50);
+        expect(w.peakRssMiB).toBeGreaterThan(10);
+        expect(w.heapUsedMiB).toBeGreaterThan(0);
+      }
+    });
+
+    it('prices the Lambda memory sizes for Node 22 on the Data API and recommends one', () => {
+      const memory = results.lambdaMemory;
+      expect(memory?.node).toMatch(/^v22\./);
+      expect(memory?.database).toMatch(/^Data API/);
+      expect(memory?.localWaitMs).toBeGreaterThanOrEqual(0);
+      expect(memory?.downstreamWaitMs).toBeGreaterThan(0);
+      expect(memory?.options.length).toBeGreaterThan(1);
+      for (const o of memory?.options ?? []) {
+        expect(o.estimatedDurationMs).toBeGreaterThan(0);
+        expect(o.costPerMillionUsd).toBeGreaterThan(0);
+      }
+      expect(memory?.options.map((o) => o.memoryMb)).toContain(memory?.recommendedMb);
+      expect(memory?.reason).toBeTruthy();
     });
 
     it('writes the tables as JSON and Markdown', () => {
@@ -90,13 +140,25 @@ describe('the benchmark', () => {
       const files = writeResults(results, dir);
       expect(files.every((f) => existsSync(f))).toBe(true);
       const json = files.find((f) => f.endsWith('latest.json')) as string;
-      expect(JSON.parse(readFileSync(json, 'utf8')).statements.completed).toBe(4);
+      const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+      expect(written.statements.completed).toBe(4);
+      expect(written.sideBySide.reference.completed).toBe(results.sideBySide.reference.completed);
+      expect(written.warmHandler).toHaveLength(results.warmHandler.length);
+      expect(written.lambdaMemory?.recommendedMb).toBe(results.lambdaMemory?.recommendedMb);
+      expect(written.coldStarts).toHaveLength(results.coldStarts.length);
       const markdown = toMarkdown(results);
       for (const heading of [
-        'Orchestration overhead',
-        'Throughput',
-        'Database statements',
-        'Cold start',
+        '## Orchestration overhead',
+        '## Throughput',
+        'CPU per checkout, not latency, predicts it',
+        'mostly queueing',
+        '## Side by side',
+        '## Database statements',
+        '## Warm handler in-process',
+        '## Lambda memory size',
+        'Recommended: **',
+        '## Cold start',
+        '### Node v22.',
       ]) {
         expect(markdown).toContain(heading);
       }
