@@ -37,6 +37,16 @@ describe('toPositional', () => {
     expect(() => toPositional('select :x')).toThrow(':x');
   });
 
+  it('binds each call’s own values to a statement it has rewritten before', () => {
+    const sql = 'update checkouts set status = :status where id = :id and status <> :status';
+    expect(toPositional(sql, { id: 'a', status: 'completed' }).values).toEqual(['completed', 'a']);
+    expect(toPositional(sql, { id: 'b', status: 'failed' })).toEqual({
+      text: 'update checkouts set status = $1 where id = $2 and status <> $1',
+      values: ['failed', 'b'],
+    });
+    expect(() => toPositional(sql, { id: 'c' })).toThrow(/:status/);
+  });
+
   it('sends an undefined value as null', () => {
     expect(toPositional('select :a, :b', { a: undefined, b: null }).values).toEqual([null, null]);
   });
