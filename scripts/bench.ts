@@ -20,7 +20,7 @@
  *   BENCH_SCALE (1: request counts are multiplied by it; the test uses a tiny scale)
  */
 import os from 'node:os';
-import { startBenchWireMocks, startServer } from './bench/bench-stack.ts';
+import { type RunningServer, startBenchWireMocks, startServer } from './bench/bench-stack.ts';
 import { postgresPids } from './bench/cpu-usage.ts';
 import { measureOverhead } from './bench/overhead.ts';
 import {
@@ -32,6 +32,7 @@ import {
 } from './bench/report.ts';
 import { countStatements } from './bench/statements.ts';
 import { measureThroughput, type ThroughputResult } from './bench/throughput.ts';
+import { withWalFlushes } from './bench/wal-flushes.ts';
 import { measureWarmHandler, type WarmHandlerResult } from './bench/warm-handler.ts';
 import { coldStartNodes, measureColdStarts, type NodeBinary } from './cold-start.ts';
 
@@ -57,6 +58,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       INVENTORY_SERVICE_URL: wiremocks.urls.inventory,
       ORDER_SERVICE_URL: wiremocks.urls.order,
     };
+    /** 20 connections for `seconds` against a server on PostgreSQL, CPU and WAL flushes counted. */
+    const onPostgresUnderLoad = (server: RunningServer) =>
+      withWalFlushes(options.databaseUrl, () =>
+        measureThroughput(server.url, {
+          connections: 20,
+          seconds: options.seconds,
+          database: 'PostgreSQL',
+          peakRssMiB: server.peakRssMiB,
+          processes: {
+            server: [server.pid],
+            WireMock: wiremocks.pids,
+            PostgreSQL: postgresPids, // listed again after: backends forked meanwhile count
+          },
+        }),
+      );
     progress('counting database statements');
     const statements = await countStatements(wiremocks.urls);
 
@@ -77,19 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       }
       await wiremocks.setDelay(0);
       progress(`throughput on PostgreSQL: 20 connections for ${options.seconds} s`);
-      throughput.push(
-        await measureThroughput(onPostgres.url, {
-          connections: 20,
-          seconds: options.seconds,
-          database: 'PostgreSQL',
-          peakRssMiB: onPostgres.peakRssMiB,
-          processes: {
-            server: [onPostgres.pid],
-            WireMock: wiremocks.pids,
-            PostgreSQL: postgresPids, // listed again after: backends forked meanwhile count
-          },
-        }),
-      );
+      throughput.push(await onPostgresUnderLoad(onPostgres));
     } finally {
       await onPostgres.stop();
     }
@@ -104,17 +108,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       // Warmed up at 20 connections, as ours is by the overhead runs: its pool is full.
       await measureOverhead(reference.url, { connections: 20, requests: n(200), delayMs: 0 });
       progress(`reference checkout on PostgreSQL: 20 connections for ${options.seconds} s`);
-      referenceThroughput = await measureThroughput(reference.url, {
-        connections: 20,
-        seconds: options.seconds,
-        database: 'PostgreSQL',
-        peakRssMiB: reference.peakRssMiB,
-        processes: {
-          server: [reference.pid],
-          WireMock: wiremocks.pids,
-          PostgreSQL: postgresPids, // listed again after: backends forked meanwhile count
-        },
-      });
+      referenceThroughput = await onPostgresUnderLoad(reference);
     } finally {
       await reference.stop();
     }

@@ -195,6 +195,12 @@ function sideBySideSection({ ours, reference, ratios }: SideBySide, cpus: number
       Number.NaN,
     ),
     row(
+      'WAL flushes per checkout (commits: ours 4, reference 1)',
+      ms(ours.walFlushesPerCheckout ?? Number.NaN),
+      ms(reference.walFlushesPerCheckout ?? Number.NaN),
+      (ours.walFlushesPerCheckout ?? Number.NaN) / (reference.walFlushesPerCheckout ?? Number.NaN),
+    ),
+    row(
       'server peak RSS',
       `${ours.peakRssMiB.toFixed(0)} MiB`,
       `${reference.peakRssMiB.toFixed(0)} MiB`,

@@ -14,6 +14,8 @@ export interface ThroughputResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   peakRssMiB: number;
+  /** PostgreSQL's WAL flushes per completed checkout, server-wide (wal-flushes.ts). */
+  walFlushesPerCheckout?: number;
   /** CPU milliseconds per completed checkout, by process group. */
   cpuMsPerCheckout: Record<string, number>;
 }

@@ -7,7 +7,7 @@ import {
 } from './source-imports.ts';
 
 /**
- * The layers as the README draws them: handlers (`functions/`) → `lib/`, whose domain
+ * The layers as docs/design.md draws them: handlers (`functions/`) → `lib/`, whose domain
  * (`lib/checkout`) knows nothing of HTTP, Lambda, SQL drivers or the service clients.
  */
 
