@@ -106,7 +106,8 @@ export function sagaDeps(config: Config, db: Database): SagaDeps {
   const http = (service: 'payment' | 'inventory' | 'order') => {
     const { apiKeySecretArn, ...endpoint } = config[service];
     const credentials = apiKeySecretArn && {
-      headers: async () => ({ 'x-api-key': await readSecret(apiKeySecretArn) }),
+      // Trimmed: a secret saved with a trailing newline is not a header value Node will send.
+      headers: async () => ({ 'x-api-key': (await readSecret(apiKeySecretArn)).trim() }),
       onCredentialsRejected: () => readSecret.forget(apiKeySecretArn),
     };
     return new ServiceHttpClient({

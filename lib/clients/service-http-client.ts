@@ -8,7 +8,7 @@ import {
   ServiceUnavailableError,
 } from '#lib/checkout/service-errors.ts';
 import { traceHeader } from '#lib/observability/index.ts';
-import { AnswerBrokenOff, exchange, type HttpAnswer } from './http-exchange.ts';
+import { AnswerBrokenOff, exchange, type HttpAnswer, RequestNotSent } from './http-exchange.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
 
 /** Errors raised before the request could reach the service: it cannot have acted. */
@@ -177,6 +177,7 @@ export class ServiceHttpClient {
       // The status line arrived but the body broke off: the request was delivered.
       if (error instanceof AnswerBrokenOff)
         return { delivered: true, reason: networkOutcome(error.cause).reason };
+      if (error instanceof RequestNotSent) return { delivered: false, reason: 'request_not_sent' };
       return networkOutcome(error);
     } finally {
       clearTimeout(timer);
@@ -222,10 +223,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function networkOutcome(error: unknown): TransientOutcome {
-  const { name, code } = error as { name?: string; code?: string };
+  const { name, code, syscall } = error as { name?: string; code?: string; syscall?: string };
   if (name === 'AbortError' || name === 'TimeoutError')
     return { delivered: true, reason: 'timeout' };
-  if (code && NOT_DELIVERED.has(code)) return { delivered: false, reason: code.toLowerCase() };
+  // Only while connecting: the same codes on an open connection may come after it was sent.
+  const connecting = syscall === 'connect' || syscall === 'getaddrinfo';
+  if (code && connecting && NOT_DELIVERED.has(code))
+    return { delivered: false, reason: code.toLowerCase() };
   return { delivered: true, reason: code ? code.toLowerCase() : 'network_error' };
 }
 

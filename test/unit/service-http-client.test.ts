@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
@@ -384,6 +384,44 @@ describe('ServiceHttpClient', () => {
     expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
     expect(error).toMatchObject({ reason: 'http_307' });
     expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('ends an answer it cannot take (101 Switching Protocols) as unknown, without hanging', async () => {
+    const raw = net.createServer((socket) => {
+      socket.once('data', () =>
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n',
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = raw.address() as AddressInfo;
+      const error = await failure(
+        client(`http://127.0.0.1:${port}`, { timeoutMs: 200 }).post('/p', {}, 'k', chargeResponse),
+      );
+      expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+
+  it('calls a request Node refuses to build (a header with a newline) unavailable: nothing was sent', async () => {
+    const service = await startService(json(200, SUCCESS));
+    const headers = async () => ({ 'x-api-key': 'key-with-newline\n' });
+    const error = await failure(
+      client(service.url, { headers }).post('/p', {}, 'k', chargeResponse),
+    );
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ reason: 'request_not_sent' });
+    expect(service.requests).toHaveLength(0);
+  });
+
+  it('stops reading an answer over 1 MiB and reports an unknown outcome', async () => {
+    const service = await startService(json(200, { ...SUCCESS, padding: 'x'.repeat(2 << 20) }));
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'answer_too_large' });
   });
 
   it('sends a multi-byte body whole and reads a multi-byte answer whole', async () => {
