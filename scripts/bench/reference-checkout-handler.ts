@@ -2,20 +2,20 @@
  * The throughput yardstick: the simplest checkout that does the same I/O as ours. A Middy
  * handler with a JSON body parser, a `pg` pool, ONE insert into its own table, then the three
  * downstream calls (payment, inventory, order, one after the other, bodies shaped as our clients
- * send them) over `node:http` with a keep-alive agent. No saga, no recovery points, no
- * validation beyond the JSON parse, no logging, no metrics: what is left when a checkout is only
- * its I/O. `npm run bench` serves it through the same local gateway as our server
+ * send them) over the service's own `node:http` exchange and keep-alive agent. No saga, no
+ * recovery points, no validation beyond the JSON parse, no logging, no metrics: what is left
+ * when a checkout is only its I/O. `npm run bench` serves it through the same local gateway as our server
  * (reference-server.ts) and loads both the same way; the ratio between them is what our
  * orchestration costs.
  *
  *   DATABASE_URL, PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL, ORDER_SERVICE_URL
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import pg from 'pg';
+import { exchange } from '#lib/clients/http-exchange.ts';
 
 export const REFERENCE_TABLE = 'bench_reference_checkout';
 
@@ -28,7 +28,6 @@ const env = (name: string): string => {
 // The same pool size and keep-alive as the service's own pool (lib/db/drivers/postgres.ts).
 const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 10, keepAlive: true });
 pool.on('error', () => {});
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const services = {
   payment: new URL(env('PAYMENT_SERVICE_URL')),
   inventory: new URL(env('INVENTORY_SERVICE_URL')),
@@ -50,41 +49,27 @@ export const prepare = () => {
   return ready;
 };
 
-/** POSTs JSON and resolves with the parsed answer; rejects on a non-2xx status. */
-function post(base: URL, path: string, body: unknown, idempotencyKey: string): Promise<unknown> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: base.hostname,
-        port: base.port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          accept: 'application/json',
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          'idempotency-key': idempotencyKey,
-        },
-      },
-      (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          if (status < 200 || status >= 300) reject(new Error(`${path} answered ${status}`));
-          else resolve(JSON.parse(text));
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
+/** Never aborts: the reference has no timeouts or retries. */
+const NO_ABORT = new AbortController().signal;
+
+/**
+ * POSTs JSON with the service's own HTTP exchange (lib/clients/http-exchange.ts, the same
+ * `node:http` transport and keep-alive agent), without its client's retries, timeouts and
+ * checks; resolves with the parsed answer, rejects on a non-2xx status.
+ */
+async function post(base: URL, path: string, body: unknown, idempotencyKey: string) {
+  const { status, text } = await exchange(new URL(path, base).href, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    },
+    body: JSON.stringify(body),
+    signal: NO_ABORT,
   });
+  if (status < 200 || status >= 300) throw new Error(`${path} answered ${status}`);
+  return JSON.parse(text) as unknown;
 }
 
 interface SeedLikeBody {
@@ -151,8 +136,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(httpJsonBodyParser())
   .handler(checkout);
 
-/** Ends the pool and the kept-alive sockets (the reference server's shutdown). */
+/** Ends the pool (the reference server's shutdown; its process exit closes the sockets). */
 export async function closeReference(): Promise<void> {
-  agent.destroy();
   await pool.end();
 }
