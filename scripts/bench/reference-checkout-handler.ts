@@ -88,7 +88,8 @@ async function checkout(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   await prepare();
   await pool.query(
     `insert into ${REFERENCE_TABLE} (id, email, total, request) values ($1, $2, $3, $4)`,
-    [id, body.customer_email, total, body],
+    // Never the card: like the service, it keeps the order and sends the card to payment only.
+    [id, body.customer_email, total, { ...body, payment_method: undefined }],
   );
   const payment = (await post(
     services.payment,

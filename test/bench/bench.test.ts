@@ -1,11 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../infra/bundling.ts';
 import { type BenchResults, toMarkdown, writeResults } from '../../scripts/bench/report.ts';
 import { parseServerTiming, percentile } from '../../scripts/bench/stats.ts';
 import { runBench } from '../../scripts/bench.ts';
+import { seedRequest } from '../../scripts/seed-request.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 
 /*
@@ -31,8 +33,10 @@ describe('the benchmark', () => {
   describe('a tiny run', () => {
     let shared: Awaited<ReturnType<typeof startSharedDatabase>>;
     let results: BenchResults;
+    let startedAt: Date;
     beforeAll(async () => {
       shared = await startSharedDatabase();
+      startedAt = new Date();
       results = await runBench({
         databaseUrl: shared.url,
         // Two seconds: on a loaded machine a one-second window can end before any durable
@@ -86,6 +90,27 @@ describe('the benchmark', () => {
       expect(reference.errors + reference.non2xx + reference.timeouts).toBe(0);
       expect(Object.keys(reference.cpuMsPerCheckout)).toEqual(Object.keys(ours.cpuMsPerCheckout));
       for (const ratio of Object.values(ratios)) expect(ratio).toBeGreaterThan(0);
+    });
+
+    // The table scripts/bench/reference-checkout-handler.ts writes (not imported: it connects at
+    // import); only this run's rows, since a server database keeps earlier runs'.
+    it('keeps no card data in the reference checkout’s rows either', async () => {
+      const client = new pg.Client({ connectionString: shared.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: number; with_card: number }>(
+          `select count(*)::int as n,
+                  count(*) filter (where request::text like '%${seedRequest().payment_method.card_number}%'
+                                      or request ? 'payment_method')::int as with_card
+             from bench_reference_checkout
+            where created_at >= $1`,
+          [startedAt],
+        );
+        expect(rows[0]?.n).toBeGreaterThan(0);
+        expect(rows[0]?.with_card).toBe(0);
+      } finally {
+        await client.end();
+      }
     });
 
     it('measures every function bundle and the reference on Node 22 and this Node', () => {
