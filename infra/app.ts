@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { App, type AppProps, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { SERVICE_NAME } from '#lib/observability/constants.ts';
 import {
   CheckoutStack,
   type CheckoutStackProps,
@@ -88,7 +89,7 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
   const common = {
     stackName: `${STACK_ID}-${stage}`,
     description: `Checkout orchestrator (${target}, stage ${stage})`,
-    tags: { service: 'checkout-commerce', stage },
+    tags: { service: SERVICE_NAME, stage },
     production,
     auth,
     requireApiKey,

@@ -21,6 +21,7 @@ import { createRecoveryScheduler } from './clients/recovery-scheduler.ts';
 import { createSecretReader } from './clients/secrets.ts';
 import { ServiceHttpClient } from './clients/service-http-client.ts';
 import { type Config, loadConfig } from './config.ts';
+import { checkDatabase } from './db/check-database.ts';
 import { createCheckoutRepository } from './db/checkout-repository.ts';
 import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
@@ -38,6 +39,8 @@ export interface App {
   db: Database;
   processCheckout(command: CheckoutCommand, budget: WorkBudget): Promise<CheckoutOutcome>;
   readCheckout(id: string): Promise<Checkout | undefined>;
+  /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
+  checkHealth(): Promise<boolean>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
   recoverAbandoned(budget: WorkBudget, options?: RecoveryOptions): Promise<RecoveryReport>;
   /** The operator's use cases (`npm run checkouts`, the operator function). */
@@ -85,6 +88,7 @@ export async function createApp(config: Config): Promise<App> {
     db,
     processCheckout: (command, budget) => processCheckout(deps, command, budget),
     readCheckout: (id) => readCheckout(deps, id),
+    checkHealth: () => checkDatabase(db),
     recoverAbandoned: (budget, options = config.recovery) =>
       recoverAbandoned(deps, options, budget),
     operations: {

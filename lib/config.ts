@@ -7,10 +7,12 @@ const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =
     max === Number.MAX_SAFE_INTEGER
       ? `expected a whole number of at least ${min}`
       : `expected a whole number from ${min} to ${max}`;
+  // Digits first: coercing alone would read an empty value as 0.
   return z._default(
-    z.coerce
-      .number({ error })
-      .check(z.int({ error }), z.minimum(min, { error }), z.maximum(max, { error })),
+    z.pipe(
+      z.string().check(z.regex(/^\s*-?\d+\s*$/, { error })),
+      z.coerce.number().check(z.minimum(min, { error }), z.maximum(max, { error })),
+    ),
     fallback,
   );
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
+import { SERVICE_NAME } from '#lib/observability/constants.ts';
 import { type Example, requestExamples, responseExamples } from './openapi-examples.ts';
 import {
   checkoutViewSchema,
@@ -98,7 +99,7 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.0.3',
     info: {
-      title: 'checkout-commerce',
+      title: SERVICE_NAME,
       version: '0.1.0',
       description: [
         'Checkout orchestrator: records the checkout, charges the payment, deducts stock and creates the order, undoing completed steps when a later one fails.',

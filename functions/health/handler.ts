@@ -1,12 +1,11 @@
 import { getApp } from '#lib/app.ts';
-import { checkDatabase } from '#lib/db/check-database.ts';
 import { httpFunction } from '#lib/http/http-function.ts';
 import { jsonResponse } from '#lib/http/responses.ts';
 
 /** `GET /health`: 200 when the database answers within a short timeout, 503 otherwise. */
 export const handler = httpFunction(async () => {
   const healthy = await getApp().then(
-    ({ db }) => checkDatabase(db),
+    (app) => app.checkHealth(),
     () => false,
   );
   return healthy

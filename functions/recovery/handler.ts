@@ -3,18 +3,19 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
+import type { RECOVERY_REQUEST_SOURCE } from '#lib/observability/constants.ts';
 import { logger } from '#lib/observability/index.ts';
 
 /** The payload of a checkout's own one-off recovery schedule. */
 interface RecoveryRequest {
-  source: 'checkout-commerce.recovery';
+  source: typeof RECOVERY_REQUEST_SOURCE;
   checkoutId: string;
 }
 
 /**
  * Finishes or undoes every checkout left half-done, within this invocation's time. Invoked by
  * the hourly sweep (an EventBridge rule) and by the one-off schedule a checkout left
- * `incomplete` makes for itself (`{ source: 'checkout-commerce.recovery', checkoutId }`); both
+ * `incomplete` makes for itself (`{ source: RECOVERY_REQUEST_SOURCE, checkoutId }`); both
  * run the same sweep, which also reports the backlog. Safe to run beside itself and live
  * traffic: checkouts are claimed with a lease, skipping rows another worker holds.
  */

@@ -1,6 +1,7 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { RecoveryScheduler, SagaLogger } from '#lib/checkout/ports.ts';
 import type { RecoverySchedulerConfig } from '#lib/config.ts';
+import { RECOVERY_REQUEST_SOURCE } from '#lib/observability/constants.ts';
 
 /** Added to the settle delay: EventBridge's clock and the database's may differ a little. */
 const MARGIN_MS = 15_000;
@@ -45,7 +46,7 @@ export function createRecoveryScheduler(options: RecoverySchedulerOptions): Reco
               Arn: config.targetArn,
               RoleArn: config.roleArn,
               Input: JSON.stringify({
-                source: 'checkout-commerce.recovery',
+                source: RECOVERY_REQUEST_SOURCE,
                 checkoutId: checkout.id,
               }),
             },

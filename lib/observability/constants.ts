@@ -5,6 +5,8 @@
  */
 export const SERVICE_NAME = 'checkout-commerce';
 export const METRICS_NAMESPACE = 'CheckoutCommerce';
+/** The `source` of the event a checkout's own one-off recovery schedule sends. */
+export const RECOVERY_REQUEST_SOURCE = `${SERVICE_NAME}.recovery` as const;
 /** Count per checkout outcome; dimension `status`: completed | failed | requires_attention | incomplete. */
 export const OUTCOME_METRIC = 'CheckoutOutcome';
 /** Count per failed or undone checkout; dimension `failed_step`: payment | inventory | order. */

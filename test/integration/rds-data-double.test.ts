@@ -5,7 +5,7 @@ import {
   RDSDataClient,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startDataApiDouble } from '../support/data-api-double/server.ts';
 
 /*
@@ -286,13 +286,19 @@ describe('the Data API double: transactions', () => {
 
   it('refuses a second statement while the transaction still runs one', async () => {
     const transactionId = await begin();
-    const [slow, second] = await Promise.all([
-      failure({ sql: 'select pg_sleep(0.2)::text as slept', transactionId }),
-      new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
-        failure({ sql: 'select 1', transactionId }),
-      ),
-    ]);
-    expect([slow, second]).toEqual([
+    const slow = failure({ sql: 'select pg_sleep(2)::text as slept', transactionId });
+    await vi.waitFor(
+      async () => {
+        const running = await double.query(
+          `select pid from pg_stat_activity
+           where query like 'select pg_sleep(2)%' and pid <> pg_backend_pid()`,
+        );
+        expect(running).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+    const second = await failure({ sql: 'select 1', transactionId });
+    expect([await slow, second]).toEqual([
       'succeeded',
       'DatabaseErrorException: Transaction is still running a query',
     ]);

@@ -51,6 +51,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it.each(['', ' ', 'abc', '99999', '-1'])('fails naming APP_PORT and the value %j', (value) => {
+    expect(configError(withEnv({ APP_PORT: value })).message).toContain(
+      `APP_PORT: expected a whole number from 0 to 65535, got ${JSON.stringify(value)}`,
+    );
+  });
+
   it('fails naming HTTP_MAX_RETRIES when it is negative', () => {
     expect(configError(withEnv({ HTTP_MAX_RETRIES: '-1' })).message).toContain('HTTP_MAX_RETRIES');
   });
