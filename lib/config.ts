@@ -11,7 +11,7 @@ const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =
   return z._default(
     z.pipe(
       z.string().check(z.regex(/^\s*-?\d+\s*$/, { error })),
-      z.coerce.number().check(z.minimum(min, { error }), z.maximum(max, { error })),
+      z.coerce.number<string>().check(z.minimum(min, { error }), z.maximum(max, { error })),
     ),
     fallback,
   );

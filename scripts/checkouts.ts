@@ -30,6 +30,9 @@ export interface CliIo {
   stderr: (text: string) => void;
 }
 
+/** The exit code of a retry or resolve that leaves the checkout unfinished. */
+const STILL_UNFINISHED = 3;
+
 /** Runs one command line; returns the exit code. */
 export async function runCheckoutsCli(argv: readonly string[], io: CliIo): Promise<number> {
   let request: CliRequest | undefined;
@@ -86,7 +89,11 @@ async function run(request: CliRequest, io: CliIo): Promise<number> {
               'elsewhere set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.',
       );
     }
-    return 'refused' in answer ? 1 : 0;
+    if ('refused' in answer) return 1;
+    // Taken and tried, but a service did not answer: not done, and a script should know.
+    return (answer.command === 'retry' || answer.command === 'resolve') && !answer.finished
+      ? STILL_UNFINISHED
+      : 0;
   } finally {
     await app.db.close();
   }

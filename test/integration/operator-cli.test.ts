@@ -187,6 +187,18 @@ describe('npm run checkouts against a checkout that requires attention', () => {
   });
 });
 
+describe('npm run checkouts retry while the service still does not answer', () => {
+  it('says the checkout is still unfinished and exits 3, not 0', async () => {
+    const stuck = await checkoutNeedingAttention(api);
+
+    const { code, stdout } = await runCli(['retry', stuck.id, '--by', 'jane']);
+
+    expect(code).toBe(3);
+    expect(stdout).toContain(`retry ${stuck.id}: still unfinished (compensating)`);
+    expect((await stored(stuck.id)).checkout?.status).toBe('compensating');
+  });
+});
+
 describe('npm run checkouts resolve', () => {
   it('records the end state with the note and the operator; a same-key replay gets the resolved answer', async () => {
     const key = `operator-cli-${Date.now()}`;
@@ -255,7 +267,11 @@ describe('npm run checkouts on the embedded database of npm start', () => {
   );
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('says clearly that the folder is in use while another process has it open', async () => {
+  // Each spawns `npm run` and opens PGlite on a new folder: seconds alone, far more on a busy
+  // machine, so they get more than the default 30 s.
+  it('says clearly that the folder is in use while another process has it open', {
+    timeout: 120_000,
+  }, async () => {
     const holder = await PGlite.create(dataDir);
     try {
       const { code, stderr } = await spawnCli(['list'], embedded);
@@ -267,7 +283,7 @@ describe('npm run checkouts on the embedded database of npm start', () => {
     }
   });
 
-  it('lists from the folder once it is free', async () => {
+  it('lists from the folder once it is free', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await spawnCli(['list'], embedded);
     expect(stderr).toBe('');
     expect(code).toBe(0);
