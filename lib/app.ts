@@ -13,7 +13,7 @@ import { type CheckoutCommand, processCheckout } from './checkout/process-checko
 import { readCheckout } from './checkout/read-checkout.ts';
 import { type RecoveryReport, recoverAbandoned } from './checkout/recover-abandoned.ts';
 import type { RecoveryOptions } from './checkout/recovery.ts';
-import type { SagaDeps } from './checkout/saga.ts';
+import type { SagaDeps } from './checkout/saga-transitions.ts';
 import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
 import { createPaymentClient } from './clients/payment-client.ts';

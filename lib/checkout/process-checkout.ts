@@ -3,7 +3,8 @@ import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts
 import type { CheckoutOutcome } from './checkout-outcome.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
-import { runSaga, type SagaDeps } from './saga.ts';
+import { runSaga } from './saga.ts';
+import type { SagaDeps } from './saga-transitions.ts';
 
 /** When a client whose checkout is being undone should look again: recovery's usual pace. */
 const RETRY_UNDO_MS = 60_000;

@@ -2,7 +2,7 @@ import type { Checkout } from './checkout.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
 import { type RecoveryOptions, recoverCheckout } from './recovery.ts';
-import type { SagaDeps } from './saga.ts';
+import type { SagaDeps } from './saga-transitions.ts';
 
 export interface RecoveryReport {
   claimed: number;

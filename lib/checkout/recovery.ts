@@ -1,6 +1,7 @@
 import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
+import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
 import {
   abandoned,
   advance,
@@ -9,8 +10,7 @@ import {
   leaveIncomplete,
   type SagaDeps,
   type UndoFailedPolicy,
-} from './saga.ts';
-import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
+} from './saga-transitions.ts';
 import { ServiceCallError } from './service-errors.ts';
 
 export interface RecoveryOptions {

@@ -17,7 +17,7 @@ import type {
   RecoveryScheduler,
   SagaLogger,
 } from '#lib/checkout/ports.ts';
-import type { SagaDeps } from '#lib/checkout/saga.ts';
+import type { SagaDeps } from '#lib/checkout/saga-transitions.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkout, CheckoutFailure } from '#lib/checkout/checkout.ts';
 import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
-import { abandoned } from '#lib/checkout/saga.ts';
+import { abandoned } from '#lib/checkout/saga-transitions.ts';
 import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
 import { renderFinished } from '#lib/http/checkout-presenter.ts';
 import {

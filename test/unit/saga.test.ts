@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Checkout, CheckoutFailure } from '#lib/checkout/checkout.ts';
 import type { RenderAnswer } from '#lib/checkout/ports.ts';
+import { runSaga } from '#lib/checkout/saga.ts';
 import {
   abandoned,
   advance,
   compensate,
-  runSaga,
   type UndoFailedPolicy,
-} from '#lib/checkout/saga.ts';
+} from '#lib/checkout/saga-transitions.ts';
 import {
   createSagaFakes,
   FIXED_NOW,

@@ -2,8 +2,8 @@ import type { CheckoutFailure } from '#lib/checkout/checkout.ts';
 import { type FinishedOutcome, finished } from '#lib/checkout/checkout-outcome.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
 import type { CheckoutChanges } from '#lib/checkout/ports.ts';
-import { advance, type SagaDeps } from '#lib/checkout/saga.ts';
 import { stepFrom } from '#lib/checkout/saga-steps.ts';
+import { advance, type SagaDeps } from '#lib/checkout/saga-transitions.ts';
 import type { OperatorRefusal } from './retry-checkout.ts';
 import { type CheckoutReport, lookUpServices } from './show-checkout.ts';
 

@@ -2,7 +2,7 @@ import type { SagaOutcome } from '#lib/checkout/checkout-outcome.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
 import type { OperatorTake } from '#lib/checkout/ports.ts';
 import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
-import type { SagaDeps } from '#lib/checkout/saga.ts';
+import type { SagaDeps } from '#lib/checkout/saga-transitions.ts';
 
 export type OperatorRefusal = Extract<OperatorTake, { refused: unknown }>;
 

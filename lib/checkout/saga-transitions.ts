@@ -1,0 +1,216 @@
+import {
+  type Checkout,
+  type CheckoutFailure,
+  type FinalStatus,
+  failureCode,
+  type SagaStep,
+} from './checkout.ts';
+import { finished, type SagaOutcome } from './checkout-outcome.ts';
+import { leaseEndsBy, type WorkBudget } from './lease.ts';
+import type {
+  CheckoutChanges,
+  CheckoutMetrics,
+  CheckoutRepository,
+  Clock,
+  RecoveryScheduler,
+  RenderAnswer,
+  SagaLogger,
+} from './ports.ts';
+import { type StepServices, stepsToUndo } from './saga-steps.ts';
+import { ServiceCallError, ServiceRefusedError } from './service-errors.ts';
+
+/*
+ * The moves a checkout makes between recovery points, shared by the two policies over the
+ * steps of saga-steps.ts: the forward saga (saga.ts) and recovery (recovery.ts). Each writes
+ * its recovery point before anything else is called: go forward, undo, end failed, or stay
+ * unfinished for a retry or recovery.
+ */
+
+/** The adapters every policy runs on: the repository, the three services, and the rest. */
+export interface SagaDeps extends StepServices {
+  repository: CheckoutRepository;
+  clock: Clock;
+  logger: SagaLogger;
+  metrics: CheckoutMetrics;
+  renderAnswer: RenderAnswer;
+  scheduler: RecoveryScheduler;
+}
+
+/**
+ * Why a checkout left unfinished was undone (the customer was told it did not complete); also
+ * stands in for the failure of a `compensating` checkout that lacks one (none is written so,
+ * but such a row must never answer 200).
+ */
+export function abandoned(step: SagaStep): CheckoutFailure {
+  return {
+    step,
+    kind: 'unavailable',
+    reason: 'abandoned',
+    message: 'The checkout could not be confirmed in time and was undone',
+  };
+}
+
+/** What a policy does with a checkout whose undos did not all go through (names given). */
+export type UndoFailedPolicy = (
+  checkout: Checkout,
+  failure: CheckoutFailure,
+  undoFailures: string[],
+  cause: unknown,
+) => Promise<SagaOutcome>;
+
+/**
+ * Undoes, in reverse order, the steps done before compensation began: release the stock,
+ * then refund the payment. Every undo is attempted even if an earlier one failed. An undo that
+ * still fails after its retries may well have acted (a 5xx after the refund, a reset) and is
+ * safe to repeat with the same key and body, so by default the checkout stays `compensating`
+ * (outcome `incomplete`) for a same-key retry or recovery to finish; recovery decides when to stop and
+ * ask for attention (`onUndoFailed`). If the work budget runs out mid-undo, it stays
+ * `compensating` too.
+ */
+export async function compensate(
+  deps: SagaDeps,
+  start: Checkout,
+  failure: CheckoutFailure,
+  budget: WorkBudget,
+  onUndoFailed: UndoFailedPolicy = async (checkout, _failure, _names, cause) =>
+    leaveIncomplete(deps, checkout, cause, budget),
+): Promise<SagaOutcome> {
+  let checkout = start;
+  if (checkout.status === 'payment_processed' || checkout.status === 'inventory_deducted') {
+    checkout = await advance(deps, checkout, {
+      status: 'compensating',
+      failure,
+      compensationFrom: checkout.status,
+      cause: `undoing after ${failureCode(failure)}: ${failure.reason}`,
+    });
+  }
+  const undoFailures: string[] = [];
+  let cause: unknown;
+  for (const { undo } of stepsToUndo(checkout.compensationFrom)) {
+    if (!undo) continue;
+    try {
+      await undo.run(deps, checkout, failure, budget.signal);
+    } catch (error) {
+      if (!(error instanceof ServiceCallError)) throw error;
+      // Cut short by the work budget: the policy decides (recovery still applies its age cap).
+      if (budget.signal.aborted)
+        return onUndoFailed(checkout, failure, [...undoFailures, undo.name], error);
+      undoFailures.push(undo.name);
+      cause = error;
+      deps.logger.warn('undo failed, to be repeated', {
+        checkout_id: checkout.id,
+        undo: undo.name,
+        reason: error.reason,
+      });
+    }
+  }
+  if (undoFailures.length > 0) return onUndoFailed(checkout, failure, undoFailures, cause);
+  return finishFailed(deps, checkout, failure, []);
+}
+
+/**
+ * Ends a checkout that did not complete: `failed`, or `requires_attention` (logged loudly)
+ * when something could not be undone or settled.
+ */
+export async function finishFailed(
+  deps: SagaDeps,
+  checkout: Checkout,
+  failure: CheckoutFailure,
+  undoFailures: string[],
+): Promise<SagaOutcome> {
+  const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
+  const cause =
+    status === 'failed'
+      ? `undone after ${failureCode(failure)}: ${failure.reason}`
+      : `gave up: ${undoFailures.join(', ')} kept failing`;
+  const ended = await advance(deps, checkout, { status, failure, undoFailures, cause });
+  if (status === 'requires_attention') {
+    deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo or a settle kept failing', {
+      checkout_id: ended.id,
+      failed_step: failure.step,
+      undo_failures: undoFailures,
+    });
+  } else {
+    deps.logger.info('checkout failed and undone', {
+      checkout_id: ended.id,
+      failed_step: failure.step,
+      reason: failure.reason,
+    });
+  }
+  return finished(ended);
+}
+
+/** The failure a service error stands for. */
+export function failureOf(error: ServiceCallError): CheckoutFailure {
+  return {
+    step: error.service,
+    kind: error instanceof ServiceRefusedError ? 'refused' : 'unavailable',
+    reason: error.reason,
+    message: error.message,
+  };
+}
+
+/**
+ * The outcome while a step's outcome is open: nothing undone, nothing called failed. Recovery
+ * is woken for the checkout once its lease has ended (at the latest `leaseMs` from now).
+ */
+export async function leaveIncomplete(
+  deps: SagaDeps,
+  checkout: Checkout,
+  error: unknown,
+  budget: WorkBudget,
+): Promise<SagaOutcome> {
+  deps.logger.warn('checkout outcome unknown, left at its recovery point', {
+    checkout_id: checkout.id,
+    status: checkout.status,
+    downstream: error instanceof ServiceCallError ? error.service : undefined,
+    reason: error instanceof ServiceCallError ? error.reason : 'deadline',
+  });
+  deps.metrics.outcome('incomplete');
+  await deps.scheduler.scheduleRecovery(checkout, leaseEndsBy(deps.clock.now(), budget));
+  return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
+}
+
+const FINAL: readonly string[] = [
+  'completed',
+  'failed',
+  'requires_attention',
+] satisfies FinalStatus[];
+
+/**
+ * Writes the next recovery point (durable before the next downstream call) and returns the
+ * checkout as it now stands. A final state is written together with the answer that will be
+ * replayed for it, which also ends the lease.
+ */
+export async function advance(
+  deps: SagaDeps,
+  checkout: Checkout,
+  changes: CheckoutChanges,
+  stepMs?: Partial<Record<SagaStep, number>>,
+): Promise<Checkout> {
+  const next: Checkout = {
+    ...checkout,
+    status: changes.status,
+    paymentId: changes.paymentId ?? checkout.paymentId,
+    orderId: changes.orderId ?? checkout.orderId,
+    failure: changes.failure ?? checkout.failure,
+    undoFailures: changes.undoFailures ?? checkout.undoFailures,
+    compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
+    updatedAt: deps.clock.now().toISOString(),
+  };
+  if (!FINAL.includes(next.status)) {
+    await deps.repository.update(checkout, changes);
+    return next;
+  }
+  await deps.repository.update(checkout, {
+    ...changes,
+    response: deps.renderAnswer(finished(next)),
+  });
+  deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
+  if (next.status === 'completed')
+    deps.logger.info('checkout completed', {
+      checkout_id: next.id,
+      ...(stepMs && { step_ms: stepMs }),
+    });
+  return next;
+}
