@@ -6,8 +6,11 @@ import { startPrivatePostgres } from '../private-postgres.ts';
 export interface BackingDatabase {
   /** Connection settings for `pg` (the database, on its server). */
   config: pg.ClientConfig;
-  /** Drops the database (and stops the server if the double started one). */
-  drop(): Promise<void>;
+  /**
+   * Drops the database, then `roles` (roles belong to the whole server, so a test's own would
+   * outlive its database), and stops the server if the double started one.
+   */
+  drop(roles?: string[]): Promise<void>;
 }
 
 /**
@@ -67,9 +70,10 @@ async function createOn(
   url.pathname = `/${name}`;
   return {
     config: { connectionString: url.toString() },
-    async drop() {
+    async drop(roles = []) {
       try {
         await runAdmin(`drop database if exists ${name} with (force)`);
+        for (const role of roles) await runAdmin(`drop role if exists ${role}`);
       } finally {
         await stopServer();
       }

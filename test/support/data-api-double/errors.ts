@@ -66,8 +66,13 @@ export function defaultMessage(type: DataApiErrorType): string {
  * server's (severity, message, then Detail, Hint and Position lines) followed by
  * `; SQLState: <code>`, the only place the SQLSTATE travels (the exception has no field for
  * it). The API reference names the exception ("There was an error in processing the SQL
- * statement", https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_Errors);
- * the message layout is the service's, as recorded in test/unit/rds-data-driver.test.ts.
+ * statement", HTTP 400, https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_Errors).
+ * No AWS page states the message layout: it is observed behaviour. The evidence: the answers
+ * recorded in test/unit/rds-data-driver.test.ts; a service answer quoted with its Hint line
+ * ("ERROR: operator does not exist: uuid = character varying\n  Hint: No operator matches
+ * [...]", https://github.com/cloud-utils/aurora-data-api/pull/11) and one with its Position
+ * and SQLState (https://github.com/jeremydaly/data-api-client/issues/144); Data API clients
+ * that read the SQLSTATE from the message's end (https://github.com/aws-devtools-labs/aws-blocks/pull/511).
  */
 export function databaseError(error: DatabaseError): DataApiError {
   const lines = [`${error.severity ?? 'ERROR'}: ${error.message}`];

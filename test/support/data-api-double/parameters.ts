@@ -82,12 +82,22 @@ interface Bound {
  * - a hinted string is sent as the hinted type, and must be written in that hint's format;
  * - an unhinted string is sent as VARCHAR, never as an untyped literal the server would
  *   coerce: `where id = :id` on a uuid column fails with "operator does not exist: uuid =
- *   character varying", which is why the hints exist (the service's JDBC-style binding, as
- *   reported against a local emulator that bound strings as `unspecified`:
- *   https://github.com/koxudaxi/local-data-api/issues/137);
+ *   character varying". The type mapping is stated in JDBC terms: "The following table maps
+ *   Java Database Connectivity (JDBC) data types to the data types that you specify in Data
+ *   API calls" (DECIMAL and "Other types (including types related to date and time)" are
+ *   STRING), and "Certain types, such as DECIMAL and TIME, require a hint so that Data API
+ *   passes String values to the database as the correct type"
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api-operations.html).
+ *   That page does not name VARCHAR: it is what PostgreSQL's JDBC driver sends a string as,
+ *   "If stringtype is set to VARCHAR (the default), such parameters will be sent to the server
+ *   as varchar parameters" (https://jdbc.postgresql.org/documentation/use/#connection-parameters),
+ *   and what the service answered a user who compared a uuid column with a string: "ERROR:
+ *   operator does not exist: uuid = character varying"
+ *   (https://github.com/cloud-utils/aurora-data-api/pull/11);
  * - longs, doubles, booleans and blobs as int8, float8, bool and bytea; a null untyped;
- * - array values are refused, "Array parameters are not supported."
- *   (https://github.com/aws/aws-sdk/issues/9, a BadRequestException from the service).
+ * - array values are refused: "Array parameters are not supported." (the `parameters` member,
+ *   https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_RequestSyntax;
+ *   the service answers it with a BadRequestException, https://github.com/aws/aws-sdk/issues/9).
  */
 function bind(parameter: SqlParameter): Bound {
   const { name, value, typeHint } = parameter;

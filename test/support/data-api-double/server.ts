@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { type BackingDatabase, createBackingDatabase } from './backing-database.ts';
+import { createBackingDatabase } from './backing-database.ts';
 import { DataApiError, databaseError, isPostgresError } from './errors.ts';
 import { type Fault, Faults, type Operation } from './faults.ts';
 import { bindParameters, type SqlParameter } from './parameters.ts';
@@ -11,16 +11,26 @@ import { Transactions } from './transactions.ts';
 
 export interface DataApiDoubleOptions {
   clusterArn?: string;
+  /** The master user's secret: it signs in as the backing server's own user. */
   secretArn?: string;
+  /** The runtime user's secret: it signs in as `runtimeUser` (see `DataApiDouble`). */
+  runtimeSecretArn?: string;
   /** The database name callers send (the app's DB_NAME); it is served by a private database. */
   database?: string;
   region?: string;
+}
+
+/** A database user as its Secrets Manager secret holds it (RDS's JSON has these two keys). */
+export interface DatabaseUser {
+  username: string;
+  password: string;
 }
 
 /** One call the double answered, in order. */
 export interface Call {
   /** `Unknown` for a request to a path the service does not have. */
   operation: Operation | 'Unknown';
+  secretArn?: string;
   sql?: string;
   transactionId?: string;
   /** The error type answered, if it failed. */
@@ -31,7 +41,17 @@ export interface DataApiDouble {
   /** `http://127.0.0.1:<port>`: what AWS_ENDPOINT_URL_RDS_DATA points the SDK at. */
   endpoint: string;
   clusterArn: string;
+  /** The master secret: statements sent with it run as the backing server's own user. */
   secretArn: string;
+  /** The runtime secret: statements sent with it run as `runtimeUser`, over a connection of its own. */
+  runtimeSecretArn: string;
+  /**
+   * Who the runtime secret signs in as. The double does not create this user: a migration run
+   * through the double with the master secret does (as `migrate` does with
+   * RUNTIME_DB_SECRET_ARN); until then the runtime secret cannot sign in. Its name is unique
+   * to the double, since a role belongs to the whole server, which test files may share.
+   */
+  runtimeUser: DatabaseUser;
   database: string;
   region: string;
   /** Every call answered so far. */
@@ -41,10 +61,11 @@ export interface DataApiDouble {
   clearFaults(): void;
   /**
    * The environment that makes the real SDK reach this double and the app's configuration
-   * choose the `rds-data` driver for it (fake ARNs, dummy credentials and region).
+   * choose the `rds-data` driver for it (fake ARNs, dummy credentials and region), signed in
+   * with the master secret (as `migrate` is) or the runtime one (as every other function is).
    */
-  environment(): Record<string, string>;
-  /** SQL straight on the backing database, past the Data API: to set up or inspect. */
+  environment(secret?: 'master' | 'runtime'): Record<string, string>;
+  /** SQL straight on the backing database as its owner, past the Data API: to set up or inspect. */
   query<T extends Record<string, unknown>>(sql: string, values?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
 }
@@ -79,7 +100,12 @@ const RAW_TEXT = {
  * JSON, errors as the HTTP status of their shape with an `x-amzn-ErrorType` header and a
  * `{"message"}` body. Each rule it enforces cites the documentation behind it, in the file
  * that enforces it: parameters.ts (binding, type hints), results.ts (supported types,
- * formattedRecords), transactions.ts (pinning, busy, expiry), errors.ts (SQL errors).
+ * formattedRecords), transactions.ts (pinning, busy, expiry), errors.ts (SQL errors),
+ * faults.ts (what a test injects); the checks of the cluster, secret and database below.
+ * Each secret signs in as its own database user, over a pool of its own: the statements sent
+ * with a secret run with that user's privileges, as on the service ("The name or ARN of the
+ * secret that enables access to the DB cluster",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api-operations.html).
  */
 export async function startDataApiDouble(
   options: DataApiDoubleOptions = {},
@@ -87,22 +113,33 @@ export async function startDataApiDouble(
   const region = options.region ?? 'eu-west-1';
   const clusterArn =
     options.clusterArn ?? `arn:aws:rds:${region}:123456789012:cluster:data-api-double`;
-  const secretArn =
-    options.secretArn ??
-    `arn:aws:secretsmanager:${region}:123456789012:secret:data-api-double-AbCdEf`;
+  const fakeSecretArn = (name: string) =>
+    `arn:aws:secretsmanager:${region}:123456789012:secret:data-api-double-${name}-AbCdEf`;
+  const secretArn = options.secretArn ?? fakeSecretArn('master');
+  const runtimeSecretArn = options.runtimeSecretArn ?? fakeSecretArn('runtime');
+  const runtimeUser: DatabaseUser = {
+    username: `checkout_app_${randomBytes(4).toString('hex')}`,
+    password: randomBytes(18).toString('base64url'),
+  };
   const database = options.database ?? 'checkout';
 
   const backing = await createBackingDatabase();
-  // Aurora's default time zone is UTC; so is every session here.
-  const pool = new pg.Pool({ ...backing.config, max: 8, options: '-c TimeZone=UTC' });
-  pool.on('error', () => {}); // an idle connection dropped by the server is not a test failure
-  const transactions = new Transactions(pool);
+  const pool = openPool(backing.config);
+  /** The pool each secret signs in with. */
+  const pools = new Map([
+    [secretArn, pool],
+    [runtimeSecretArn, openPool(signedInAs(backing.config, runtimeUser))],
+  ]);
+  const transactions = new Transactions();
   const catalog = new TypeCatalog();
   const faults = new Faults();
   const calls: Call[] = [];
 
-  /** The checks every operation makes of the cluster, secret and database it names. */
-  const checkTarget = (request: Request, operation: Operation) => {
+  /**
+   * The checks every operation makes of the cluster, secret and database it names; returns the
+   * pool of the secret's user.
+   */
+  const checkTarget = (request: Request, operation: Operation): pg.Pool => {
     if (!request.resourceArn || !request.secretArn) {
       throw new DataApiError('BadRequestException', 'resourceArn and secretArn are required');
     }
@@ -114,15 +151,26 @@ export async function startDataApiDouble(
         `HttpEndpoint is not enabled for resource ${request.resourceArn}`,
       );
     }
-    // The service signs in with the credentials in the secret: only the cluster's own works.
-    if (request.secretArn !== secretArn) {
-      throw new DataApiError('BadRequestException', `Error fetching secret ${request.secretArn}`);
+    // The service signs in with the credentials in the secret, so a secret it cannot find is
+    // refused before any SQL: "SecretsErrorException: There was a problem with the Secrets
+    // Manager secret used with the request, caused by one of the following conditions: [...]
+    // The secret provided wasn't found." (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_Errors;
+    // BadRequestException, which the double answered before, "is deprecated" there). The
+    // message's wording is the double's own: no page gives the service's.
+    const secretPool = pools.get(request.secretArn);
+    if (!secretPool) {
+      throw new DataApiError(
+        'SecretsErrorException',
+        `The secret ${request.secretArn} wasn't found.`,
+      );
     }
-    // "Schema parameter not supported": Aurora Serverless v2 and provisioned clusters refuse
-    // it rather than ignore it (same troubleshooting page).
+    // "Schema parameter isn't supported": Aurora Serverless v2 and provisioned clusters refuse
+    // it rather than ignore it (data-api.troubleshooting.html, as above).
     if (request.schema !== undefined) {
       throw new DataApiError('BadRequestException', 'The schema parameter isn\u2019t supported.');
     }
+    // A database the cluster does not have: no AWS page states the answer; the double passes
+    // on what PostgreSQL refuses the sign-in with, in the layout of errors.ts.
     const named = operation === 'ExecuteStatement' || operation === 'BeginTransaction';
     if (named && request.database !== undefined && request.database !== database) {
       throw new DataApiError(
@@ -130,9 +178,10 @@ export async function startDataApiDouble(
         `FATAL: database "${request.database}" does not exist; SQLState: 3D000`,
       );
     }
+    return secretPool;
   };
 
-  const execute = async (request: Request) => {
+  const execute = async (request: Request, secretPool: pg.Pool) => {
     if (!request.sql) throw new DataApiError('BadRequestException', 'sql is required');
     const statement = bindParameters(request.sql, request.parameters);
     const run = async (connection: pg.PoolClient) => {
@@ -156,7 +205,7 @@ export async function startDataApiDouble(
       return { ...output, ...formatResult(types, result.fields, result.rows, request) };
     };
     if (request.transactionId) return transactions.run(request.transactionId, run);
-    const connection = await pool.connect();
+    const connection = await secretPool.connect();
     try {
       return await run(connection);
     } finally {
@@ -164,9 +213,11 @@ export async function startDataApiDouble(
     }
   };
 
-  const operations: Record<Operation, (request: Request) => Promise<unknown>> = {
+  const operations: Record<Operation, (request: Request, pool: pg.Pool) => Promise<unknown>> = {
     ExecuteStatement: execute,
-    BeginTransaction: async () => ({ transactionId: await transactions.begin() }),
+    BeginTransaction: async (_, secretPool) => ({
+      transactionId: await transactions.begin(secretPool),
+    }),
     async CommitTransaction(request) {
       await transactions.end(String(request.transactionId), 'commit');
       return { transactionStatus: 'Transaction Committed' };
@@ -178,10 +229,10 @@ export async function startDataApiDouble(
   };
 
   const answer = async (operation: Operation, request: Request) => {
-    checkTarget(request, operation);
+    const secretPool = checkTarget(request, operation);
     faults.check(operation, request.sql, false);
     try {
-      const output = await operations[operation](request);
+      const output = await operations[operation](request, secretPool);
       faults.check(operation, request.sql, true);
       return output;
     } catch (error) {
@@ -197,6 +248,7 @@ export async function startDataApiDouble(
     const operation = req.method === 'POST' ? ROUTES[path] : undefined;
     const request = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Request;
     const call: Call = { operation: operation ?? 'Unknown' };
+    if (request.secretArn !== undefined) call.secretArn = request.secretArn;
     if (request.sql !== undefined) call.sql = request.sql;
     if (request.transactionId !== undefined) call.transactionId = request.transactionId;
     calls.push(call);
@@ -226,38 +278,52 @@ export async function startDataApiDouble(
     endpoint,
     clusterArn,
     secretArn,
+    runtimeSecretArn,
+    runtimeUser,
     database,
     region,
     calls,
     inject: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
-    environment: () => ({
+    environment: (secret = 'master') => ({
       AWS_ENDPOINT_URL_RDS_DATA: endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'AKIADATAAPIDOUBLE000',
       AWS_SECRET_ACCESS_KEY: 'data-api-double-not-a-secret',
       DB_CLUSTER_ARN: clusterArn,
-      DB_SECRET_ARN: secretArn,
+      DB_SECRET_ARN: secret === 'master' ? secretArn : runtimeSecretArn,
       DB_NAME: database,
     }),
     async query<T extends Record<string, unknown>>(sql: string, values?: unknown[]) {
       return (await pool.query<T>(sql, values)).rows;
     },
-    stop: () => stop(server, pool, transactions, backing),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await transactions.closeAll();
+      await Promise.all([...pools.values()].map((p) => p.end()));
+      await backing.drop([runtimeUser.username]);
+    },
   };
 }
 
-async function stop(
-  server: ReturnType<typeof createServer>,
-  pool: pg.Pool,
-  transactions: Transactions,
-  backing: BackingDatabase,
-) {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await transactions.closeAll();
-  await pool.end();
-  await backing.drop();
+function openPool(config: pg.ClientConfig): pg.Pool {
+  // Aurora's default time zone is UTC; so is every session here.
+  const pool = new pg.Pool({ ...config, max: 8, options: '-c TimeZone=UTC' });
+  pool.on('error', () => {}); // an idle connection dropped by the server is not a test failure
+  return pool;
+}
+
+/**
+ * The backing database's settings with `user`'s name and password. A server that trusts
+ * loopback connections (the machine's, the private cluster's) does not check the password;
+ * the user's privileges apply all the same.
+ */
+function signedInAs(config: pg.ClientConfig, user: DatabaseUser): pg.ClientConfig {
+  const url = new URL(String(config.connectionString));
+  url.username = user.username;
+  url.password = user.password;
+  return { ...config, connectionString: url.toString() };
 }
 
 /**

@@ -3,9 +3,11 @@ import type pg from 'pg';
 import { DataApiError } from './errors.ts';
 
 /**
- * "Ensure that each transaction call runs within 3 minutes after the previous transaction
- * call": an idle transaction is ended by the service
- * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.troubleshooting.html).
+ * "A transaction times out if no calls use its transaction ID in three minutes. If a
+ * transaction times out before it's committed, it's rolled back automatically."
+ * (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_BeginTransaction.html;
+ * "Make sure that each transactional call runs within three minutes of the previous one",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.troubleshooting.html).
  */
 const IDLE_MS = 3 * 60_000;
 
@@ -18,15 +20,24 @@ interface Open {
 /**
  * The open transactions, each pinned to one connection of its own from BeginTransaction to
  * CommitTransaction or RollbackTransaction: every statement sent with its transactionId runs
- * on that connection, and only there.
+ * on that connection, and only there; a statement sent without one runs on any connection and
+ * commits at once. What the documentation states is the transaction, not the connection:
+ * BeginTransaction "Starts a SQL transaction" and returns its ID
+ * (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_BeginTransaction.html);
+ * ExecuteStatement's `transactionId` is "the transaction ID of the transaction that you want to
+ * include the SQL statement in" (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html#API_ExecuteStatement_RequestSyntax);
+ * "If you don't specify the --transaction-id option, changes that result from the call are
+ * committed automatically" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.calling.cli.html).
+ * No AWS page says "connection": one connection per transaction is what those rules take on
+ * PostgreSQL, where a transaction lives in the session that began it
+ * (https://www.postgresql.org/docs/current/sql-begin.html).
  */
 export class Transactions {
   private readonly open = new Map<string, Open>();
 
-  constructor(private readonly pool: pg.Pool) {}
-
-  async begin(): Promise<string> {
-    const connection = await this.pool.connect();
+  /** Begins a transaction on a connection of `pool`: the pool of the secret's user. */
+  async begin(pool: pg.Pool): Promise<string> {
+    const connection = await pool.connect();
     try {
       await connection.query('begin');
     } catch (error) {
