@@ -81,7 +81,12 @@ export async function resolveCheckout(
   return finished(resolved);
 }
 
-/** Whether the services' records show `as`; for `completed`, the ids they hold. */
+/**
+ * Whether the services' records show `as`; for `completed`, the ids they hold. This reads what
+ * each service holds now (a charge not refunded, stock still deducted, an order), where a step's
+ * `settle` (saga-steps.ts) asks whether the step ever happened, a refunded charge or a released
+ * deduction included: an end state is about the money and stock as they stand.
+ */
 function endState(
   services: CheckoutReport['services'],
   as: Resolution['as'],
