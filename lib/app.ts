@@ -25,6 +25,7 @@ import { checkDatabase } from './db/check-database.ts';
 import { createCheckoutRepository } from './db/checkout-repository.ts';
 import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
+import { withDeadline } from './db/deadline.ts';
 import { migrate } from './db/migrate.ts';
 import { renderFinished } from './http/checkout-presenter.ts';
 import { checkoutMetrics, logger } from './observability/index.ts';
@@ -38,7 +39,8 @@ export interface App {
   config: Config;
   db: Database;
   processCheckout(command: CheckoutCommand, budget: WorkBudget): Promise<CheckoutOutcome>;
-  readCheckout(id: string): Promise<Checkout | undefined>;
+  /** A checkout as stored; its database calls end by `databaseDeadline` when one is given. */
+  readCheckout(id: string, databaseDeadline?: number): Promise<Checkout | undefined>;
   /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
   checkHealth(): Promise<boolean>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
@@ -83,20 +85,27 @@ export async function createApp(config: Config): Promise<App> {
   // server is migrated by `npm start`, the tests, or the deploy's migrate function.
   if (config.database.driver === 'pglite') await migrate(db);
   const deps = sagaDeps(config, db);
+  // A use case that works under a budget runs its database calls under the budget's deadline,
+  // which the `rds-data` driver honours, so the invocation answers before the function's own
+  // deadline even when a statement hangs or the cluster resumes late.
+  const budgeted = <T>(budget: WorkBudget, work: () => Promise<T>) =>
+    withDeadline(budget.databaseDeadline, work);
   return {
     config,
     db,
-    processCheckout: (command, budget) => processCheckout(deps, command, budget),
-    readCheckout: (id) => readCheckout(deps, id),
+    processCheckout: (command, budget) =>
+      budgeted(budget, () => processCheckout(deps, command, budget)),
+    readCheckout: (id, deadline) => withDeadline(deadline, () => readCheckout(deps, id)),
     checkHealth: () => checkDatabase(db),
     recoverAbandoned: (budget, options = config.recovery) =>
-      recoverAbandoned(deps, options, budget),
+      budgeted(budget, () => recoverAbandoned(deps, options, budget)),
     operations: {
       list: (query) => listCheckouts(deps, query),
       show: (id) => showCheckout(deps, id),
-      retry: (id, budget) => retryCheckout(deps, id, config.recovery, budget),
+      retry: (id, budget) =>
+        budgeted(budget, () => retryCheckout(deps, id, config.recovery, budget)),
       resolve: (id, resolution, budget) =>
-        resolveCheckout(deps, id, resolution, budget, config.recovery),
+        budgeted(budget, () => resolveCheckout(deps, id, resolution, budget, config.recovery)),
     },
   };
 }

@@ -1,7 +1,7 @@
 import httpRouterHandler from '@middy/http-router';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { getApp } from '#lib/app.ts';
-import { workBudget } from '#lib/checkout/lease.ts';
+import { databaseDeadline, workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { checkoutIdSchema } from '#lib/checkout/request-schema.ts';
 import { NotFoundError, ValidationError } from '#lib/errors.ts';
@@ -27,14 +27,19 @@ const processRoute = withJsonBody(async (event, context) => {
 }, checkoutEventValidator);
 
 /** `GET /checkout/{id}`: the checkout's current state, without card data. */
-const getRoute = async (event: APIGatewayProxyEvent) => {
+const getRoute = async (event: APIGatewayProxyEvent, context: Context) => {
   const id = checkoutIdSchema.safeParse(event.pathParameters?.id);
   if (!id.success) {
     throw new ValidationError('The checkout id must be a UUID', [
       { path: 'id', message: 'must be a UUID' },
     ]);
   }
-  const checkout = await (await getApp()).readCheckout(id.data);
+  const app = await getApp();
+  // A paused cluster is waited for only as long as the answer still beats the function's end.
+  const checkout = await app.readCheckout(
+    id.data,
+    databaseDeadline(context.getRemainingTimeInMillis()),
+  );
   if (!checkout) throw new NotFoundError('No checkout with this id');
   return jsonResponse(200, checkoutView(checkout));
 };

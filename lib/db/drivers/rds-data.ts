@@ -10,6 +10,7 @@ import {
   type TypeHint,
 } from '@aws-sdk/client-rds-data';
 import type { Database, Row, SqlParams, SqlValue } from '#lib/db/database.ts';
+import { currentDeadline } from '#lib/db/deadline.ts';
 import { parameterCasts } from '#lib/db/named-parameters.ts';
 import { mapPostgresError } from '#lib/db/postgres-errors.ts';
 import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
@@ -19,7 +20,8 @@ export interface RdsDataRetryOptions {
   /**
    * How long to keep asking, in all: a resume takes ~15 s, longer after a day asleep. Minutes
    * for `migrate` (a deploy must not roll back because the cluster slept); for a request, what
-   * fits its answer inside API Gateway's 29 s.
+   * fits its answer inside API Gateway's 29 s. Never past the invocation's deadline
+   * (`lib/db/deadline.ts`), whichever comes first.
    */
   budgetMs: number;
   /** Calls in all, the first included (no limit but the budget by default). */
@@ -36,6 +38,14 @@ export interface RdsDataOptions {
   client?: RDSDataClient;
   retry?: Partial<RdsDataRetryOptions>;
 }
+
+/**
+ * The longest one call may take outside a transaction (and to begin or roll back one): every
+ * runtime statement is a single-row read or write. Statements and the commit inside a
+ * transaction (the migrations' DDL, which may rewrite a large table) wait as long as the Data
+ * API lets them. Both stop at the invocation's deadline, if there is one.
+ */
+const CALL_TIMEOUT_MS = 10_000;
 
 /** Backoff capped at 5 s with full jitter; asked again until the budget is spent. */
 const DEFAULT_RETRY: RdsDataRetryOptions = {
@@ -97,11 +107,9 @@ const SQL_STATE = /; SQLState: ([0-9A-Z]{5})\s*$/;
 export function createRdsDataDatabase(options: RdsDataOptions): Database {
   // The SDK never retries (its default would resend a statement after a timeout or a 5xx,
   // which may come after it ran): this driver retries, and only what proves it did not run.
-  // No SDK retries (a resent statement may run twice), and no call left hanging past 10 s:
-  // each statement here is a single-row read or write.
-  const client =
-    options.client ??
-    new RDSDataClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000 } });
+  // Nor is the SDK's `requestTimeout` the limit: without `throwOnRequestTimeout` it only logs
+  // a warning. Each call is bounded here instead (`bounded`).
+  const client = options.client ?? new RDSDataClient({ maxAttempts: 1 });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const target = { resourceArn: options.clusterArn, secretArn: options.secretArn };
 
@@ -116,7 +124,11 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
       resultSetOptions: { decimalReturnType: 'STRING' },
       ...(transactionId && { transactionId }),
     };
-    const send = () => client.send(new ExecuteStatementCommand(input));
+    const send = () =>
+      bounded(
+        (abortSignal) => client.send(new ExecuteStatementCommand(input), { abortSignal }),
+        transactionId ? Number.POSITIVE_INFINITY : CALL_TIMEOUT_MS,
+      );
     try {
       // Inside a transaction a resume cannot be waited out: the cluster lost the transaction.
       const output = await (transactionId ? send() : retryWhileNeverRan(send, retry));
@@ -131,8 +143,12 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
     async transaction(work) {
       let transactionId: string;
       try {
+        const begin = { ...target, database: options.database };
         const begun = await retryWhileNeverRan(
-          () => client.send(new BeginTransactionCommand({ ...target, database: options.database })),
+          () =>
+            bounded((abortSignal) =>
+              client.send(new BeginTransactionCommand(begin), { abortSignal }),
+            ),
           retry,
         );
         if (!begun.transactionId) throw new Error('BeginTransaction returned no transactionId');
@@ -142,14 +158,17 @@ export function createRdsDataDatabase(options: RdsDataOptions): Database {
       }
       try {
         const result = await work({ query: (sql, params) => run(sql, params, transactionId) });
-        await client.send(new CommitTransactionCommand({ ...target, transactionId }));
+        const commit = new CommitTransactionCommand({ ...target, transactionId });
+        await bounded(
+          (abortSignal) => client.send(commit, { abortSignal }),
+          Number.POSITIVE_INFINITY,
+        );
         return result;
       } catch (error) {
         // The first error is the one worth reporting; a transaction whose rollback fails is ended
         // by the Data API itself once idle (3 minutes).
-        await client
-          .send(new RollbackTransactionCommand({ ...target, transactionId }))
-          .catch(() => {});
+        const rollback = new RollbackTransactionCommand({ ...target, transactionId });
+        await bounded((abortSignal) => client.send(rollback, { abortSignal })).catch(() => {});
         throw mapRdsDataError(error);
       }
     },
@@ -198,13 +217,58 @@ export function toDataApiTimestamp(value: string): string {
 }
 
 /**
+ * A call this driver cut short (after `CALL_TIMEOUT_MS`, or at the invocation's deadline), or
+ * did not send because the deadline had passed. Named like the SDK's own timeout, so it maps
+ * the same way: the database is unavailable. A call cut short may have run, so it is never
+ * sent again, and the checkout stays at its last recovery point for a retry or for recovery.
+ */
+class CallTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * Runs one Data API call for at most `capMs`, and never past the deadline of the work running
+ * now: past it, the call is not sent. The timer aborts the request (closing its socket) and
+ * rejects at once, whether or not the client honours the signal. One controller and one timer
+ * per call, cleared when it ends: not `AbortSignal.timeout`/`AbortSignal.any`, whose inner
+ * timeout signal Node 20 may garbage-collect before it fires (see service-http-client.ts).
+ */
+async function bounded<T>(
+  call: (abortSignal?: AbortSignal) => Promise<T>,
+  capMs = CALL_TIMEOUT_MS,
+): Promise<T> {
+  const deadline = currentDeadline();
+  const leftMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  if (leftMs <= 0) throw new CallTimeoutError('Data API call not sent: past the deadline');
+  const timeoutMs = Math.min(capMs, leftMs);
+  if (timeoutMs === Number.POSITIVE_INFINITY) return call();
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const why = timeoutMs < capMs ? 'at the deadline' : `after ${timeoutMs} ms`;
+      const error = new CallTimeoutError(`Data API call cut short ${why}`);
+      reject(error);
+      abort.abort(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([call(abort.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Calls `send` again while the Data API answers an error that proves the call did nothing
  * (NEVER_RAN: a cluster waking from zero capacity, throttling), with capped exponential backoff
  * and full jitter, so cold starts that meet the same paused cluster do not retry in step. Any
- * other error is thrown at once.
+ * other error is thrown at once. It waits in all at most `retry.budgetMs`, and never sleeps
+ * past the deadline of the work running now.
  */
 async function retryWhileNeverRan<T>(send: () => Promise<T>, retry: RdsDataRetryOptions) {
   const started = Date.now();
+  const deadline = currentDeadline() ?? Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
@@ -212,7 +276,8 @@ async function retryWhileNeverRan<T>(send: () => Promise<T>, retry: RdsDataRetry
       if (!neverRan(error) || attempt >= retry.maxAttempts) throw error;
       const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
       const delay = Math.random() * ceiling;
-      if (Date.now() - started + delay > retry.budgetMs) throw error;
+      const wakesAt = Date.now() + delay;
+      if (wakesAt - started > retry.budgetMs || wakesAt >= deadline) throw error;
       await sleep(delay);
     }
   }
