@@ -39,6 +39,11 @@ export function leaseEndsBy(now: Date, budget: WorkBudget): Date {
   return new Date(now.getTime() + budget.leaseMs);
 }
 
+/** When the database calls of an invocation with `remainingMs` left must have ended. */
+export function databaseDeadline(remainingMs: number): number {
+  return Date.now() + remainingMs - STORE_MARGIN_MS;
+}
+
 /**
  * The budget of one invocation: at most `maxLeaseMs`, and never past the function's own
  * deadline (Lambda's remaining time), so a checkout is never worked on by a function that is
@@ -46,11 +51,6 @@ export function leaseEndsBy(now: Date, budget: WorkBudget): Date {
  * calls end `STORE_MARGIN_MS` before that deadline, so the function answers (503 at worst)
  * rather than being killed mid-call, which API Gateway would answer with a 502 or 504.
  */
-/** When the database calls of an invocation with `remainingMs` left must have ended. */
-export function databaseDeadline(remainingMs: number): number {
-  return Date.now() + remainingMs - STORE_MARGIN_MS;
-}
-
 export function workBudget(maxLeaseMs: number, remainingMs?: number, worker = 'local'): WorkBudget {
   const available = remainingMs === undefined ? maxLeaseMs : remainingMs - SAFETY_MS;
   const workMs = Math.max(500, Math.min(maxLeaseMs, available));

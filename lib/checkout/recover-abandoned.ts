@@ -88,7 +88,16 @@ function recoverOne(
  * run, an empty backlog as 0, so the alarm sees the age fall back as well as rise.
  */
 async function reportBacklog(deps: SagaDeps): Promise<void> {
-  const { unfinished, oldestCreatedAt } = await deps.repository.backlog();
-  const ageMs = oldestCreatedAt ? deps.clock.now().getTime() - Date.parse(oldestCreatedAt) : 0;
-  deps.metrics.backlog(unfinished, Math.max(0, Math.round(ageMs / 1000)));
+  try {
+    const { unfinished, oldestCreatedAt } = await deps.repository.backlog();
+    const ageMs = oldestCreatedAt ? deps.clock.now().getTime() - Date.parse(oldestCreatedAt) : 0;
+    deps.metrics.backlog(unfinished, Math.max(0, Math.round(ageMs / 1000)));
+  } catch (error) {
+    // Best effort: the run's work is done and written. A missing point leaves the age alarm as
+    // it was (missing data is ignored) until the next run reports; failing the run over it
+    // would turn a metric into a recovery error (its alarm and its failure queue).
+    deps.logger.warn('backlog not reported', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }

@@ -204,6 +204,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
 
   async backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }> {
     this.log.push({ name: 'repository.backlog', input: {} });
+    if (this.failWith.backlog) throw this.failWith.backlog;
     const unfinished = [...this.checkouts.values()].filter(
       (stored) => !FINAL.includes(stored.checkout.status),
     );

@@ -186,6 +186,23 @@ describe('recoverAbandoned reporting the backlog', () => {
     expect(fakes.metrics.backlogs).toEqual([{ unfinished: 1, oldestAgeSeconds: 300 }]);
   });
 
+  it('finishes the run when the backlog cannot be read: its work is written, the metric skipped', async () => {
+    const fakes = createSagaFakes();
+    left(fakes, { id: IDS[0], status: 'pending' });
+    fakes.repository.failWith.backlog = new Error('connection terminated');
+
+    const report = await recover(fakes);
+
+    expect(report.outcomes).toEqual({ failed: 1 });
+    expect(stored(fakes, IDS[0]).status).toBe('failed');
+    expect(fakes.metrics.backlogs).toEqual([]);
+    expect(fakes.logger.lines).toContainEqual({
+      level: 'warn',
+      message: 'backlog not reported',
+      extra: [{ error: 'connection terminated' }],
+    });
+  });
+
   it('reports an empty backlog as 0, so the age alarm sees it fall back', async () => {
     const fakes = createSagaFakes();
     await recover(fakes);
