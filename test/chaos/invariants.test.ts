@@ -104,6 +104,65 @@ const failed502: ClientAnswer = {
   body: JSON.stringify({ checkout_id: ID, status: 'failed', error: 'order_unavailable' }),
 };
 
+/** A ledger that still holds, for the checkout, only what is named; the rest was undone. */
+function ledgerLeaving(left: { payment?: true; inventory?: true; order?: true }): LedgerSnapshot {
+  const kept = completedLedger();
+  const undone = undoneLedger();
+  return {
+    charges: left.payment ? kept.charges : undone.charges,
+    refunds: left.payment ? [] : undone.refunds,
+    deductions: left.inventory ? kept.deductions : undone.deductions,
+    orders: left.order ? kept.orders : [],
+  };
+}
+/** A requires_attention row left with these undo_failures. */
+const attentionRow = (...undoFailures: string[]): CheckoutRowView => ({
+  ...failedRow,
+  status: 'requires_attention',
+  undoFailures,
+});
+/** Checks one requires_attention checkout (no client answer) against a ledger. */
+const attentionKinds = (
+  undoFailures: string[],
+  left: { payment?: true; inventory?: true; order?: true },
+) => kinds({ rows: [attentionRow(...undoFailures)], answers: [], ledger: ledgerLeaving(left) });
+/** The stored answer of a checkout that ended requires_attention, as recovery renders it. */
+const attention502: ClientAnswer = {
+  ...failed502,
+  body: JSON.stringify({
+    checkout_id: ID,
+    status: 'requires_attention',
+    error: 'order_unavailable',
+    reason: 'abandoned',
+    message:
+      'The checkout could not be confirmed in time and was undone; undoing it failed (refund_payment), the checkout needs attention',
+  }),
+};
+/** What a client gets while nothing is final yet, and with no answer at all. */
+const incomplete503: ClientAnswer = {
+  ...failed502,
+  status: 503,
+  body: JSON.stringify({ checkout_id: ID, status: 'pending', error: 'checkout_incomplete' }),
+};
+const inProgress409: ClientAnswer = {
+  ...failed502,
+  source: 'concurrent',
+  status: 409,
+  body: JSON.stringify({ error: 'checkout_in_progress', checkout_id: ID }),
+};
+const databaseDown503: ClientAnswer = {
+  ...failed502,
+  source: 'retry',
+  status: 503,
+  body: '{"error":"service_unavailable","message":"The service is temporarily unavailable, please retry"}',
+};
+const noAnswer: ClientAnswer = { ...failed502, status: 'error', body: 'fetch failed' };
+/** API Gateway's own answer when the function itself fails: no checkout id, no status. */
+const gateway502: ClientAnswer = {
+  ...failed502,
+  body: '{"message":"Internal server error"}',
+};
+
 describe('the chaos oracle', () => {
   it('passes a completed checkout the ledgers agree with, and a failed one fully undone', () => {
     expect(check({}).violations).toEqual([]);
@@ -177,6 +236,129 @@ describe('the chaos oracle', () => {
     expect(kinds({ answers: [ok200, replay] })).toContain('answer_inconsistent');
     const mismatch = { ...failed502, status: 422, body: '{"error":"idempotency_key_mismatch"}' };
     expect(kinds({ answers: [ok200, mismatch] })).toContain('unexpected_answer');
+  });
+
+  it('a settle failure explains only its own step and the steps before it', () => {
+    // settle_payment: recovery never learnt whether the charge happened, nothing later ran.
+    expect(attentionKinds(['settle_payment'], { payment: true })).toEqual([]);
+    expect(attentionKinds(['settle_payment'], {})).toEqual([]);
+    expect(attentionKinds(['settle_payment'], { payment: true, inventory: true })).toEqual([
+      'attention_unexplained',
+    ]);
+    expect(attentionKinds(['settle_payment'], { order: true })).toEqual(['attention_unexplained']);
+    // settle_inventory: charged for sure, the deduction unknown, no order can exist.
+    expect(attentionKinds(['settle_inventory'], { payment: true, inventory: true })).toEqual([]);
+    expect(attentionKinds(['settle_inventory'], { payment: true })).toEqual([]);
+    expect(
+      attentionKinds(['settle_inventory'], { payment: true, inventory: true, order: true }),
+    ).toEqual(['attention_unexplained']);
+    // settle_order: charged and stocked, the order unknown: all three may be left.
+    expect(
+      attentionKinds(['settle_order'], { payment: true, inventory: true, order: true }),
+    ).toEqual([]);
+    const report = check({
+      rows: [attentionRow('settle_payment')],
+      answers: [],
+      ledger: ledgerLeaving({ payment: true, inventory: true }),
+    });
+    expect(report.violations[0]?.message).toMatch(/inventory left, explained by none/);
+  });
+
+  it('a failed undo explains only its own service, and only names the code writes count', () => {
+    expect(attentionKinds(['refund_payment'], { payment: true })).toEqual([]);
+    expect(attentionKinds(['release_inventory'], { inventory: true })).toEqual([]);
+    expect(attentionKinds(['release_inventory', 'refund_payment'], {})).toEqual([]); // undone after all
+    expect(attentionKinds(['refund_payment'], { inventory: true })).toEqual([
+      'attention_unexplained',
+    ]);
+    expect(attentionKinds(['release_inventory'], { payment: true })).toEqual([
+      'attention_unexplained',
+    ]);
+    // An order never exists while compensating: no undo failure explains one.
+    expect(
+      attentionKinds(['release_inventory', 'refund_payment'], {
+        payment: true,
+        inventory: true,
+        order: true,
+      }),
+    ).toEqual(['attention_unexplained']);
+    // Names the code never writes explain nothing and are reported even on clean ledgers
+    // (the old check matched any name containing "payment", "order", "settle"...).
+    expect(attentionKinds(['payment_lost'], { payment: true })).toEqual(['attention_unexplained']);
+    expect(attentionKinds(['unsettled_order'], { order: true })).toEqual(['attention_unexplained']);
+    expect(attentionKinds(['read_checkout'], {})).toEqual(['attention_unexplained']);
+    expect(attentionKinds([], {})).toEqual(['attention_unexplained']);
+  });
+
+  it('a 200 must end completed', () => {
+    expect(kinds({ answers: [ok200, { ...ok200, source: 'retry', replayed: true }] })).toEqual([]);
+    expect(kinds({ rows: [failedRow], ledger: undoneLedger() })).toEqual(['answer_disagrees']);
+    const attention = attentionRow('refund_payment');
+    const ledger = ledgerLeaving({ payment: true });
+    expect(kinds({ rows: [attention], ledger })).toEqual(['answer_disagrees']);
+  });
+
+  it('a 422 or 502 ends failed, or requires_attention only when its own body said so', () => {
+    const failed = { rows: [failedRow], ledger: undoneLedger() };
+    const attention = {
+      rows: [attentionRow('refund_payment')],
+      ledger: ledgerLeaving({ payment: true }),
+    };
+    // Legitimate: told failed and failed; told requires_attention (the stored answer, replayed).
+    expect(kinds({ ...failed, answers: [failed502, { ...failed502, status: 502 }] })).toEqual([]);
+    expect(kinds({ ...failed, answers: [{ ...failed502, status: 422 }] })).toEqual([]);
+    const replay = { ...attention502, source: 'lease_retry', replayed: true };
+    expect(kinds({ ...attention, answers: [attention502, replay] })).toEqual([]);
+    expect(kinds({ ...attention, answers: [{ ...attention502, status: 422 }] })).toEqual([]);
+    // The gateway's 502 for a crashed function says nothing more than "did not complete".
+    expect(kinds({ ...failed, answers: [gateway502] })).toEqual([]);
+    // Told failed, but something was left.
+    expect(kinds({ ...attention, answers: [failed502] })).toEqual(['answer_disagrees']);
+    // Told requires_attention, but the row says failed: a final state rewritten.
+    expect(kinds({ ...failed, answers: [attention502] })).toEqual(['answer_disagrees']);
+    // Told it did not complete, but it completed.
+    expect(kinds({ answers: [failed502] })).toEqual(['answer_disagrees']);
+    // Let through before: a 422/502 without a checkout id was not checked at all.
+    expect(kinds({ answers: [gateway502] })).toEqual(['answer_disagrees']);
+    expect(kinds({ ...attention, answers: [gateway502] })).toEqual(['answer_disagrees']);
+    const refusedNoId = { ...failed502, status: 422, body: '{"status":"failed"}' };
+    expect(kinds({ ...attention, answers: [refusedNoId] })).toEqual(['answer_disagrees']);
+  });
+
+  it('a 503 or 409 agrees with any final state, and no answer says nothing', () => {
+    const waiting = [incomplete503, inProgress409, databaseDown503, noAnswer];
+    expect(kinds({ answers: [...waiting, ok200] })).toEqual([]);
+    expect(kinds({ rows: [failedRow], ledger: undoneLedger(), answers: waiting })).toEqual([]);
+    const attention = {
+      rows: [attentionRow('refund_payment')],
+      ledger: ledgerLeaving({ payment: true }),
+    };
+    expect(kinds({ ...attention, answers: waiting })).toEqual([]);
+    // ...but it must name this checkout.
+    const other = incomplete503.body.replace(ID, '22222222-2222-4222-8222-222222222222');
+    expect(kinds({ answers: [{ ...incomplete503, body: other }, ok200] })).toEqual([
+      'answer_disagrees',
+    ]);
+  });
+
+  it('reports any other status as an answer a valid request should never get', () => {
+    // Let through before (only 400, 404, 413, 415 and a key mismatch were reported).
+    for (const status of [500, 504, 201, 429]) {
+      const answer = { ...failed502, status, body: '{"error":"internal_error"}' };
+      expect(kinds({ answers: [ok200, answer] }), String(status)).toEqual(['unexpected_answer']);
+    }
+    for (const status of [400, 404, 413, 415]) {
+      const answer = { ...failed502, status, body: '{"error":"validation_error"}' };
+      expect(kinds({ answers: [ok200, answer] }), String(status)).toEqual(['unexpected_answer']);
+    }
+    const mismatch = { ...failed502, status: 422, body: '{"error":"idempotency_key_mismatch"}' };
+    expect(kinds({ answers: [ok200, mismatch] })).toEqual(['unexpected_answer']);
+    // Also for a checkout never recorded (nothing on the ledgers either).
+    const nothing: LedgerSnapshot = { charges: [], refunds: [], deductions: [], orders: [] };
+    const internal = { ...mismatch, status: 500, body: '{"error":"internal_error"}' };
+    expect(kinds({ rows: [], answers: [internal], ledger: nothing })).toEqual([
+      'unexpected_answer',
+    ]);
   });
 
   it('reports card data in the database, in the logs, or sent to another service', () => {

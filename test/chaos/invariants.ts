@@ -154,17 +154,23 @@ export function checkInvariants(input: OracleInput): OracleReport {
       if (position.orders.length > 0) v('failed_order', `failed, but an order exists`);
     }
     if (row.status === 'requires_attention') {
-      const discrepancies: string[] = [];
+      const discrepancies: Discrepancy[] = [];
       if (position.netCharge !== 0) discrepancies.push('payment');
       if (position.netStock.size > 0) discrepancies.push('inventory');
       if (position.orders.length > 0) discrepancies.push('order');
+      const unknown = row.undoFailures.filter((failure) => !LEFT_BY.has(failure));
       const unexplained = discrepancies.filter(
-        (d) => !row.undoFailures.some((failure) => explains(failure, d)),
+        (d) => !row.undoFailures.some((failure) => LEFT_BY.get(failure)?.includes(d)),
       );
-      if (row.undoFailures.length === 0 || unexplained.length > 0) {
+      if (row.undoFailures.length === 0 || unknown.length > 0 || unexplained.length > 0) {
+        const why = [
+          row.undoFailures.length === 0 ? 'no undo or settle failure named' : '',
+          unknown.length ? `[${unknown}] not a failure this run can leave` : '',
+          unexplained.length ? `${unexplained.join(' + ')} left, explained by none` : '',
+        ].filter(Boolean);
         v(
           'attention_unexplained',
-          `requires_attention with undo_failures [${row.undoFailures}], ledgers: ${money}, stock {${stockLeft}}, ${position.orders.length} order(s)`,
+          `requires_attention with undo_failures [${row.undoFailures}] (${why.join('; ')}), ledgers: ${money}, stock {${stockLeft}}, ${position.orders.length} order(s)`,
         );
       }
       attention.push({
@@ -198,22 +204,52 @@ export function checkInvariants(input: OracleInput): OracleReport {
   return { violations, attention, outcomes };
 }
 
-/** Answers a valid request should never get. */
+/**
+ * The statuses `POST /checkout/process` answers a valid request with: 200 completed, 422 a
+ * service refused, 502 a service unreachable (or the gateway's own, for a crashed function),
+ * 503 an outcome not known yet (or the database not answering), 409 another request holds the
+ * key. A request that got no answer at all (reset, the harness's timeout) is `error`.
+ */
+const ANSWERED = new Set<number>([200, 409, 422, 502, 503]);
+
+/** Answers a valid request should never get: any other status, or a key mismatch for the same body. */
 function checkUnexpectedAnswers(
   answers: ClientAnswer[],
   v: (kind: ViolationKind, message: string) => void,
 ) {
   for (const a of answers) {
-    const error = parse(a.body)?.error;
-    if (a.status === 422 && error === 'idempotency_key_mismatch') {
+    if (a.status === 'error') continue;
+    if (isKeyMismatch(a)) {
       v('unexpected_answer', `${a.source}: 422 idempotency_key_mismatch for the same body`);
-    } else if (typeof a.status === 'number' && [400, 404, 413, 415].includes(a.status)) {
+    } else if (!ANSWERED.has(a.status)) {
       v('unexpected_answer', `${a.source}: ${a.status} ${a.body.slice(0, 160)}`);
     }
   }
 }
 
-/** Every answer agrees with the final state: a 200 stays completed, a 422/502 ends not completed. */
+/**
+ * Every answer agrees with the checkout's final row, answer by answer:
+ *
+ * - 200: the checkout ends `completed`, with the row's payment and order ids and the total.
+ *   That the ledgers say so too (one net charge of the total, one deduction, one order, the
+ *   row's ids) is checked for every `completed` row above.
+ * - 422 or 502: the client was told the checkout did not complete. It ends `failed`, or
+ *   `requires_attention` only when this answer's own body said `requires_attention`: recovery
+ *   stores a 422/502 whose `status` is `requires_attention` when an undo or a settle kept
+ *   failing (design.md, "its stored answer keeps the failure's status code"), and a replay of
+ *   it tells the client so. A 422/502 that said `failed` (or that carries no status: the
+ *   gateway's own 502) while the checkout ended `requires_attention` told the client
+ *   everything was undone when it was not; one that said `requires_attention` while the row
+ *   ended `failed` means a final state was rewritten after its answer (only an operator does
+ *   that, never a chaos run). So a status in the body must be the row's.
+ * - 503 or 409: nothing is final yet (an unknown outcome, the database down, another holder of
+ *   the key): any final state agrees.
+ * - `error` (no answer reached the client): nothing was said.
+ * - Any other status, and a key mismatch for the same body, are `unexpected_answer`s.
+ *
+ * Every answer that names a checkout names this row's, and every final answer (200, 422, 502
+ * with a checkout id) is the same status and body byte for byte (a replay is the stored text).
+ */
 function checkAnswers(
   spec: CheckoutSpec,
   row: CheckoutRowView,
@@ -222,6 +258,8 @@ function checkAnswers(
 ) {
   const finals: ClientAnswer[] = [];
   for (const a of answers) {
+    // No answer, or an answer reported by checkUnexpectedAnswers.
+    if (a.status === 'error' || !ANSWERED.has(a.status) || isKeyMismatch(a)) continue;
     const body = parse(a.body);
     const id = checkoutIdOf(a);
     if (id !== undefined && id !== row.id) {
@@ -242,15 +280,21 @@ function checkAnswers(
           `${a.source}: 200 total ${body.total_amount}, expected ${spec.totalMinor} minor`,
         );
       }
-    } else if ((a.status === 422 || a.status === 502) && id !== undefined) {
-      finals.push(a);
-      if (body?.status !== row.status || row.status === 'completed') {
+    } else if (a.status === 422 || a.status === 502) {
+      if (id !== undefined) finals.push(a);
+      const told = body?.status;
+      const agrees =
+        row.status === 'failed'
+          ? told === undefined || told === 'failed'
+          : row.status === 'requires_attention' && told === 'requires_attention';
+      if (!agrees) {
         v(
           'answer_disagrees',
-          `${a.source}: ${a.status} ${body?.status}, but the checkout ended ${row.status}`,
+          `${a.source}: ${a.status} ${told === undefined ? '(no status)' : String(told)}, but the checkout ended ${row.status}`,
         );
       }
     }
+    // 503 and 409: any final state.
   }
   const [first, ...others] = finals;
   for (const other of others) {
@@ -263,13 +307,35 @@ function checkAnswers(
   }
 }
 
-/** Whether an undo failure names the service whose ledger still shows something. */
-function explains(failure: string, discrepancy: string): boolean {
-  if (/settle/.test(failure)) return true; // never settled: anything may be left
-  if (discrepancy === 'payment') return /refund|payment|charge/.test(failure);
-  if (discrepancy === 'inventory') return /release|inventory|deduct|stock/.test(failure);
-  return /order/.test(failure);
-}
+type Discrepancy = 'payment' | 'inventory' | 'order';
+
+/**
+ * What each name a `requires_attention` row can carry in `undo_failures` may leave on the
+ * ledgers: nothing else may be left. The names and what stands behind them, from the code:
+ *
+ * - `settle_<step>` (recovery.ts): recovery gave up asking whether the open step happened. The
+ *   checkout stood at that step's recovery point and nothing was undone, so the step itself
+ *   may have happened and every step before it did (each recovery point is durable before the
+ *   next call): `settle_payment` (at `pending`) may leave a charge only; `settle_inventory`
+ *   (at `payment_processed`) the charge and a deduction; `settle_order` (at
+ *   `inventory_deducted`) the charge, the deduction and an order. A later step cannot have
+ *   been called.
+ * - `refund_payment`, `release_inventory` (saga-steps.ts, via compensate): that undo kept
+ *   failing, so its own service may still show the step. The other undos went through, and no
+ *   order exists for a compensated checkout: compensation starts only when the order service
+ *   refused or was never reached, or its lookup found no order after the settle delay.
+ * - `read_checkout` (checkout-repository.ts, claimAbandoned) marks a row recovery could not
+ *   read (an amount its currency cannot hold, from an older version). Every row of a chaos run
+ *   is written by the code under test, so here it means the code wrote a row it cannot read
+ *   back: it is not in this table, and any name not in it is itself a violation.
+ */
+const LEFT_BY: ReadonlyMap<string, readonly Discrepancy[]> = new Map([
+  ['settle_payment', ['payment']],
+  ['settle_inventory', ['payment', 'inventory']],
+  ['settle_order', ['payment', 'inventory', 'order']],
+  ['refund_payment', ['payment']],
+  ['release_inventory', ['inventory']],
+]);
 
 function expectedStock(items: ItemQuantity[]): Map<string, number> {
   const stock = new Map<string, number>();
@@ -296,6 +362,10 @@ function parse(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isKeyMismatch(answer: ClientAnswer): boolean {
+  return answer.status === 422 && parse(answer.body)?.error === 'idempotency_key_mismatch';
 }
 
 function checkoutIdOf(answer: ClientAnswer): string | undefined {
