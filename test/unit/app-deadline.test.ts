@@ -7,6 +7,7 @@ import { type WorkBudget, workBudget } from '#lib/checkout/lease.ts';
 import { loadConfig } from '#lib/config.ts';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
 import { sampleCard, sampleOrder } from './fakes.ts';
+import { CLUSTER, SECRET } from './rds-data-fixtures.ts';
 
 /*
  * The composition root runs every use case that works under a budget inside the budget's
@@ -20,8 +21,8 @@ const app: App = await createApp(
     PAYMENT_SERVICE_URL: 'http://127.0.0.1:9',
     INVENTORY_SERVICE_URL: 'http://127.0.0.1:9',
     ORDER_SERVICE_URL: 'http://127.0.0.1:9',
-    DB_CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:checkout',
-    DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:checkout-db-AbCdEf',
+    DB_CLUSTER_ARN: CLUSTER,
+    DB_SECRET_ARN: SECRET,
   }),
 );
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { currentDeadline, withDeadline } from '#lib/db/deadline.ts';
 import { createRdsDataDatabase } from '#lib/db/drivers/rds-data.ts';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
+import { CLUSTER, SECRET, TX } from './rds-data-fixtures.ts';
 
 /*
  * The invocation's deadline (lib/db/deadline.ts) as the rds-data driver honours it: every call
@@ -25,10 +26,6 @@ vi.mock('node:timers/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:timers/promises')>();
   return { ...real, setTimeout: vi.fn(real.setTimeout) };
 });
-
-const CLUSTER = 'arn:aws:rds:eu-west-1:123456789012:cluster:checkout';
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:checkout-db-AbCdEf';
-const TX = 'AQoDYXdzEJr//transaction-1';
 
 const rds = mockClient(RDSDataClient);
 const client = new RDSDataClient({ region: 'eu-west-1' });

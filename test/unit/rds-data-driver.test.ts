@@ -29,6 +29,7 @@ import { migrations } from '#lib/db/migrations/index.ts';
 import { parameterCasts } from '#lib/db/named-parameters.ts';
 import { DatabaseUnavailableError, UniqueViolationError } from '#lib/errors.ts';
 import { sampleOrder } from './fakes.ts';
+import { CLUSTER, SECRET, TX } from './rds-data-fixtures.ts';
 
 // Records the backoff waits while still waiting them.
 vi.mock('node:timers/promises', async (importOriginal) => {
@@ -36,9 +37,6 @@ vi.mock('node:timers/promises', async (importOriginal) => {
   return { ...real, setTimeout: vi.fn(real.setTimeout) };
 });
 
-const CLUSTER = 'arn:aws:rds:eu-west-1:123456789012:cluster:checkout';
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:checkout-db-AbCdEf';
-const TX = 'AQoDYXdzEJr//transaction-1';
 const target = { resourceArn: CLUSTER, secretArn: SECRET };
 
 /** An answer recorded in the shape the Data API returns it. */
