@@ -11,6 +11,7 @@
  *   DATABASE_URL, PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL, ORDER_SERVICE_URL
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -49,8 +50,12 @@ export const prepare = () => {
   return ready;
 };
 
-/** Never aborts: the reference has no timeouts or retries. */
+/**
+ * Never aborts: the reference has no timeouts or retries. Shared by every call in flight, each
+ * of which listens to it until it ends, so Node's leak warning at 11 listeners does not apply.
+ */
 const NO_ABORT = new AbortController().signal;
+setMaxListeners(0, NO_ABORT);
 
 /**
  * POSTs JSON with the service's own HTTP exchange (lib/clients/http-exchange.ts, the same
