@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, ScheduledEvent } from 'aws-lambda';
@@ -10,6 +12,7 @@ import { handler as operatorHandler } from '#functions/operator/handler.ts';
 import { handler as recoveryHandler } from '#functions/recovery/handler.ts';
 import { closeApp, getApp } from '#lib/app.ts';
 import { migrations } from '#lib/db/migrations/index.ts';
+import { runCheckoutsCli } from '../../scripts/checkouts.ts';
 import { setEnvironment } from '../support/data-api-double/environment.ts';
 import { startDataApiDouble } from '../support/data-api-double/server.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
@@ -224,6 +227,54 @@ describe('the handlers on the rds-data driver, through the Data API double', () 
     expect(resolved).toMatchObject({ finished: true, checkout: { status: 'completed' } });
     expect(await storedRow(stuck.id)).toMatchObject({ status: 'completed' });
     expect(calls().filter((c) => c.error)).toEqual([]);
+    expect(secretsOf(calls())).toEqual([double.runtimeSecretArn]);
+  });
+
+  it('npm run checkouts --stack-outputs: lists and shows through the Data API, as the runtime user', async () => {
+    const stuck = await checkoutNeedingAttention(api);
+    const outputsFile = path.join(mkdtempSync(path.join(tmpdir(), 'stack-outputs-')), 'out.json');
+    // What `cdk deploy --outputs-file` writes (the runtime user's secret), without service URLs.
+    writeFileSync(
+      outputsFile,
+      JSON.stringify({
+        'CheckoutCommerce-dev': {
+          ApiUrl: 'https://example.execute-api.eu-west-1.amazonaws.com/dev/',
+          DbClusterArn: double.clusterArn,
+          DbSecretArn: double.runtimeSecretArn,
+          DbName: double.database,
+        },
+      }),
+    );
+    const cli = async (...args: string[]) => {
+      const out = { stdout: '', stderr: '' };
+      const code = await runCheckoutsCli([...args, '--stack-outputs', outputsFile], {
+        // DATABASE_URL would win over the Data API if the outputs file did not take precedence.
+        env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+        stdout: (text) => {
+          out.stdout += text;
+        },
+        stderr: (text) => {
+          out.stderr += text;
+        },
+      });
+      return { code, ...out };
+    };
+    const calls = callsFrom();
+
+    const listed = await cli('list', '--status', 'requires_attention', '--json');
+    const shown = await cli('show', stuck.id);
+
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({
+      checkouts: [expect.objectContaining({ id: stuck.id, status: 'requires_attention' })],
+    });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(stuck.id);
+    expect(shown.stdout).toContain('requires_attention');
+    // The services' URLs come from this run's environment (the WireMocks): the charge they hold.
+    expect(shown.stdout).toContain(`txn_${stuck.marker}`);
+    expect(shown.stderr).toBe('');
+    expect(calls().length).toBeGreaterThan(0);
     expect(secretsOf(calls())).toEqual([double.runtimeSecretArn]);
   });
 
