@@ -103,7 +103,7 @@ function testValueAnswers(status: ExpectedAnswer['status']): Examples {
 
 const example = (summary: string, value: Record<string, unknown>): Example => ({ summary, value });
 
-const DATABASE_UNAVAILABLE = example('The database did not answer; nothing was done', {
+const DATABASE_UNAVAILABLE = example('The database did not answer before anything was recorded', {
   error: 'service_unavailable',
   message: 'The service is temporarily unavailable, please retry',
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DatabaseUnavailableError } from '#lib/errors.ts';
 import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
 import type { CheckoutOutcome } from './checkout-outcome.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
@@ -48,6 +49,12 @@ export async function processCheckout(
     // it was: wake recovery for it when the lease ends rather than at the next hourly sweep.
     const held = claim.created ? checkout : claim.holder.checkout;
     await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
+    // The database stopped answering once the checkout was recorded: its outcome is open like
+    // a service's unknown one, and the client needs its id (and to retry with the same key, or
+    // wait for recovery) rather than a bare "unavailable" that invites a second checkout.
+    if (error instanceof DatabaseUnavailableError) {
+      return { kind: 'incomplete', checkout: held, retryInMs: budget.leaseMs };
+    }
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import type { CallOptions, PaymentService } from '#lib/checkout/ports.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
 import { createRecoveryScheduler } from '#lib/clients/recovery-scheduler.ts';
+import { DatabaseUnavailableError } from '#lib/errors.ts';
 import { renderFinished } from '#lib/http/checkout-presenter.ts';
 import {
   callOrder,
@@ -399,6 +400,23 @@ describe('processCheckout when something other than a service fails', () => {
     await expect(checkout(fakes)).rejects.toBe(failure);
     expect(fakes.serviceCalls()).toEqual(['payment.charge']);
     // Charged, and stuck at pending: recovery is woken when the lease ends, not in an hour.
+    expect(fakes.scheduler.scheduled).toEqual([
+      { id: ID, attempt: 1, leaseEndsAt: new Date(FIXED_NOW.getTime() + 60_000).toISOString() },
+    ]);
+  });
+
+  it('answers incomplete with the checkout, not a bare error, when the database stops answering after recording it', async () => {
+    const fakes = createSagaFakes();
+    fakes.repository.failWith.update = new DatabaseUnavailableError();
+
+    const outcome = await checkout(fakes);
+
+    expect(outcome).toMatchObject({
+      kind: 'incomplete',
+      checkout: { id: ID, status: 'pending' },
+      retryInMs: fakes.budget.leaseMs,
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.charge']);
     expect(fakes.scheduler.scheduled).toEqual([
       { id: ID, attempt: 1, leaseEndsAt: new Date(FIXED_NOW.getTime() + 60_000).toISOString() },
     ]);
