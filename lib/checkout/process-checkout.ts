@@ -5,7 +5,7 @@ import type { CheckoutOutcome } from './checkout-outcome.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import { runSaga } from './saga.ts';
-import type { SagaDeps } from './saga-transitions.ts';
+import { leaveIncomplete, type SagaDeps } from './saga-transitions.ts';
 
 /** When a client whose checkout is being undone should look again: recovery's usual pace. */
 const RETRY_UNDO_MS = 60_000;
@@ -45,16 +45,16 @@ export async function processCheckout(
     if (error instanceof LeaseLostError) {
       return { kind: 'in_progress', checkoutId: error.checkoutId, retryInMs: 1000 };
     }
-    // Something other than a service failed (the database, a bug) and the checkout stays where
-    // it was: wake recovery for it when the lease ends rather than at the next hourly sweep.
     const held = claim.created ? checkout : claim.holder.checkout;
-    await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
     // The database stopped answering once the checkout was recorded: its outcome is open like
     // a service's unknown one, and the client needs its id (and to retry with the same key, or
     // wait for recovery) rather than a bare "unavailable" that invites a second checkout.
     if (error instanceof DatabaseUnavailableError) {
-      return { kind: 'incomplete', checkout: held, retryInMs: budget.leaseMs };
+      return leaveIncomplete(deps, held, error, budget);
     }
+    // Something else failed (a bug) and the checkout stays where it was: wake recovery for it
+    // when the lease ends rather than at the next hourly sweep.
+    await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
     throw error;
   }
 }

@@ -164,7 +164,12 @@ export async function leaveIncomplete(
     checkout_id: checkout.id,
     status: checkout.status,
     downstream: error instanceof ServiceCallError ? error.service : undefined,
-    reason: error instanceof ServiceCallError ? error.reason : 'deadline',
+    reason:
+      error instanceof ServiceCallError
+        ? error.reason
+        : error instanceof Error
+          ? error.name
+          : 'deadline',
   });
   deps.metrics.outcome('incomplete');
   await deps.scheduler.scheduleRecovery(checkout, leaseEndsBy(deps.clock.now(), budget));

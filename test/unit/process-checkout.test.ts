@@ -420,6 +420,8 @@ describe('processCheckout when something other than a service fails', () => {
     expect(fakes.scheduler.scheduled).toEqual([
       { id: ID, attempt: 1, leaseEndsAt: new Date(FIXED_NOW.getTime() + 60_000).toISOString() },
     ]);
+    // Counted like any open outcome, so the incomplete alarm sees it.
+    expect(fakes.metrics.outcomes).toEqual([{ status: 'incomplete' }]);
   });
 
   it('calls no service when the checkout cannot be recorded', async () => {
