@@ -21,7 +21,7 @@ process.env.DATABASE_URL = shared.url;
 const { closeApp, getApp } = await import('#lib/app.ts');
 const { seedRequest, useLocalApi } = await import('../support/local-api.ts');
 const { checkoutNeedingAttention } = await import('../support/requires-attention.ts');
-const { runCheckoutsCli } = await import('../../scripts/checkouts.ts');
+const { runCli } = await import('../support/checkouts-cli.ts');
 
 const api = useLocalApi();
 afterAll(async () => {
@@ -38,22 +38,6 @@ async function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
   return { code: child.code, stdout: child.stdout, stderr: child.stderr };
-}
-
-/** The CLI in this process, for what needs no child: its exit code and output. */
-async function runCli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCheckoutsCli(args, {
-    env: process.env,
-    stdout: (text) => {
-      stdout += `${text}\n`;
-    },
-    stderr: (text) => {
-      stderr += `${text}\n`;
-    },
-  });
-  return { code, stdout, stderr };
 }
 
 const CARD_NUMBER = '4111111111111111';

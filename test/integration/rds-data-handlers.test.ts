@@ -12,7 +12,7 @@ import { handler as operatorHandler } from '#functions/operator/handler.ts';
 import { handler as recoveryHandler } from '#functions/recovery/handler.ts';
 import { closeApp, getApp } from '#lib/app.ts';
 import { migrations } from '#lib/db/migrations/index.ts';
-import { runCheckoutsCli } from '../../scripts/checkouts.ts';
+import { runCli } from '../support/checkouts-cli.ts';
 import { setEnvironment } from '../support/data-api-double/environment.ts';
 import { startDataApiDouble } from '../support/data-api-double/server.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
@@ -245,20 +245,12 @@ describe('the handlers on the rds-data driver, through the Data API double', () 
         },
       }),
     );
-    const cli = async (...args: string[]) => {
-      const out = { stdout: '', stderr: '' };
-      const code = await runCheckoutsCli([...args, '--stack-outputs', outputsFile], {
+    const cli = (...args: string[]) =>
+      runCli([...args, '--stack-outputs', outputsFile], {
         // DATABASE_URL would win over the Data API if the outputs file did not take precedence.
-        env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
-        stdout: (text) => {
-          out.stdout += text;
-        },
-        stderr: (text) => {
-          out.stderr += text;
-        },
+        ...process.env,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       });
-      return { code, ...out };
-    };
     const calls = callsFrom();
 
     const listed = await cli('list', '--status', 'requires_attention', '--json');
