@@ -1,15 +1,18 @@
 import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
-import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
+import { type StepRecord, stepFrom } from './saga-steps.ts';
 import {
   abandoned,
   advance,
   compensate,
   finishFailed,
+  firstUndoneStep,
   leaveIncomplete,
+  orderOnUndoneStep,
   type SagaDeps,
   type UndoFailedPolicy,
+  undoneOutside,
 } from './saga-transitions.ts';
 import { ServiceCallError } from './service-errors.ts';
 
@@ -32,7 +35,8 @@ export interface RecoveryOptions {
  * card, and a strict service refuses a same-key request with a different body): it settles the
  * open step by asking the service. A step that happened is recorded; then the checkout is
  * undone (the customer was told it did not complete) and ends `failed`/`abandoned`, except a
- * settled order, which completes it (an order cannot be undone). A lookup that fails leaves the
+ * settled order, which completes it (an order cannot be undone) when the steps before it still
+ * stand, and asks for attention when one was undone outside the checkout. A lookup that fails leaves the
  * step open for the next run; after `maxAttempts` real tries, or past `maxAgeHours`, the
  * checkout ends `requires_attention`.
  */
@@ -56,18 +60,34 @@ export async function recoverCheckout(
   }
   const step = stepFrom(checkout.status);
   if (!step) return finished(checkout); // already final: nothing to do
-  let reached: Awaited<ReturnType<SagaStepDefinition['settle']>>;
-  try {
-    reached = await step.settle(deps, checkout, budget.signal);
-  } catch (error) {
+  const settleFailed = (error: unknown) => {
     if (!(error instanceof ServiceCallError)) throw error;
     const names = [`settle_${step.step}`];
     return unfinished(deps, checkout, unconfirmed(step.step), names, error, options, budget);
+  };
+  let record: StepRecord;
+  try {
+    record = await step.settle(deps, checkout, budget.signal);
+  } catch (error) {
+    return settleFailed(error);
   }
-  if (!reached) return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
-  const settled = await advance(deps, checkout, reached);
-  if (settled.status === 'completed') return finished(settled);
-  return compensate(deps, settled, abandoned(step.step), budget, untilGivenUp);
+  if (record.kind === 'absent' || record.kind === 'refused') {
+    return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
+  }
+  if (record.kind === 'stands' && record.reached.status === 'completed') {
+    // An order completes the checkout, but only on steps that still stand (design §4a).
+    let undone: SagaStep | undefined;
+    try {
+      undone = await firstUndoneStep(deps, checkout, budget);
+    } catch (error) {
+      return settleFailed(error);
+    }
+    if (undone) return orderOnUndoneStep(deps, checkout, record.reached, undone);
+    return finished(await advance(deps, checkout, record.reached));
+  }
+  const failure = record.kind === 'undone' ? undoneOutside(step.step) : abandoned(step.step);
+  const settled = await advance(deps, checkout, record.reached);
+  return compensate(deps, settled, failure, budget, untilGivenUp);
 }
 
 /**

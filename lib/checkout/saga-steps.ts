@@ -28,14 +28,10 @@ export interface SagaStepDefinition {
     signal: AbortSignal,
   ): Promise<CheckoutChanges>;
   /**
-   * Asks the service whether the step happened: the recovery point it reached if it did,
-   * `null` if it did not. Throws when the service cannot say (the outcome stays unknown).
+   * Asks the service what its record says of the step (the outcome lookup). Throws when the
+   * service cannot say: the outcome stays unknown.
    */
-  settle(
-    services: StepServices,
-    checkout: Checkout,
-    signal: AbortSignal,
-  ): Promise<CheckoutChanges | null>;
+  settle(services: StepServices, checkout: Checkout, signal: AbortSignal): Promise<StepRecord>;
   /** Undoes the step (same key and body on every try); absent when it cannot be undone. */
   undo?: {
     name: string;
@@ -47,6 +43,22 @@ export interface SagaStepDefinition {
     ): Promise<void>;
   };
 }
+
+/**
+ * What a service's record says of a step (design §4a). Only a step that `stands` lets a
+ * checkout go forward: one that happened and was undone since (a refund or a release made
+ * outside the checkout, by an operator in a console) sends the checkout to undo the rest, and
+ * a service that replays its stored success for the key must not hide that.
+ */
+export type StepRecord =
+  /** The step happened and stands now (`success`, `deducted`, `created`). */
+  | { kind: 'stands'; reached: CheckoutChanges }
+  /** The step happened and was undone since (`refunded`, `released`). */
+  | { kind: 'undone'; reached: CheckoutChanges }
+  /** The service holds the step as refused (a declined charge): a refusal heard now is final. */
+  | { kind: 'refused' }
+  /** The service holds nothing of the step. */
+  | { kind: 'absent' };
 
 /** The cause of a recovery point found in a service's record rather than in its answer. */
 const SETTLED = (step: SagaStep) => `settled: the ${step} service's record shows the step happened`;
@@ -70,20 +82,28 @@ const charge: SagaStepDefinition = {
   },
   async settle({ payment }, checkout, signal) {
     const charges = await payment.findCharges(checkout.id, { signal });
-    // A refunded charge happened too: its undo is already done, and repeating it is a no-op.
-    const held = charges.find((c) => c.status === 'success' || c.status === 'refunded');
-    return held
-      ? { status: 'payment_processed', paymentId: held.transactionId, cause: SETTLED('payment') }
-      : null;
+    const reached = (transactionId: string): CheckoutChanges => ({
+      status: 'payment_processed',
+      paymentId: transactionId,
+      cause: SETTLED('payment'),
+    });
+    const held = charges.find((c) => c.status === 'success');
+    if (held) return { kind: 'stands', reached: reached(held.transactionId) };
+    const refunded = charges.find((c) => c.status === 'refunded');
+    if (refunded) return { kind: 'undone', reached: reached(refunded.transactionId) };
+    return charges.length > 0 ? { kind: 'refused' } : { kind: 'absent' };
   },
   undo: {
     name: 'refund_payment',
     async run({ payment }, checkout, failure, signal) {
-      if (!checkout.paymentId) return; // never charged: nothing to refund
+      // A row written before its charge was recorded (an older version's `compensating` row)
+      // has no transaction id: the service's record says whether there is one to refund.
+      const transactionId = checkout.paymentId ?? (await heldCharge(payment, checkout, signal));
+      if (!transactionId) return; // never charged: nothing to refund
       await payment.refund(
         {
           checkoutId: checkout.id,
-          transactionId: checkout.paymentId,
+          transactionId,
           amountCents: checkout.totalCents,
           currency: checkout.currency,
           reason: `${failure.step}_${failure.reason}`,
@@ -104,9 +124,9 @@ const deduct: SagaStepDefinition = {
   },
   async settle({ inventory }, checkout, signal) {
     const deductions = await inventory.findDeductions(checkout.id, { signal });
-    return deductions.length > 0
-      ? { status: 'inventory_deducted', cause: SETTLED('inventory') }
-      : null;
+    const reached: CheckoutChanges = { status: 'inventory_deducted', cause: SETTLED('inventory') };
+    if (deductions.some((d) => d.status === 'deducted')) return { kind: 'stands', reached };
+    return deductions.length > 0 ? { kind: 'undone', reached } : { kind: 'absent' };
   },
   undo: {
     name: 'release_inventory',
@@ -140,8 +160,11 @@ const createOrder: SagaStepDefinition = {
     const orders = await order.findOrders(checkout.id, { signal });
     const created = orders.find((o) => o.status === 'created');
     return created
-      ? { status: 'completed', orderId: created.orderId, cause: SETTLED('order') }
-      : null;
+      ? {
+          kind: 'stands',
+          reached: { status: 'completed', orderId: created.orderId, cause: SETTLED('order') },
+        }
+      : { kind: 'absent' };
   },
 };
 
@@ -153,10 +176,29 @@ export function stepFrom(status: Checkout['status']): SagaStepDefinition | undef
   return SAGA_STEPS.find((s) => s.from === status);
 }
 
+/** The steps a checkout at `status` has done, in saga order (the open step excluded). */
+export function stepsDone(status: Checkout['status']): SagaStepDefinition[] {
+  const open = SAGA_STEPS.findIndex((s) => s.from === status);
+  return open < 0 ? [] : SAGA_STEPS.slice(0, open);
+}
+
 /**
- * The steps done before compensation started from `point`, latest first: what to undo.
+ * What a checkout's compensation undoes, latest first: the steps done before it started. A
+ * `compensating` row that does not say where it started from (written before that was
+ * recorded) undoes every step that can be undone: each undo first finds out from the service
+ * whether there is anything to undo.
  */
-export function stepsToUndo(point: Checkout['compensationFrom']): SagaStepDefinition[] {
-  const done = SAGA_STEPS.findIndex((s) => s.from === point);
-  return done < 0 ? [] : SAGA_STEPS.slice(0, done).reverse();
+export function stepsToUndo(checkout: Pick<Checkout, 'status' | 'compensationFrom'>) {
+  if (checkout.compensationFrom) return stepsDone(checkout.compensationFrom).reverse();
+  return checkout.status === 'compensating' ? [...SAGA_STEPS].reverse() : [];
+}
+
+/** The charge the payment service holds as standing for a checkout, if any. */
+async function heldCharge(
+  payment: PaymentService,
+  checkout: Checkout,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const charges = await payment.findCharges(checkout.id, { signal });
+  return charges.find((c) => c.status === 'success')?.transactionId;
 }

@@ -16,7 +16,12 @@ import type {
   RenderAnswer,
   SagaLogger,
 } from './ports.ts';
-import { type StepServices, stepsToUndo } from './saga-steps.ts';
+import {
+  type SagaStepDefinition,
+  type StepServices,
+  stepsDone,
+  stepsToUndo,
+} from './saga-steps.ts';
 import { ServiceCallError, ServiceRefusedError } from './service-errors.ts';
 
 /*
@@ -48,6 +53,53 @@ export function abandoned(step: SagaStep): CheckoutFailure {
     reason: 'abandoned',
     message: 'The checkout could not be confirmed in time and was undone',
   };
+}
+
+/**
+ * Why a checkout did not complete when one of its steps was undone outside it (a refund or a
+ * release by an operator in a console): the money or stock is back, the purchase did not happen.
+ */
+export function undoneOutside(step: SagaStep): CheckoutFailure {
+  const what = step === 'payment' ? 'payment was refunded' : `${step} step was undone`;
+  return {
+    step,
+    kind: 'refused',
+    reason: 'undone_outside_checkout',
+    message: `The ${what} outside this checkout before it completed`,
+  };
+}
+
+/**
+ * The first step done before the checkout's recovery point that no longer stands in its
+ * service's record, if any: the forward policy goes on only from steps that stand now. Throws
+ * when a lookup cannot say.
+ */
+export async function firstUndoneStep(
+  deps: SagaDeps,
+  checkout: Checkout,
+  budget: WorkBudget,
+): Promise<SagaStep | undefined> {
+  for (const step of stepsDone(checkout.status)) {
+    const record = await step.settle(deps, checkout, budget.signal);
+    if (record.kind !== 'stands') return step.step;
+  }
+  return undefined;
+}
+
+/**
+ * An order exists, but a step before it was undone outside the checkout: an order cannot be
+ * undone and the checkout cannot complete, so a person decides (cancel the order, or charge
+ * again). The order id is kept on the row for them.
+ */
+export function orderOnUndoneStep(
+  deps: SagaDeps,
+  checkout: Checkout,
+  order: CheckoutChanges,
+  undone: SagaStep,
+): Promise<SagaOutcome> {
+  return finishFailed(deps, checkout, undoneOutside(undone), [`${undone}_undone_under_order`], {
+    orderId: order.orderId,
+  });
 }
 
 /** What a policy does with a checkout whose undos did not all go through (names given). */
@@ -86,12 +138,20 @@ export async function compensate(
   }
   const undoFailures: string[] = [];
   let cause: unknown;
-  for (const { undo } of stepsToUndo(checkout.compensationFrom)) {
+  for (const step of stepsToUndo(checkout)) {
+    const { undo } = step;
     if (!undo) continue;
     try {
       await undo.run(deps, checkout, failure, budget.signal);
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
+      // Refused, perhaps because there is nothing left to undo: already undone (an operator's
+      // refund, an earlier try whose answer was lost), or never done. The record says which.
+      if (
+        error instanceof ServiceRefusedError &&
+        (await nothingStands(deps, step, checkout, budget))
+      )
+        continue;
       // Cut short by the work budget: the policy decides (recovery still applies its age cap).
       if (budget.signal.aborted)
         return onUndoFailed(checkout, failure, [...undoFailures, undo.name], error);
@@ -117,13 +177,14 @@ export async function finishFailed(
   checkout: Checkout,
   failure: CheckoutFailure,
   undoFailures: string[],
+  record: Pick<CheckoutChanges, 'orderId'> = {},
 ): Promise<SagaOutcome> {
   const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
   const cause =
     status === 'failed'
       ? `undone after ${failureCode(failure)}: ${failure.reason}`
-      : `gave up: ${undoFailures.join(', ')} kept failing`;
-  const ended = await advance(deps, checkout, { status, failure, undoFailures, cause });
+      : `gave up: ${undoFailures.join(', ')}`;
+  const ended = await advance(deps, checkout, { ...record, status, failure, undoFailures, cause });
   if (status === 'requires_attention') {
     deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo or a settle kept failing', {
       checkout_id: ended.id,
@@ -138,6 +199,21 @@ export async function finishFailed(
     });
   }
   return finished(ended);
+}
+
+/** Whether the service's record shows nothing of `step` standing (a lookup that fails: no). */
+async function nothingStands(
+  deps: SagaDeps,
+  step: SagaStepDefinition,
+  checkout: Checkout,
+  budget: WorkBudget,
+): Promise<boolean> {
+  try {
+    return (await step.settle(deps, checkout, budget.signal)).kind !== 'stands';
+  } catch (error) {
+    if (error instanceof ServiceCallError) return false;
+    throw error;
+  }
 }
 
 /** The failure a service error stands for. */

@@ -1,17 +1,25 @@
+import { DatabaseUnavailableError } from '#lib/errors.ts';
 import type { Checkout, PaymentCard, SagaStep } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import type { CheckoutChanges } from './ports.ts';
-import { stepFrom } from './saga-steps.ts';
+import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
 import {
   abandoned,
   advance,
   compensate,
   failureOf,
+  firstUndoneStep,
   leaveIncomplete,
+  orderOnUndoneStep,
   type SagaDeps,
+  undoneOutside,
 } from './saga-transitions.ts';
-import { ServiceCallError, ServiceOutcomeUnknownError } from './service-errors.ts';
+import {
+  ServiceCallError,
+  ServiceOutcomeUnknownError,
+  ServiceRefusedError,
+} from './service-errors.ts';
 
 /**
  * The forward policy: drives a recorded checkout from its recovery point (its status) to
@@ -19,7 +27,8 @@ import { ServiceCallError, ServiceOutcomeUnknownError } from './service-errors.t
  * at all, undoes what was done; an unknown outcome (or the end of the work budget) leaves the
  * checkout where it is, under its lease, for a retry with the same key (which repeats the step
  * with the same body and key) or for recovery (which asks the service). A checkout found
- * `compensating` finishes its undo.
+ * `compensating` finishes its undo. It goes forward only from steps that stand now (design
+ * §4a): a worker that took the checkout over first asks the services what they hold.
  */
 export async function runSaga(
   deps: SagaDeps,
@@ -29,10 +38,8 @@ export async function runSaga(
 ): Promise<SagaOutcome> {
   let checkout = start;
   // A worker that took the checkout over cannot know what an earlier worker's tries of the open
-  // step did (the earlier try may have acted, and this one met a gateway or an outage). A "no"
-  // it gets now is checked against the service's own record: a step that happened goes on; an
-  // empty record proves nothing yet (the earlier request may still land), so nothing is undone
-  // and recovery settles it once its settle delay has passed.
+  // step did, nor what was done to the steps before it since (an operator's refund in the
+  // payment console, a provider replaying its stored success for the key): it asks first.
   let unsure = start.attempt > 1;
   // How long each step's call took (retries included): logged with the completion, so each
   // service's latency can be read from the logs (tracing records only the invocation).
@@ -42,25 +49,98 @@ export async function runSaga(
       return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
     }
     for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
-      let reached: CheckoutChanges | null;
       const began = performance.now();
-      try {
+      let reached: CheckoutChanges;
+      if (unsure) {
+        const resumed = await resume(deps, checkout, step, card, budget);
+        if ('outcome' in resumed) return resumed.outcome;
+        reached = resumed.reached;
+        unsure = false;
+      } else {
         reached = await step.run(deps, checkout, card, budget.signal);
-      } catch (error) {
-        if (!unsure || !(error instanceof ServiceCallError)) throw error;
-        if (error instanceof ServiceOutcomeUnknownError) throw error;
-        reached = await step.settle(deps, checkout, budget.signal);
-        if (!reached) return leaveIncomplete(deps, checkout, error, budget);
       }
       stepMs[step.step] = Math.round(performance.now() - began);
-      unsure = false;
       checkout = await advance(deps, checkout, reached, stepMs);
     }
     return finished(checkout);
   } catch (error) {
+    // The database stopped answering once the checkout was recorded: its outcome is open like
+    // a service's unknown one, at the recovery point last written (this worker's own).
+    if (error instanceof DatabaseUnavailableError)
+      return leaveIncomplete(deps, checkout, error, budget);
     if (!(error instanceof ServiceCallError)) throw error;
-    if (error instanceof ServiceOutcomeUnknownError || unsure)
+    if (error instanceof ServiceOutcomeUnknownError)
       return leaveIncomplete(deps, checkout, error, budget);
     return compensate(deps, checkout, failureOf(error), budget);
   }
+}
+
+/**
+ * The first step of a worker that took a checkout over: what the services hold decides.
+ * Every step done before must still stand; then the open step is taken from the record when it
+ * stands, and run (same key and body) when the record holds nothing. A "no" the run gets is
+ * believed only when the record shows the refusal too: an earlier try may have acted, and an
+ * empty record proves nothing yet (that request may still land), so nothing is undone and
+ * recovery settles it once its settle delay has passed. A lookup that cannot answer leaves the
+ * checkout where it is, for the same reason.
+ */
+async function resume(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStepDefinition,
+  card: PaymentCard,
+  budget: WorkBudget,
+): Promise<{ reached: CheckoutChanges } | { outcome: SagaOutcome }> {
+  try {
+    const undone = await firstUndoneStep(deps, checkout, budget);
+    if (undone) return { outcome: await afterUndoneStep(deps, checkout, step, undone, budget) };
+    let record = await step.settle(deps, checkout, budget.signal);
+    if (record.kind === 'absent' || record.kind === 'refused') {
+      try {
+        return { reached: await step.run(deps, checkout, card, budget.signal) };
+      } catch (error) {
+        if (!(error instanceof ServiceRefusedError)) throw error;
+        if (record.kind === 'absent') record = await step.settle(deps, checkout, budget.signal);
+        if (record.kind === 'refused') {
+          return { outcome: await compensate(deps, checkout, failureOf(error), budget) };
+        }
+        if (record.kind === 'absent') throw error;
+      }
+    }
+    if (record.kind === 'stands') return { reached: record.reached };
+    const settled = await advance(deps, checkout, record.reached);
+    return { outcome: await compensate(deps, settled, undoneOutside(step.step), budget) };
+  } catch (error) {
+    if (!(error instanceof ServiceCallError)) throw error;
+    return { outcome: await leaveIncomplete(deps, checkout, error, budget) };
+  }
+}
+
+/**
+ * A step done before the open one was undone outside the checkout: it must not go forward.
+ * What the open step's earlier tries did decides how it ends: an order that exists cannot be
+ * undone (a person decides), any other step that happened is recorded and everything undone,
+ * and a record that holds nothing yet waits for recovery (the earlier request may still land).
+ */
+async function afterUndoneStep(
+  deps: SagaDeps,
+  checkout: Checkout,
+  open: SagaStepDefinition,
+  undone: SagaStep,
+  budget: WorkBudget,
+): Promise<SagaOutcome> {
+  const record = await open.settle(deps, checkout, budget.signal);
+  if (record.kind === 'absent' || record.kind === 'refused') {
+    const unsettled = new ServiceOutcomeUnknownError(
+      open.step,
+      'not_settled',
+      `An earlier step was undone outside the checkout; the ${open.step} step is not settled yet`,
+    );
+    return leaveIncomplete(deps, checkout, unsettled, budget);
+  }
+  if (record.reached.status === 'completed') {
+    return orderOnUndoneStep(deps, checkout, record.reached, undone);
+  }
+  const settled = await advance(deps, checkout, record.reached);
+  return compensate(deps, settled, undoneOutside(undone), budget);
 }

@@ -259,6 +259,23 @@ export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Ch
   return { ...newCheckout(sampleOrder(), id, FIXED_NOW), ...fields };
 }
 
+/**
+ * Makes the fake services hold what a checkout at its recovery point has done, as the real
+ * ones would: a standing charge from `payment_processed` on, a deduction from
+ * `inventory_deducted` on. A worker that takes a checkout over checks those records.
+ */
+export function holdStepsDone(fakes: SagaFakes, checkout: Checkout) {
+  const done = ['payment_processed', 'inventory_deducted', 'compensating'];
+  if (done.includes(checkout.status) && checkout.paymentId) {
+    fakes.payment.charges.set(checkout.id, [
+      { transactionId: checkout.paymentId, status: 'success' },
+    ]);
+  }
+  const deducted =
+    checkout.status === 'inventory_deducted' || checkout.compensationFrom === 'inventory_deducted';
+  if (deducted) fakes.inventory.deductions.set(checkout.id, [{ status: 'deducted' }]);
+}
+
 /** The fakes of one test, as `createSagaFakes` wires them. */
 export type SagaFakes = ReturnType<typeof createSagaFakes>;
 

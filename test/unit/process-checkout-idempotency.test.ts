@@ -237,11 +237,17 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
       kind: 'completed',
       checkout: { id: ID, status: 'completed', paymentId: 'txn_0001', orderId: 'ord_0001' },
     });
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'order.create']);
+    // It first asks what the services hold: the charge stands, no deduction yet.
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.findCharges',
+      'inventory.findDeductions',
+      'inventory.deduct',
+      'order.create',
+    ]);
     const keys = fakes.log
       .filter((c) => !c.name.startsWith('repository.'))
       .map((c) => (c.input as { checkoutId: string }).checkoutId);
-    expect(keys).toEqual([ID, ID]);
+    expect(keys).toEqual([ID, ID, ID, ID]);
     expect(fakes.log.find((c) => c.name === 'order.create')?.input).toMatchObject({
       paymentId: 'txn_0001',
     });
@@ -260,7 +266,12 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     const resumed = await post(fakes, claim());
 
     expect(resumed).toMatchObject({ kind: 'completed', checkout: { id: ID, status: 'completed' } });
-    expect(fakes.serviceCalls()).toEqual(['payment.charge', 'inventory.deduct', 'order.create']);
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.findCharges',
+      'payment.charge',
+      'inventory.deduct',
+      'order.create',
+    ]);
     expect(fakes.log.find((c) => c.name === 'payment.charge')?.input).toMatchObject({
       checkoutId: ID,
       card: sampleCard(),
@@ -268,11 +279,11 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout.attempt).toBe(2);
   });
 
-  it('checks a "no" to the resumed step against the service before undoing: it had charged', async () => {
+  it('takes the resumed step from the service’s record when it holds it, without repeating it', async () => {
     const fakes = createSagaFakes();
     fakes.payment.failWith.charge = unknown('payment');
     await post(fakes, claim());
-    // The first try did charge; the retry's tries only meet an outage.
+    // The first try did charge; the retry's tries would only meet an outage.
     fakes.payment.charges.set(ID, [{ transactionId: 'txn_first', status: 'success' }]);
     expireLease(fakes);
     forgetHistory(fakes);
@@ -281,7 +292,6 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     const resumed = await post(fakes, claim());
 
     expect(fakes.serviceCalls()).toEqual([
-      'payment.charge',
       'payment.findCharges',
       'inventory.deduct',
       'order.create',
@@ -302,7 +312,11 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
 
     const resumed = await post(fakes, claim());
 
-    expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'inventory.findDeductions']);
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.findCharges',
+      'inventory.findDeductions',
+      'inventory.deduct',
+    ]);
     expect(resumed).toMatchObject({
       kind: 'incomplete',
       checkout: { status: 'payment_processed' },
@@ -310,7 +324,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout).toMatchObject({ status: 'payment_processed' });
   });
 
-  it('undoes nothing and stays incomplete when the resumed step gets a "no" and its lookup no answer', async () => {
+  it('undoes nothing and stays incomplete when the resumed step’s lookup gets no answer', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = unknown('order');
     await post(fakes, claim());
@@ -324,7 +338,11 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
       kind: 'incomplete',
       checkout: { status: 'inventory_deducted' },
     });
-    expect(fakes.serviceCalls()).toEqual(['order.create', 'order.findOrders']);
+    expect(fakes.serviceCalls()).toEqual([
+      'payment.findCharges',
+      'inventory.findDeductions',
+      'order.findOrders',
+    ]);
     expect(stored(fakes).checkout.status).toBe('inventory_deducted');
   });
 

@@ -6,6 +6,7 @@ import {
   createSagaFakes,
   deferred,
   FIXED_NOW,
+  holdStepsDone,
   recordedCheckout,
   type SagaFakes,
   storedRow,
@@ -46,12 +47,27 @@ function left(
     ...fields,
   });
   fakes.repository.checkouts.set(checkout.id, { checkout, lockedUntil });
+  holdStepsDone(fakes, checkout);
 }
 
 const stored = (fakes: SagaFakes, id = ID) => storedRow(fakes, id).checkout;
 
 const recover = (fakes: SagaFakes, options: Partial<RecoveryOptions> = {}) =>
   recoverAbandoned(fakes.deps, { ...OPTIONS, ...options }, fakes.budget);
+
+/** Makes one lookup of a fake service throw `error` for the checkouts in `ids` only. */
+function failFor<S extends Record<K, (id: string) => Promise<unknown>>, K extends keyof S>(
+  service: S,
+  lookup: K,
+  ids: readonly (string | undefined)[],
+  error: Error,
+) {
+  const answer = service[lookup].bind(service);
+  service[lookup] = (async (id: string) => {
+    if (ids.includes(id)) throw error;
+    return answer(id);
+  }) as S[K];
+}
 
 const callsNamed = (fakes: SagaFakes, name: string) => fakes.log.filter((c) => c.name === name);
 
@@ -98,7 +114,7 @@ describe('recoverAbandoned reporting a run', () => {
     left(fakes, { id: failed, status: 'pending' }); // no charge found: undone
     left(fakes, { id: completed, status: 'inventory_deducted' });
     fakes.order.orders.set(completed, [{ orderId: 'ord_found', status: 'created' }]);
-    fakes.inventory.failWith.findDeductions = unknown('inventory');
+    failFor(fakes.inventory, 'findDeductions', [incomplete, attention], unknown('inventory'));
     left(fakes, { id: incomplete, status: 'payment_processed' });
     left(fakes, { id: attention, status: 'payment_processed', settleTries: 2 });
 
@@ -159,7 +175,8 @@ describe('recoverAbandoned reporting a run', () => {
     left(fakes, { id: IDS[0], status: 'pending' });
     left(fakes, { id: IDS[1], status: 'inventory_deducted' });
     fakes.order.orders.set(IDS[1], [{ orderId: 'ord_found', status: 'created' }]);
-    fakes.payment.failWith.findCharges = new TypeError('cannot read properties of undefined');
+    const bug = new TypeError('cannot read properties of undefined');
+    failFor(fakes.payment, 'findCharges', [IDS[0]], bug);
 
     const report = await recover(fakes);
 

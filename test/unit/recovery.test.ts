@@ -8,6 +8,7 @@ import {
   callOrder,
   createSagaFakes,
   FIXED_NOW,
+  holdStepsDone,
   outcomeOfKind,
   recordedCheckout,
   refused,
@@ -47,6 +48,7 @@ function claimed(fakes: SagaFakes, fields: Partial<Checkout> & Pick<Checkout, 's
     checkout: structuredClone(checkout),
     lockedUntil: new Date(FIXED_NOW.getTime() + fakes.budget.leaseMs),
   });
+  holdStepsDone(fakes, checkout);
   return checkout;
 }
 
@@ -202,7 +204,12 @@ describe('recoverCheckout settling a checkout left at inventory_deducted', () =>
     const outcome = outcomeOfKind(await recover(fakes, checkout), 'completed');
 
     expect(outcome.checkout).toMatchObject({ status: 'completed', orderId: 'ord_found' });
-    expect(fakes.serviceCalls()).toEqual(['order.findOrders']);
+    // The order completes it only on a charge and a deduction that still stand.
+    expect(fakes.serviceCalls()).toEqual([
+      'order.findOrders',
+      'payment.findCharges',
+      'inventory.findDeductions',
+    ]);
     expect(stored(fakes)).toMatchObject({
       status: 'completed',
       orderId: 'ord_found',
