@@ -6,16 +6,15 @@ import { workBudget } from '#lib/checkout/lease.ts';
 import type { RECOVERY_REQUEST_SOURCE } from '#lib/observability/constants.ts';
 import { logger } from '#lib/observability/index.ts';
 
-/** The payload of a checkout's own one-off recovery schedule. */
+/** The payload of a one-off recovery schedule (named for the minute it is due). */
 interface RecoveryRequest {
   source: typeof RECOVERY_REQUEST_SOURCE;
-  checkoutId: string;
 }
 
 /**
  * Finishes or undoes every checkout left half-done, within this invocation's time. Invoked by
- * the hourly sweep (an EventBridge rule) and by the one-off schedule a checkout left
- * `incomplete` makes for itself (`{ source: RECOVERY_REQUEST_SOURCE, checkoutId }`); both
+ * the hourly sweep (an EventBridge rule) and by the one-off schedules due at the minute a
+ * checkout left `incomplete` can be settled (`{ source: RECOVERY_REQUEST_SOURCE }`); both
  * run the same sweep, which also reports the backlog. Safe to run beside itself and live
  * traffic: checkouts are claimed with a lease, skipping rows another worker holds.
  */

@@ -19,9 +19,13 @@ export interface RecoverySchedulerOptions {
 
 /**
  * EventBridge Scheduler one-off schedules that invoke the recovery function once a checkout's
- * lease has ended and its settle delay passed, then delete themselves. One per checkout and
- * attempt (the name), so a repeat is a no-op. The SDK client is loaded on the first schedule:
- * a cold start that leaves nothing incomplete never pays for it.
+ * lease has ended and its settle delay passed, then delete themselves. A schedule is named for
+ * the minute it is due (`<stage>-due-<yyyymmddhhmm>`, at the start of the next whole minute),
+ * not for a checkout: each run claims every checkout due by then, so one that exists for that
+ * minute (ConflictException) means a run is already due, whoever asked for it. No name ever
+ * depends on a checkout's attempt, so a worker that holds a stale copy still asks correctly.
+ * The SDK client is loaded on the first schedule: a cold start that leaves nothing incomplete
+ * never pays for it.
  */
 export function createRecoveryScheduler(options: RecoverySchedulerOptions): RecoveryScheduler {
   const { config, settleDelayMs, logger } = options;
@@ -30,13 +34,13 @@ export function createRecoveryScheduler(options: RecoverySchedulerOptions): Reco
   const sdk = () => import('@aws-sdk/client-scheduler');
   return {
     async scheduleRecovery(checkout, leaseEndsAt) {
-      const at = new Date(leaseEndsAt.getTime() + settleDelayMs + MARGIN_MS);
+      const at = dueMinute(new Date(leaseEndsAt.getTime() + settleDelayMs + MARGIN_MS));
       try {
         const { CreateScheduleCommand, SchedulerClient } = await sdk();
         client ??= Promise.resolve(options.client ?? new SchedulerClient({}));
         await (await client).send(
           new CreateScheduleCommand({
-            Name: `recover-${checkout.id}-${checkout.attempt}`,
+            Name: scheduleName(config.group, at),
             GroupName: config.group,
             ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
             ScheduleExpressionTimezone: 'UTC',
@@ -45,16 +49,13 @@ export function createRecoveryScheduler(options: RecoverySchedulerOptions): Reco
             Target: {
               Arn: config.targetArn,
               RoleArn: config.roleArn,
-              Input: JSON.stringify({
-                source: RECOVERY_REQUEST_SOURCE,
-                checkoutId: checkout.id,
-              }),
+              Input: JSON.stringify({ source: RECOVERY_REQUEST_SOURCE }),
             },
           }),
           { abortSignal: AbortSignal.timeout(CREATE_TIMEOUT_MS) },
         );
       } catch (error) {
-        // This attempt's schedule already exists: nothing to do.
+        // A run is already due that minute: it will claim this checkout too.
         if ((error as { name?: string }).name === 'ConflictException') return;
         logger.warn('recovery schedule not created; the hourly sweep will find the checkout', {
           checkout_id: checkout.id,
@@ -63,4 +64,23 @@ export function createRecoveryScheduler(options: RecoverySchedulerOptions): Reco
       }
     },
   };
+}
+
+/** The start of the first whole minute at or after `at`: when the run is due. */
+function dueMinute(at: Date): Date {
+  const minute = 60_000;
+  return new Date(Math.ceil(at.getTime() / minute) * minute);
+}
+
+/** Schedule names are at most 64 characters (EventBridge Scheduler). */
+const MAX_NAME = 64;
+
+/**
+ * `<stage>-due-<yyyymmddhhmm>`: the stage is the schedule group's name without its
+ * `-recovery` suffix (the group is the stage's own), cut to fit the name's limit.
+ */
+function scheduleName(group: string, due: Date): string {
+  const minute = due.toISOString().slice(0, 16).replace(/[-T:]/g, '');
+  const suffix = `-due-${minute}`;
+  return group.replace(/-recovery$/, '').slice(0, MAX_NAME - suffix.length) + suffix;
 }

@@ -12,7 +12,7 @@ const scheduler = mockClient(SchedulerClient);
 afterAll(() => scheduler.restore());
 
 const CONFIG = {
-  group: 'checkout-commerce-recovery',
+  group: 'CheckoutCommerce-prod-recovery',
   targetArn: 'arn:aws:lambda:eu-west-1:123456789012:function:CheckoutCommerce-dev-recovery',
   roleArn: 'arn:aws:iam::123456789012:role/CheckoutCommerce-RecoverySchedulerRole',
 };
@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 
 describe('the recovery scheduler (EventBridge Scheduler)', () => {
-  it('creates one one-off schedule per checkout and attempt, at lease end + settle delay + margin in UTC, deleted after it runs', async () => {
+  it('creates a one-off schedule named for the minute it is due (lease end + settle delay + margin, rounded up), in UTC, deleted after it runs', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
 
     await withConfig().scheduleRecovery(CHECKOUT, LEASE_ENDS_AT);
@@ -36,34 +36,58 @@ describe('the recovery scheduler (EventBridge Scheduler)', () => {
     const calls = scheduler.commandCalls(CreateScheduleCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input).toEqual({
-      Name: `recover-${CHECKOUT.id}-2`,
+      Name: 'CheckoutCommerce-prod-due-202611260001',
       GroupName: CONFIG.group,
-      // 23:59:30.250 + 60 s + 15 s, across midnight, without the fraction of a second.
-      ScheduleExpression: 'at(2026-11-26T00:00:45)',
+      // 23:59:30.250 + 60 s + 15 s = 00:00:45.250, across midnight: due at the next minute.
+      ScheduleExpression: 'at(2026-11-26T00:01:00)',
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
       Target: {
         Arn: CONFIG.targetArn,
         RoleArn: CONFIG.roleArn,
-        Input: JSON.stringify({ source: 'checkout-commerce.recovery', checkoutId: CHECKOUT.id }),
+        Input: JSON.stringify({ source: 'checkout-commerce.recovery' }),
       },
     });
     expect(logger.warn).not.toHaveBeenCalled();
   });
 
-  it('gives a new attempt of the same checkout a schedule of its own', async () => {
+  it('names a schedule for its minute alone: a takeover with a stale attempt, or another checkout due that minute, asks for the same run', async () => {
     scheduler.on(CreateScheduleCommand).resolves({});
     const recovery = withConfig();
 
     await recovery.scheduleRecovery(CHECKOUT, LEASE_ENDS_AT);
     await recovery.scheduleRecovery({ ...CHECKOUT, attempt: 3 }, LEASE_ENDS_AT);
+    await recovery.scheduleRecovery(
+      { id: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', attempt: 1 },
+      new Date(LEASE_ENDS_AT.getTime() + 10_000),
+    );
+    await recovery.scheduleRecovery(CHECKOUT, new Date(LEASE_ENDS_AT.getTime() + 20_000));
 
     const names = scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input.Name);
-    expect(names).toEqual([`recover-${CHECKOUT.id}-2`, `recover-${CHECKOUT.id}-3`]);
+    expect(names).toEqual([
+      'CheckoutCommerce-prod-due-202611260001',
+      'CheckoutCommerce-prod-due-202611260001',
+      'CheckoutCommerce-prod-due-202611260001',
+      'CheckoutCommerce-prod-due-202611260002',
+    ]);
   });
 
-  it('takes a schedule that already exists (ConflictException) as done, quietly', async () => {
+  it('keeps a name within the 64 characters EventBridge Scheduler allows', async () => {
+    scheduler.on(CreateScheduleCommand).resolves({});
+    const group = `${'A'.repeat(70)}-recovery`;
+    await createRecoveryScheduler({
+      config: { ...CONFIG, group },
+      settleDelayMs: 0,
+      logger,
+    }).scheduleRecovery(CHECKOUT, LEASE_ENDS_AT);
+
+    const [call] = scheduler.commandCalls(CreateScheduleCommand);
+    expect(call?.args[0].input.Name).toHaveLength(64);
+    expect(call?.args[0].input.Name).toMatch(/-due-202611260000$/);
+  });
+
+  it('takes a schedule that already exists (ConflictException) as a run already due, quietly', async () => {
     scheduler.on(CreateScheduleCommand).rejects(
       new ConflictException({
         message: 'Schedule already exists',
