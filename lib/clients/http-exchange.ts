@@ -34,6 +34,17 @@ export class RequestNotSent extends Error {
   }
 }
 
+/**
+ * The exchange ended (an error, a timeout, an abort) before its socket was connected: refused,
+ * no address, every address of a name refused, a TLS handshake that failed. Not a byte of the
+ * request was sent, so the service cannot have acted.
+ */
+export class NeverConnected extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the connection never opened');
+  }
+}
+
 const failure = (code: string, message: string) => Object.assign(new Error(message), { code });
 
 /** More than any answer of these services: read no further, the outcome stays unknown. */
@@ -48,6 +59,11 @@ const MAX_ANSWER_CHARS = 1 << 20;
  * never relies on Node to turn an abort into an error: after a `101 Switching Protocols` the
  * client drops the socket, emits nothing, and ignores a later abort.
  *
+ * Whether the request can have reached the service is read from its socket, not from error
+ * codes: an exchange that ends before the socket connected rejects with `NeverConnected`.
+ * (Node's own errors say too little: with several addresses, all refused, happy eyeballs
+ * reports an `AggregateError` with no `syscall`.)
+ *
  * This replaced node-fetch, which cost ≈ 0.3 ms of CPU per call against ≈ 0.08 ms here
  * (docs/benchmark.md): a third of what a whole checkout cost, for features these small JSON
  * calls do not use (WHATWG streams, a Body mixin, redirects, decompression).
@@ -55,12 +71,14 @@ const MAX_ANSWER_CHARS = 1 << 20;
 export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer> {
   const { signal } = request;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal.aborted) return reject(new NeverConnected(signal.reason));
+    let connected = false;
     let answered = false;
     let outgoing: http.ClientRequest;
+    let protocol: keyof typeof agents;
     try {
       const target = new URL(url);
-      const protocol = target.protocol === 'https:' ? 'https:' : 'http:';
+      protocol = target.protocol === 'https:' ? 'https:' : 'http:';
       const headers =
         request.body === undefined
           ? request.headers
@@ -89,16 +107,25 @@ export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer>
     } catch (error) {
       return reject(new RequestNotSent(error));
     }
+    const unanswered = (error: unknown) => (connected ? error : new NeverConnected(error));
+    outgoing.on('socket', (socket) => {
+      // A kept-alive socket is open already. A new one carries the request only once it has
+      // connected, and over TLS only once the handshake is done: nothing is sent before that.
+      if (outgoing.reusedSocket) connected = true;
+      else
+        socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => (connected = true));
+    });
     const onAbort = () => {
-      reject(answered ? new AnswerBrokenOff(signal.reason) : signal.reason);
+      reject(answered ? new AnswerBrokenOff(signal.reason) : unanswered(signal.reason));
       outgoing.destroy();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    outgoing.on('error', reject);
+    outgoing.on('error', (error) => reject(unanswered(error)));
     outgoing.on('close', () => {
       signal.removeEventListener('abort', onAbort);
       // Closed with neither an answer nor an error (a 101 it cannot take): sent, so unknown.
-      if (!answered) reject(failure('NO_ANSWER', 'the connection closed without an answer'));
+      if (!answered)
+        reject(unanswered(failure('NO_ANSWER', 'the connection closed without an answer')));
     });
     outgoing.end(request.body);
   });

@@ -8,17 +8,14 @@ import {
   ServiceUnavailableError,
 } from '#lib/checkout/service-errors.ts';
 import { traceHeader } from '#lib/observability/index.ts';
-import { AnswerBrokenOff, exchange, type HttpAnswer, RequestNotSent } from './http-exchange.ts';
+import {
+  AnswerBrokenOff,
+  exchange,
+  type HttpAnswer,
+  NeverConnected,
+  RequestNotSent,
+} from './http-exchange.ts';
 import { backoffDelay, type RetryPolicy } from './retry-policy.ts';
-
-/** Errors raised before the request could reach the service: it cannot have acted. */
-const NOT_DELIVERED = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 
 /** 4xx answers that say "not now" rather than "no": retried, never read as a refusal. */
 const RETRYABLE_4XX = new Set([408, 425, 429]);
@@ -174,11 +171,17 @@ export class ServiceHttpClient {
         signal: abort.signal,
       });
     } catch (error) {
-      // The status line arrived but the body broke off: the request was delivered.
-      if (error instanceof AnswerBrokenOff)
-        return { delivered: true, reason: networkOutcome(error.cause).reason };
       if (error instanceof RequestNotSent) return { delivered: false, reason: 'request_not_sent' };
-      return networkOutcome(error);
+      if (error instanceof NeverConnected) {
+        const reason = failureReason(error.cause);
+        return { delivered: false, reason: reason === 'timeout' ? 'connect_timeout' : reason };
+      }
+      // The socket was connected, so the request may have reached the service; or the status
+      // line arrived and the body broke off (AnswerBrokenOff): it was delivered.
+      return {
+        delivered: true,
+        reason: failureReason(error instanceof AnswerBrokenOff ? error.cause : error),
+      };
     } finally {
       clearTimeout(timer);
       deadline?.removeEventListener('abort', onDeadline);
@@ -222,15 +225,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function networkOutcome(error: unknown): TransientOutcome {
-  const { name, code, syscall } = error as { name?: string; code?: string; syscall?: string };
-  if (name === 'AbortError' || name === 'TimeoutError')
-    return { delivered: true, reason: 'timeout' };
-  // Only while connecting: the same codes on an open connection may come after it was sent.
-  const connecting = syscall === 'connect' || syscall === 'getaddrinfo';
-  if (code && connecting && NOT_DELIVERED.has(code))
-    return { delivered: false, reason: code.toLowerCase() };
-  return { delivered: true, reason: code ? code.toLowerCase() : 'network_error' };
+/** A network error as a reason token: `timeout`, Node's code (`econnrefused`), or `network_error`. */
+function failureReason(error: unknown): string {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
+  return typeof code === 'string' ? token(code) : 'network_error';
 }
 
 function parseJson(text: string): unknown {

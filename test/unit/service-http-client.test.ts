@@ -13,6 +13,7 @@ import {
   ServiceHttpClient,
   type ServiceHttpClientOptions,
 } from '#lib/clients/service-http-client.ts';
+import { portThatNeverAccepts, resolveToTwoLoopbacks } from '../support/unreachable-hosts.ts';
 
 interface ReceivedRequest {
   method: string | undefined;
@@ -303,6 +304,96 @@ describe('ServiceHttpClient', () => {
     );
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ reason: 'econnrefused' });
+  });
+
+  it('reports a name whose every address refuses as unavailable (happy eyeballs’ AggregateError)', async () => {
+    const port = await closedPort();
+    const restore = resolveToTwoLoopbacks('two-addresses.payment.test');
+    try {
+      const error = await failure(
+        client(`http://two-addresses.payment.test:${port}`).post('/p', {}, 'k', chargeResponse),
+      );
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({ reason: 'econnrefused' });
+    } finally {
+      restore();
+    }
+  });
+
+  it('reports a connection never accepted before the timeout as unavailable: nothing was sent', async () => {
+    const silent = await portThatNeverAccepts();
+    try {
+      const error = await failure(
+        client(`http://127.0.0.1:${silent.port}`, { timeoutMs: 100 }).post(
+          '/p',
+          {},
+          'k',
+          chargeResponse,
+        ),
+      );
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({ reason: 'connect_timeout' });
+    } finally {
+      silent.close();
+    }
+  });
+
+  it.each([
+    ['never finishes its handshake', () => {}],
+    [
+      'answers the handshake with plain HTTP',
+      (socket: net.Socket) =>
+        socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')),
+    ],
+  ])(
+    'reports an https service that %s as unavailable: nothing is sent before TLS is up',
+    async (_case, onConnection) => {
+      const received: Buffer[] = [];
+      const sockets: net.Socket[] = [];
+      const raw = net.createServer((socket) => {
+        sockets.push(socket);
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        onConnection(socket);
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = raw.address() as AddressInfo;
+        const error = await failure(
+          client(`https://127.0.0.1:${port}`, { timeoutMs: 200 }).post(
+            '/p',
+            { checkout_id: 'c-tls' },
+            'k',
+            chargeResponse,
+          ),
+        );
+        expect(error).toBeInstanceOf(ServiceUnavailableError);
+        // What reached the port was TLS handshakes only, never the request.
+        expect(Buffer.concat(received).toString('latin1')).not.toContain('c-tls');
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => raw.close(resolve));
+      }
+    },
+  );
+
+  it('reports a kept-alive connection reset under the next request as unknown: it was sent', async () => {
+    const connections = new Set<unknown>();
+    const service = await startService(
+      (res, req) => {
+        connections.add(req.socket);
+        json(200, SUCCESS)(res, req);
+      },
+      (_res, req) => {
+        connections.add(req.socket);
+        req.socket.destroy();
+      },
+    );
+    const once = client(service.url, { retry: { ...TINY_BACKOFF, maxRetries: 0 } });
+    await once.post('/p', {}, 'k1', chargeResponse);
+    const error = await failure(once.post('/p', {}, 'k2', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'econnreset' });
+    expect(connections.size).toBe(1); // the second request went out on the first one's socket
   });
 
   it('reports a timeout as an unknown outcome after retrying', async () => {
