@@ -154,6 +154,16 @@ export const responseExamples = {
           message: 'A checkout with this Idempotency-Key is still running; retry later',
         },
       ),
+      'checkout-requires-attention': example(
+        'An undo or a settle kept failing and a person must finish it (refund-fails, after recovery gave up)',
+        {
+          checkout_id: CHECKOUT_ID,
+          status: 'requires_attention',
+          error: 'checkout_requires_attention',
+          message:
+            'The checkout stopped part-way and a person must finish it: money may be held for it. Do not start another checkout for this purchase; GET /checkout/{id} shows when it has been settled.',
+        },
+      ),
     },
     413: {
       'payload-too-large': example('A body over 64 KiB', {

@@ -10,6 +10,7 @@ import {
   healthResponseSchema,
   incompleteResponseSchema,
   inProgressResponseSchema,
+  requiresAttentionResponseSchema,
 } from './response-schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0' });
@@ -55,6 +56,7 @@ function schemas() {
     CheckoutFailed: schema(failedResponseSchema),
     CheckoutIncomplete: schema(incompleteResponseSchema),
     CheckoutInProgress: schema(inProgressResponseSchema),
+    CheckoutRequiresAttention: schema(requiresAttentionResponseSchema),
     Checkout: schema(checkoutViewSchema),
     Error: schema(errorResponseSchema),
     Health: schema(healthResponseSchema),
@@ -138,10 +140,10 @@ export function openApiDocument(): Record<string, unknown> {
               process[400],
             ),
             409: answer(
-              'A request with this Idempotency-Key is still running',
-              ['CheckoutInProgress'],
+              'A request with this Idempotency-Key is still running (`checkout_in_progress`, with `Retry-After`); or the checkout stopped part-way and a person must finish it (`checkout_requires_attention`, status `requires_attention`, no `Retry-After`): nothing says it was undone, money may be held, and no other checkout should be started for this purchase. The latter is the stored answer, replayed for its Idempotency-Key.',
+              ['CheckoutInProgress', 'CheckoutRequiresAttention'],
               process[409],
-              ['Retry-After'],
+              ['Retry-After', 'Idempotent-Replayed'],
             ),
             413: answer('Body over 64 KiB', ['Error'], process[413]),
             415: answer('Body is not JSON', ['Error'], process[415]),
@@ -153,7 +155,7 @@ export function openApiDocument(): Record<string, unknown> {
             ),
             500: answer('Unexpected error', ['Error'], process[500]),
             502: answer(
-              'A service could not be reached (it cannot have acted); the completed steps were undone',
+              'A service could not be reached (it cannot have acted), or a checkout left unfinished was settled by recovery and undone (`reason` `abandoned`); either way every completed step was undone',
               ['CheckoutFailed'],
               process[502],
               ['Idempotent-Replayed'],

@@ -35,7 +35,7 @@ export const completedResponseSchema = z.strictObject({
 
 export const failedResponseSchema = z.strictObject({
   checkout_id: z.uuid(),
-  status: z.enum(['failed', 'requires_attention']),
+  status: z.literal('failed'),
   error: z.enum([
     'payment_failed',
     'inventory_failed',
@@ -45,6 +45,14 @@ export const failedResponseSchema = z.strictObject({
     'order_unavailable',
   ]),
   reason: z.string(),
+  message: z.string(),
+});
+
+/** A person must finish it: nothing says it was undone, and money may be held. */
+export const requiresAttentionResponseSchema = z.strictObject({
+  checkout_id: z.uuid(),
+  status: z.literal('requires_attention'),
+  error: z.literal('checkout_requires_attention'),
   message: z.string(),
 });
 

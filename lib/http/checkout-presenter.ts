@@ -55,8 +55,18 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
 }
 
 /**
+ * What a checkout that needs a person answers, now and on every replay. It never says that
+ * anything was undone (a charge or a deduction may still stand), and a client must not start
+ * another checkout for the purchase. Migration 0006 wrote the same text into the rows that had
+ * stored an older answer; its test checks that the two agree.
+ */
+const REQUIRES_ATTENTION_MESSAGE =
+  'The checkout stopped part-way and a person must finish it: money may be held for it. Do not start another checkout for this purchase; GET /checkout/{id} shows when it has been settled.';
+
+/**
  * The answer of a finished checkout as it is stored and replayed: 200 when completed, 422
- * when a service refused, 502 when one could not be reached (or the checkout was abandoned).
+ * when a service refused, 502 when one could not be reached (or the checkout was abandoned),
+ * everything done having been undone; 409 `checkout_requires_attention` when it was not.
  */
 export function renderFinished(outcome: FinishedOutcome): StoredResponse {
   const { checkout } = outcome;
@@ -64,6 +74,19 @@ export function renderFinished(outcome: FinishedOutcome): StoredResponse {
     return {
       code: 200,
       body: JSON.stringify({ ...summary(checkout), error: null }),
+    };
+  }
+  // Not a 2xx (nothing completed), not a 422 or 502 (those say everything was undone), and no
+  // Retry-After: retrying changes nothing until a person has settled it.
+  if (checkout.status === 'requires_attention') {
+    return {
+      code: 409,
+      body: JSON.stringify({
+        checkout_id: checkout.id,
+        status: checkout.status,
+        error: 'checkout_requires_attention',
+        message: REQUIRES_ATTENTION_MESSAGE,
+      }),
     };
   }
   const { failure } = outcome;
@@ -74,9 +97,7 @@ export function renderFinished(outcome: FinishedOutcome): StoredResponse {
       status: checkout.status,
       error: failureCode(failure),
       reason: failure.reason,
-      message: checkout.undoFailures.length
-        ? `${failure.message}; undoing it failed (${checkout.undoFailures.join(', ')}), the checkout needs attention`
-        : failure.message,
+      message: failure.message,
     }),
   };
 }

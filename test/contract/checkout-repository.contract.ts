@@ -58,7 +58,7 @@ const STEP = 'a saga step';
 const NO_ANSWER = 'no answer from the order service';
 const HOUR = 3_600_000;
 const ANSWER: StoredResponse = { code: 201, body: '{"status":"completed"}' };
-const ATTENTION: StoredResponse = { code: 502, body: '{"status":"requires_attention"}' };
+const ATTENTION: StoredResponse = { code: 409, body: '{"status":"requires_attention"}' };
 const UNAVAILABLE: CheckoutFailure = {
   step: 'order',
   kind: 'unavailable',

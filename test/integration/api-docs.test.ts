@@ -112,7 +112,7 @@ describe('API documentation served by the local gateway', () => {
     );
     expect(headers).toMatchObject({
       200: ['Idempotent-Replayed'],
-      409: ['Retry-After'],
+      409: ['Retry-After', 'Idempotent-Replayed'],
       422: ['Idempotent-Replayed'],
       502: ['Idempotent-Replayed'],
       503: ['Retry-After'],
@@ -126,7 +126,7 @@ describe('API documentation served by the local gateway', () => {
       Object.values(post.responses[code]?.content['application/json'].examples ?? {}).map(
         (example) => (example.value as { error?: string }).error,
       );
-    expect(errors('409')).toEqual(['checkout_in_progress']);
+    expect(errors('409')).toEqual(['checkout_in_progress', 'checkout_requires_attention']);
     expect(errors('422')).toContain('idempotency_key_mismatch');
     expect(errors('503')).toContain('checkout_incomplete');
   });

@@ -90,23 +90,27 @@ describe('presentOutcome of a finished checkout', () => {
     },
   );
 
-  it('names the undos that kept failing in the message of a checkout that needs attention', () => {
-    const theFailure = failure('order', 'unavailable');
-    const checkout = ended(theFailure, 'requires_attention', [
-      'release_inventory',
-      'refund_payment',
-    ]);
-    const answer = presentOutcome({ kind: 'unavailable', checkout, failure: theFailure });
-    expect(answer.statusCode).toBe(502);
-    expect(bodyOf(answer)).toEqual({
-      checkout_id: ID,
-      status: 'requires_attention',
-      error: 'order_unavailable',
-      reason: 'http_503',
-      message:
-        'the order service said no; undoing it failed (release_inventory, refund_payment), the checkout needs attention',
-    });
-  });
+  it.each([
+    { kind: 'refused', failure: failure('inventory', 'refused'), undo: ['refund_payment'] },
+    { kind: 'unavailable', failure: failure('order', 'unavailable'), undo: ['release_inventory'] },
+    { kind: 'unavailable', failure: failure('payment', 'unavailable'), undo: ['settle_payment'] },
+  ] as const)(
+    'answers a checkout that needs attention after $failure.reason 409 checkout_requires_attention, never claiming an undo',
+    ({ kind, failure: theFailure, undo }) => {
+      const checkout = ended(theFailure, 'requires_attention', [...undo]);
+      const answer = presentOutcome({ kind, checkout, failure: theFailure });
+
+      expect(answer).toEqual({ statusCode: 409, headers: JSON_TYPE, body: answer.body });
+      expect(Object.keys(bodyOf(answer))).toEqual(['checkout_id', 'status', 'error', 'message']);
+      expect(bodyOf(answer)).toEqual({
+        checkout_id: ID,
+        status: 'requires_attention',
+        error: 'checkout_requires_attention',
+        message: expect.stringMatching(/money may be held.*Do not start another checkout/),
+      });
+      expect(answer.body).not.toMatch(/undone|refunded|released|said no|_unavailable|_failed/);
+    },
+  );
 
   it.each(finishedOutcomes())(
     'sends a $kind checkout exactly the answer renderFinished stores for it, without a retry hint',

@@ -3,6 +3,7 @@ import * as compensationFrom from './0002-compensation-from.ts';
 import * as moneyScale3 from './0003-money-scale-3.ts';
 import * as settleTries from './0004-settle-tries.ts';
 import * as history from './0005-history.ts';
+import * as requiresAttentionAnswer from './0006-requires-attention-answer.ts';
 
 export interface Migration {
   version: string;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: '0003-money-scale-3', statements: moneyScale3.statements },
   { version: '0004-settle-tries', statements: settleTries.statements },
   { version: '0005-history', statements: history.statements },
+  { version: '0006-requires-attention-answer', statements: requiresAttentionAnswer.statements },
 ];
