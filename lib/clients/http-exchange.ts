@@ -18,6 +18,11 @@ export interface HttpRequest {
 export interface HttpAnswer {
   status: number;
   text: string;
+  /**
+   * Whether the body's end was marked (`Content-Length` or chunked). An unframed body ends when
+   * the connection closes, so a body cut short reads exactly like a whole one.
+   */
+  framed: boolean;
 }
 
 /** The status line arrived, then the body broke off (reset, closed, aborted): it was delivered. */
@@ -97,7 +102,10 @@ export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer>
               outgoing.destroy();
             }
           });
-          answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text }));
+          const framed =
+            answer.headers['content-length'] !== undefined ||
+            /(?:^|,)\s*chunked\s*$/i.test(answer.headers['transfer-encoding'] ?? '');
+          answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text, framed }));
           answer.on('error', (error) => reject(new AnswerBrokenOff(error)));
           answer.on('close', () => {
             if (!answer.complete) reject(new AnswerBrokenOff(signal.reason ?? 'closed'));

@@ -60,10 +60,10 @@ type TransientOutcome = { delivered: boolean; reason: string };
 /**
  * The one HTTP helper under the three service clients: JSON requests with a per-attempt timeout,
  * an `Idempotency-Key` on writes, and retries with capped, jittered backoff for transient
- * failures. A 4xx is a refusal and is never retried. After the last attempt it tells
- * "unavailable" (no attempt reached the service, so nothing happened) from "outcome unknown"
- * (an attempt reached it and got a 5xx, a timeout, a reset or a garbled answer: the service
- * may have acted).
+ * failures. A 4xx is a refusal and is never retried, unless its body ended only with the
+ * connection (unframed: it may be cut short). After the last attempt it tells "unavailable" (no
+ * attempt reached the service, so nothing happened) from "outcome unknown" (an attempt reached
+ * it and got a 5xx, a timeout, a reset or a garbled answer: the service may have acted).
  */
 export class ServiceHttpClient {
   constructor(private readonly options: ServiceHttpClientOptions) {}
@@ -186,7 +186,7 @@ export class ServiceHttpClient {
       clearTimeout(timer);
       deadline?.removeEventListener('abort', onDeadline);
     }
-    const { status, text } = answer;
+    const { status, text, framed } = answer;
     if (status >= 200 && status < 300) {
       const parsed = responseSchema.safeParse(parseJson(text));
       if (parsed.success) return { value: parsed.data };
@@ -199,6 +199,9 @@ export class ServiceHttpClient {
       return { delivered: false, reason: `credentials_rejected_${status}` };
     }
     if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
+      // A "no" is final only when we have all of it: an unframed body may have been cut short,
+      // and what is missing may be what makes it no refusal (an idempotency conflict's code).
+      if (!framed) return { delivered: true, reason: `http_${status}_unframed` };
       const answer = errorBody.safeParse(parseJson(text));
       const code = answer.success ? answer.data.error : undefined;
       if (code && IDEMPOTENCY_CONFLICTS.has(code)) return { delivered: true, reason: code };

@@ -35,17 +35,21 @@ const neverAnswer: Responder = () => {};
 const destroySocket: Responder = (_res, req) => req.socket.destroy();
 
 const servers: http.Server[] = [];
+const rawServers: net.Server[] = [];
 
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
+  await Promise.all([
+    ...servers.splice(0).map(
       (server) =>
         new Promise<void>((resolve) => {
           server.closeAllConnections();
           server.close(() => resolve());
         }),
     ),
-  );
+    ...rawServers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  ]);
 });
 
 /** A local service on a free port, answering with `responders` in turn. */
@@ -69,6 +73,22 @@ async function startService(...responders: Responder[]) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests };
+}
+
+/**
+ * A service that answers every request with the raw bytes of `answer` and closes the connection
+ * (how an answer without Content-Length or chunking ends).
+ */
+async function startRawService(answer: string) {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.once('data', () => socket.end(answer));
+  });
+  rawServers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, connections: () => connections };
 }
 
 /** A port nothing listens on: taken, then released. */
@@ -495,6 +515,46 @@ describe('ServiceHttpClient', () => {
     } finally {
       await new Promise((resolve) => raw.close(resolve));
     }
+  });
+
+  it.each([
+    ['cut short', '{"status":"failed","error":"card_decl'],
+    ['whole, for all we can tell', '{"status":"failed","error":"card_declined"}'],
+  ])(
+    'reads a 422 whose unframed body ends with the connection (%s) as unknown, never as a refusal',
+    async (_case, body) => {
+      const service = await startRawService(
+        `HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\n\r\n${body}`,
+      );
+      const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+      expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+      expect(error).toMatchObject({ reason: 'http_422_unframed' });
+      expect(service.connections()).toBe(TINY_BACKOFF.maxRetries + 1);
+    },
+  );
+
+  it('still refuses on a chunked 422: its end is marked', async () => {
+    const service = await startService((res) => {
+      res.writeHead(422, { 'content-type': 'application/json' });
+      res.write('{"status":"failed",');
+      res.end('"error":"card_declined"}');
+    });
+    const error = await failure(client(service.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(error).toMatchObject({ reason: 'card_declined' });
+  });
+
+  it('takes an unframed 200 whose body parses, and reads a cut-short one as unknown', async () => {
+    const whole = await startRawService(
+      `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(SUCCESS)}`,
+    );
+    expect(await client(whole.url).post('/p', {}, 'k', chargeResponse)).toEqual(SUCCESS);
+    const cut = await startRawService(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"status":"success","transa',
+    );
+    const error = await failure(client(cut.url).post('/p', {}, 'k', chargeResponse));
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(error).toMatchObject({ reason: 'malformed_response' });
   });
 
   it('calls a request Node refuses to build (a header with a newline) unavailable: nothing was sent', async () => {
