@@ -76,13 +76,13 @@ export async function runSaga(
 }
 
 /**
- * The first step of a worker that took a checkout over: what the services hold decides.
- * Every step done before must still stand; then the open step is taken from the record when it
- * stands, and run (same key and body) when the record holds nothing. A "no" the run gets is
- * believed only when the record shows the refusal too: an earlier try may have acted, and an
- * empty record proves nothing yet (that request may still land), so nothing is undone and
- * recovery settles it once its settle delay has passed. A lookup that cannot answer leaves the
- * checkout where it is, for the same reason.
+ * The first step of a worker that took a checkout over. Every step done before must still
+ * stand; then the open step is run again (same key and body) and what its service's record
+ * says decides, whatever the run heard: a success the provider replays for a step undone since
+ * undoes the rest, and a "no" is believed only when the record shows the refusal too (an
+ * earlier try may have acted, and an empty record proves nothing yet: that request may still
+ * land). Whatever cannot be told now (an unknown outcome, a lookup without an answer) leaves
+ * the checkout where it is, nothing undone, for a retry or for recovery.
  */
 async function resume(
   deps: SagaDeps,
@@ -91,28 +91,39 @@ async function resume(
   card: PaymentCard,
   budget: WorkBudget,
 ): Promise<{ reached: CheckoutChanges } | { outcome: SagaOutcome }> {
+  const unknown = (cause: unknown) => leaveIncomplete(deps, checkout, cause, budget);
   try {
     const undone = await firstUndoneStep(deps, checkout, budget);
     if (undone) return { outcome: await afterUndoneStep(deps, checkout, step, undone, budget) };
-    let record = await step.settle(deps, checkout, budget.signal);
-    if (record.kind === 'absent' || record.kind === 'refused') {
-      try {
-        return { reached: await step.run(deps, checkout, card, budget.signal) };
-      } catch (error) {
-        if (!(error instanceof ServiceRefusedError)) throw error;
-        if (record.kind === 'absent') record = await step.settle(deps, checkout, budget.signal);
-        if (record.kind === 'refused') {
-          return { outcome: await compensate(deps, checkout, failureOf(error), budget) };
-        }
-        if (record.kind === 'absent') throw error;
-      }
+    let ran: CheckoutChanges | undefined;
+    let heard: ServiceCallError | undefined;
+    try {
+      ran = await step.run(deps, checkout, card, budget.signal);
+    } catch (error) {
+      if (!(error instanceof ServiceCallError) || error instanceof ServiceOutcomeUnknownError)
+        throw error;
+      heard = error;
     }
-    if (record.kind === 'stands') return { reached: record.reached };
-    const settled = await advance(deps, checkout, record.reached);
-    return { outcome: await compensate(deps, settled, undoneOutside(step.step), budget) };
+    const record = await step.settle(deps, checkout, budget.signal);
+    switch (record.kind) {
+      case 'stands':
+        return { reached: ran ?? record.reached };
+      case 'undone': {
+        const settled = await advance(deps, checkout, record.reached);
+        return { outcome: await compensate(deps, settled, undoneOutside(step.step), budget) };
+      }
+      case 'refused':
+        if (heard instanceof ServiceRefusedError) {
+          return { outcome: await compensate(deps, checkout, failureOf(heard), budget) };
+        }
+        return { outcome: await unknown(heard) };
+      case 'absent':
+        // The service said yes and its record does not show it yet: its answer stands.
+        return ran ? { reached: ran } : { outcome: await unknown(heard) };
+    }
   } catch (error) {
     if (!(error instanceof ServiceCallError)) throw error;
-    return { outcome: await leaveIncomplete(deps, checkout, error, budget) };
+    return { outcome: await unknown(error) };
   }
 }
 

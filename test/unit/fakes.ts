@@ -55,6 +55,9 @@ export class FakePaymentService implements PaymentService {
   async charge(input: Parameters<PaymentService['charge']>[0]) {
     this.log.push({ name: 'payment.charge', input });
     if (this.failWith.charge) throw this.failWith.charge;
+    // The same key again: the stored answer, whatever happened to the charge since.
+    const earlier = this.charges.get(input.checkoutId)?.find((c) => c.status !== 'failed');
+    if (earlier) return { transactionId: earlier.transactionId };
     this.charges.set(input.checkoutId, [{ transactionId: this.transactionId, status: 'success' }]);
     return { transactionId: this.transactionId };
   }

@@ -237,11 +237,11 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
       kind: 'completed',
       checkout: { id: ID, status: 'completed', paymentId: 'txn_0001', orderId: 'ord_0001' },
     });
-    // It first asks what the services hold: the charge stands, no deduction yet.
+    // It checks that the charge still stands, repeats the deduct and checks its record.
     expect(fakes.serviceCalls()).toEqual([
       'payment.findCharges',
-      'inventory.findDeductions',
       'inventory.deduct',
+      'inventory.findDeductions',
       'order.create',
     ]);
     const keys = fakes.log
@@ -267,8 +267,8 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
 
     expect(resumed).toMatchObject({ kind: 'completed', checkout: { id: ID, status: 'completed' } });
     expect(fakes.serviceCalls()).toEqual([
-      'payment.findCharges',
       'payment.charge',
+      'payment.findCharges',
       'inventory.deduct',
       'order.create',
     ]);
@@ -279,7 +279,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout.attempt).toBe(2);
   });
 
-  it('takes the resumed step from the service’s record when it holds it, without repeating it', async () => {
+  it('checks a "no" to the resumed step against the service before undoing: it had charged', async () => {
     const fakes = createSagaFakes();
     fakes.payment.failWith.charge = unknown('payment');
     await post(fakes, claim());
@@ -292,6 +292,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     const resumed = await post(fakes, claim());
 
     expect(fakes.serviceCalls()).toEqual([
+      'payment.charge',
       'payment.findCharges',
       'inventory.deduct',
       'order.create',
@@ -314,8 +315,8 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
 
     expect(fakes.serviceCalls()).toEqual([
       'payment.findCharges',
-      'inventory.findDeductions',
       'inventory.deduct',
+      'inventory.findDeductions',
     ]);
     expect(resumed).toMatchObject({
       kind: 'incomplete',
@@ -324,7 +325,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(stored(fakes).checkout).toMatchObject({ status: 'payment_processed' });
   });
 
-  it('undoes nothing and stays incomplete when the resumed step’s lookup gets no answer', async () => {
+  it('undoes nothing and stays incomplete when the resumed step gets a "no" and its lookup no answer', async () => {
     const fakes = createSagaFakes();
     fakes.order.failWith.create = unknown('order');
     await post(fakes, claim());
@@ -341,6 +342,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     expect(fakes.serviceCalls()).toEqual([
       'payment.findCharges',
       'inventory.findDeductions',
+      'order.create',
       'order.findOrders',
     ]);
     expect(stored(fakes).checkout.status).toBe('inventory_deducted');

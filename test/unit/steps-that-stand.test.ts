@@ -100,11 +100,13 @@ describe('a same-key retry that takes a checkout over', () => {
 
     const outcome = outcomeOfKind(await retry(fakes), 'refused');
 
-    expect(forwardCalls(fakes)).toEqual([]);
+    // The repeated charge was answered with the stored success; the record said refunded.
+    expect(forwardCalls(fakes)).toEqual(['payment.charge']);
     expect(outcome.checkout).toMatchObject({ status: 'failed', paymentId: 'txn_0001' });
     expect(outcome.failure).toMatchObject({ step: 'payment', reason: 'undone_outside_checkout' });
     // The refund it tried was refused as already done, which the record confirmed.
     expect(fakes.serviceCalls()).toEqual([
+      'payment.charge',
       'payment.findCharges',
       'payment.refund',
       'payment.findCharges',
