@@ -83,9 +83,9 @@ export async function resolveCheckout(
 
 /**
  * Whether the services' records show `as`; for `completed`, the ids they hold. This reads what
- * each service holds now (a charge not refunded, stock still deducted, an order), where a step's
- * `settle` (saga-steps.ts) asks whether the step ever happened, a refunded charge or a released
- * deduction included: an end state is about the money and stock as they stand.
+ * each service holds now (a charge not refunded, stock still deducted, an order), as a step's
+ * `settle` (saga-steps.ts) does when it tells a step that stands from one undone since: an end
+ * state is about the money and stock as they stand.
  */
 function endState(
   services: CheckoutReport['services'],
