@@ -28,6 +28,8 @@ export const FORWARD: readonly Endpoint[] = ['charge', 'deduct', 'order'];
 export const UNDO: readonly Endpoint[] = ['refund', 'release'];
 export const LOOKUP: readonly Endpoint[] = ['find_payments', 'find_deductions', 'find_orders'];
 
+export const SERVICES: readonly Service[] = ['payment', 'inventory', 'order'];
+
 export type FaultKind =
   | 'refusal'
   | '5xx_before'
@@ -35,7 +37,9 @@ export type FaultKind =
   | 'delay'
   | 'reset_before'
   | 'reset_after'
-  | 'garbled';
+  | 'garbled'
+  | 'duplicate_answer'
+  | 'unreachable';
 
 export type Fault =
   /** The service says no (a decline, out of stock, a rejected address or undo). */
@@ -47,7 +51,23 @@ export type Fault =
   /** The connection is destroyed before or after acting. */
   | { kind: 'reset_before' | 'reset_after' }
   /** A 2xx with a body that is not the answer, after acting. */
-  | { kind: 'garbled'; body: string };
+  | { kind: 'garbled'; body: string }
+  /**
+   * The service acts and answers, then writes the same answer a second time on the kept-alive
+   * connection: the copy is what the next request sent on that socket reads (design §8).
+   */
+  | { kind: 'duplicate_answer' }
+  /**
+   * The service acts and answers; then `service` refuses every connection for `ms` (it stops
+   * listening on both addresses of its name). Requests already in flight are unaffected.
+   */
+  | { kind: 'unreachable'; service: Service; ms: number };
+
+/**
+ * Marks a lookup fault of the `lookups_keep_failing` kind: one that stays on for a checkout
+ * into the quiescence rounds, when every other fault is off. Counted under that kind.
+ */
+export type KeptFault = Fault & { kept?: true };
 
 /** What the simulator knows of a request when it asks for a fault. */
 export interface RequestContext {
@@ -59,7 +79,7 @@ export interface RequestContext {
   nth: number;
 }
 
-export type FaultDecider = (request: RequestContext) => Fault | null;
+export type FaultDecider = (request: RequestContext) => KeptFault | null;
 
 const REFUSALS: Record<Endpoint, readonly string[]> = {
   charge: ['insufficient_funds', 'card_declined'],
@@ -88,6 +108,8 @@ const FORWARD_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['reset_before', 1],
   ['reset_after', 1.5],
   ['garbled', 1],
+  ['duplicate_answer', 1],
+  ['unreachable', 0.8],
 ];
 const UNDO_WEIGHTS = FORWARD_WEIGHTS.map(
   ([kind, w]) => [kind, kind === 'refusal' ? 0.3 : w] as const,
@@ -97,6 +119,15 @@ const LOOKUP_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['delay', 1],
   ['reset_before', 1],
   ['garbled', 1],
+  ['duplicate_answer', 0.6],
+  ['unreachable', 0.4],
+];
+/** What a lookup that keeps failing meets, round after round (a delay costs a whole timeout). */
+const KEPT_LOOKUP_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
+  ['5xx_before', 3],
+  ['reset_before', 1],
+  ['garbled', 1],
+  ['delay', 0.3],
 ];
 
 export interface FaultPlan {
@@ -125,26 +156,73 @@ export function scheduledFaults(plan: FaultPlan): FaultDecider {
       : UNDO.includes(endpoint)
         ? UNDO_WEIGHTS
         : FORWARD_WEIGHTS;
-    const kind = draw.weighted(weights);
-    switch (kind) {
-      case 'refusal':
-        return { kind, reason: draw.pick(REFUSALS[endpoint]) };
-      case '5xx_before':
-      case '5xx_after':
-        return { kind, status: draw.pick([500, 502, 503, 504] as const) };
-      case 'delay':
-        return { kind, ms: plan.timeoutMs[SERVICE_OF[endpoint]] + draw.int(30, 150) };
-      case 'garbled':
-        return { kind, body: draw.pick(GARBLED) };
-      default:
-        return { kind };
-    }
+    return drawFault(draw, draw.weighted(weights), endpoint, plan.timeoutMs);
   };
 }
 
+/** Which checkouts' lookups keep failing, and the quiescence round the harness is in. */
+export interface KeptFailingPlan {
+  seed: number;
+  /** The checkout's index in the scenario, from a request's email. */
+  indexOf(email: string | undefined): number | undefined;
+  /** Through which quiescence round a checkout's lookups keep failing (0: they do not). */
+  roundsOf(checkoutIndex: number): number;
+  /** The quiescence round now running (1, 2, ...). */
+  round(): number;
+  timeoutMs: Record<Service, number>;
+}
+
+/**
+ * The faults of the quiescence rounds: none, except that the lookups of some checkouts keep
+ * failing through a given round (`lookups_keep_failing`). Drawn like `scheduledFaults`, from the
+ * seed, the checkout, the endpoint and the request's rank, so a replay fails the same lookups.
+ */
+export function keptFailingLookups(plan: KeptFailingPlan): FaultDecider {
+  return ({ endpoint, email, nth }) => {
+    if (!LOOKUP.includes(endpoint)) return null;
+    const index = plan.indexOf(email);
+    if (index === undefined || plan.round() > plan.roundsOf(index)) return null;
+    const draw = new Draw(mixSeed(plan.seed, 'kept', index, endpoint, nth));
+    const fault = drawFault(draw, draw.weighted(KEPT_LOOKUP_WEIGHTS), endpoint, plan.timeoutMs);
+    return { ...fault, kept: true };
+  };
+}
+
+function drawFault(
+  draw: Draw,
+  kind: FaultKind,
+  endpoint: Endpoint,
+  timeoutMs: Record<Service, number>,
+): Fault {
+  switch (kind) {
+    case 'refusal':
+      return { kind, reason: draw.pick(REFUSALS[endpoint]) };
+    case '5xx_before':
+    case '5xx_after':
+      return { kind, status: draw.pick([500, 502, 503, 504] as const) };
+    case 'delay':
+      return { kind, ms: timeoutMs[SERVICE_OF[endpoint]] + draw.int(30, 150) };
+    case 'garbled':
+      return { kind, body: draw.pick(GARBLED) };
+    case 'unreachable':
+      // Long enough, often, to outlast a step's tries (connection refused is instant), and
+      // sometimes the recovery runs that follow.
+      return { kind, service: draw.pick(SERVICES), ms: draw.pick([60, 150, 400, 900]) };
+    default:
+      return { kind };
+  }
+}
+
+/** The kind a fault is counted under in the report. */
+export function countedKind(fault: KeptFault): string {
+  return fault.kept ? 'lookups_keep_failing' : fault.kind;
+}
+
 /** A fault in a few words, for traces. */
-export function describeFault(fault: Fault | null): string {
+export function describeFault(fault: KeptFault | null): string {
   if (!fault) return '';
+  const { kept, ...plain } = fault;
+  if (kept) return `kept:${describeFault(plain as Fault)}`;
   switch (fault.kind) {
     case 'refusal':
       return `refusal(${fault.reason})`;
@@ -153,6 +231,8 @@ export function describeFault(fault: Fault | null): string {
       return `${fault.kind}(${fault.status})`;
     case 'delay':
       return `delay(${fault.ms}ms)`;
+    case 'unreachable':
+      return `unreachable(${fault.service} ${fault.ms}ms)`;
     default:
       return fault.kind;
   }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * What the simulated services hold: charges and refunds (payment), stock movements (inventory)
  * and orders. The chaos oracle judges every checkout against these ledgers, never against our
@@ -25,6 +27,8 @@ export interface Refund {
   transactionId: string;
   checkoutId: string;
   amount: number;
+  /** Made in the payment console, outside any checkout (an `external_undo`). */
+  byOperator?: true;
 }
 
 /** One deduction and whether a release has given its stock back. */
@@ -62,6 +66,35 @@ export class Ledger implements LedgerSnapshot {
     this.refunds = [];
     this.deductions = [];
     this.orders = [];
+  }
+
+  /**
+   * What an operator does in the payment console to a stuck checkout (the runbook): every charge
+   * of the checkout that still holds money is refunded in full. Returns how many were.
+   */
+  refundOutside(checkoutId: string): number {
+    let refunded = 0;
+    for (const charge of this.charges) {
+      if (charge.checkoutId !== checkoutId || charge.status !== 'success') continue;
+      this.refunds.push({
+        refundId: `rf_console_${randomUUID()}`,
+        transactionId: charge.transactionId,
+        checkoutId,
+        amount: charge.amount - charge.refunded,
+        byOperator: true,
+      });
+      charge.refunded = charge.amount;
+      charge.status = 'refunded';
+      refunded++;
+    }
+    return refunded;
+  }
+
+  /** The inventory console's twin: every deduction of the checkout still standing is released. */
+  releaseOutside(checkoutId: string): number {
+    const standing = this.deductions.filter((d) => d.checkoutId === checkoutId && !d.released);
+    for (const deduction of standing) deduction.released = true;
+    return standing.length;
   }
 
   snapshot(): LedgerSnapshot {

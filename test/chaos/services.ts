@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Endpoint } from './fault-schedule.ts';
+import { type Endpoint, SERVICE_OF } from './fault-schedule.ts';
 import { fromMinor, type ItemQuantity, type Ledger, toMinor } from './ledger.ts';
 import type { JsonObject } from './request-checks.ts';
 
@@ -48,6 +48,36 @@ export function routeOf(service: string, method: string, path: string): Route | 
     if (method === 'GET' && path === '/orders') return { method, endpoint: 'find_orders' };
   }
   return undefined;
+}
+
+/**
+ * What an answer to `body` echoes of it (design §3), success or refusal alike: a payment answer
+ * the checkout id, the amount (the JSON number as sent) and the currency, where the request
+ * carried them, and a refund answer the transaction id of its path; an inventory or order answer
+ * the checkout id. A client checks these against its own request: an answer that does not
+ * belong to it (a duplicate on a kept-alive connection) is then an unknown outcome.
+ */
+export function echoOf(route: Route, body: JsonObject): JsonObject {
+  const echo: JsonObject = {};
+  if (body.checkout_id !== undefined) echo.checkout_id = body.checkout_id;
+  if (SERVICE_OF[route.endpoint] === 'payment') {
+    if (body.amount !== undefined) echo.amount = body.amount;
+    if (body.currency !== undefined) echo.currency = body.currency;
+    if (route.transactionId !== undefined) echo.transactionId = route.transactionId;
+  }
+  return echo;
+}
+
+/** The answer with the echo of its request added to its JSON object body. */
+export function withEcho(answer: Answer, echo: JsonObject): Answer {
+  let value: unknown;
+  try {
+    value = JSON.parse(answer.body);
+  } catch {
+    return answer;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return answer;
+  return { status: answer.status, body: JSON.stringify({ ...value, ...echo }) };
 }
 
 /** The service acts on a valid request: the ledgers change, and its answer comes back. */
@@ -158,6 +188,7 @@ export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): 
         .filter((c) => c.checkoutId === checkoutId)
         .map((c) => ({
           transactionId: c.transactionId,
+          checkout_id: c.checkoutId,
           status: c.status,
           amount: fromMinor(c.amount, c.currency),
           currency: c.currency,
@@ -169,6 +200,7 @@ export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): 
       deductions: ledger.deductions
         .filter((d) => d.checkoutId === checkoutId)
         .map((d) => ({
+          checkout_id: d.checkoutId,
           status: d.released ? 'released' : 'deducted',
           items: d.items.map((i) => ({ product_id: i.productId, quantity: i.quantity })),
         })),
@@ -177,7 +209,7 @@ export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): 
   return json(200, {
     orders: ledger.orders
       .filter((o) => o.checkoutId === checkoutId)
-      .map((o) => ({ orderId: o.orderId, status: o.status })),
+      .map((o) => ({ orderId: o.orderId, checkout_id: o.checkoutId, status: o.status })),
   });
 }
 

@@ -1,7 +1,10 @@
+import http from 'node:http';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Fault } from './fault-schedule.ts';
 import { type Simulator, startSimulator } from './simulator.ts';
+import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
 
 /* The simulated services must be as strict as a real provider, or the chaos run proves nothing. */
 let sim: Simulator;
@@ -61,6 +64,45 @@ const items = [{ product_id: 'prod_1', quantity: 2 }];
 const faultOnce = (fault: Fault) => {
   sim.faults = ({ nth }) => (nth === 1 ? fault : null);
 };
+
+/**
+ * One exchange on Node's own client through `agent`, as the app's clients make them (kept-alive
+ * sockets): the status and body the client read, or the error it raised.
+ */
+function viaAgent(
+  agent: http.Agent,
+  baseUrl: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key) headers['idempotency-key'] = key;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${baseUrl}${path}`,
+      { method: body === undefined ? 'GET' : 'POST', headers, agent },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
 
 describe('the simulator, per Idempotency-Key', () => {
   it('answers the same key and body with the stored answer, and charges once', async () => {
@@ -138,14 +180,14 @@ describe('the simulator ledgers and lookups', () => {
     ).toBe(422);
     const lookupBefore = await call('payment', '/payments?checkout_id=c5');
     expect(lookupBefore.json.payments).toEqual([
-      { transactionId: txn, status: 'success', amount: 349.7, currency: 'BRL' },
+      { transactionId: txn, checkout_id: 'c5', status: 'success', amount: 349.7, currency: 'BRL' },
     ]);
     expect((await call('payment', `/payments/${txn}/refund`, refund, 'c5:refund2')).status).toBe(
       200,
     );
     const lookup = await call('payment', '/payments?checkout_id=c5');
     expect(lookup.json.payments).toEqual([
-      { transactionId: txn, status: 'refunded', amount: 349.7, currency: 'BRL' },
+      { transactionId: txn, checkout_id: 'c5', status: 'refunded', amount: 349.7, currency: 'BRL' },
     ]);
     const again = { ...refund, amount: 0.01 };
     expect((await call('payment', `/payments/${txn}/refund`, again, 'c5:refund3')).status).toBe(
@@ -159,11 +201,11 @@ describe('the simulator ledgers and lookups', () => {
     expect((await call('inventory', '/inventory/release', body, 'c6:release')).status).toBe(409);
     expect((await call('inventory', '/inventory/deduct', body, 'c6:deduct')).status).toBe(200);
     expect((await call('inventory', '/inventory/deductions?checkout_id=c6')).json).toEqual({
-      deductions: [{ status: 'deducted', items }],
+      deductions: [{ checkout_id: 'c6', status: 'deducted', items }],
     });
     expect((await call('inventory', '/inventory/release', body, 'c6:release-2')).status).toBe(200);
     expect((await call('inventory', '/inventory/deductions?checkout_id=c6')).json).toEqual({
-      deductions: [{ status: 'released', items }],
+      deductions: [{ checkout_id: 'c6', status: 'released', items }],
     });
   });
 
@@ -180,7 +222,7 @@ describe('the simulator ledgers and lookups', () => {
     const created = await call('order', '/orders', order, 'c7:order');
     expect(created.status).toBe(201);
     expect((await call('order', '/orders?checkout_id=c7')).json).toEqual({
-      orders: [{ orderId: created.json.orderId, status: 'created' }],
+      orders: [{ orderId: created.json.orderId, checkout_id: 'c7', status: 'created' }],
     });
     expect(sim.ledger.orders[0]).toMatchObject({ totalAmount: 1050, currency: 'BRL' });
   });
@@ -201,6 +243,79 @@ describe('the simulator ledgers and lookups', () => {
     const wrong = charge('c10', { amount: 1.5, currency: 'JPY' });
     expect((await call('payment', '/payments/process', wrong, 'c10:charge')).status).toBe(400);
     expect(sim.ledger.charges.map((c) => c.amount)).toEqual([1500, 1234]);
+  });
+});
+
+describe('the simulator echoes each request in its answer (design §3)', () => {
+  it('a charge, accepted or refused, echoes the checkout id, the amount as sent and the currency', async () => {
+    const ok = await call('payment', '/payments/process', charge('e1'), 'e1:charge');
+    expect(ok.json).toMatchObject({ status: 'success', checkout_id: 'e1', currency: 'BRL' });
+    expect(ok.text).toContain('"amount":349.7');
+    faultOnce({ kind: 'refusal', reason: 'card_declined' });
+    const jpy = charge('e2', { amount: 1500, currency: 'JPY' });
+    const refused = await call('payment', '/payments/process', jpy, 'e2:charge');
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ checkout_id: 'e2', amount: 1500, currency: 'JPY' });
+    const invalid = charge('e3', { payment_method: null });
+    expect((await call('payment', '/payments/process', invalid, 'e3:charge')).json).toMatchObject({
+      error: 'payment_method_required',
+      checkout_id: 'e3',
+      amount: 349.7,
+    });
+  });
+
+  it('a refund, accepted or refused, also echoes the transaction id of its path', async () => {
+    const { json } = await call('payment', '/payments/process', charge('e4'), 'e4:charge');
+    const txn = String(json.transactionId);
+    const refund = { amount: 349.7, currency: 'BRL', checkout_id: 'e4', reason: 'test' };
+    const done = await call('payment', `/payments/${txn}/refund`, refund, 'e4:refund');
+    expect(done.json).toMatchObject({
+      status: 'refunded',
+      transactionId: txn,
+      checkout_id: 'e4',
+      amount: 349.7,
+      currency: 'BRL',
+    });
+    const unknown = await call('payment', '/payments/txn_nope/refund', refund, 'e4:refund-2');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toMatchObject({ transactionId: 'txn_nope', checkout_id: 'e4' });
+  });
+
+  it('inventory and order answers, accepted or refused, echo the checkout id', async () => {
+    const body = { checkout_id: 'e5', items };
+    expect((await call('inventory', '/inventory/release', body, 'e5:release')).json).toMatchObject({
+      success: false,
+      checkout_id: 'e5',
+    });
+    expect((await call('inventory', '/inventory/deduct', body, 'e5:deduct')).json).toMatchObject({
+      success: true,
+      checkout_id: 'e5',
+    });
+    faultOnce({ kind: 'refusal', reason: 'out_of_stock' });
+    const refused = await call(
+      'inventory',
+      '/inventory/deduct',
+      { ...body, checkout_id: 'e6' },
+      'e6:deduct',
+    );
+    expect(refused.json).toMatchObject({ error: 'out_of_stock', checkout_id: 'e6' });
+    sim.faults = null;
+    const order = {
+      checkout_id: 'e7',
+      customer_email: 'sim@example.com',
+      shipping_address: { street: 'Rua' },
+      items: [{ product_id: 'prod_1', quantity: 1, price: 10.5 }],
+      total_amount: 10.5,
+      currency: 'BRL',
+      payment_id: 'txn_1',
+    };
+    expect((await call('order', '/orders', order, 'e7:order')).json).toMatchObject({
+      status: 'created',
+      checkout_id: 'e7',
+    });
+    faultOnce({ kind: 'refusal', reason: 'invalid_address' });
+    const rejected = await call('order', '/orders', { ...order, checkout_id: 'e8' }, 'e8:order');
+    expect(rejected.json).toMatchObject({ error: 'invalid_address', checkout_id: 'e8' });
   });
 });
 
@@ -243,11 +358,140 @@ describe('the simulator faults', () => {
     expect(sim.ledger.deductions).toHaveLength(0);
   });
 
+  it('a duplicate answer lands on the next request sent on that kept-alive socket', async () => {
+    // The real-world failure (design §8): the next customer's declined charge reads as the
+    // previous customer's success. The copy goes out when the next request arrives: Node's
+    // client drops bytes that come while a socket idles in its pool.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const before = sim.faultCounts.get('duplicate_answer') ?? 0;
+    sim.faults = ({ checkoutId }) => {
+      if (checkoutId === 'd1') return { kind: 'duplicate_answer' };
+      if (checkoutId === 'd2') return { kind: 'refusal', reason: 'card_declined' };
+      return null;
+    };
+    try {
+      const url = sim.urls.payment;
+      const first = await viaAgent(agent, url, '/payments/process', charge('d1'), 'd1:charge');
+      expect(first.json).toMatchObject({ status: 'success', checkout_id: 'd1' });
+      const next = charge('d2', { amount: 10, customer_email: 'other@example.com' });
+      const second = await viaAgent(agent, url, '/payments/process', next, 'd2:charge');
+      expect(second).toEqual(first); // d1's answer, transaction id and all
+      await sim.idle();
+      // ...while the service declined d2's charge.
+      expect(sim.ledger.charges.map((c) => [c.checkoutId, c.status])).toEqual([
+        ['d1', 'success'],
+        ['d2', 'failed'],
+      ]);
+      expect(sim.faultCounts.get('duplicate_answer')).toBe(before + 1);
+      expect(sim.events[1]?.fault).toMatch(/stale copy of the answer to charge #1 of d1/);
+      // The service goes on answering each request with its own answer.
+      const third = await viaAgent(agent, url, '/payments/process', charge('d3'), 'd3:charge');
+      expect(third.json).toMatchObject({ status: 'success', checkout_id: 'd3' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('after a duplicate answer the service keeps parsing the requests on that socket', async () => {
+    sim.faults = ({ checkoutId }) => (checkoutId === 's1' ? { kind: 'duplicate_answer' } : null);
+    const socket = net.connect(Number(new URL(sim.urls.inventory).port), '127.0.0.1');
+    const reader = answersOn(socket);
+    const deduct = (id: string) => {
+      const body = JSON.stringify({ checkout_id: id, items });
+      socket.write(
+        `POST /inventory/deduct HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+          `idempotency-key: ${id}:deduct\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    try {
+      deduct('s1');
+      expect(await reader.next()).toContain('"checkout_id":"s1"');
+      deduct('s2');
+      expect(await reader.next()).toContain('"checkout_id":"s1"'); // the copy
+      expect(await reader.next()).toContain('"checkout_id":"s2"'); // then its own answer
+      deduct('s3');
+      expect(await reader.next()).toContain('"checkout_id":"s3"');
+      expect(sim.ledger.deductions.map((d) => d.checkoutId)).toEqual(['s1', 's2', 's3']);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('unreachable: once it has answered, the service refuses connections on both addresses, then listens again', async () => {
+    const restore = installTwoAddressLookup();
+    const agent = new http.Agent({ keepAlive: true });
+    const before = sim.faultCounts.get('unreachable') ?? 0;
+    sim.faults = ({ checkoutId }) => {
+      if (checkoutId === 'u1') return { kind: 'delay', ms: 150 };
+      if (checkoutId === 'u2') return { kind: 'unreachable', service: 'inventory', ms: 300 };
+      return null;
+    };
+    const byName = sim.urlOf('inventory', TWO_ADDRESS_HOST);
+    const deduct = (id: string, url = byName) =>
+      viaAgent(agent, url, '/inventory/deduct', { checkout_id: id, items }, `${id}:deduct`);
+    try {
+      const inFlight = deduct('u1'); // held 150 ms: the window must not cut it off
+      await sleep(20);
+      expect((await deduct('u2')).status).toBe(200);
+      expect(sim.isDown('inventory')).toBe(true);
+      expect(sim.faultCounts.get('unreachable')).toBe(before + 1);
+      // Both addresses refuse: happy eyeballs fails with an AggregateError and no syscall.
+      const twoRefusals = await deduct('u3').catch((error: unknown) => error);
+      expect(twoRefusals).toBeInstanceOf(AggregateError);
+      expect(twoRefusals).toMatchObject({ code: 'ECONNREFUSED' });
+      expect((twoRefusals as { syscall?: string }).syscall).toBeUndefined();
+      // Through one address: the plain refusal of connect.
+      const oneRefusal = await deduct('u3', sim.urls.inventory).catch((error: unknown) => error);
+      expect(oneRefusal).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
+      expect((await inFlight).status).toBe(200);
+      await sim.idle();
+      expect(sim.isDown('inventory')).toBe(false);
+      expect((await deduct('u3')).status).toBe(200);
+      // u1 acted last of the first two: a delay holds the request before the service acts.
+      expect(sim.ledger.deductions.map((d) => d.checkoutId)).toEqual(['u2', 'u1', 'u3']);
+    } finally {
+      agent.destroy();
+      restore();
+    }
+  });
+
   it('counts the faults it injected, by kind', async () => {
     const before = sim.faultCounts.get('5xx_before') ?? 0;
     faultOnce({ kind: '5xx_before', status: 500 });
     await deduct('f7');
     expect(sim.faultCounts.get('5xx_before')).toBe(before + 1);
+  });
+});
+
+describe('undos made outside the checkout (an operator in a console)', () => {
+  it('refund in full what a checkout still holds, and release its standing deductions', async () => {
+    const { json } = await call('payment', '/payments/process', charge('o1'), 'o1:charge');
+    await call('inventory', '/inventory/deduct', { checkout_id: 'o1', items }, 'o1:deduct');
+    expect(sim.ledger.refundOutside('o1')).toBe(1);
+    expect(sim.ledger.releaseOutside('o1')).toBe(1);
+    expect(sim.ledger.refundOutside('o1')).toBe(0); // nothing left to refund
+    expect((await call('payment', '/payments?checkout_id=o1')).json.payments).toEqual([
+      expect.objectContaining({ transactionId: json.transactionId, status: 'refunded' }),
+    ]);
+    expect(sim.ledger.refunds).toEqual([
+      expect.objectContaining({ checkoutId: 'o1', amount: 34970, byOperator: true }),
+    ]);
+    expect((await call('inventory', '/inventory/deductions?checkout_id=o1')).json).toEqual({
+      deductions: [{ checkout_id: 'o1', status: 'released', items }],
+    });
+    // The checkout's own refund, under its key, finds nothing left: the provider says no.
+    const refund = { amount: 349.7, currency: 'BRL', checkout_id: 'o1', reason: 'abandoned' };
+    const late = await call(
+      'payment',
+      `/payments/${json.transactionId}/refund`,
+      refund,
+      'o1:refund',
+    );
+    expect(late.status).toBe(422);
+    // ...while a stored success is replayed to the same key and body, as real providers do.
+    expect((await call('payment', '/payments/process', charge('o1'), 'o1:charge')).json).toEqual(
+      json,
+    );
   });
 });
 
@@ -265,3 +509,32 @@ describe('the simulator and card data', () => {
     expect(sim.cardLeaks).toHaveLength(1);
   });
 });
+
+/** Reads whole HTTP answers (Content-Length framed) off a raw socket, one by one. */
+function answersOn(socket: net.Socket) {
+  let buffered = '';
+  const waiting: (() => void)[] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const take = (): string | undefined => {
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end < 0) return undefined;
+    const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+    if (buffered.length < end + 4 + length) return undefined;
+    const answer = buffered.slice(0, end + 4 + length);
+    buffered = buffered.slice(end + 4 + length);
+    return answer;
+  };
+  return {
+    async next(): Promise<string> {
+      for (;;) {
+        const answer = take();
+        if (answer !== undefined) return answer;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+  };
+}

@@ -1,21 +1,34 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  countedKind,
   describeFault,
   type Endpoint,
-  type Fault,
   type FaultDecider,
   FORWARD,
+  type KeptFault,
   type RequestContext,
   SERVICE_OF,
+  SERVICES,
   type Service,
   UNDO,
 } from './fault-schedule.ts';
 import { Ledger } from './ledger.ts';
 import { canonicalJson, invalidBody, type JsonObject } from './request-checks.ts';
-import { type Answer, act, json, lookup, type Route, refuse, routeOf } from './services.ts';
+import { ServiceHost } from './service-host.ts';
+import {
+  type Answer,
+  act,
+  echoOf,
+  json,
+  lookup,
+  type Route,
+  refuse,
+  routeOf,
+  withEcho,
+} from './services.ts';
 
 /** One request as the simulator saw and answered it (no body: card data is never kept). */
 export interface SimEvent {
@@ -36,6 +49,13 @@ export interface SimEvent {
 export type HookMoment = 'received' | 'answered';
 export type RequestHook = (request: RequestContext, moment: HookMoment) => void;
 
+/** An answer written a second time, waiting for the next request on its socket. */
+interface PendingCopy {
+  raw: Buffer;
+  /** Which request it answered, for the trace. */
+  of: string;
+}
+
 interface KeyEntry {
   /** SHA-256 of the canonical request (path and body): what a same-key retry is compared with. */
   hash: string;
@@ -51,11 +71,13 @@ const FIVE_XX_BODIES: Record<number, string> = {
 
 /**
  * A strict, stateful stand-in for the payment, inventory and order services (design §3), one
- * loopback HTTP server each. It keeps ledgers (charges, refunds, deductions, orders) and
+ * loopback HTTP service each, listening on both addresses of a two-address name
+ * (`two-address-host.ts`). It keeps ledgers (charges, refunds, deductions, orders) and
  * behaves like a strict provider per `Idempotency-Key`: the same key and body get the stored
  * answer, a different body gets 400 `idempotency_error` and a request while the first is still
- * being processed gets 409 `idempotency_key_in_use`. It checks that a charge carries a card and
- * forgets it (only a hash of the body is kept), and injects the faults `faults` decides.
+ * being processed gets 409 `idempotency_key_in_use`. Every answer echoes what design §3 says it
+ * echoes. It checks that a charge carries a card and forgets it (only a hash of the body is
+ * kept), and injects the faults `faults` decides.
  */
 export class Simulator {
   readonly ledger = new Ledger();
@@ -65,7 +87,7 @@ export class Simulator {
   hook: RequestHook | null = null;
   /** Every request since the last reset. */
   events: SimEvent[] = [];
-  /** Faults injected since start, by kind. */
+  /** Faults injected since start, by kind (a duplicate answer when its copy lands). */
   readonly faultCounts = new Map<string, number>();
   /** Faults injected since start, by what they hit: forward steps, undo steps, lookups. */
   readonly faultTargets = new Map<string, number>();
@@ -82,13 +104,30 @@ export class Simulator {
   private readonly counters = new Map<string, number>();
   private readonly emails = new Map<string, string>();
   private readonly inFlight = new Map<string, number>();
+  /** Answers written once more, by the kept-alive socket the next request will arrive on. */
+  private copies = new WeakMap<Socket, PendingCopy>();
   private startedAt = performance.now();
 
+  /** Each service at `http://127.0.0.1:<port>` (its other address is ::1, same port). */
+  readonly urls: Record<Service, string>;
+
   constructor(
-    readonly urls: Record<Service, string>,
-    private readonly servers: http.Server[],
+    private readonly hosts: Record<Service, ServiceHost>,
     private readonly latencyMs: number,
-  ) {}
+  ) {
+    this.urls = {} as Record<Service, string>;
+    for (const service of SERVICES) this.urls[service] = this.urlOf(service, '127.0.0.1');
+  }
+
+  /** The service's base URL through `host` (a name of both its addresses, or one of them). */
+  urlOf(service: Service, host: string): string {
+    return `http://${host}:${this.hosts[service].port}`;
+  }
+
+  /** Whether the service is refusing connections (an `unreachable` window). */
+  isDown(service: Service): boolean {
+    return this.hosts[service].down;
+  }
 
   /** Forgets ledgers, keys and events (between scenarios, once idle); returns the new time origin. */
   reset(): number {
@@ -96,6 +135,7 @@ export class Simulator {
     this.keys.clear();
     this.counters.clear();
     this.emails.clear();
+    this.copies = new WeakMap(); // a copy never lands in the next scenario
     this.events = [];
     this.cardLeaks = [];
     this.cardlessCharges = 0;
@@ -111,27 +151,37 @@ export class Simulator {
     return total;
   }
 
-  /** Waits until no request (of one checkout, or at all) is being processed. */
+  /**
+   * Waits until no request (of one checkout, or at all) is being processed and, for the whole
+   * simulator, every service listens again (no `unreachable` window is open).
+   */
   async idle(checkoutId?: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.busy(checkoutId) > 0) {
+    const down = () => checkoutId === undefined && SERVICES.some((s) => this.hosts[s].down);
+    while (this.busy(checkoutId) > 0 || down()) {
       if (Date.now() > deadline) throw new Error('simulator still busy after 15 s');
       await sleep(3);
     }
   }
 
   async close() {
-    for (const server of this.servers) server.closeAllConnections();
-    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(SERVICES.map((s) => this.hosts[s].close()));
   }
 
   /** Handles one HTTP request to `service`. */
   async handle(service: Service, req: http.IncomingMessage, res: http.ServerResponse) {
+    // A copy of the previous answer on this socket goes out first: it is what the client reads
+    // as the answer to this request (HTTP/1.1 has no request ids).
+    const stale = this.copies.get(req.socket);
+    if (stale) {
+      this.copies.delete(req.socket);
+      req.socket.write(stale.raw);
+    }
     const url = new URL(req.url ?? '/', 'http://simulator');
     const raw = await readBody(req);
     const route = routeOf(service, req.method ?? 'GET', url.pathname);
     if (!route) {
-      send(res, json(404, { error: 'not_found' }));
+      send(res, json(404, { error: 'not_found' }), false);
       return;
     }
     const body = route.method === 'POST' ? parseObject(raw) : undefined;
@@ -154,37 +204,63 @@ export class Simulator {
       email: checkoutId ? this.emails.get(checkoutId) : undefined,
       nth,
     };
+    if (stale) {
+      bump(this.faultCounts, 'duplicate_answer');
+      bump(this.faultTargets, targetOf(route.endpoint));
+    }
     const arrived = performance.now();
     const flightKey = checkoutId ?? '';
     this.inFlight.set(flightKey, (this.inFlight.get(flightKey) ?? 0) + 1);
-    let fault: Fault | null = null;
+    let drawn: KeptFault | null = null;
     let answer: Answer | 'reset' = json(500, { error: 'internal_error' });
+    const notes: string[] = stale ? [`read a stale copy of ${stale.of}`] : [];
     try {
       this.hook?.(request, 'received');
       if (route.endpoint !== 'charge' && /card_number|card_cvv|payment_method/.test(raw)) {
         this.cardLeaks.push(`${route.endpoint} of ${checkoutId} carried card data`);
       }
-      fault = this.faults?.(request) ?? null;
+      drawn = this.faults?.(request) ?? null;
       const result =
         route.method === 'POST'
-          ? await this.post(route, body, header(req, 'idempotency-key'), fault)
-          : await this.lookup(route.endpoint, checkoutId, fault);
+          ? await this.post(route, body, header(req, 'idempotency-key'), drawn)
+          : await this.lookup(route.endpoint, checkoutId, drawn);
       answer = result.answer;
-      if (!result.faulted) fault = null;
-      if (fault) {
-        bump(this.faultCounts, fault.kind);
+      if (drawn && result.faulted) {
+        bump(this.faultCounts, countedKind(drawn));
         bump(this.faultTargets, targetOf(route.endpoint));
       }
+      // A duplicate answer and a service going down act once the (real) answer is out, below.
+      const later = drawn?.kind === 'duplicate_answer' || drawn?.kind === 'unreachable';
+      if (drawn && (result.faulted || later)) notes.push(describeFault(drawn));
     } catch (error) {
       this.errors.push(`${route.endpoint}: ${error instanceof Error ? error.stack : error}`);
     } finally {
       if (answer === 'reset') req.socket.destroy();
-      else send(res, answer);
+      else {
+        // A service that is down, or going down now, closes the connection of each request it
+        // still answers (a client would otherwise send its next request on a closing socket).
+        const closing =
+          this.hosts[service].down || (drawn?.kind === 'unreachable' && drawn.service === service);
+        const written = send(res, answer, closing);
+        if (drawn?.kind === 'duplicate_answer' && written.length > 0) {
+          this.copies.set(req.socket, {
+            raw: written,
+            of: `the answer to ${route.endpoint} #${nth} of ${checkoutId ?? '?'}`,
+          });
+        }
+        if (drawn?.kind === 'unreachable') {
+          const host = this.hosts[drawn.service];
+          if (host.goDown(drawn.ms, (error) => this.errors.push(error))) {
+            bump(this.faultCounts, 'unreachable');
+            bump(this.faultTargets, `${drawn.service} service`);
+          }
+        }
+      }
       this.events.push({
         t: Math.round(arrived - this.startedAt),
         ms: Math.round(performance.now() - arrived),
         ...request,
-        fault: describeFault(fault),
+        fault: notes.join(', '),
         answer: answer === 'reset' ? 'reset' : answer.status,
       });
       this.inFlight.set(flightKey, (this.inFlight.get(flightKey) ?? 1) - 1);
@@ -201,11 +277,12 @@ export class Simulator {
     route: Route,
     body: JsonObject | undefined,
     key: string | undefined,
-    fault: Fault | null,
+    fault: KeptFault | null,
   ): Promise<{ answer: Answer | 'reset'; faulted: boolean }> {
     const plain = (answer: Answer) => ({ answer, faulted: false });
     if (!key) return plain(json(400, { error: 'idempotency_key_required' }));
     if (!body) return plain(json(400, { error: 'invalid_json' }));
+    const echo = echoOf(route, body);
     // Keys live per service, as they would at three providers.
     const storeKey = `${SERVICE_OF[route.endpoint]}|${key}`;
     // The request is its endpoint, its path (a refund's transaction) and its body.
@@ -231,7 +308,7 @@ export class Simulator {
       const invalid = invalidBody(route.endpoint, body);
       if (invalid) {
         if (invalid === 'payment_method_required') this.cardlessCharges++;
-        return plain(json(400, { status: 'failed', error: invalid }));
+        return plain(withEcho(json(400, { status: 'failed', error: invalid }), echo));
       }
       const claimed: KeyEntry = { hash, answer: undefined };
       this.keys.set(storeKey, claimed);
@@ -243,10 +320,10 @@ export class Simulator {
           await sleep(Math.random() * this.latencyMs);
         }
         if (fault?.kind === 'refusal') {
-          answer = refuse(this.ledger, route.endpoint, body, fault.reason);
+          answer = withEcho(refuse(this.ledger, route.endpoint, body, fault.reason), echo);
           faulted = true;
         } else {
-          answer = act(this.ledger, route, body);
+          answer = withEcho(act(this.ledger, route, body), echo);
         }
         claimed.answer = answer;
       } catch (error) {
@@ -266,7 +343,7 @@ export class Simulator {
   private async lookup(
     endpoint: Endpoint,
     checkoutId: string | undefined,
-    fault: Fault | null,
+    fault: KeptFault | null,
   ): Promise<{ answer: Answer | 'reset'; faulted: boolean }> {
     if (!checkoutId)
       return { answer: json(400, { error: 'checkout_id_required' }), faulted: false };
@@ -285,24 +362,21 @@ export class Simulator {
   }
 }
 
-/** Starts the three services on free loopback ports. */
+/** Starts the three services, each on a free port of both loopback addresses. */
 export async function startSimulator(options: { latencyMs?: number } = {}): Promise<Simulator> {
-  const services: Service[] = ['payment', 'inventory', 'order'];
-  const servers: http.Server[] = [];
-  const urls = {} as Record<Service, string>;
   let simulator: Simulator | undefined;
-  for (const service of services) {
-    const server = http.createServer((req, res) => {
-      void simulator?.handle(service, req, res);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    urls[service] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    servers.push(server);
+  const hosts = {} as Record<Service, ServiceHost>;
+  try {
+    for (const service of SERVICES) {
+      hosts[service] = await ServiceHost.start((req, res) => {
+        void simulator?.handle(service, req, res);
+      });
+    }
+  } catch (error) {
+    await Promise.all(Object.values(hosts).map((h) => h.close()));
+    throw error;
   }
-  simulator = new Simulator(urls, servers, options.latencyMs ?? 2);
+  simulator = new Simulator(hosts, options.latencyMs ?? 2);
   return simulator;
 }
 
@@ -320,10 +394,37 @@ function fiveXx(status: number): Answer {
   return { status, body: FIVE_XX_BODIES[status] ?? '' };
 }
 
-function send(res: http.ServerResponse, answer: Answer) {
-  if (res.writableEnded || res.destroyed) return;
+/**
+ * Sends the answer (with `Connection: close` when `closing`) and returns the bytes it put on
+ * the socket, status line and headers included: what a duplicate answer writes again. Empty
+ * when Node queued them instead (a pipelined request waiting for an earlier answer).
+ */
+function send(res: http.ServerResponse, answer: Answer, closing: boolean): Buffer {
+  if (res.writableEnded || res.destroyed) return Buffer.alloc(0);
   const type = answer.body.startsWith('<') ? 'text/html' : 'application/json';
-  res.writeHead(answer.status, { 'content-type': type }).end(answer.body);
+  const headers: Record<string, string> = {
+    'content-type': type,
+    'content-length': String(Buffer.byteLength(answer.body)),
+  };
+  if (closing) headers.connection = 'close';
+  const socket = res.socket;
+  if (!socket) {
+    res.writeHead(answer.status, headers).end(answer.body);
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  const write = socket.write;
+  socket.write = ((data: string | Uint8Array, ...rest: unknown[]) => {
+    const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8';
+    chunks.push(typeof data === 'string' ? Buffer.from(data, encoding) : Buffer.from(data));
+    return (write as (...args: unknown[]) => boolean).call(socket, data, ...rest);
+  }) as typeof socket.write;
+  try {
+    res.writeHead(answer.status, headers).end(answer.body);
+  } finally {
+    socket.write = write;
+  }
+  return Buffer.concat(chunks);
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
