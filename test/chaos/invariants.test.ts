@@ -126,7 +126,10 @@ const attentionKinds = (
   undoFailures: string[],
   left: { payment?: true; inventory?: true; order?: true },
 ) => kinds({ rows: [attentionRow(...undoFailures)], answers: [], ledger: ledgerLeaving(left) });
-/** The stored answer of a checkout that ended requires_attention, as recovery renders it. */
+/**
+ * What an older version stored for a checkout that ended requires_attention: a 502 naming the
+ * unreachable step, although the charge and the stock still stood (issue 19, finding 5).
+ */
 const attention502: ClientAnswer = {
   ...failed502,
   body: JSON.stringify({
@@ -136,6 +139,18 @@ const attention502: ClientAnswer = {
     reason: 'abandoned',
     message:
       'The checkout could not be confirmed in time and was undone; undoing it failed (refund_payment), the checkout needs attention',
+  }),
+};
+/** The requires_attention answer (design §2): 409, no Retry-After, the same on replay. */
+const attention409: ClientAnswer = {
+  ...failed502,
+  status: 409,
+  retryAfter: null,
+  body: JSON.stringify({
+    checkout_id: ID,
+    status: 'requires_attention',
+    error: 'checkout_requires_attention',
+    message: 'The checkout stopped part-way and a person must finish it',
   }),
 };
 /** What a client gets while nothing is final yet, and with no answer at all. */
@@ -195,6 +210,54 @@ describe('the chaos oracle', () => {
     const released = completedLedger();
     released.deductions = undoneLedger().deductions;
     expect(kinds({ ledger: released })).toContain('completed_stock');
+  });
+
+  it('completed means one charge of the total with nothing refunded, not one net charge', () => {
+    // Let through before: the net was the total, and there was one charge.
+    const netted = completedLedger();
+    const charge = netted.charges[0] as LedgerSnapshot['charges'][number];
+    netted.charges[0] = { ...charge, amount: 2 * 34970, refunded: 34970 };
+    netted.refunds = [{ refundId: 'rf_1', transactionId: 'txn_1', checkoutId: ID, amount: 34970 }];
+    expect(kinds({ ledger: netted })).toEqual(['completed_money']);
+    // A declined charge beside it moved no money: still one charge.
+    const declined = completedLedger();
+    declined.charges.unshift({ ...charge, transactionId: 'txn_0', status: 'failed' });
+    expect(kinds({ ledger: declined })).toEqual([]);
+  });
+
+  it('completed means one deduction standing, and an order paid by its own charge', () => {
+    // Let through before: the net stock per product was right.
+    const split = completedLedger();
+    split.deductions = [
+      { checkoutId: ID, items: [{ productId: 'p1', quantity: 1 }], released: false },
+      { checkoutId: ID, items: [{ productId: 'p1', quantity: 1 }], released: false },
+    ];
+    expect(kinds({ ledger: split })).toEqual(['completed_stock']);
+    // An order created with another checkout's transaction (a duplicate answer read as ours).
+    const otherPayment = completedLedger();
+    const order = otherPayment.orders[0] as LedgerSnapshot['orders'][number];
+    otherPayment.orders[0] = { ...order, paymentId: 'txn_of_someone_else' };
+    expect(kinds({ ledger: otherPayment })).toEqual(['completed_order']);
+  });
+
+  it('failed allows at most one charge, refunded in full', () => {
+    // Let through before: two charges, both refunded, net zero.
+    const twice = undoneLedger();
+    twice.charges.push({
+      ...(twice.charges[0] as LedgerSnapshot['charges'][number]),
+      transactionId: 'txn_2',
+    });
+    expect(kinds({ rows: [failedRow], answers: [failed502], ledger: twice })).toEqual([
+      'failed_money',
+    ]);
+    const declined = undoneLedger();
+    declined.charges.push({
+      ...(declined.charges[0] as LedgerSnapshot['charges'][number]),
+      transactionId: 'txn_2',
+      status: 'failed',
+      refunded: 0,
+    });
+    expect(kinds({ rows: [failedRow], answers: [failed502], ledger: declined })).toEqual([]);
   });
 
   it('reports a failed checkout that kept money, stock or an order', () => {
@@ -298,18 +361,15 @@ describe('the chaos oracle', () => {
     expect(kinds({ rows: [attention], ledger })).toEqual(['answer_disagrees']);
   });
 
-  it('a 422 or 502 ends failed, or requires_attention only when its own body said so', () => {
+  it('a 422 or 502 ends failed, and only failed', () => {
     const failed = { rows: [failedRow], ledger: undoneLedger() };
     const attention = {
       rows: [attentionRow('refund_payment')],
       ledger: ledgerLeaving({ payment: true }),
     };
-    // Legitimate: told failed and failed; told requires_attention (the stored answer, replayed).
+    // Legitimate: told failed and failed, replayed byte for byte.
     expect(kinds({ ...failed, answers: [failed502, { ...failed502, status: 502 }] })).toEqual([]);
     expect(kinds({ ...failed, answers: [{ ...failed502, status: 422 }] })).toEqual([]);
-    const replay = { ...attention502, source: 'lease_retry', replayed: true };
-    expect(kinds({ ...attention, answers: [attention502, replay] })).toEqual([]);
-    expect(kinds({ ...attention, answers: [{ ...attention502, status: 422 }] })).toEqual([]);
     // The gateway's 502 for a crashed function says nothing more than "did not complete".
     expect(kinds({ ...failed, answers: [gateway502] })).toEqual([]);
     // Told failed, but something was left.
@@ -318,14 +378,55 @@ describe('the chaos oracle', () => {
     expect(kinds({ ...failed, answers: [attention502] })).toEqual(['answer_disagrees']);
     // Told it did not complete, but it completed.
     expect(kinds({ answers: [failed502] })).toEqual(['answer_disagrees']);
-    // Let through before: a 422/502 without a checkout id was not checked at all.
     expect(kinds({ answers: [gateway502] })).toEqual(['answer_disagrees']);
     expect(kinds({ ...attention, answers: [gateway502] })).toEqual(['answer_disagrees']);
     const refusedNoId = { ...failed502, status: 422, body: '{"status":"failed"}' };
     expect(kinds({ ...attention, answers: [refusedNoId] })).toEqual(['answer_disagrees']);
+    // Let through before: a 502 (or 422) whose body said requires_attention, for a checkout
+    // that ended so. "502: steps undone" was untrue: the charge still stood.
+    const replay = { ...attention502, source: 'lease_retry', replayed: true };
+    expect(kinds({ ...attention, answers: [attention502, replay] })).toEqual([
+      'answer_disagrees',
+      'answer_disagrees',
+    ]);
+    expect(kinds({ ...attention, answers: [{ ...attention502, status: 422 }] })).toEqual([
+      'answer_disagrees',
+    ]);
   });
 
-  it('a 503 or 409 agrees with any final state, and no answer says nothing', () => {
+  it('a 409 checkout_requires_attention ends requires_attention, without Retry-After, the same on replay', () => {
+    const attention = {
+      rows: [attentionRow('refund_payment')],
+      ledger: ledgerLeaving({ payment: true }),
+    };
+    const replay = { ...attention409, source: 'lease_retry', replayed: true };
+    expect(kinds({ ...attention, answers: [attention409, replay] })).toEqual([]);
+    // Let through before (a 409 agreed with any final state): the row must say so too.
+    expect(kinds({ rows: [failedRow], ledger: undoneLedger(), answers: [attention409] })).toEqual([
+      'answer_disagrees',
+    ]);
+    expect(kinds({ answers: [ok200, attention409] })).toEqual([
+      'answer_disagrees',
+      'answer_inconsistent',
+    ]);
+    // ...not be told to retry, say its status, and be replayed byte for byte.
+    const retry = { ...attention409, retryAfter: '2' };
+    expect(kinds({ ...attention, answers: [retry] })).toEqual(['unexpected_answer']);
+    const saysFailed = {
+      ...attention409,
+      body: attention409.body.replace('"requires_attention"', '"failed"'),
+    };
+    expect(kinds({ ...attention, answers: [saysFailed] })).toEqual(['unexpected_answer']);
+    const reworded = { ...replay, body: replay.body.replace('a person', 'someone') };
+    expect(kinds({ ...attention, answers: [attention409, reworded] })).toEqual([
+      'answer_inconsistent',
+    ]);
+    // Any other 409 is unexpected.
+    const other = { ...attention409, body: '{"error":"price_changed","items":[]}' };
+    expect(kinds({ answers: [ok200, other] })).toEqual(['unexpected_answer']);
+  });
+
+  it('a 503 or 409 checkout_in_progress agrees with any final state, and no answer says nothing', () => {
     const waiting = [incomplete503, inProgress409, databaseDown503, noAnswer];
     expect(kinds({ answers: [...waiting, ok200] })).toEqual([]);
     expect(kinds({ rows: [failedRow], ledger: undoneLedger(), answers: waiting })).toEqual([]);
@@ -359,6 +460,72 @@ describe('the chaos oracle', () => {
     expect(kinds({ rows: [], answers: [internal], ledger: nothing })).toEqual([
       'unexpected_answer',
     ]);
+  });
+
+  it('a checkout whose charge an operator refunded never ends completed', () => {
+    // What an operator's console refund leaves, then a takeover that completed on the replayed
+    // charge: the goods ship unpaid.
+    const ledger = completedLedger();
+    ledger.charges[0] = {
+      ...(ledger.charges[0] as LedgerSnapshot['charges'][number]),
+      refunded: 34970,
+      status: 'refunded',
+    };
+    ledger.refunds = [
+      {
+        refundId: 'rf_console',
+        transactionId: 'txn_1',
+        checkoutId: ID,
+        amount: 34970,
+        byOperator: true,
+      },
+    ];
+    const refunded = [{ checkout: 0, refunded: true, released: false }];
+    expect(kinds({ ledger, outsideUndos: refunded })).toEqual(['completed_after_outside_undo']);
+    const released = completedLedger();
+    released.deductions = undoneLedger().deductions;
+    expect(
+      kinds({ ledger: released, outsideUndos: [{ checkout: 0, refunded: false, released: true }] }),
+    ).toEqual(['completed_after_outside_undo']);
+  });
+
+  it('an operator undo that left nothing standing ends failed, not requires_attention', () => {
+    const refunded = [{ checkout: 0, refunded: true, released: true }];
+    const clean = { rows: [attentionRow('refund_payment')], answers: [], ledger: undoneLedger() };
+    // Let through before: requires_attention with clean ledgers was an undo whose answer was lost.
+    expect(kinds(clean)).toEqual([]);
+    expect(kinds({ ...clean, outsideUndos: refunded })).toEqual(['attention_over_outside_undo']);
+    // Lookups that kept failing may keep recovery from seeing the refund: a person is right.
+    const settle = { ...clean, rows: [attentionRow('settle_inventory')] };
+    expect(kinds({ ...settle, outsideUndos: refunded, lookupsKeptFailing: [0] })).toEqual([]);
+    // Something still standing (stock here) is a reason of its own.
+    const stock = { ...clean, ledger: ledgerLeaving({ inventory: true }) };
+    const onlyRefund = [{ checkout: 0, refunded: true, released: false }];
+    const both = { ...stock, rows: [attentionRow('release_inventory')], outsideUndos: onlyRefund };
+    expect(kinds(both)).toEqual([]);
+    expect(check({ ...clean, outsideUndos: refunded }).violations[0]?.message).toMatch(
+      /its charge was refunded and its stock released outside the checkout/,
+    );
+  });
+
+  it('an order standing on a step undone outside is explained only by that undo (names: to be fixed by recovery)', () => {
+    const onOrder = ledgerLeaving({ inventory: true, order: true });
+    const row = attentionRow('payment_undone_under_order');
+    const refunded = [{ checkout: 0, refunded: true, released: false }];
+    expect(kinds({ rows: [row], answers: [], ledger: onOrder, outsideUndos: refunded })).toEqual(
+      [],
+    );
+    // Without that operator refund the name explains nothing.
+    expect(kinds({ rows: [row], answers: [], ledger: onOrder })).toEqual(['attention_unexplained']);
+    const released = [{ checkout: 0, refunded: false, released: true }];
+    expect(kinds({ rows: [row], answers: [], ledger: onOrder, outsideUndos: released })).toEqual([
+      'attention_unexplained',
+    ]);
+    const onRelease = ledgerLeaving({ payment: true, order: true });
+    const stockRow = attentionRow('inventory_undone_under_order');
+    expect(
+      kinds({ rows: [stockRow], answers: [], ledger: onRelease, outsideUndos: released }),
+    ).toEqual([]);
   });
 
   it('reports card data in the database, in the logs, or sent to another service', () => {

@@ -1,4 +1,10 @@
-import { type ItemQuantity, type LedgerSnapshot, netPosition, toMinor } from './ledger.ts';
+import {
+  type Charge,
+  type ItemQuantity,
+  type LedgerSnapshot,
+  netPosition,
+  toMinor,
+} from './ledger.ts';
 
 /** What the oracle knows of a checkout the client asked for. */
 export interface CheckoutSpec {
@@ -18,6 +24,17 @@ export interface ClientAnswer {
   status: number | 'error';
   body: string;
   replayed: boolean;
+  /** Its `Retry-After` header (null or absent: none). */
+  retryAfter?: string | null;
+}
+
+/** A step of a stuck checkout undone outside it, by an operator in a console (`external_undo`). */
+export interface OutsideUndo {
+  checkout: number;
+  /** Its charge was refunded in full in the payment console. */
+  refunded: boolean;
+  /** Its deduction was released in the inventory console. */
+  released: boolean;
 }
 
 /** The row of a checkout, as read from the database after quiescence. */
@@ -41,6 +58,10 @@ export interface OracleInput {
   logs: string;
   /** Requests that carried card data to a service other than the charge (from the simulator). */
   cardLeaks: string[];
+  /** Steps undone outside the checkouts (none when absent). */
+  outsideUndos?: OutsideUndo[];
+  /** Checkouts whose lookups kept failing into the quiescence rounds (`lookups_keep_failing`). */
+  lookupsKeptFailing?: number[];
 }
 
 export type ViolationKind =
@@ -55,6 +76,8 @@ export type ViolationKind =
   | 'failed_stock'
   | 'failed_order'
   | 'attention_unexplained'
+  | 'completed_after_outside_undo'
+  | 'attention_over_outside_undo'
   | 'answer_disagrees'
   | 'answer_inconsistent'
   | 'unexpected_answer'
@@ -121,35 +144,19 @@ export function checkInvariants(input: OracleInput): OracleReport {
       .map((c) => `${c.amount} ${c.currency}, ${c.left} left`)
       .join('; ')}], net ${position.netCharge}, total ${spec.totalMinor}`;
 
+    const outside = input.outsideUndos?.find((u) => u.checkout === spec.index);
     if (row.status === 'completed') {
-      const [charge] = position.charges;
-      if (
-        position.charges.length !== 1 ||
-        position.netCharge !== spec.totalMinor ||
-        charge?.currency !== spec.currency
-      ) {
-        v('completed_money', `completed, but ${money}`);
-      }
-      const expected = expectedStock(spec.items);
-      const wrong = [...expected].filter(([p, q]) => position.netStock.get(p) !== q);
-      if (wrong.length > 0 || position.netStock.size !== expected.size) {
-        v('completed_stock', `completed, but net stock is {${stockLeft}}`);
-      }
-      const [order] = position.orders;
-      if (position.orders.length !== 1) {
-        v('completed_order', `completed with ${position.orders.length} orders`);
-      } else if (order?.totalAmount !== spec.totalMinor || order.currency !== spec.currency) {
-        v('completed_order', `the order is for ${order?.totalAmount} ${order?.currency}`);
-      }
-      if (row.paymentId !== charge?.transactionId || row.orderId !== order?.orderId) {
-        v(
-          'completed_record',
-          `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${charge?.transactionId}, ${order?.orderId}`,
-        );
-      }
+      checkCompleted(spec, row, input.ledger, outside, v);
     }
     if (row.status === 'failed') {
-      if (position.netCharge !== 0) v('failed_money', `failed, but ${money}`);
+      // At most one charge moved money (a declined one did not), and it was refunded in full.
+      const moved = movedMoney(input.ledger, row.id);
+      if (
+        moved.length > 1 ||
+        moved.some((c) => c.status !== 'refunded' || c.refunded !== c.amount)
+      ) {
+        v('failed_money', `failed, but ${money}`);
+      }
       if (position.netStock.size > 0) v('failed_stock', `failed, but stock kept: {${stockLeft}}`);
       if (position.orders.length > 0) v('failed_order', `failed, but an order exists`);
     }
@@ -158,9 +165,10 @@ export function checkInvariants(input: OracleInput): OracleReport {
       if (position.netCharge !== 0) discrepancies.push('payment');
       if (position.netStock.size > 0) discrepancies.push('inventory');
       if (position.orders.length > 0) discrepancies.push('order');
-      const unknown = row.undoFailures.filter((failure) => !LEFT_BY.has(failure));
+      const explains = (failure: string) => leftBy(failure, outside);
+      const unknown = row.undoFailures.filter((failure) => explains(failure) === undefined);
       const unexplained = discrepancies.filter(
-        (d) => !row.undoFailures.some((failure) => LEFT_BY.get(failure)?.includes(d)),
+        (d) => !row.undoFailures.some((failure) => explains(failure)?.includes(d)),
       );
       if (row.undoFailures.length === 0 || unknown.length > 0 || unexplained.length > 0) {
         const why = [
@@ -171,6 +179,16 @@ export function checkInvariants(input: OracleInput): OracleReport {
         v(
           'attention_unexplained',
           `requires_attention with undo_failures [${row.undoFailures}] (${why.join('; ')}), ledgers: ${money}, stock {${stockLeft}}, ${position.orders.length} order(s)`,
+        );
+      }
+      // An operator's refund or release that left nothing standing finished the undo: the
+      // checkout ends failed. Only lookups that kept failing (recovery could not see the
+      // refund) excuse asking a person.
+      const keptFailing = input.lookupsKeptFailing?.includes(spec.index) ?? false;
+      if (outside && discrepancies.length === 0 && !keptFailing) {
+        v(
+          'attention_over_outside_undo',
+          `requires_attention [${row.undoFailures}] although ${describeUndo(outside)} outside the checkout left nothing standing`,
         );
       }
       attention.push({
@@ -208,11 +226,21 @@ export function checkInvariants(input: OracleInput): OracleReport {
  * The statuses `POST /checkout/process` answers a valid request with: 200 completed, 422 a
  * service refused, 502 a service unreachable (or the gateway's own, for a crashed function),
  * 503 an outcome not known yet (or the database not answering), 409 another request holds the
- * key. A request that got no answer at all (reset, the harness's timeout) is `error`.
+ * key or the checkout requires attention. A request that got no answer at all (reset, the
+ * harness's timeout) is `error`.
  */
 const ANSWERED = new Set<number>([200, 409, 422, 502, 503]);
 
-/** Answers a valid request should never get: any other status, or a key mismatch for the same body. */
+/** The two 409s a valid request can get (design §2); any other 409 is unexpected. */
+const IN_PROGRESS = 'checkout_in_progress';
+const REQUIRES_ATTENTION = 'checkout_requires_attention';
+
+/**
+ * Answers a valid request should never get: any other status, a key mismatch for the same
+ * body, a 409 that is neither of the two, and a requires_attention answer that is not well
+ * formed (its status not `requires_attention`, or a `Retry-After`, which invites a retry that
+ * cannot help: a person must act).
+ */
 function checkUnexpectedAnswers(
   answers: ClientAnswer[],
   v: (kind: ViolationKind, message: string) => void,
@@ -223,6 +251,24 @@ function checkUnexpectedAnswers(
       v('unexpected_answer', `${a.source}: 422 idempotency_key_mismatch for the same body`);
     } else if (!ANSWERED.has(a.status)) {
       v('unexpected_answer', `${a.source}: ${a.status} ${a.body.slice(0, 160)}`);
+    } else if (a.status === 409) {
+      const body = parse(a.body);
+      if (body?.error !== IN_PROGRESS && body?.error !== REQUIRES_ATTENTION) {
+        v('unexpected_answer', `${a.source}: 409 ${a.body.slice(0, 160)}`);
+      } else if (body.error === REQUIRES_ATTENTION) {
+        if (body.status !== 'requires_attention') {
+          v(
+            'unexpected_answer',
+            `${a.source}: 409 ${REQUIRES_ATTENTION} with status ${body.status}`,
+          );
+        }
+        if (a.retryAfter) {
+          v(
+            'unexpected_answer',
+            `${a.source}: 409 ${REQUIRES_ATTENTION} with Retry-After ${a.retryAfter}`,
+          );
+        }
+      }
     }
   }
 }
@@ -231,24 +277,23 @@ function checkUnexpectedAnswers(
  * Every answer agrees with the checkout's final row, answer by answer:
  *
  * - 200: the checkout ends `completed`, with the row's payment and order ids and the total.
- *   That the ledgers say so too (one net charge of the total, one deduction, one order, the
- *   row's ids) is checked for every `completed` row above.
- * - 422 or 502: the client was told the checkout did not complete. It ends `failed`, or
- *   `requires_attention` only when this answer's own body said `requires_attention`: recovery
- *   stores a 422/502 whose `status` is `requires_attention` when an undo or a settle kept
- *   failing (design.md, "its stored answer keeps the failure's status code"), and a replay of
- *   it tells the client so. A 422/502 that said `failed` (or that carries no status: the
- *   gateway's own 502) while the checkout ended `requires_attention` told the client
- *   everything was undone when it was not; one that said `requires_attention` while the row
- *   ended `failed` means a final state was rewritten after its answer (only an operator does
- *   that, never a chaos run). So a status in the body must be the row's.
- * - 503 or 409: nothing is final yet (an unknown outcome, the database down, another holder of
- *   the key): any final state agrees.
+ *   That the ledgers say so too (one charge of the total, nothing refunded, one deduction
+ *   standing, one order, the row's ids) is checked for every `completed` row above.
+ * - 422 or 502: the client was told the checkout did not complete and everything was undone
+ *   (the README's "steps undone"). It ends `failed`, only: a body that says another status, or
+ *   a checkout that ended `requires_attention` (money or stock may still be held), disagrees.
+ *   The gateway's own 502 (a crashed function: no checkout id, no status) says no more than
+ *   "did not complete", and is held to the same.
+ * - 409 `checkout_requires_attention` (status `requires_attention`, no `Retry-After`): the
+ *   checkout ends `requires_attention`; a person must finish it. It never claims an undo.
+ * - 409 `checkout_in_progress` or 503: nothing is final yet (an unknown outcome, the database
+ *   down, another holder of the key): any final state agrees.
  * - `error` (no answer reached the client): nothing was said.
  * - Any other status, and a key mismatch for the same body, are `unexpected_answer`s.
  *
- * Every answer that names a checkout names this row's, and every final answer (200, 422, 502
- * with a checkout id) is the same status and body byte for byte (a replay is the stored text).
+ * Every answer that names a checkout names this row's, and every final answer (200, 422 or
+ * 502 with a checkout id, 409 requires_attention) is the same status and body byte for byte (a
+ * replay is the stored text).
  */
 function checkAnswers(
   spec: CheckoutSpec,
@@ -283,18 +328,22 @@ function checkAnswers(
     } else if (a.status === 422 || a.status === 502) {
       if (id !== undefined) finals.push(a);
       const told = body?.status;
-      const agrees =
-        row.status === 'failed'
-          ? told === undefined || told === 'failed'
-          : row.status === 'requires_attention' && told === 'requires_attention';
-      if (!agrees) {
+      if (row.status !== 'failed' || (told !== undefined && told !== 'failed')) {
         v(
           'answer_disagrees',
           `${a.source}: ${a.status} ${told === undefined ? '(no status)' : String(told)}, but the checkout ended ${row.status}`,
         );
       }
+    } else if (a.status === 409 && body?.error === REQUIRES_ATTENTION) {
+      finals.push(a);
+      if (row.status !== 'requires_attention') {
+        v(
+          'answer_disagrees',
+          `${a.source}: 409 ${REQUIRES_ATTENTION}, but the checkout ended ${row.status}`,
+        );
+      }
     }
-    // 503 and 409: any final state.
+    // 503 and 409 checkout_in_progress: any final state.
   }
   const [first, ...others] = finals;
   for (const other of others) {
@@ -305,6 +354,89 @@ function checkAnswers(
       );
     }
   }
+}
+
+/**
+ * `completed` means exactly what one clean run of the saga leaves, nothing netted out: one
+ * charge that moved money, `success` with nothing refunded, of the total in the checkout's
+ * currency (a declined charge moved none and may sit beside it); one deduction standing, of the
+ * checkout's items; one order of the total, paid by that charge; and the row names that charge
+ * and that order. A step undone outside the checkout (an operator's refund or release) must
+ * never end `completed`: the goods ship unpaid, or from stock given back.
+ */
+function checkCompleted(
+  spec: CheckoutSpec,
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  outside: OutsideUndo | undefined,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const moved = movedMoney(ledger, row.id);
+  const [charge] = moved;
+  const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
+  const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
+  const [order] = orders;
+  if (outside && (outside.refunded || outside.released)) {
+    v(
+      'completed_after_outside_undo',
+      `completed although ${describeUndo(outside)} outside the checkout (charges [${moved.map(describeCharge).join('; ')}], ${standing.length} deduction(s) standing)`,
+    );
+  } else {
+    if (
+      moved.length !== 1 ||
+      charge?.status !== 'success' ||
+      charge.refunded !== 0 ||
+      charge.amount !== spec.totalMinor ||
+      charge.currency !== spec.currency
+    ) {
+      v(
+        'completed_money',
+        `completed, but charges [${moved.map(describeCharge).join('; ')}], total ${spec.totalMinor} ${spec.currency}`,
+      );
+    }
+    const [deduction] = standing;
+    if (standing.length !== 1 || !deduction || !sameStock(deduction.items, spec.items)) {
+      const what = standing.map((d) => d.items.map((i) => `${i.productId}:${i.quantity}`));
+      v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
+    }
+  }
+  if (orders.length !== 1) {
+    v('completed_order', `completed with ${orders.length} orders`);
+  } else if (order?.totalAmount !== spec.totalMinor || order.currency !== spec.currency) {
+    v('completed_order', `the order is for ${order?.totalAmount} ${order?.currency}`);
+  } else if (charge && order.paymentId !== charge.transactionId) {
+    v(
+      'completed_order',
+      `the order is paid by ${order.paymentId}, the charge is ${charge.transactionId}`,
+    );
+  }
+  if (row.paymentId !== charge?.transactionId || row.orderId !== order?.orderId) {
+    v(
+      'completed_record',
+      `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${charge?.transactionId}, ${order?.orderId}`,
+    );
+  }
+}
+
+/** The checkout's charges that moved money (`success` or `refunded`; a declined one did not). */
+function movedMoney(ledger: LedgerSnapshot, checkoutId: string): Charge[] {
+  return ledger.charges.filter((c) => c.checkoutId === checkoutId && c.status !== 'failed');
+}
+
+function describeCharge(c: Charge): string {
+  return `${c.transactionId} ${c.status} ${c.amount} ${c.currency}, ${c.refunded} refunded`;
+}
+
+function describeUndo(undo: OutsideUndo): string {
+  return [undo.refunded ? 'its charge was refunded' : '', undo.released ? 'its stock released' : '']
+    .filter(Boolean)
+    .join(' and ');
+}
+
+function sameStock(a: ItemQuantity[], b: ItemQuantity[]): boolean {
+  const x = expectedStock(a);
+  const y = expectedStock(b);
+  return x.size === y.size && [...x].every(([p, q]) => y.get(p) === q);
 }
 
 type Discrepancy = 'payment' | 'inventory' | 'order';
@@ -336,6 +468,33 @@ const LEFT_BY: ReadonlyMap<string, readonly Discrepancy[]> = new Map([
   ['refund_payment', ['payment']],
   ['release_inventory', ['inventory']],
 ]);
+
+/*
+ * ──── Names for "a step was undone outside the checkout while an order exists" ────
+ *
+ * An operator refunded (or released) a stuck checkout whose order, it turns out, exists: an
+ * order cannot be undone and the checkout cannot complete, so it ends `requires_attention`
+ * under a name of its own (issue 19, finding 1). The names belong to the recovery fix, which
+ * chooses them: the entries below are the names its work in progress writes
+ * (`<step>_undone_under_order`, lib/checkout/saga-transitions.ts `orderOnUndoneStep`) and
+ * must follow it. Each explains the order and what the operator left standing (a refund
+ * leaves the stock deducted for the order; a release leaves the charge), and only on a
+ * checkout whose step the operator did undo: anywhere else it is an unknown name.
+ */
+const UNDONE_UNDER_ORDER: ReadonlyMap<
+  string,
+  { undone: keyof Omit<OutsideUndo, 'checkout'>; leaves: readonly Discrepancy[] }
+> = new Map([
+  ['payment_undone_under_order', { undone: 'refunded', leaves: ['inventory', 'order'] }],
+  ['inventory_undone_under_order', { undone: 'released', leaves: ['payment', 'order'] }],
+]);
+
+/** What a name in `undo_failures` may leave on the ledgers; undefined: a name it cannot carry. */
+function leftBy(failure: string, outside: OutsideUndo | undefined) {
+  const underOrder = UNDONE_UNDER_ORDER.get(failure);
+  if (underOrder) return outside?.[underOrder.undone] ? underOrder.leaves : undefined;
+  return LEFT_BY.get(failure);
+}
 
 function expectedStock(items: ItemQuantity[]): Map<string, number> {
   const stock = new Map<string, number>();
