@@ -27,6 +27,7 @@ import { createDatabase } from './db/create-database.ts';
 import type { Database } from './db/database.ts';
 import { withDeadline } from './db/deadline.ts';
 import { migrate } from './db/migrate.ts';
+import { ANONYMOUS_CALLER } from './http/caller.ts';
 import { renderFinished } from './http/checkout-presenter.ts';
 import { checkoutMetrics, logger } from './observability/index.ts';
 
@@ -39,8 +40,16 @@ export interface App {
   config: Config;
   db: Database;
   processCheckout(command: CheckoutCommand, budget: WorkBudget): Promise<CheckoutOutcome>;
-  /** A checkout as stored; its database calls end by `databaseDeadline` when one is given. */
-  readCheckout(id: string, databaseDeadline?: number): Promise<Checkout | undefined>;
+  /**
+   * `GET /checkout/{id}`: the checkout as stored if `caller` recorded it (by default the
+   * anonymous caller, as a request without identity is); its database calls end by
+   * `databaseDeadline` when one is given. Operators read any checkout with `operations.show`.
+   */
+  readCheckout(
+    id: string,
+    databaseDeadline?: number,
+    caller?: string,
+  ): Promise<Checkout | undefined>;
   /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
   checkHealth(): Promise<boolean>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
@@ -95,7 +104,8 @@ export async function createApp(config: Config): Promise<App> {
     db,
     processCheckout: (command, budget) =>
       budgeted(budget, () => processCheckout(deps, command, budget)),
-    readCheckout: (id, deadline) => withDeadline(deadline, () => readCheckout(deps, id)),
+    readCheckout: (id, deadline, caller = ANONYMOUS_CALLER) =>
+      withDeadline(deadline, () => readCheckout(deps, id, caller)),
     checkHealth: () => checkDatabase(db),
     recoverAbandoned: (budget, options = config.recovery) =>
       budgeted(budget, () => recoverAbandoned(deps, options, budget)),

@@ -186,7 +186,11 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: answer('The checkout, without card data', ['Checkout'], read[200]),
             400: answer('The id is not a UUID', ['Error'], read[400]),
-            404: answer('No such checkout', ['Error'], read[404]),
+            404: answer(
+              'No such checkout, or one another caller recorded (IAM principal, else API key): answered the same, so its existence is not revealed',
+              ['Error'],
+              read[404],
+            ),
             500: answer('Unexpected error', ['Error'], read[500]),
             503: answer('The database did not answer', ['Error'], read[503], ['Retry-After']),
           },

@@ -17,16 +17,17 @@ const processRoute = withJsonBody(async (event, context) => {
   const app = await getApp();
   const key = readIdempotencyKey(event, app.config.requireIdempotencyKey);
   const { order, card, requestHash } = parseCheckoutRequest(event.body);
+  const caller = callerOf(event);
   const idempotency =
     key === undefined
       ? undefined
-      : { key, caller: callerOf(event), requestHash, ttlHours: app.config.idempotencyTtlHours };
+      : { key, caller, requestHash, ttlHours: app.config.idempotencyTtlHours };
   const worker = `request:${context.awsRequestId}`;
   const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis(), worker);
-  return presentOutcome(await app.processCheckout({ order, card, idempotency }, budget));
+  return presentOutcome(await app.processCheckout({ order, card, caller, idempotency }, budget));
 }, checkoutEventValidator);
 
-/** `GET /checkout/{id}`: the checkout's current state, without card data. */
+/** `GET /checkout/{id}`: the checkout's current state, without card data, to its caller only. */
 const getRoute = async (event: APIGatewayProxyEvent, context: Context) => {
   const id = checkoutIdSchema.safeParse(event.pathParameters?.id);
   if (!id.success) {
@@ -39,7 +40,9 @@ const getRoute = async (event: APIGatewayProxyEvent, context: Context) => {
   const checkout = await app.readCheckout(
     id.data,
     databaseDeadline(context.getRemainingTimeInMillis()),
+    callerOf(event),
   );
+  // Another caller's checkout is answered as an unknown one: its existence is not revealed.
   if (!checkout) throw new NotFoundError('No checkout with this id');
   return jsonResponse(200, checkoutView(checkout));
 };

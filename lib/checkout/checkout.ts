@@ -61,6 +61,12 @@ export function failureCode(failure: CheckoutFailure): string {
 /** A checkout as recorded: the order plus where the saga stands (its recovery point). */
 export interface Checkout extends CheckoutOrder {
   id: string;
+  /**
+   * Who recorded it, as the API vouches for the caller (the same identity that scopes
+   * idempotency keys); only that caller may read it back. `null` when nobody is known (a row
+   * from before callers were recorded): then only an operator sees it.
+   */
+  caller: string | null;
   status: CheckoutStatus;
   paymentId: string | null;
   orderId: string | null;
@@ -81,10 +87,16 @@ export interface Checkout extends CheckoutOrder {
 }
 
 /** A checkout as first recorded: `pending`, nothing done, the first worker's attempt. */
-export function newCheckout(order: CheckoutOrder, id: string, now: Date): Checkout {
+export function newCheckout(
+  order: CheckoutOrder,
+  id: string,
+  now: Date,
+  caller: string | null = null,
+): Checkout {
   return {
     ...order,
     id,
+    caller,
     status: 'pending',
     paymentId: null,
     orderId: null,

@@ -13,6 +13,11 @@ const RETRY_UNDO_MS = 60_000;
 export interface CheckoutCommand {
   order: CheckoutOrder;
   card: PaymentCard;
+  /**
+   * Who asks, the identity that also scopes keys: recorded with the checkout, which only it may
+   * read back. Absent: nobody known, and only an operator sees the checkout.
+   */
+  caller?: string;
   /** Present when the client sent an `Idempotency-Key`. */
   idempotency?: IdempotencyClaim;
 }
@@ -28,7 +33,8 @@ export async function processCheckout(
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<CheckoutOutcome> {
-  const checkout = newCheckout(command.order, (deps.newId ?? randomUUID)(), deps.clock.now());
+  const id = (deps.newId ?? randomUUID)();
+  const checkout = newCheckout(command.order, id, deps.clock.now(), command.caller ?? null);
   const claim = await deps.repository.create(checkout, {
     leaseMs: budget.leaseMs,
     idempotency: command.idempotency,

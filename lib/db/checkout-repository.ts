@@ -19,6 +19,7 @@ import { planOperatorTake } from './operator-take.ts';
 interface CheckoutRow {
   [column: string]: unknown;
   id: string;
+  caller: string | null;
   status: CheckoutStatus;
   customer_email: string;
   currency: string;
@@ -57,7 +58,7 @@ interface HolderRow extends CheckoutRow {
 }
 
 /** Columns read back, cast to text so every driver returns the same shapes. */
-const COLUMNS = `id::text, status, customer_email, currency, total_amount::text,
+const COLUMNS = `id::text, caller, status, customer_email, currency, total_amount::text,
   items::text, shipping_address::text, card_brand, card_last4, payment_id, order_id,
   failed_step, error, reason, message, undo_failures::text, compensation_from, attempts,
   settle_tries,
@@ -92,10 +93,10 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
   const insert = (checkout: Checkout, leaseMs: number, worker: string, key?: IdempotencyClaim) =>
     db.query(
       // A key stored before keys had callers (raw) still holds for everyone until it expires.
-      `insert into checkouts (id, status, customer_email, currency, total_amount, items,
+      `insert into checkouts (id, caller, status, customer_email, currency, total_amount, items,
          shipping_address, card_brand, card_last4, idempotency_key, request_hash,
          idempotency_expires_at, locked_until, attempts, created_at, updated_at, worker, history)
-       select :id::uuid, :status, :email, :currency, :total::numeric, :items::jsonb,
+       select :id::uuid, :caller, :status, :email, :currency, :total::numeric, :items::jsonb,
          :address::jsonb, :brand, :last4, :key, :requestHash,
          now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
          :now::timestamptz, :now::timestamptz, :worker,
@@ -106,6 +107,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
        returning id::text`,
       {
         id: checkout.id,
+        caller: checkout.caller,
         status: checkout.status,
         email: checkout.customerEmail,
         currency: checkout.currency,
@@ -415,6 +417,8 @@ function toCheckout(row: CheckoutRow): Checkout {
   const items = JSON.parse(row.items) as StoredItem[];
   return {
     id: row.id,
+    // Absent from a row read without the column (a fixture of an older release's SELECT).
+    caller: row.caller ?? null,
     status: row.status,
     customerEmail: row.customer_email,
     currency: row.currency,

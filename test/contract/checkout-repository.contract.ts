@@ -152,6 +152,32 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(await repository.findById(checkout.id)).toEqual(checkout);
       });
 
+      it('records who recorded the checkout and keeps it through a takeover and a final write', async () => {
+        const now = await subject.now();
+        const checkout = newCheckout(sampleOrder(), randomUUID(), now, 'api-key:shop-a');
+        await repository.create(checkout, {
+          leaseMs: LEASE,
+          idempotency: claim('k-caller', 'h'),
+          worker: REQUEST,
+        });
+        expect(await repository.findById(checkout.id)).toEqual(checkout);
+
+        await subject.elapse(LEASE);
+        const taken = await repository.takeOver(checkout.id, LEASE, TAKER);
+        expect(taken?.caller).toBe('api-key:shop-a');
+        await finish(taken ?? expect.fail('the expired checkout was not taken over'));
+
+        expect(await repository.findById(checkout.id)).toMatchObject({
+          caller: 'api-key:shop-a',
+          status: 'completed',
+        });
+      });
+
+      it('reads a checkout recorded without a caller back with none', async () => {
+        const checkout = await record();
+        expect(await repository.findById(checkout.id)).toMatchObject({ caller: null });
+      });
+
       it('finds nothing for an id it never recorded', async () => {
         expect(await repository.findById(randomUUID())).toBeUndefined();
       });

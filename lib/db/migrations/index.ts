@@ -4,6 +4,7 @@ import * as moneyScale3 from './0003-money-scale-3.ts';
 import * as settleTries from './0004-settle-tries.ts';
 import * as history from './0005-history.ts';
 import * as requiresAttentionAnswer from './0006-requires-attention-answer.ts';
+import * as checkoutCaller from './0007-checkout-caller.ts';
 
 export interface Migration {
   version: string;
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { version: '0004-settle-tries', statements: settleTries.statements },
   { version: '0005-history', statements: history.statements },
   { version: '0006-requires-attention-answer', statements: requiresAttentionAnswer.statements },
+  { version: '0007-checkout-caller', statements: checkoutCaller.statements },
 ];
