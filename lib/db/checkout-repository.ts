@@ -332,7 +332,9 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       const settled = `(status = 'requires_attention' or locked_until is null
         or locked_until <= now() - :settleDelayMs::integer * interval '1 millisecond')`;
       // Decided on the row as read, written only if it is still as read (same holder, same
-      // state, no lease): otherwise it changed in between and is read again.
+      // state, no lease): otherwise it changed in between and is read again. A reopened
+      // checkout drops the answer stored with its end: it is no longer final, and its next end
+      // stores its own.
       for (let round = 0; round < 3; round++) {
         const [row] = await db.query<CandidateRow>(
           `select ${COLUMNS}, history::text, not ${LEASE_FREE} as held, not ${settled} as settling
@@ -350,7 +352,9 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         const [taken] = await db.query<CheckoutRow>(
           `update checkouts set ${take(':status::text')}, status = :status,
              undo_failures = case when :reopens::boolean then null else undo_failures end,
-             settle_tries = case when :reopens::boolean then 0 else settle_tries end
+             settle_tries = case when :reopens::boolean then 0 else settle_tries end,
+             response_status = case when :reopens::boolean then null else response_status end,
+             response_body = case when :reopens::boolean then null else response_body end
            where id = :id::uuid and attempts = :attempt::integer and status = :seen and ${LEASE_FREE}
              and ${settled}
            returning ${COLUMNS}`,

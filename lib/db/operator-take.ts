@@ -24,7 +24,11 @@ export interface TakeCandidate {
 export interface TakePlan {
   status: CheckoutStatus;
   cause: string;
-  /** Whether undo failures and settle tries start afresh (a `requires_attention` one reopened). */
+  /**
+   * Whether undo failures and settle tries start afresh and the stored answer is dropped (a
+   * `requires_attention` one reopened): it is not final any more, so a repeat of its key must
+   * be told where it stands, not how it ended before.
+   */
   reopens: boolean;
 }
 

@@ -960,6 +960,35 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         },
       );
 
+      it('forgets the answer stored with requires_attention when it reopens it, and only then', async () => {
+        /** The answer a repeat of `key` would be given now (`null`: none stored). */
+        const storedAnswer = async (key: string) => {
+          const repeat = await repository.create(await newOne(), {
+            leaseMs: LEASE,
+            idempotency: claim(key, 'h'),
+            worker: TAKER,
+          });
+          if (repeat.created) throw new Error(`the key ${key} was taken twice`);
+          return repeat.holder.response;
+        };
+        const givenUpWithKey = async (key: string) => {
+          const checkout = await record(claim(key, 'h'));
+          await compensateRefused(checkout);
+          await giveUp(checkout);
+          return checkout;
+        };
+        const kept = await givenUpWithKey('k-kept');
+        const reopened = await givenUpWithKey('k-reopened');
+        expect(await storedAnswer('k-reopened')).toEqual(ATTENTION);
+
+        await taken(kept.id);
+        await taken(reopened.id, true);
+
+        // Not final any more: a repeat of its key must not be told how it ended before.
+        expect(await storedAnswer('k-reopened')).toBeNull();
+        expect(await storedAnswer('k-kept')).toEqual(ATTENTION);
+      });
+
       it('reopens at the state before requires_attention even after an operator took it as it was', async () => {
         const checkout = await record();
         await repository.update(checkout, { status: 'inventory_deducted', cause: STEP });

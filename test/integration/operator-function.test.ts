@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSharedDatabase } from '../support/shared-database.ts';
 
@@ -58,6 +59,49 @@ describe('the operator function', () => {
       checkouts: [],
       unreadable: [],
     });
+  });
+
+  it('retry reopens a requires_attention checkout: a same-key POST then gets where it stands, not the old answer', async () => {
+    const key = `reopen-${randomUUID()}`;
+    const stuck = await checkoutNeedingAttention(api, { 'Idempotency-Key': key });
+    const repeat = () => api.postCheckout(stuck.request, { 'Idempotency-Key': key });
+    const given = await repeat();
+    expect(given.status).toBe(409);
+    expect(given.json.error).toBe('checkout_requires_attention');
+
+    // The refund still fails: the retry reopens it at compensating and leaves it unfinished.
+    const retried = await invoke({ command: 'retry', id: stuck.id, by: 'jane' });
+    expect(retried).toMatchObject({ finished: false, checkout: { status: 'compensating' } });
+
+    const whileHeld = await repeat();
+    expect(whileHeld.headers.get('idempotent-replayed')).toBeNull();
+    expect(whileHeld.status).toBe(409);
+    expect(whileHeld.json).toMatchObject({ error: 'checkout_in_progress', checkout_id: stuck.id });
+
+    const { db } = await getApp();
+    await db.query(
+      `update checkouts set locked_until = now() - interval '1 hour' where id = :id::uuid`,
+      {
+        id: stuck.id,
+      },
+    );
+    const leaseOver = await repeat();
+    expect(leaseOver.headers.get('idempotent-replayed')).toBeNull();
+    expect(leaseOver.status).toBe(503);
+    expect(leaseOver.json).toMatchObject({
+      checkout_id: stuck.id,
+      status: 'compensating',
+      error: 'checkout_incomplete',
+    });
+
+    // Once the refund goes through, the key replays the checkout's new end.
+    await stuck.repairRefund();
+    const undone = await invoke({ command: 'retry', id: stuck.id, by: 'jane' });
+    expect(undone).toMatchObject({ finished: true, checkout: { status: 'failed' } });
+    const ended = await repeat();
+    expect(ended.status).toBe(422);
+    expect(ended.headers.get('idempotent-replayed')).toBe('true');
+    expect(ended.json).toMatchObject({ status: 'failed', error: 'inventory_failed' });
   });
 
   it('shows a checkout and refuses one it does not know', async () => {

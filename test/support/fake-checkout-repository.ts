@@ -235,6 +235,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (plan.reopens) {
       stored.checkout.undoFailures = [];
       stored.checkout.settleTries = 0;
+      stored.response = undefined;
     }
     return { taken: read(stored) };
   }
