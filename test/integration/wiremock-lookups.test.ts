@@ -5,9 +5,9 @@ import type { ServiceName } from '#dev/local/wiremock-process.ts';
 
 /**
  * The outcome lookups of the WireMock mappings, asked directly over HTTP: by default they
- * answer from the checkout id (the service acted), and a fault stub that did not act makes its
- * WireMock answer "nothing there" for that one checkout (a webhook registers the stub, so the
- * tests poll).
+ * answer from the checkout id (the service acted), each entry carrying that id, and a fault
+ * stub that did not act makes its WireMock answer "nothing there" for that one checkout (a
+ * webhook registers the stub, so the tests poll).
  */
 const wiremock = inject('wiremock');
 
@@ -123,18 +123,26 @@ describe('the default outcome lookups answer from the checkout id', () => {
   it('payment: the checkout was charged as txn_<id>, the id its default charge answers', async () => {
     const id = randomUUID();
     expect(await lookup('payment', id)).toEqual([
-      { transactionId: `txn_${id}`, status: 'success' },
+      { transactionId: `txn_${id}`, checkout_id: id, status: 'success' },
     ]);
 
     const res = await post('payment', '/payments/process', charge(id));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'success', transactionId: `txn_${id}` });
+    expect(await res.json()).toMatchObject({
+      status: 'success',
+      transactionId: `txn_${id}`,
+      checkout_id: id,
+      amount: 349.7,
+      currency: 'BRL',
+    });
     expect(await registeredStub('payment', id)).toBeNull(); // no webhook on the happy path
   });
 
   it('inventory: the checkout stock was deducted (the mock does not know the items)', async () => {
     const id = randomUUID();
-    expect(await lookup('inventory', id)).toEqual([{ status: 'deducted', items: [] }]);
+    expect(await lookup('inventory', id)).toEqual([
+      { checkout_id: id, status: 'deducted', items: [] },
+    ]);
 
     expect((await post('inventory', '/inventory/deduct', deduct(id))).status).toBe(200);
     expect(await registeredStub('inventory', id)).toBeNull();
@@ -142,11 +150,13 @@ describe('the default outcome lookups answer from the checkout id', () => {
 
   it('order: the checkout has order ord_<id>, the id its default create answers', async () => {
     const id = randomUUID();
-    expect(await lookup('order', id)).toEqual([{ orderId: `ord_${id}`, status: 'created' }]);
+    expect(await lookup('order', id)).toEqual([
+      { orderId: `ord_${id}`, checkout_id: id, status: 'created' },
+    ]);
 
     const res = await post('order', '/orders', order(id));
     expect(res.status).toBe(201);
-    expect(await res.json()).toEqual({ orderId: `ord_${id}`, status: 'created' });
+    expect(await res.json()).toEqual({ orderId: `ord_${id}`, checkout_id: id, status: 'created' });
     expect(await registeredStub('order', id)).toBeNull();
   });
 
@@ -172,7 +182,7 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
 
     expect(await untilNothingThere('payment', id)).toEqual([]);
     expect(await lookup('payment', other)).toEqual([
-      { transactionId: `txn_${other}`, status: 'success' },
+      { transactionId: `txn_${other}`, checkout_id: other, status: 'success' },
     ]);
     expect(await registeredStub('payment', id)).toMatchObject({
       id,
@@ -213,7 +223,7 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
     // No webhook can register a "nothing there" stub later: the stub that served it has none.
     expect(await listenersOfStubThatServed('payment', id)).toEqual([]);
     expect(await lookup('payment', id)).toEqual([
-      { transactionId: `txn_${id}`, status: 'success' },
+      { transactionId: `txn_${id}`, checkout_id: id, status: 'success' },
     ]);
     expect(await registeredStub('payment', id)).toBeNull();
   });
@@ -226,7 +236,9 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
     expect(res.status).toBe(500);
 
     expect(await untilNothingThere('inventory', id)).toEqual([]);
-    expect(await lookup('inventory', other)).toEqual([{ status: 'deducted', items: [] }]);
+    expect(await lookup('inventory', other)).toEqual([
+      { checkout_id: other, status: 'deducted', items: [] },
+    ]);
   });
 
   it('order-error: a 503 without an order', async () => {
@@ -237,7 +249,9 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
     expect(res.status).toBe(503);
 
     expect(await untilNothingThere('order', id)).toEqual([]);
-    expect(await lookup('order', other)).toEqual([{ orderId: `ord_${other}`, status: 'created' }]);
+    expect(await lookup('order', other)).toEqual([
+      { orderId: `ord_${other}`, checkout_id: other, status: 'created' },
+    ]);
   });
 
   it('a fault at one service leaves the other services answering the default', async () => {
