@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { LineItem } from '#lib/checkout/checkout.ts';
 import type { InventoryService } from '#lib/checkout/ports.ts';
-import type { ServiceHttpClient } from './service-http-client.ts';
+import { checkoutEcho, type ServiceHttpClient } from './service-http-client.ts';
 
 const inventoryResponse = z.looseObject({ success: z.literal(true) });
 const deductionsResponse = z.looseObject({
@@ -21,6 +21,7 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
         `${checkoutId}:deduct`,
         inventoryResponse,
         options?.signal,
+        checkoutEcho(checkoutId),
       );
     },
 
@@ -32,6 +33,7 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
         `${checkoutId}:release`,
         inventoryResponse,
         options?.signal,
+        checkoutEcho(checkoutId),
       );
     },
 
@@ -40,6 +42,7 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
         `/inventory/deductions?checkout_id=${encodeURIComponent(checkoutId)}`,
         deductionsResponse,
         options?.signal,
+        checkoutEcho(checkoutId, 'deductions'),
       );
       return deductions.map(({ status }) => ({ status }));
     },

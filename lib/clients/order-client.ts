@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { ShippingAddress } from '#lib/checkout/checkout.ts';
 import type { OrderService } from '#lib/checkout/ports.ts';
 import { toWireAmount } from '#lib/money.ts';
-import type { ServiceHttpClient } from './service-http-client.ts';
+import { checkoutEcho, type ServiceHttpClient } from './service-http-client.ts';
 
 const orderId = z.string().check(z.minLength(1), z.maxLength(128));
 const orderResponse = z.looseObject({ orderId });
@@ -35,6 +35,7 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
         `${checkoutId}:order`,
         orderResponse,
         options?.signal,
+        checkoutEcho(checkoutId),
       );
       return { orderId };
     },
@@ -44,6 +45,7 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
         `/orders?checkout_id=${encodeURIComponent(checkoutId)}`,
         ordersResponse,
         options?.signal,
+        checkoutEcho(checkoutId, 'orders'),
       );
       return orders.map((order) => ({ orderId: order.orderId, status: order.status }));
     },

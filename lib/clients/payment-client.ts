@@ -1,7 +1,14 @@
 import * as z from 'zod/mini';
 import type { PaymentService } from '#lib/checkout/ports.ts';
-import { toWireAmount } from '#lib/money.ts';
-import type { ServiceHttpClient } from './service-http-client.ts';
+import { type MinorUnits, toWireAmount } from '#lib/money.ts';
+import {
+  checkoutEcho,
+  type Echo,
+  type EchoCheck,
+  type ServiceHttpClient,
+  sameAmount,
+  sameText,
+} from './service-http-client.ts';
 
 const chargeResponse = z.looseObject({
   status: z.literal('success'),
@@ -16,6 +23,26 @@ const chargesResponse = z.looseObject({
     }),
   ),
 });
+
+/**
+ * What every payment answer, a success or a refusal, repeats of its request (design §3): the
+ * checkout, the amount and the currency, and the transaction acted on.
+ */
+function paymentEcho(
+  checkoutId: string,
+  amountCents: MinorUnits,
+  currency: string,
+  also: Record<string, EchoCheck> = {},
+): Echo {
+  return {
+    required: {
+      checkout_id: sameText(checkoutId),
+      amount: sameAmount(amountCents, currency),
+      currency: sameText(currency),
+      ...also,
+    },
+  };
+}
 
 /** The payment service: charge a card, refund a charge. */
 export function createPaymentClient(http: ServiceHttpClient): PaymentService {
@@ -38,6 +65,7 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
         `${checkoutId}:charge`,
         chargeResponse,
         options?.signal,
+        paymentEcho(checkoutId, amountCents, currency),
       );
       return { transactionId };
     },
@@ -50,6 +78,7 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
         `${checkoutId}:refund`,
         refundResponse,
         options?.signal,
+        paymentEcho(checkoutId, amountCents, currency, { transactionId: sameText(transactionId) }),
       );
     },
 
@@ -58,6 +87,7 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
         `/payments?checkout_id=${encodeURIComponent(checkoutId)}`,
         chargesResponse,
         options?.signal,
+        checkoutEcho(checkoutId, 'payments'),
       );
       return payments.map(({ transactionId, status }) => ({ transactionId, status }));
     },

@@ -7,6 +7,7 @@ import {
   ServiceRefusedError,
   ServiceUnavailableError,
 } from '#lib/checkout/service-errors.ts';
+import { type MinorUnits, toMinorUnits } from '#lib/money.ts';
 import { traceHeader } from '#lib/observability/index.ts';
 import {
   AnswerBrokenOff,
@@ -44,11 +45,55 @@ export interface ServiceHttpClientOptions {
   onCredentialsRejected?: () => void;
 }
 
+/** Whether a value an answer repeats is the one its request sent. */
+export type EchoCheck = (echoed: unknown) => boolean;
+
+/**
+ * What an answer must repeat of its request to be taken as that request's answer (design §3,
+ * "Answers must belong to their request"). HTTP/1.1 has no request ids: a service that writes
+ * one answer twice on a kept-alive connection hands the copy to the next request on that socket,
+ * the next customer's. An answer (a success or a refusal) that repeats a field differently, or
+ * leaves out a `required` one, is not known to be ours: an unknown outcome, retried.
+ */
+export interface Echo {
+  /** Fields the answer must repeat: a service that echoes them on every answer (payment). */
+  required?: Record<string, EchoCheck>;
+  /** Fields checked only where the answer has them: a service that may not echo. */
+  whereGiven?: Record<string, EchoCheck>;
+  /** A list in the answer (a lookup's `payments`) whose entries are checked like the answer. */
+  entries?: string;
+}
+
+/** The same text as was sent. */
+export const sameText =
+  (sent: string): EchoCheck =>
+  (echoed) =>
+    echoed === sent;
+
+/**
+ * The same amount as was sent, compared in minor units of `currency` (a JSON number with the
+ * currency's decimals, as sent), never as floats: 349.7 is 34970 BRL, 349.70000000000005 is none.
+ */
+export const sameAmount =
+  (sent: MinorUnits, currency: string): EchoCheck =>
+  (echoed) =>
+    typeof echoed === 'number' && toMinorUnits(echoed, currency) === sent;
+
+/**
+ * The checkout id, checked where the answer gives it, and in each entry of its `entries` list
+ * (a lookup's): inventory and order answers, and every lookup, may leave it out.
+ */
+export const checkoutEcho = (checkoutId: string, entries?: string): Echo => ({
+  whereGiven: { checkout_id: sameText(checkoutId) },
+  entries,
+});
+
 interface ServiceRequest {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
   idempotencyKey?: string;
+  echo?: Echo;
 }
 
 /**
@@ -61,27 +106,38 @@ type TransientOutcome = { delivered: boolean; reason: string };
  * The one HTTP helper under the three service clients: JSON requests with a per-attempt timeout,
  * an `Idempotency-Key` on writes, and retries with capped, jittered backoff for transient
  * failures. A 4xx is a refusal and is never retried, unless its body ended only with the
- * connection (unframed: it may be cut short). After the last attempt it tells "unavailable" (no
- * attempt reached the service, so nothing happened) from "outcome unknown" (an attempt reached
- * it and got a 5xx, a timeout, a reset or a garbled answer: the service may have acted).
+ * connection (unframed: it may be cut short). A success or a refusal counts only when it repeats
+ * what its request sent (`Echo`). After the last attempt it tells "unavailable" (no attempt
+ * reached the service, so nothing happened) from "outcome unknown" (an attempt reached it and
+ * got a 5xx, a timeout, a reset, a garbled answer or another request's: the service may have
+ * acted).
  */
 export class ServiceHttpClient {
   constructor(private readonly options: ServiceHttpClientOptions) {}
 
-  /** POSTs `body` under `idempotencyKey` and returns the parsed success body. */
+  /**
+   * POSTs `body` under `idempotencyKey` and returns the parsed success body. A success or a
+   * refusal is taken only when it repeats what `echo` names.
+   */
   post<T>(
     path: string,
     body: unknown,
     idempotencyKey: string,
     responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
+    echo?: Echo,
   ): Promise<T> {
-    return this.send({ method: 'POST', path, body, idempotencyKey }, responseSchema, signal);
+    return this.send({ method: 'POST', path, body, idempotencyKey, echo }, responseSchema, signal);
   }
 
-  /** GETs `path` (a read: safe to repeat) and returns the parsed success body. */
-  get<T>(path: string, responseSchema: z.ZodMiniType<T>, signal?: AbortSignal): Promise<T> {
-    return this.send({ method: 'GET', path }, responseSchema, signal);
+  /** GETs `path` (a read: safe to repeat) and returns the parsed success body, checked by `echo`. */
+  get<T>(
+    path: string,
+    responseSchema: z.ZodMiniType<T>,
+    signal?: AbortSignal,
+    echo?: Echo,
+  ): Promise<T> {
+    return this.send({ method: 'GET', path, echo }, responseSchema, signal);
   }
 
   /**
@@ -137,7 +193,7 @@ export class ServiceHttpClient {
   }
 
   private async attempt<T>(
-    { method, path, body, idempotencyKey }: ServiceRequest,
+    { method, path, body, idempotencyKey, echo }: ServiceRequest,
     responseSchema: z.ZodMiniType<T>,
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
@@ -187,8 +243,13 @@ export class ServiceHttpClient {
       deadline?.removeEventListener('abort', onDeadline);
     }
     const { status, text, framed } = answer;
+    const json = parseJson(text);
+    // Another request's answer says nothing of this one: it may have been acted on all the same.
+    const strayField = echo && misEchoed(echo, json);
+    const stray = strayField && { delivered: true, reason: `echo_mismatch_${strayField}` };
     if (status >= 200 && status < 300) {
-      const parsed = responseSchema.safeParse(parseJson(text));
+      if (stray) return stray;
+      const parsed = responseSchema.safeParse(json);
       if (parsed.success) return { value: parsed.data };
       return { delivered: true, reason: 'malformed_response' };
     }
@@ -202,9 +263,11 @@ export class ServiceHttpClient {
       // A "no" is final only when we have all of it: an unframed body may have been cut short,
       // and what is missing may be what makes it no refusal (an idempotency conflict's code).
       if (!framed) return { delivered: true, reason: `http_${status}_unframed` };
-      const answer = errorBody.safeParse(parseJson(text));
+      const answer = errorBody.safeParse(json);
       const code = answer.success ? answer.data.error : undefined;
       if (code && IDEMPOTENCY_CONFLICTS.has(code)) return { delivered: true, reason: code };
+      // A stale "no" on a request that succeeded would keep the customer's money.
+      if (stray) return stray;
       const message = answer.success ? answer.data.message : undefined;
       throw new ServiceRefusedError(
         service,
@@ -234,6 +297,27 @@ function failureReason(error: unknown): string {
   if (name === 'AbortError' || name === 'TimeoutError') return 'timeout';
   return typeof code === 'string' ? token(code) : 'network_error';
 }
+
+/**
+ * The first field `echo` names that the answer (or one of its entries) repeats differently, or
+ * leaves out where it is required; `undefined` when the answer is this request's.
+ */
+function misEchoed(echo: Echo, answer: unknown): string | undefined {
+  const list = echo.entries === undefined ? undefined : fieldsOf(answer)[echo.entries];
+  for (const object of [answer, ...(Array.isArray(list) ? list : [])]) {
+    const fields = fieldsOf(object);
+    for (const [name, same] of Object.entries(echo.required ?? {}))
+      if (!(Object.hasOwn(fields, name) && same(fields[name]))) return name;
+    for (const [name, same] of Object.entries(echo.whereGiven ?? {}))
+      if (Object.hasOwn(fields, name) && !same(fields[name])) return name;
+  }
+  return undefined;
+}
+
+const fieldsOf = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 
 function parseJson(text: string): unknown {
   try {
