@@ -8,7 +8,9 @@ import { createInterface } from 'node:readline';
 import { localContext, toApiGatewayEvent } from '#dev/local/api-gateway-event.ts';
 import { handler } from '#functions/checkout/handler.ts';
 import { getApp } from '#lib/app.ts';
+import { installTwoAddressLookup } from './two-address-host.ts';
 
+installTwoAddressLookup(); // the services' two-address name, as in the harness's process
 await getApp();
 process.stdout.write('\nCHAOS_CHILD_READY\n');
 let line = '{}';

@@ -8,7 +8,13 @@ const READY = 'CHAOS_CHILD_READY';
 const RESULT = 'CHAOS_CHILD_RESULT ';
 
 export type ChildResult =
-  | { kind: 'answered'; statusCode: number; body: string; replayed: boolean }
+  | {
+      kind: 'answered';
+      statusCode: number;
+      body: string;
+      replayed: boolean;
+      retryAfter: string | null;
+    }
   | { kind: 'killed' }
   | { kind: 'died'; detail: string };
 
@@ -61,6 +67,7 @@ export class WarmChild {
         statusCode: result.statusCode,
         body: result.body,
         replayed: result.headers?.['idempotent-replayed'] === 'true',
+        retryAfter: result.headers?.['retry-after'] ?? null,
       };
     }
     if (this.process.signalCode === 'SIGKILL') return { kind: 'killed' };

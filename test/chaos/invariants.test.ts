@@ -442,6 +442,26 @@ describe('the chaos oracle', () => {
     ]);
   });
 
+  it('asked once the checkout is final, a same-key request gets its final answer, replayed', () => {
+    const last = { source: 'final_replay', afterEnd: true, replayed: true };
+    expect(kinds({ answers: [ok200, { ...ok200, ...last }] })).toEqual([]);
+    const attention = {
+      rows: [attentionRow('refund_payment')],
+      ledger: ledgerLeaving({ payment: true }),
+    };
+    expect(kinds({ ...attention, answers: [{ ...attention409, ...last }] })).toEqual([]);
+    // Let through before: a 503 or a 409 in progress agreed with any final state.
+    expect(kinds({ answers: [ok200, { ...incomplete503, ...last }] })).toEqual([
+      'answer_disagrees',
+    ]);
+    expect(kinds({ answers: [ok200, { ...inProgress409, ...last }] })).toEqual([
+      'answer_disagrees',
+    ]);
+    expect(kinds({ answers: [ok200, { ...ok200, ...last, replayed: false }] })).toEqual([
+      'answer_disagrees',
+    ]);
+  });
+
   it('reports any other status as an answer a valid request should never get', () => {
     // Let through before (only 400, 404, 413, 415 and a key mismatch were reported).
     for (const status of [500, 504, 201, 429]) {

@@ -26,6 +26,8 @@ export interface ClientAnswer {
   replayed: boolean;
   /** Its `Retry-After` header (null or absent: none). */
   retryAfter?: string | null;
+  /** Asked once the checkout was final (the harness's last same-key request). */
+  afterEnd?: boolean;
 }
 
 /** A step of a stuck checkout undone outside it, by an operator in a console (`external_undo`). */
@@ -290,6 +292,8 @@ function checkUnexpectedAnswers(
  *   down, another holder of the key): any final state agrees.
  * - `error` (no answer reached the client): nothing was said.
  * - Any other status, and a key mismatch for the same body, are `unexpected_answer`s.
+ * - Asked once the checkout is final (the harness's last same-key request), the answer is its
+ *   final answer, marked `Idempotent-Replayed`: no 503, no 409 in progress, no missing answer.
  *
  * Every answer that names a checkout names this row's, and every final answer (200, 422 or
  * 502 with a checkout id, 409 requires_attention) is the same status and body byte for byte (a
@@ -303,6 +307,14 @@ function checkAnswers(
 ) {
   const finals: ClientAnswer[] = [];
   for (const a of answers) {
+    if (a.afterEnd && !isFinalAnswer(a)) {
+      v(
+        'answer_disagrees',
+        `${a.source}: asked once the checkout was ${row.status}, got ${a.status} ${a.body.slice(0, 120)}`,
+      );
+    } else if (a.afterEnd && !a.replayed) {
+      v('answer_disagrees', `${a.source}: the final answer, but not marked Idempotent-Replayed`);
+    }
     // No answer, or an answer reported by checkUnexpectedAnswers.
     if (a.status === 'error' || !ANSWERED.has(a.status) || isKeyMismatch(a)) continue;
     const body = parse(a.body);
@@ -525,6 +537,13 @@ function parse(text: string): Record<string, unknown> | undefined {
 
 function isKeyMismatch(answer: ClientAnswer): boolean {
   return answer.status === 422 && parse(answer.body)?.error === 'idempotency_key_mismatch';
+}
+
+/** A checkout's final answer: 200, 422 or 502 naming it, or 409 requires_attention. */
+function isFinalAnswer(a: ClientAnswer): boolean {
+  if (a.status === 200) return true;
+  if (a.status === 422 || a.status === 502) return checkoutIdOf(a) !== undefined;
+  return a.status === 409 && parse(a.body)?.error === REQUIRES_ATTENTION;
 }
 
 function checkoutIdOf(answer: ClientAnswer): string | undefined {

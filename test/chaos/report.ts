@@ -1,3 +1,4 @@
+import type { FaultKind } from './fault-schedule.ts';
 import type { ChaosReport } from './run-chaos.ts';
 import type { ScenarioResult } from './scenario.ts';
 
@@ -6,6 +7,21 @@ const counts = (record: Record<string, number>) => {
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   return `${total}${entries.length ? `: ${entries.map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}`;
 };
+
+/** Every kind of fault the harness injects, listed even when a run injected none of it. */
+const FAULT_KINDS: readonly (FaultKind | 'external_undo' | 'lookups_keep_failing')[] = [
+  'refusal',
+  '5xx_before',
+  '5xx_after',
+  'delay',
+  'reset_before',
+  'reset_after',
+  'garbled',
+  'duplicate_answer',
+  'unreachable',
+  'external_undo',
+  'lookups_keep_failing',
+];
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -21,7 +37,7 @@ export function formatSummary(report: ChaosReport): string[] {
     `  with            ${stats.kills} killed processes, ${stats.crashes} database crashes, ${stats.sameKeyRetries} same-key retries, ${stats.recoveryRuns} recovery runs`,
     `checkouts         ${counts(report.checkouts)}`,
     `requests          ${counts(report.requests)}`,
-    `faults injected   ${counts(report.faults)}`,
+    `faults injected   ${counts({ ...Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])), ...report.faults })}`,
     `  on              ${counts(report.faultTargets).replace(/^\d+: /, '')}`,
     `requires_attention ${counts(report.attention)} (by undo_failures; unexplained ones are violations)`,
     `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,

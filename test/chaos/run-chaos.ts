@@ -9,6 +9,7 @@ import { OutputCapture } from './output-capture.ts';
 import { type Harness, runScenario, type ScenarioResult, type ScenarioStats } from './scenario.ts';
 import { planScenario } from './scenario-plan.ts';
 import { startSimulator } from './simulator.ts';
+import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
 
 export interface ChaosOptions {
   runs: number;
@@ -49,6 +50,10 @@ const LEASE_MS = 2_000;
  * The chaos run: one simulator, one database and one in-process app (the real handlers behind
  * the local API Gateway adapter) for all scenarios, told apart by their checkout emails.
  * The app's environment is set before its modules are first imported (the config is read once).
+ *
+ * The app reaches the payment and order services by a name with two loopback addresses (both
+ * refuse in an `unreachable` window: an AggregateError with no syscall), and the inventory
+ * service by 127.0.0.1 alone (a plain ECONNREFUSED of connect): both ways a refusal looks.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const simulator = await startSimulator();
@@ -56,11 +61,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await simulator.close();
     throw error;
   });
+  // This process's lookup; the child processes install theirs (checkout-child.ts).
+  const restoreLookup = installTwoAddressLookup();
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
-    PAYMENT_SERVICE_URL: simulator.urls.payment,
+    PAYMENT_SERVICE_URL: simulator.urlOf('payment', TWO_ADDRESS_HOST),
     INVENTORY_SERVICE_URL: simulator.urls.inventory,
-    ORDER_SERVICE_URL: simulator.urls.order,
+    ORDER_SERVICE_URL: simulator.urlOf('order', TWO_ADDRESS_HOST),
     PAYMENT_TIMEOUT_MS: String(TIMEOUT_MS.payment),
     INVENTORY_TIMEOUT_MS: String(TIMEOUT_MS.inventory),
     ORDER_TIMEOUT_MS: String(TIMEOUT_MS.order),
@@ -145,6 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         runId,
         crashes: database.crash !== undefined,
         kills: true,
+        maxAttempts: app.config.recovery.maxAttempts,
       });
       const result = await runScenario(harness, plan);
       report.scenarios++;
@@ -176,6 +184,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await closeApp().catch(() => {});
     await simulator.close();
     await database.stop();
+    restoreLookup();
     for (const [key, value] of Object.entries(savedEnv)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;

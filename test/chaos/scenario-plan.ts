@@ -25,6 +25,24 @@ export interface CheckoutPlan {
   viaChild: boolean;
   /** This checkout's fault probability per request. */
   faultRate: number;
+  /**
+   * `external_undo`: if the checkout is stuck (not final) at that moment, an operator refunds
+   * its charge and/or releases its stock in a console (the runbook for a stuck checkout):
+   * between the traffic and the lease-expired retries, or after a quiescence round.
+   */
+  outsideUndo: OutsideUndoPlan | undefined;
+  /**
+   * `lookups_keep_failing`: its lookups keep failing through this quiescence round (0: they
+   * do not), sometimes past RECOVERY_MAX_ATTEMPTS, so recovery gives up and asks for attention.
+   */
+  lookupsFailRounds: number;
+}
+
+export interface OutsideUndoPlan {
+  /** `before_retries`, or after quiescence round n. */
+  at: 'before_retries' | number;
+  refund: boolean;
+  release: boolean;
 }
 
 /** A request of one checkout, seen by the simulator, that sets something off. */
@@ -54,10 +72,14 @@ const CURRENCIES = [
   ['KWD', 1],
 ] as const;
 
-/** Draws a scenario from its seed (and the run's id, which only tags emails and keys). */
+/**
+ * Draws a scenario from its seed (and the run's id, which only tags emails and keys).
+ * `maxAttempts` is the app's RECOVERY_MAX_ATTEMPTS, which lookups that keep failing sometimes
+ * outlast.
+ */
 export function planScenario(
   seed: number,
-  options: { runId: string; crashes: boolean; kills: boolean },
+  options: { runId: string; crashes: boolean; kills: boolean; maxAttempts: number },
 ): ScenarioPlan {
   const draw = new Draw(mixSeed('scenario', seed));
   const baseRate = draw.weighted([
@@ -95,7 +117,34 @@ export function planScenario(
         : 'none',
       viaChild: false,
       faultRate: Math.min(0.7, baseRate * draw.pick([0.5, 1, 1, 1.5])),
+      outsideUndo: undefined,
+      lookupsFailRounds: 0,
     });
+  }
+  // From a stream of their own, so these draws leave the rest of a seed's scenario as it was.
+  const operator = new Draw(mixSeed('scenario-operator', seed));
+  for (const c of checkouts) {
+    if (operator.chance(0.3)) {
+      const what = operator.weighted([
+        ['refund', 3],
+        ['both', 2],
+        ['release', 1],
+      ] as const);
+      c.outsideUndo = {
+        at: operator.weighted<OutsideUndoPlan['at']>([
+          ['before_retries', 3],
+          [1, 1],
+          [2, 1],
+          [3, 0.5],
+        ] as const),
+        refund: what !== 'release',
+        release: what !== 'refund',
+      };
+    }
+    if (operator.chance(0.2)) {
+      const n = options.maxAttempts;
+      c.lookupsFailRounds = operator.pick([1, 2, n - 1, n + 1, n + 3].filter((r) => r >= 1));
+    }
   }
   let kill: RequestTrigger | undefined;
   if (options.kills && draw.chance(0.2)) {
@@ -167,7 +216,13 @@ export function describePlan(plan: ScenarioPlan): string[] {
   const lines = plan.checkouts.map(
     (c) =>
       `c${c.index}: ${c.currency} ${c.totalMinor} minor, ${c.items.length} item(s), key ${c.key ?? 'none'}, ` +
-      `retry ${c.retry}, fault rate ${c.faultRate.toFixed(2)}, start +${c.startMs} ms${c.viaChild ? ', in a child process' : ''}`,
+      `retry ${c.retry}, fault rate ${c.faultRate.toFixed(2)}, start +${c.startMs} ms${c.viaChild ? ', in a child process' : ''}` +
+      (c.outsideUndo
+        ? `, if stuck ${[c.outsideUndo.refund ? 'refunded' : '', c.outsideUndo.release ? 'released' : ''].filter(Boolean).join(' and ')} by an operator ${c.outsideUndo.at === 'before_retries' ? 'before the retries' : `after quiescence round ${c.outsideUndo.at}`}`
+        : '') +
+      (c.lookupsFailRounds > 0
+        ? `, lookups keep failing through quiescence round ${c.lookupsFailRounds}`
+        : ''),
   );
   if (plan.kill) lines.push(`kill: SIGKILL the child at ${trigger(plan.kill)}`);
   if (plan.crash) {

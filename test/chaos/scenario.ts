@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosDatabase } from './chaos-database.ts';
 import type { ChildPool, WarmChild } from './child-pool.ts';
-import { type Service, scheduledFaults } from './fault-schedule.ts';
+import { keptFailingLookups, type Service, scheduledFaults } from './fault-schedule.ts';
 import {
   type CheckoutRowView,
   type CheckoutSpec,
   type ClientAnswer,
   checkInvariants,
   type OracleReport,
+  type OutsideUndo,
 } from './invariants.ts';
 import type { OutputCapture } from './output-capture.ts';
 import {
@@ -57,14 +58,17 @@ export interface ScenarioResult {
   durationMs: number;
 }
 
-const FINAL = `('completed', 'failed', 'requires_attention')`;
+const FINAL_STATUSES = ['completed', 'failed', 'requires_attention'];
+const FINAL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * Runs one scenario: A) its checkouts, concurrently, through the real handlers (one maybe in
  * a child process killed on a given request, the database maybe crashed), with the planned
- * same-key retries, under the fault schedule; B) the leases expire, and the lease-expired
- * retries race one or two recovery runs, faults still on; C) faults off, recovery until every
- * checkout is final (or a bound is hit). Then the oracle judges it by the simulator's ledgers.
+ * same-key retries, under the fault schedule; then an operator may refund or release some
+ * stuck checkouts in a console; B) the leases expire, and the lease-expired retries race one
+ * or two recovery runs, faults still on; C) faults off (but the lookups that keep failing),
+ * recovery until every checkout is final (or a bound is hit), an operator maybe undoing more
+ * between rounds. Then the oracle judges it by the simulator's ledgers.
  */
 export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<ScenarioResult> {
   const { simulator } = h;
@@ -74,6 +78,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const note = (text: string) => events.push({ t: Math.round(performance.now() - started), text });
   const harnessErrors: string[] = [];
   const answers: ClientAnswer[] = [];
+  const outsideUndos: OutsideUndo[] = [];
   const stats: ScenarioStats = {
     logLines: 0,
     kills: 0,
@@ -150,7 +155,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     const on = plan.crash?.on;
     if (answer.status === 200 && on && 'after200' in on && on.checkout === c.index) crash();
   };
-  const post = async (c: CheckoutPlan, source: string) => {
+  const post = async (c: CheckoutPlan, source: string, afterEnd = false) => {
     if (source !== 'first') stats.sameKeyRetries++;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (c.key) headers['idempotency-key'] = c.key;
@@ -163,9 +168,10 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
       });
       const body = await res.text();
       const replayed = res.headers.get('idempotent-replayed') === 'true';
-      record(c, { source, status: res.status, body, replayed });
+      const retryAfter = res.headers.get('retry-after');
+      record(c, { source, status: res.status, body, replayed, retryAfter, afterEnd });
     } catch (error) {
-      record(c, { source, status: 'error', body: message(error), replayed: false });
+      record(c, { source, status: 'error', body: message(error), replayed: false, afterEnd });
     }
   };
   const runClient = async (c: CheckoutPlan) => {
@@ -195,6 +201,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
         status: result.statusCode,
         body: result.body,
         replayed: result.replayed,
+        retryAfter: result.retryAfter,
       });
     } else {
       note(`c${c.index} child ${result.kind}${result.kind === 'died' ? `: ${result.detail}` : ''}`);
@@ -217,6 +224,29 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     if (rows.length > 0) note(`leases of ${rows.length} unfinished checkout(s) expired`);
     return rows.length;
   };
+  // An operator refunds and releases, in the services' consoles, what the checkouts planned
+  // for this moment still hold, when they are stuck (not final). Called only while nothing of
+  // the scenario is in flight, as a person acts between retries.
+  const undoOutside = async (at: 'before_retries' | number) => {
+    const due = plan.checkouts.filter((c) => c.outsideUndo?.at === at);
+    if (due.length === 0) return;
+    const rows = await h.sql<{ email: string; id: string; status: string }>(
+      `select customer_email as email, id::text as id, status from checkouts
+       where customer_email like :pattern`,
+      { pattern },
+    );
+    for (const c of due) {
+      const row = rows.find((r) => r.email === c.email);
+      if (!row || !c.outsideUndo || FINAL_STATUSES.includes(row.status)) continue;
+      const refunded = c.outsideUndo.refund && simulator.ledger.refundOutside(row.id) > 0;
+      const released = c.outsideUndo.release && simulator.ledger.releaseOutside(row.id) > 0;
+      if (!refunded && !released) continue;
+      outsideUndos.push({ checkout: c.index, refunded, released });
+      const what = [refunded ? 'refunds' : '', released ? 'releases' : ''].filter(Boolean);
+      simulator.count('external_undo', ...what.map((w) => `operator ${w}`));
+      note(`OPERATOR ${what.join(' and ')} c${c.index} (stuck at ${row.status}) in the console`);
+    }
+  };
 
   try {
     // A) the traffic
@@ -228,6 +258,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     );
     await crashing;
     await simulator.idle();
+    await undoOutside('before_retries');
 
     // B) leases expired: the same-key retries race the recovery runs, faults still on
     await expireLeases();
@@ -240,15 +271,38 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     await crashing;
     await simulator.idle();
 
-    // C) faults off: recovery until every checkout is final
-    simulator.faults = null;
+    // C) faults off, but for the lookups that keep failing: recovery until all are final
+    let round = 0;
+    simulator.faults = keptFailingLookups({
+      seed: plan.seed,
+      indexOf: (email) => (email ? indexOf.get(email) : undefined),
+      roundsOf: (i) => plan.checkouts[i]?.lookupsFailRounds ?? 0,
+      round: () => round,
+      timeoutMs: h.timeoutMs,
+    });
     simulator.hook = null;
     note('faults off');
-    for (let round = 1; round <= h.maxRounds; round++) {
+    for (round = 1; round <= h.maxRounds; round++) {
       if ((await expireLeases()) === 0) break;
       await recover(`quiescence round ${round}`);
       await simulator.idle();
+      await undoOutside(round);
     }
+    simulator.faults = null;
+
+    // D) every client with a key asks once more about its finished checkout: it must get the
+    // final answer, replayed (a requires_attention answer too, which no client may have seen)
+    const ended = await h.sql<{ email: string }>(
+      `select customer_email as email from checkouts
+       where customer_email like :pattern and status in ${FINAL}`,
+      { pattern },
+    );
+    const finished = new Set(ended.map((r) => r.email));
+    await Promise.all(
+      plan.checkouts
+        .filter((c) => c.key && finished.has(c.email))
+        .map((c) => post(c, 'final_replay', true)),
+    );
   } catch (error) {
     harnessErrors.push(`scenario: ${message(error)}`);
   } finally {
@@ -278,6 +332,8 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     ledger: simulator.ledger.snapshot(),
     logs,
     cardLeaks: simulator.cardLeaks,
+    outsideUndos,
+    lookupsKeptFailing: plan.checkouts.filter((c) => c.lookupsFailRounds > 0).map((c) => c.index),
   });
   harnessErrors.push(...simulator.errors.splice(0));
   if (simulator.cardlessCharges > 0) {

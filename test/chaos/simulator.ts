@@ -143,6 +143,12 @@ export class Simulator {
     return this.startedAt;
   }
 
+  /** Counts a fault the harness made itself (not on a request): once by kind, once per target. */
+  count(kind: string, ...targets: string[]) {
+    bump(this.faultCounts, kind);
+    for (const target of targets) bump(this.faultTargets, target);
+  }
+
   /** Requests being processed (of one checkout, or all). */
   busy(checkoutId?: string): number {
     if (checkoutId !== undefined) return this.inFlight.get(checkoutId) ?? 0;
