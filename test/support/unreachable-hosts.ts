@@ -42,8 +42,9 @@ export function resolveToTwoLoopbacks(name: string): () => void {
 
 /**
  * A port whose connections are never accepted: a listener with a backlog of one in a process
- * whose event loop is blocked, its queue filled by two connections of our own. The kernel then
- * drops every further SYN, so a connect waits until its caller gives up (Linux behaviour).
+ * whose event loop is blocked (for a minute at most), its queue filled by two connections of our
+ * own. The kernel then drops every further SYN, so a connect waits until its caller gives up
+ * (Linux behaviour).
  */
 export async function portThatNeverAccepts(): Promise<{ port: number; close: () => void }> {
   const listener = spawn(
@@ -53,7 +54,9 @@ export async function portThatNeverAccepts(): Promise<{ port: number; close: () 
       `const server = require('node:net').createServer();
       server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
         process.stdout.write(server.address().port + '\\n');
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+        // Blocked, so nothing is accepted; gone after a minute even if nobody kills it.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+        process.exit();
       });`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
