@@ -155,12 +155,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: e.RECOVERY_BATCH_SIZE,
       maxAttempts: e.RECOVERY_MAX_ATTEMPTS,
       maxAgeHours: e.RECOVERY_MAX_AGE_HOURS,
-      settleDelayMs: e.RECOVERY_SETTLE_DELAY_MS,
+      settleDelayMs: settleDelay(e, env),
     },
     recoveryScheduler: recoverySchedulerConfig(e),
     host: e.APP_HOST,
     port: e.APP_PORT,
   };
+}
+
+/**
+ * `RECOVERY_SETTLE_DELAY_MS`, refused under the longest per-try timeout: a try sent just before
+ * a lease ends can still reach its service that long after, so recovery (or an operator) asking
+ * the service sooner could decide that a request never happened and then see it land (a charge
+ * after the checkout was ended `failed` with nothing to refund).
+ */
+function settleDelay(e: z.infer<typeof envSchema>, env: NodeJS.ProcessEnv): number {
+  const timeouts = {
+    PAYMENT_TIMEOUT_MS: e.PAYMENT_TIMEOUT_MS,
+    INVENTORY_TIMEOUT_MS: e.INVENTORY_TIMEOUT_MS,
+    ORDER_TIMEOUT_MS: e.ORDER_TIMEOUT_MS,
+  };
+  const [longest, longestMs] = Object.entries(timeouts).reduce((a, b) => (b[1] > a[1] ? b : a));
+  const delayMs = e.RECOVERY_SETTLE_DELAY_MS;
+  if (delayMs >= longestMs) return delayMs;
+  throw new ConfigError(
+    `Invalid configuration: RECOVERY_SETTLE_DELAY_MS: must be at least ${longest} (${longestMs}), the longest per-try timeout${givenValue(env.RECOVERY_SETTLE_DELAY_MS) || `, got the default ${delayMs}`}: a request still in flight when a lease ends could land after recovery decided it never happened`,
+  );
 }
 
 function recoverySchedulerConfig(

@@ -19,6 +19,7 @@ const DATABASE_URL = process.env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0
 const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 1000);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 20);
 const LEASE_MS = 3_000;
+const SETTLE_DELAY_MS = 2_000;
 const run = randomUUID().slice(0, 8);
 
 type Kind = 'seed' | 'insufficient_funds' | 'out_of_stock' | 'order_down' | 'payment_reset';
@@ -96,8 +97,8 @@ async function main() {
     ORDER_TIMEOUT_MS: '2000',
     HTTP_RETRY_BASE_MS: '20',
     CHECKOUT_LEASE_MS: String(LEASE_MS),
-    // WireMock never acts late, so the recovery pass may ask as soon as the leases expire.
-    RECOVERY_SETTLE_DELAY_MS: '0',
+    // WireMock never acts late: the least the configuration accepts (the per-try timeout).
+    RECOVERY_SETTLE_DELAY_MS: String(SETTLE_DELAY_MS),
     RECOVERY_INTERVAL_MS: String(3_600_000),
     LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -142,9 +143,10 @@ async function main() {
     process.stdout.write('\n');
 
     // One recovery pass, as the schedule would run it, once the payment service is healthy
-    // again and the leases of the unknown outcomes have expired.
+    // again and the leases of the unknown outcomes (the lease and its 2 s of grace) have
+    // expired at least the settle delay ago.
     await fetch(`${wiremocks.urls.payment}/__admin/mappings/${resetStub.id}`, { method: 'DELETE' });
-    await sleep(LEASE_MS + 2_500);
+    await sleep(LEASE_MS + 2_000 + SETTLE_DELAY_MS + 500);
     Object.assign(process.env, env);
     const { getApp, closeApp } = await import('#lib/app.ts');
     const { workBudget } = await import('#lib/checkout/lease.ts');

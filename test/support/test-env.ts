@@ -5,14 +5,16 @@
  * project adds the run's WireMocks (`wiremock-env.ts`).
  */
 Object.assign(process.env, {
-  PAYMENT_TIMEOUT_MS: '1500',
-  INVENTORY_TIMEOUT_MS: '1500',
-  ORDER_TIMEOUT_MS: '1500',
+  PAYMENT_TIMEOUT_MS: '1000',
+  INVENTORY_TIMEOUT_MS: '1000',
+  ORDER_TIMEOUT_MS: '1000',
   HTTP_MAX_RETRIES: '1',
   HTTP_RETRY_BASE_MS: '20',
   HTTP_RETRY_MAX_MS: '50',
-  // Tests expire leases themselves and their services never act late.
-  RECOVERY_SETTLE_DELAY_MS: '0',
+  // Tests expire leases themselves and their services never act late: the least the
+  // configuration accepts (the longest per-try timeout), which a lease the tests set to have
+  // ended a second ago has passed.
+  RECOVERY_SETTLE_DELAY_MS: '1000',
   POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
   POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',

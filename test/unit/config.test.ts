@@ -67,6 +67,50 @@ describe('loadConfig', () => {
     );
   });
 
+  describe('RECOVERY_SETTLE_DELAY_MS', () => {
+    const WHY =
+      'a request still in flight when a lease ends could land after recovery decided it never happened';
+
+    it.each(['0', '1', '9999'])(
+      'is refused at %j, under the longest per-try timeout (PAYMENT_TIMEOUT_MS, 10 s by default), saying why',
+      (value) => {
+        const { message } = configError(withEnv({ RECOVERY_SETTLE_DELAY_MS: value }));
+        expect(message).toContain(
+          `RECOVERY_SETTLE_DELAY_MS: must be at least PAYMENT_TIMEOUT_MS (10000), the longest per-try timeout, got "${value}"`,
+        );
+        expect(message).toContain(WHY);
+      },
+    );
+
+    it.each([
+      ['INVENTORY_TIMEOUT_MS', { INVENTORY_TIMEOUT_MS: '30000' }],
+      ['ORDER_TIMEOUT_MS', { ORDER_TIMEOUT_MS: '30000', PAYMENT_TIMEOUT_MS: '2000' }],
+    ])('is measured against the longest of the three timeouts, here %s', (longest, timeouts) => {
+      const { message } = configError(withEnv({ ...timeouts, RECOVERY_SETTLE_DELAY_MS: '20000' }));
+      expect(message).toContain(`must be at least ${longest} (30000)`);
+    });
+
+    it('refuses its default when a timeout is set above it, naming both', () => {
+      const { message } = configError(withEnv({ PAYMENT_TIMEOUT_MS: '90000' }));
+      expect(message).toContain(
+        'RECOVERY_SETTLE_DELAY_MS: must be at least PAYMENT_TIMEOUT_MS (90000), the longest per-try timeout, got the default 60000',
+      );
+    });
+
+    it('is accepted from the longest per-try timeout up, 60 s by default', () => {
+      expect(loadConfig(BASE_ENV).recovery.settleDelayMs).toBe(60_000);
+      const equal = withEnv({ ORDER_TIMEOUT_MS: '12000', RECOVERY_SETTLE_DELAY_MS: '12000' });
+      expect(loadConfig(equal).recovery.settleDelayMs).toBe(12_000);
+      const short = withEnv({
+        PAYMENT_TIMEOUT_MS: '1000',
+        INVENTORY_TIMEOUT_MS: '1000',
+        ORDER_TIMEOUT_MS: '1000',
+        RECOVERY_SETTLE_DELAY_MS: '1000',
+      });
+      expect(loadConfig(short).recovery.settleDelayMs).toBe(1_000);
+    });
+  });
+
   it('applies the documented defaults', () => {
     const config = loadConfig(BASE_ENV);
     expect(config.payment.timeoutMs).toBe(10_000);
