@@ -215,8 +215,9 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
 
     async update(checkout, changes) {
       const { failure } = changes;
-      // A recovery point commits durably (the server's synchronous_commit, on): one lost in a
-      // database crash would roll the checkout back behind what the services already did.
+      // A recovery point commits durably (synchronous_commit on: set on the runtime user's role
+      // by migrate, the server's default elsewhere): one lost in a database crash would roll the
+      // checkout back behind what the services already did.
       // coalesce keeps a column as it is when this step does not change it. The settle tries
       // count afresh at each new recovery point (the open step, or the undo, is a new question).
       const rows = await db.query(

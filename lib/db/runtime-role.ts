@@ -12,11 +12,12 @@ export interface RuntimeUser {
 
 /**
  * Creates the runtime database user, or sets its password, and lets it read, insert and update
- * the application's tables, nothing more: no delete, no DDL, not `schema_migrations`. Run by
- * `migrate` as the owner on every deploy, inside its transaction (a rotated password is applied
- * the same way). Every
- * statement is built by PostgreSQL's own `format` (`%I` names, `%L` the password), since DDL
- * takes no bind parameters. A migration that adds a table adds it to `APPLICATION_TABLES`.
+ * the application's tables, nothing more: no delete, no DDL, not `schema_migrations`. Its
+ * commits are durable whatever the server's or the database's default (`synchronous_commit`
+ * is set on the role). Run by `migrate` as the owner on every deploy, inside its transaction (a
+ * rotated password is applied the same way). Every statement is built by PostgreSQL's own
+ * `format` (`%I` names, `%L` the password), since DDL takes no bind parameters. A migration that
+ * adds a table adds it to `APPLICATION_TABLES`.
  */
 export async function grantRuntimeUser(db: Queryable, user: RuntimeUser): Promise<void> {
   if (!ROLE_NAME.test(user.username)) {
@@ -37,6 +38,11 @@ export async function grantRuntimeUser(db: Queryable, user: RuntimeUser): Promis
     `format('${verb} role %I with login password %L', :name::text, :password::text)`,
     params,
   );
+  // Every commit of the runtime functions must wait for the WAL flush: a recovery point lost in
+  // a database crash rolls the checkout back behind what the services did. Set on the role,
+  // which outranks the server's and the database's defaults at every login: the Data API has
+  // no session in which to SET it.
+  await runBuilt(db, `format('alter role %I set synchronous_commit = on', :name::text)`, params);
   await runBuilt(
     db,
     `format('grant usage on schema %I to %I', current_schema(), :name::text)`,

@@ -83,6 +83,32 @@ describe('the runtime database user', () => {
     expect(rows).toEqual([{ status: 'failed' }]);
   });
 
+  it('commits durably even where the database default is synchronous_commit = off: its sessions get on', async () => {
+    const owner = new pg.Client({ connectionString: cluster.url });
+    await owner.connect();
+    const database = (await owner.query('select current_database() as name')).rows[0]?.name;
+    const setDefault = (value: string) =>
+      owner.query(
+        `alter database ${pg.escapeIdentifier(database)} set synchronous_commit = ${value}`,
+      );
+    const sessionSetting = async (client: pg.Client) =>
+      (await client.query('show synchronous_commit')).rows[0]?.synchronous_commit;
+    try {
+      await setDefault('off');
+      await deploy();
+
+      const asOwner = new pg.Client({ connectionString: cluster.url });
+      await asOwner.connect();
+      const ownerSetting = await sessionSetting(asOwner).finally(() => asOwner.end());
+      expect(ownerSetting).toBe('off'); // a new session of another user gets the default
+
+      expect(await asRuntimeUser(sessionSetting)).toBe('on');
+    } finally {
+      await owner.query(`alter database ${pg.escapeIdentifier(database)} reset synchronous_commit`);
+      await owner.end();
+    }
+  });
+
   it('can neither delete checkouts nor change the schema nor touch the migrations', async () => {
     await deploy();
     await asRuntimeUser(async (client) => {
