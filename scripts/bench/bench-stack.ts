@@ -6,23 +6,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, type RunningWireMocks, startWireMocks } from '#dev/local/wiremock-process.ts';
 
 /**
- * Static stubs (no templating, no matching on bodies) so WireMock spends as little CPU as it
- * can: on this 2-core machine it shares the cores with the server, PostgreSQL and the load
- * generator. A declined card and an undeliverable address give a refused and a failed checkout.
+ * Static stubs (no matching on bodies) so WireMock spends as little CPU as it can: on this
+ * 2-core machine it shares the cores with the server, PostgreSQL and the load generator. Only
+ * the payment answers are templated, because they must echo their request (the checkout id,
+ * amount and currency, a refund's transaction id) or the client cannot tell them from an answer
+ * meant for another request. A declined card and an undeliverable address give a refused and a
+ * failed checkout.
  */
+const ECHO = `"checkout_id":"{{jsonPath request.body '$.checkout_id'}}","amount":{{jsonPath request.body '$.amount'}},"currency":"{{jsonPath request.body '$.currency'}}"`;
 const STUBS: Record<keyof RunningWireMocks['urls'], Record<string, unknown>[]> = {
   payment: [
-    stub('/payments/process', 200, { status: 'success', transactionId: 'txn_bench' }),
-    stub(
+    templated('/payments/process', 200, `{"status":"success","transactionId":"txn_bench",${ECHO}}`),
+    templated(
       '/payments/process',
       422,
-      { status: 'failed', error: 'card_declined' },
+      `{"status":"failed","error":"card_declined",${ECHO}}`,
       '4000000000000002',
       1,
     ),
     {
       request: { method: 'POST', urlPathPattern: '/payments/[^/]+/refund' },
-      response: json(200, { status: 'refunded' }),
+      response: {
+        ...json(200, {}),
+        body: `{"status":"refunded","transactionId":"{{request.pathSegments.[1]}}",${ECHO}}`,
+        transformers: ['response-template'],
+      },
     },
   ],
   inventory: [
@@ -45,6 +53,11 @@ function stub(urlPath: string, status: number, body: unknown, contains?: string,
     request: { method: 'POST', urlPath, ...(contains ? { bodyPatterns: [{ contains }] } : {}) },
     response: json(status, body),
   };
+}
+
+function templated(urlPath: string, status: number, body: string, contains?: string, priority = 5) {
+  const plain = stub(urlPath, status, {}, contains, priority);
+  return { ...plain, response: { ...plain.response, body, transformers: ['response-template'] } };
 }
 
 /** Three WireMocks with the benchmark's stubs; `setDelay` adds a fixed delay to every answer. */

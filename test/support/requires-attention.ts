@@ -32,7 +32,13 @@ export async function checkoutNeedingAttention(
   await addStub('payment', {
     priority: 1,
     request: { method: 'POST', urlPath: '/payments/process', bodyPatterns: [{ contains: marker }] },
-    response: { status: 200, jsonBody: { status: 'success', transactionId } },
+    // Echoes its request as the payment service must (the client checks the echo).
+    response: {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"status":"success","transactionId":"${transactionId}","checkout_id":"{{jsonPath request.body '$.checkout_id'}}","amount":{{jsonPath request.body '$.amount'}},"currency":"{{jsonPath request.body '$.currency'}}"}`,
+      transformers: ['response-template'],
+    },
   });
   const repairRefund = await addStub('payment', {
     priority: 1,
