@@ -18,20 +18,41 @@ export const STORED_SCALE = 3;
  */
 const UNITS_OF_ACCOUNT: ReadonlySet<string> = new Set(['XDR', 'XSU']);
 
+/**
+ * Codes ISO 4217 has withdrawn that the runtime's ICU still lists (the same on Node 20 and 22),
+ * each with the code that replaced it: a payment service cannot charge them any more. Rows
+ * recorded in one still read back: only new checkouts are refused.
+ */
+const WITHDRAWN: ReadonlyMap<string, string> = new Map([
+  ['ANG', 'XCG'], // Netherlands Antillean guilder → Caribbean guilder (2025)
+  ['BGN', 'EUR'], // Bulgarian lev → euro (2026)
+  ['CUC', 'CUP'], // Cuban convertible peso, merged into the peso (2021)
+  ['HRK', 'EUR'], // Croatian kuna → euro (2023)
+  ['SLL', 'SLE'], // Sierra Leonean leone, redenominated (2022; withdrawn 2024)
+  ['ZWL', 'ZWG'], // Zimbabwe dollar → Zimbabwe Gold (2024)
+]);
+
 let supportedCurrencies: ReadonlySet<string> | undefined;
 const digitsByCurrency = new Map<string, number>();
 
 /**
  * Whether `code` is a currency a checkout may be paid in: one `Intl` knows (ISO 4217, as the
- * runtime's ICU data has it), with a minor unit that the database column holds exactly.
+ * runtime's ICU data has it) and ISO has not withdrawn, with a minor unit that the database
+ * column holds exactly.
  */
 export function isKnownCurrency(code: string): boolean {
   supportedCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
   return (
     supportedCurrencies.has(code) &&
     !UNITS_OF_ACCOUNT.has(code) &&
+    !WITHDRAWN.has(code) &&
     minorUnitDigits(code) <= STORED_SCALE
   );
+}
+
+/** The code that replaced a withdrawn currency (`HRK` → `EUR`); `undefined` for any other. */
+export function replacementOf(code: string): string | undefined {
+  return WITHDRAWN.get(code);
 }
 
 /**

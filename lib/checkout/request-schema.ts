@@ -1,6 +1,6 @@
 // zod/mini: the same schemas as classic zod at a tenth of the bundle size (cold starts).
 import * as z from 'zod/mini';
-import { isKnownCurrency } from '#lib/money.ts';
+import { isKnownCurrency, replacementOf } from '#lib/money.ts';
 import { isExpiryCurrent, isLuhnValid } from './card.ts';
 
 /**
@@ -56,6 +56,14 @@ export const checkoutItemSchema = z.strictObject({
   price: z.number().check(z.positive(), z.maximum(MAX_PRICE)),
 });
 
+/** Why a well-formed code is refused, naming it (and what replaced it, if ISO withdrew it). */
+function unusableCurrency(code: string): string {
+  const replacement = replacementOf(code);
+  return replacement
+    ? `currency ${code} has been withdrawn from ISO 4217 (replaced by ${replacement})`
+    : `currency ${code} is not an ISO 4217 currency code in use`;
+}
+
 /** The body of `POST /checkout/process`, compatible with the FastAPI seed. Written once, here. */
 export const checkoutRequestSchema = z.strictObject({
   payment_method: paymentMethodSchema,
@@ -67,7 +75,7 @@ export const checkoutRequestSchema = z.strictObject({
       .string()
       .check(
         z.regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as BRL'),
-        z.refine(isKnownCurrency, 'currency is not an ISO 4217 currency code in use'),
+        z.refine(isKnownCurrency, { error: (issue) => unusableCurrency(String(issue.input)) }),
       ),
     'BRL',
   ),

@@ -82,6 +82,32 @@ describe('currency rules are checked before anything is written or called', () =
   );
 });
 
+describe('currencies ISO 4217 has withdrawn, which the runtime still lists', () => {
+  it.each([
+    ['HRK', 'EUR'],
+    ['SLL', 'SLE'],
+    ['ZWL', 'ZWG'],
+  ])(
+    'answers %s with 400 naming the code and its replacement, nothing written or called',
+    async (code, replacement) => {
+      expect(Intl.supportedValuesOf('currency')).toContain(code);
+      const marker = newMarker();
+      const res = await api.postCheckout(requestIn(code, [50, 50], marker));
+
+      expect(res.status).toBe(400);
+      const error = errorResponseSchema.parse(res.json);
+      expect(error.error).toBe('validation_error');
+      expect(error.details).toEqual([
+        {
+          path: 'currency',
+          message: `currency ${code} has been withdrawn from ISO 4217 (replaced by ${replacement})`,
+        },
+      ]);
+      await api.expectNothingHappened(marker);
+    },
+  );
+});
+
 describe('rows written before migration 0003 (numeric(12,2), 2-decimal item prices)', () => {
   it('read back with the same amounts once total_amount is numeric(15,3)', async () => {
     const db = await databaseBeforeMoneyScale();

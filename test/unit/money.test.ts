@@ -44,11 +44,24 @@ describe('isKnownCurrency', () => {
     ['XAU', 'gold, not money'],
     ['XDR', 'a unit of account without a minor unit'],
     ['CLF', 'a unit of account with 4 decimals, more than the column holds'],
+    ['HRK', 'the Croatian kuna, withdrawn for the euro in 2023'],
+    ['SLL', 'the old Sierra Leonean leone, withdrawn for SLE'],
+    ['ZWL', 'the Zimbabwe dollar, withdrawn for ZWG in 2024'],
+    ['BGN', 'the Bulgarian lev, withdrawn for the euro in 2026'],
+    ['CUC', 'the Cuban convertible peso, withdrawn in 2021'],
+    ['ANG', 'the Netherlands Antillean guilder, withdrawn for XCG in 2025'],
     ['brl', 'lower case'],
     ['', 'empty'],
   ])('refuses %s (%s)', (code) => {
     expect(isKnownCurrency(code)).toBe(false);
   });
+
+  it.each(['EUR', 'SLE', 'ZWG', 'XCG', 'CUP'])(
+    'knows %s, which replaced a withdrawn code',
+    (code) => {
+      expect(isKnownCurrency(code)).toBe(true);
+    },
+  );
 
   it('accepts only currencies whose minor unit the database column stores exactly', () => {
     const known = Intl.supportedValuesOf('currency').filter(isKnownCurrency);

@@ -155,6 +155,9 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'ISO’s no-currency code XXX', path: 'currency', change: top('currency', 'XXX'), structural: false },
   { rule: 'the unit of account XDR', path: 'currency', change: top('currency', 'XDR'), structural: false },
   { rule: 'the 4-decimal unit of account CLF', path: 'currency', change: top('currency', 'CLF'), structural: false },
+  { rule: 'the withdrawn kuna HRK', path: 'currency', change: top('currency', 'HRK'), structural: false },
+  { rule: 'the withdrawn old leone SLL', path: 'currency', change: top('currency', 'SLL'), structural: false },
+  { rule: 'the withdrawn Zimbabwe dollar ZWL', path: 'currency', change: top('currency', 'ZWL'), structural: false },
   { rule: 'a lower-case currency', path: 'currency', change: top('currency', 'brl'), structural: true },
   { rule: 'a two-letter currency', path: 'currency', change: top('currency', 'BR'), structural: true },
   { rule: 'a four-letter currency', path: 'currency', change: top('currency', 'BRLL'), structural: true },
@@ -213,9 +216,25 @@ describe('parseCheckoutRequest', () => {
     expect(paths(zodRejection(body))).toEqual(['items.0.price', 'items.2.price']);
   });
 
-  it('names currency when the code is not a currency in use', () => {
+  it('names currency, and the code, when the code is not a currency in use', () => {
     expect(zodRejection(bodyWith(top('currency', 'ZZZ')))).toEqual([
-      { path: 'currency', message: 'currency is not an ISO 4217 currency code in use' },
+      { path: 'currency', message: 'currency ZZZ is not an ISO 4217 currency code in use' },
+    ]);
+  });
+
+  it.each([
+    ['HRK', 'EUR'],
+    ['SLL', 'SLE'],
+    ['ZWL', 'ZWG'],
+    ['BGN', 'EUR'],
+    ['CUC', 'CUP'],
+    ['ANG', 'XCG'],
+  ])('refuses the withdrawn currency %s, naming it and its replacement %s', (code, replacement) => {
+    expect(zodRejection(bodyWith(top('currency', code)))).toEqual([
+      {
+        path: 'currency',
+        message: `currency ${code} has been withdrawn from ISO 4217 (replaced by ${replacement})`,
+      },
     ]);
   });
 
