@@ -5,11 +5,13 @@
  * from the seed (plus killed processes, racing recovery runs and, with `--db postgres`, database
  * crashes), drives recovery to quiescence and checks the services' ledgers. Prints progress,
  * faults by kind, violations by kind and each failing seed with a replayable trace (the first
- * K in full, default 5); exits non-zero on any violation. `--seed S --runs 1` replays one.
+ * K in full, default 5); exits non-zero on any violation. `--seed S --runs 1` replays one and
+ * prints its trace, violation or not.
  */
 import { parseArgs } from 'node:util';
 import { formatFailure, formatSummary } from '../test/chaos/report.ts';
 import { runChaos } from '../test/chaos/run-chaos.ts';
+import type { ScenarioResult } from '../test/chaos/scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +37,14 @@ if (db !== 'pglite' && db !== 'postgres') {
 console.log(`chaos: ${runs} scenario(s) from seed ${seed}, database ${db}`);
 const started = performance.now();
 let failures = 0;
+let last: ScenarioResult | undefined;
 const every = Math.max(1, Math.round(runs / 20));
 const report = await runChaos({
   runs,
   seed,
   db,
   onScenario(result, done, print) {
+    last = result;
     if (result.report.violations.length > 0 || result.harnessErrors.length > 0) failures++;
     if (done % every === 0 || done === runs) {
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -55,6 +59,10 @@ for (const line of formatSummary(report)) console.log(line);
 for (const failure of report.failing.slice(0, traces)) {
   console.log('');
   for (const line of formatFailure(failure, db)) console.log(line);
+}
+if (runs === 1 && report.failing.length === 0 && last) {
+  console.log('');
+  for (const line of formatFailure(last, db)) console.log(line);
 }
 if (report.failing.length > traces) {
   console.log(`\n(${report.failing.length - traces} more failing seeds; --traces N prints more)`);

@@ -4,10 +4,11 @@ import { type ChaosReport, runChaos } from './run-chaos.ts';
 
 /*
  * A small seeded chaos run in each database mode: concurrent checkouts through the real
- * handlers against the strict simulator, faults from the seed, same-key retries, racing
- * recovery runs, a killed child process and (private PostgreSQL only) database crashes. The
- * oracle checks the services' ledgers; any violation fails with its replayable trace.
- * `npm run chaos` runs many more.
+ * handlers against the strict simulator, faults from the seed (duplicate answers and services
+ * that refuse connections among them), same-key retries, racing recovery runs, operators
+ * undoing stuck checkouts, lookups that keep failing, a killed child process and (private
+ * PostgreSQL only) database crashes. The oracle checks the services' ledgers; any violation
+ * fails with its replayable trace. `npm run chaos` runs many more.
  */
 const failures = (report: ChaosReport) =>
   report.failing.flatMap((f) => formatFailure(f, report.options.db)).join('\n');
@@ -19,6 +20,7 @@ describe('chaos run', () => {
     expect(report.stats.kills).toBeGreaterThan(0);
     expect(report.stats.logLines).toBeGreaterThan(0); // the card-data search saw the logs
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
+    expect(report.faults.unreachable).toBeGreaterThan(0);
     expect(failures(report)).toBe('');
   });
 

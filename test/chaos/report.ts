@@ -34,12 +34,15 @@ export function formatSummary(report: ChaosReport): string[] {
   const ms = (v: number) => `${Math.round(v)} ms`;
   const lines = [
     `scenarios         ${report.scenarios} (seeds ${options.seed}..${options.seed + options.runs - 1}, db ${options.db})`,
-    `  with            ${stats.kills} killed processes, ${stats.crashes} database crashes, ${stats.sameKeyRetries} same-key retries, ${stats.recoveryRuns} recovery runs`,
+    `  with            ${stats.kills} killed processes, ${stats.crashes} database crashes, ${stats.sameKeyRetries} same-key retries, ${stats.recoveryRuns} recovery runs, ${stats.undosBeforeRetries + stats.undosBetweenRounds} stuck checkouts undone by an operator (${stats.undosBeforeRetries} before the retries, ${stats.undosBetweenRounds} between quiescence rounds)`,
     `checkouts         ${counts(report.checkouts)}`,
     `requests          ${counts(report.requests)}`,
     `faults injected   ${counts({ ...Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])), ...report.faults })}`,
     `  on              ${counts(report.faultTargets).replace(/^\d+: /, '')}`,
     `requires_attention ${counts(report.attention)} (by undo_failures; unexplained ones are violations)`,
+    ...Object.entries(report.attentionSeeds)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, seeds]) => `  ${key}: seeds ${seeds.join(' ')}`),
     `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,
     `violations        ${counts(report.violations)}`,
     `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,

@@ -38,6 +38,8 @@ export interface ChaosReport {
   failing: ScenarioResult[];
   /** `requires_attention` checkouts by their undo_failures (and whether the ledgers are clean). */
   attention: Record<string, number>;
+  /** The seeds of the scenarios behind each `attention` entry (the first few). */
+  attentionSeeds: Record<string, number[]>;
   stats: ScenarioStats;
   durationsMs: number[];
 }
@@ -142,7 +144,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       violations: {},
       failing: [],
       attention: {},
-      stats: { logLines: 0, kills: 0, crashes: 0, sameKeyRetries: 0, recoveryRuns: 0 },
+      attentionSeeds: {},
+      stats: {
+        logLines: 0,
+        kills: 0,
+        crashes: 0,
+        sameKeyRetries: 0,
+        recoveryRuns: 0,
+        undosBeforeRetries: 0,
+        undosBetweenRounds: 0,
+      },
       durationsMs: [],
     };
     children.prewarm();
@@ -163,6 +174,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (const a of result.report.attention) {
         const key = `[${a.undoFailures.join(', ')}]${a.ledgersClean ? ' with clean ledgers' : ''}`;
         add(report.attention, { [key]: 1 });
+        const seeds = (report.attentionSeeds[key] ??= []);
+        if (seeds.length < 5 && !seeds.includes(plan.seed)) seeds.push(plan.seed);
       }
       for (const key of Object.keys(report.stats) as (keyof ChaosReport['stats'])[]) {
         report.stats[key] += result.stats[key];

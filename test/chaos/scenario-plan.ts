@@ -141,9 +141,15 @@ export function planScenario(
         release: what !== 'refund',
       };
     }
+    const n = options.maxAttempts;
     if (operator.chance(0.2)) {
-      const n = options.maxAttempts;
       c.lookupsFailRounds = operator.pick([1, 2, n - 1, n + 1, n + 3].filter((r) => r >= 1));
+    }
+    // A checkout still stuck after a quiescence round is one whose lookups keep failing (faults
+    // are off): the one an operator gets paged for and undoes in the console meanwhile.
+    const round = c.outsideUndo?.at;
+    if (typeof round === 'number' && c.lookupsFailRounds < round) {
+      c.lookupsFailRounds = operator.pick([round, round + 1, n + 1]);
     }
   }
   let kill: RequestTrigger | undefined;

@@ -46,6 +46,10 @@ export interface ScenarioStats {
   crashes: number;
   sameKeyRetries: number;
   recoveryRuns: number;
+  /** Stuck checkouts an operator undid in a console before the lease-expired retries. */
+  undosBeforeRetries: number;
+  /** ...and between quiescence rounds. */
+  undosBetweenRounds: number;
 }
 
 export interface ScenarioResult {
@@ -85,6 +89,8 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     crashes: 0,
     sameKeyRetries: 0,
     recoveryRuns: 0,
+    undosBeforeRetries: 0,
+    undosBetweenRounds: 0,
   };
   const indexOf = new Map(plan.checkouts.map((c) => [c.email, c.index]));
   const bodies = new Map(plan.checkouts.map((c) => [c.index, JSON.stringify(requestBody(c))]));
@@ -242,6 +248,8 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
       const released = c.outsideUndo.release && simulator.ledger.releaseOutside(row.id) > 0;
       if (!refunded && !released) continue;
       outsideUndos.push({ checkout: c.index, refunded, released });
+      if (at === 'before_retries') stats.undosBeforeRetries++;
+      else stats.undosBetweenRounds++;
       const what = [refunded ? 'refunds' : '', released ? 'releases' : ''].filter(Boolean);
       simulator.count('external_undo', ...what.map((w) => `operator ${w}`));
       note(`OPERATOR ${what.join(' and ')} c${c.index} (stuck at ${row.status}) in the console`);
@@ -333,7 +341,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     logs,
     cardLeaks: simulator.cardLeaks,
     outsideUndos,
-    lookupsKeptFailing: plan.checkouts.filter((c) => c.lookupsFailRounds > 0).map((c) => c.index),
+    lookupsKeptFailing: keptFailing(simulator.events, indexOf),
   });
   harnessErrors.push(...simulator.errors.splice(0));
   if (simulator.cardlessCharges > 0) {
@@ -350,6 +358,12 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     ),
   ];
   return { plan, report, harnessErrors, trace, stats, durationMs: performance.now() - started };
+}
+
+/** The checkouts whose lookups did fail in the quiescence rounds (`lookups_keep_failing`). */
+function keptFailing(events: Simulator['events'], indexOf: Map<string, number>): number[] {
+  const failed = events.filter((e) => e.fault.startsWith('kept:') && e.email !== undefined);
+  return [...new Set(failed.map((e) => indexOf.get(e.email ?? '') ?? -1))].filter((i) => i >= 0);
 }
 
 function specOf(c: CheckoutPlan): CheckoutSpec {
