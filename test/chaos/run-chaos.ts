@@ -174,8 +174,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (const a of result.report.attention) {
         const key = `[${a.undoFailures.join(', ')}]${a.ledgersClean ? ' with clean ledgers' : ''}`;
         add(report.attention, { [key]: 1 });
-        const seeds = (report.attentionSeeds[key] ??= []);
-        if (seeds.length < 5 && !seeds.includes(plan.seed)) seeds.push(plan.seed);
+        const seeds = report.attentionSeeds[key] ?? [];
+        if (seeds.length < 5 && !seeds.includes(plan.seed)) {
+          report.attentionSeeds[key] = [...seeds, plan.seed];
+        }
       }
       for (const key of Object.keys(report.stats) as (keyof ChaosReport['stats'])[]) {
         report.stats[key] += result.stats[key];
