@@ -2,7 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Fault } from './fault-schedule.ts';
+import { type Fault, keptFailingLookups, type RequestContext } from './fault-schedule.ts';
+import { planScenario } from './scenario-plan.ts';
 import { type Simulator, startSimulator } from './simulator.ts';
 import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
 
@@ -492,6 +493,54 @@ describe('undos made outside the checkout (an operator in a console)', () => {
     expect((await call('payment', '/payments/process', charge('o1'), 'o1:charge')).json).toEqual(
       json,
     );
+  });
+});
+
+describe('the new faults are drawn from the seed, so a scenario replays', () => {
+  const options = { runId: 'r', crashes: true, kills: true, maxAttempts: 5 };
+
+  it('plans the same operator undos and failing lookups for the same seed', () => {
+    const plans = Array.from({ length: 300 }, (_, seed) => planScenario(seed, options));
+    expect(plans.map((p) => p.checkouts)).toEqual(
+      Array.from({ length: 300 }, (_, seed) => planScenario(seed, options).checkouts),
+    );
+    const checkouts = plans.flatMap((p) => p.checkouts);
+    const undos = checkouts.flatMap((c) => (c.outsideUndo ? [c.outsideUndo] : []));
+    expect(undos.some((u) => u.at === 'before_retries')).toBe(true);
+    expect(undos.some((u) => typeof u.at === 'number')).toBe(true);
+    expect(undos.every((u) => u.refund || u.release)).toBe(true);
+    // Some past RECOVERY_MAX_ATTEMPTS; an undo between rounds falls on a checkout still stuck.
+    expect(checkouts.some((c) => c.lookupsFailRounds > options.maxAttempts)).toBe(true);
+    for (const c of checkouts) {
+      if (typeof c.outsideUndo?.at === 'number') {
+        expect(c.lookupsFailRounds).toBeGreaterThanOrEqual(c.outsideUndo.at);
+      }
+    }
+  });
+
+  it('keeps the lookups of the listed checkouts failing through their round, the same way each time', () => {
+    let round = 1;
+    const decider = () =>
+      keptFailingLookups({
+        seed: 7,
+        indexOf: (email) => (email === 'a' ? 0 : email === 'b' ? 1 : undefined),
+        roundsOf: (i) => (i === 0 ? 2 : 0),
+        round: () => round,
+        timeoutMs: { payment: 250, inventory: 200, order: 200 },
+      });
+    const request = (email: string, endpoint: RequestContext['endpoint'], nth = 1) => ({
+      endpoint,
+      checkoutId: 'x',
+      email,
+      nth,
+    });
+    const first = decider()(request('a', 'find_payments'));
+    expect(first).toMatchObject({ kept: true });
+    expect(decider()(request('a', 'find_payments'))).toEqual(first);
+    expect(decider()(request('a', 'refund'))).toBeNull(); // lookups only
+    expect(decider()(request('b', 'find_payments'))).toBeNull(); // not listed
+    round = 3;
+    expect(decider()(request('a', 'find_payments', 2))).toBeNull(); // past its round
   });
 });
 
