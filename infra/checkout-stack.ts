@@ -152,6 +152,9 @@ export const MIN_RECOVERY_INTERVAL = Duration.hours(1);
  * hourly recovery sweep and the group of one-off recovery schedules with recovery's failure
  * queue, the alarms with their topic, and a dashboard.
  */
+/** Each service's per-try timeout, as the functions are configured with it. */
+const PER_TRY_TIMEOUT_MS = { payment: 10_000, inventory: 5_000, order: 5_000 } as const;
+
 export class CheckoutStack extends Stack {
   readonly api: CheckoutApi;
   readonly database?: Database;
@@ -181,12 +184,20 @@ export class CheckoutStack extends Stack {
     this.services = new DownstreamServices(this, 'Services', {
       urls: props.target === 'localstack' ? props.serviceUrls : undefined,
     });
+    // A request still in flight could land after recovery decided it never happened: the
+    // functions refuse a settle delay under the longest per-try timeout, so synth does too.
+    const longestTryMs = Math.max(...Object.values(PER_TRY_TIMEOUT_MS));
+    if (recoverySettleDelay.toMilliseconds() < longestTryMs) {
+      throw new Error(
+        `recoverySettleDelay: at least the longest per-try timeout (${longestTryMs} ms), got ${recoverySettleDelay.toHumanString()}`,
+      );
+    }
     const environment = {
       ...(props.target === 'localstack' ? { DATABASE_URL: props.databaseUrl } : {}),
       ...this.services.environment,
-      PAYMENT_TIMEOUT_MS: '10000',
-      INVENTORY_TIMEOUT_MS: '5000',
-      ORDER_TIMEOUT_MS: '5000',
+      PAYMENT_TIMEOUT_MS: String(PER_TRY_TIMEOUT_MS.payment),
+      INVENTORY_TIMEOUT_MS: String(PER_TRY_TIMEOUT_MS.inventory),
+      ORDER_TIMEOUT_MS: String(PER_TRY_TIMEOUT_MS.order),
       HTTP_MAX_RETRIES: '2',
       REQUIRE_IDEMPOTENCY_KEY: String(props.requireIdempotencyKey),
       // The alarm on the oldest unfinished checkout is computed from these same two values.

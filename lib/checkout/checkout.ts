@@ -13,6 +13,11 @@ export type CheckoutStatus =
 /** States a checkout never leaves. */
 export type FinalStatus = 'completed' | 'failed' | 'requires_attention';
 
+/** Whether a checkout at `status` is finished (nothing more will happen to it by itself). */
+export function isFinal(status: CheckoutStatus): status is FinalStatus {
+  return status === 'completed' || status === 'failed' || status === 'requires_attention';
+}
+
 export type SagaStep = 'payment' | 'inventory' | 'order';
 
 export interface LineItem {

@@ -217,7 +217,8 @@ export interface CheckoutRepository {
    * `requires_attention`. With `reopen`, a
    * `requires_attention` checkout is set back to the recovery point it was given up at (the
    * state before it in its history, else `compensating` when it has something to undo), its
-   * undo failures and settle tries cleared, so recovery can run it again. Completed and failed
+   * undo failures, settle tries and stored answer cleared (it is not final any more, so a
+   * same-key retry must not replay how it ended), so recovery can run it again. Completed and failed
    * checkouts are refused (`finished`), as is one another worker holds (`held`).
    */
   takeForOperator(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
-import { type CheckoutOrder, newCheckout, type PaymentCard } from './checkout.ts';
-import type { CheckoutOutcome } from './checkout-outcome.ts';
+import { type CheckoutOrder, isFinal, newCheckout, type PaymentCard } from './checkout.ts';
+import { type CheckoutOutcome, finished } from './checkout-outcome.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import { runSaga } from './saga.ts';
@@ -74,6 +74,9 @@ async function answerRepeat(
   const { checkout } = holder;
   if (holder.requestHash !== command.idempotency?.requestHash) return { kind: 'key_mismatch' };
   if (holder.response) return { kind: 'replay', stored: holder.response };
+  // Final without a stored answer (a row recovery could not read, set aside for a person):
+  // it is told as it stands, never as a checkout still running.
+  if (isFinal(checkout.status)) return finished(checkout);
   if (holder.leaseRemainingMs > 0) {
     return { kind: 'in_progress', checkoutId: checkout.id, retryInMs: holder.leaseRemainingMs };
   }

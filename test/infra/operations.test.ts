@@ -86,6 +86,17 @@ describe('its alarms', () => {
     });
   });
 
+  it('refuse a settle delay under the longest per-try timeout at synth, as the functions would at start', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(
+      () =>
+        new CheckoutStack(app, 'TooShort', {
+          ...stackPropsFromContext(app),
+          recoverySettleDelay: Duration.seconds(5),
+        }),
+    ).toThrow(/recoverySettleDelay: at least the longest per-try timeout \(10000 ms\)/);
+  });
+
   it('follow a different lease and settle delay: one number for the functions and the alarm', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new CheckoutStack(app, 'Other', {

@@ -165,7 +165,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     expect(row).toMatchObject({
       status: 'requires_attention',
       undo_failures: '["refund_payment"]',
-      response_status: 422,
+      response_status: 409,
     });
     const refunds = await downstreamCalls(id);
     expect(refunds.payment.filter((c) => c.url.endsWith('/refund')).length).toBeGreaterThan(1);
@@ -183,9 +183,10 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
     const row = await recover(String(res.json.checkout_id));
     expect(row.status).toBe('requires_attention');
     expect(String(row.undo_failures)).toContain('release_inventory');
+    expect(row.response_status).toBe(409);
     expect(JSON.parse(String(row.response_body))).toMatchObject({
       status: 'requires_attention',
-      error: 'order_failed',
+      error: 'checkout_requires_attention',
     });
   });
 });

@@ -221,6 +221,32 @@ describe('processCheckout with a key whose checkout holds an active lease', () =
 });
 
 describe('processCheckout with a key whose checkout’s lease has expired', () => {
+  it('tells a final checkout without a stored answer as it stands (409 requires_attention), never as still running', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = unknown('inventory');
+    await post(fakes, claim());
+    // Set aside by recovery as a row it could not read: final, no answer stored with it.
+    const row = stored(fakes);
+    row.checkout.status = 'requires_attention';
+    row.checkout.failure = {
+      step: 'inventory',
+      kind: 'unavailable',
+      reason: 'unreadable',
+      message: 'The checkout could not be read',
+    };
+    expireLease(fakes);
+    forgetHistory(fakes);
+
+    const outcome = await post(fakes, claim());
+
+    expect(outcome).toMatchObject({
+      kind: 'unavailable',
+      checkout: { status: 'requires_attention' },
+    });
+    expect(renderFinished(outcomeOfKind(outcome, 'unavailable')).code).toBe(409);
+    expect(fakes.serviceCalls()).toEqual([]);
+  });
+
   it('takes the checkout over at payment_processed and finishes it without charging again', async () => {
     const fakes = createSagaFakes();
     fakes.inventory.failWith.deduct = unknown('inventory');
