@@ -23,6 +23,8 @@ export interface HttpAnswer {
    * the connection closes, so a body cut short reads exactly like a whole one.
    */
   framed: boolean;
+  /** The `Idempotency-Key` the answer carries back, where the service echoes it. */
+  idempotencyKey?: string;
 }
 
 /** The status line arrived, then the body broke off (reset, closed, aborted): it was delivered. */
@@ -105,7 +107,11 @@ export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer>
           const framed =
             answer.headers['content-length'] !== undefined ||
             /(?:^|,)\s*chunked\s*$/i.test(answer.headers['transfer-encoding'] ?? '');
-          answer.on('end', () => resolve({ status: answer.statusCode ?? 0, text, framed }));
+          const key = answer.headers['idempotency-key'];
+          const idempotencyKey = Array.isArray(key) ? key.join(',') : key;
+          answer.on('end', () =>
+            resolve({ status: answer.statusCode ?? 0, text, framed, idempotencyKey }),
+          );
           answer.on('error', (error) => reject(new AnswerBrokenOff(error)));
           answer.on('close', () => {
             if (!answer.complete) reject(new AnswerBrokenOff(signal.reason ?? 'closed'));

@@ -245,7 +245,12 @@ export class ServiceHttpClient {
     const { status, text, framed } = answer;
     const json = parseJson(text);
     // Another request's answer says nothing of this one: it may have been acted on all the same.
-    const strayField = echo && misEchoed(echo, json);
+    // The key tells apart two answers of one checkout (a deduct's and a release's) where the
+    // service echoes it; the body's fields tell apart two checkouts.
+    const strayField =
+      answer.idempotencyKey !== undefined && answer.idempotencyKey !== idempotencyKey
+        ? 'idempotency_key'
+        : echo && misEchoed(echo, json);
     const stray = strayField && { delivered: true, reason: `echo_mismatch_${strayField}` };
     if (status >= 200 && status < 300) {
       if (stray) return stray;

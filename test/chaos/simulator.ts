@@ -247,7 +247,7 @@ export class Simulator {
         // still answers (a client would otherwise send its next request on a closing socket).
         const closing =
           this.hosts[service].down || (drawn?.kind === 'unreachable' && drawn.service === service);
-        const written = send(res, answer, closing);
+        const written = send(res, answer, closing, header(req, 'idempotency-key'));
         if (drawn?.kind === 'duplicate_answer' && written.length > 0) {
           this.copies.set(req.socket, {
             raw: written,
@@ -401,16 +401,18 @@ function fiveXx(status: number): Answer {
 }
 
 /**
- * Sends the answer (with `Connection: close` when `closing`) and returns the bytes it put on
- * the socket, status line and headers included: what a duplicate answer writes again. Empty
- * when Node queued them instead (a pipelined request waiting for an earlier answer).
+ * Sends the answer (with `Connection: close` when `closing`, and the request's
+ * `Idempotency-Key` echoed, as some providers do) and returns the bytes it put on the socket,
+ * status line and headers included: what a duplicate answer writes again. Empty when Node
+ * queued them instead (a pipelined request waiting for an earlier answer).
  */
-function send(res: http.ServerResponse, answer: Answer, closing: boolean): Buffer {
+function send(res: http.ServerResponse, answer: Answer, closing: boolean, key?: string): Buffer {
   if (res.writableEnded || res.destroyed) return Buffer.alloc(0);
   const type = answer.body.startsWith('<') ? 'text/html' : 'application/json';
   const headers: Record<string, string> = {
     'content-type': type,
     'content-length': String(Buffer.byteLength(answer.body)),
+    ...(key === undefined ? {} : { 'idempotency-key': key }),
   };
   if (closing) headers.connection = 'close';
   const socket = res.socket;

@@ -43,11 +43,12 @@ afterEach(async () => {
 });
 
 /** The raw bytes of a whole, framed JSON answer on a kept-alive connection. */
-function rawAnswer({ status, body }: Answer): string {
+function rawAnswer({ status, body }: Answer, key?: string): string {
   const text = JSON.stringify(body);
   return [
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
     'Content-Type: application/json',
+    ...(key === undefined ? [] : [`Idempotency-Key: ${key}`]),
     `Content-Length: ${Buffer.byteLength(text)}`,
     'Connection: keep-alive',
     '',
@@ -60,7 +61,7 @@ function rawAnswer({ status, body }: Answer): string {
  * writes its first answer twice, the copy late: once the next request has arrived on that
  * connection, ahead of that request's own answer (which follows 20 ms later).
  */
-async function startService(respond: Responder, { duplicateFirst = false } = {}) {
+async function startService(respond: Responder, { duplicateFirst = false, echoKey = false } = {}) {
   const received: Received[] = [];
   const lateCopies = new Map<Socket, string>();
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -77,16 +78,20 @@ async function startService(respond: Responder, { duplicateFirst = false } = {})
         connection,
       });
       const answer = respond(body, req.url ?? '');
+      const key = echoKey ? (req.headers['idempotency-key'] as string | undefined) : undefined;
       const copy = lateCopies.get(connection);
       if (copy !== undefined) {
         lateCopies.delete(connection);
         connection.write(copy);
       } else if (duplicateFirst && received.length === 1) {
-        lateCopies.set(connection, rawAnswer(answer));
+        lateCopies.set(connection, rawAnswer(answer, key));
       }
       setTimeout(
         () => {
-          res.writeHead(answer.status, { 'content-type': 'application/json' });
+          res.writeHead(answer.status, {
+            'content-type': 'application/json',
+            ...(key === undefined ? {} : { 'idempotency-key': key }),
+          });
           res.end(JSON.stringify(answer.body));
         },
         copy === undefined ? 0 : 20,
@@ -177,6 +182,46 @@ describe('a service that writes one answer twice on a kept-alive connection', ()
     const tries = service.received.filter((r) => r.body.checkout_id === 'checkout-b');
     expect(tries.map((r) => r.key)).toEqual(['checkout-b:charge', 'checkout-b:charge']);
     expect(tries[0]?.connection).toBe(service.received[0]?.connection);
+  });
+});
+
+describe('two answers of one checkout, told apart by the Idempotency-Key the service echoes', () => {
+  const items = [{ productId: 'p', quantity: 1, priceCents: 100 }];
+
+  it('does not take a copy of the deduct’s success as the release’s: the stock would stay held', async () => {
+    // The deduct's answer is written twice; the release that follows on the socket first
+    // reads the copy (same checkout id), then its own answer: a refusal.
+    const service = await startService(
+      (_body, url) =>
+        url === '/inventory/deduct'
+          ? { status: 200, body: { success: true, checkout_id: 'c-1' } }
+          : { status: 409, body: { success: false, error: 'nothing_to_release' } },
+      { duplicateFirst: true, echoKey: true },
+    );
+    const inventory = createInventoryClient(clientOf('inventory', service.url));
+    await inventory.deduct({ checkoutId: 'c-1', items });
+
+    const error = await failure(inventory.release({ checkoutId: 'c-1', items }));
+
+    // Not a success: the copy was read as another request's answer, and the retry got the
+    // release's own (a "no" after a delivered try is not a refusal either).
+    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
+    expect(service.received.map((r) => r.key)).toEqual([
+      'c-1:deduct',
+      'c-1:release',
+      'c-1:release',
+    ]);
+  });
+
+  it('accepts an answer that echoes its own key', async () => {
+    const service = await startService(() => ({ status: 200, body: { success: true } }), {
+      echoKey: true,
+    });
+    await createInventoryClient(clientOf('inventory', service.url)).release({
+      checkoutId: 'c-1',
+      items,
+    });
+    expect(service.received).toHaveLength(1);
   });
 });
 
