@@ -9,11 +9,14 @@ import {
 } from './checkout/operations/resolve-checkout.ts';
 import { type OperatorRefusal, retryCheckout } from './checkout/operations/retry-checkout.ts';
 import { type CheckoutReport, showCheckout } from './checkout/operations/show-checkout.ts';
-import { type CheckoutCommand, processCheckout } from './checkout/process-checkout.ts';
+import {
+  type CheckoutCommand,
+  type CheckoutDeps,
+  processCheckout,
+} from './checkout/process-checkout.ts';
 import { readCheckout } from './checkout/read-checkout.ts';
 import { type RecoveryReport, recoverAbandoned } from './checkout/recover-abandoned.ts';
 import type { RecoveryOptions } from './checkout/recovery.ts';
-import type { SagaDeps } from './checkout/saga-transitions.ts';
 import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
 import { createPaymentClient } from './clients/payment-client.ts';
@@ -124,7 +127,7 @@ export async function createApp(config: Config): Promise<App> {
  * The adapters the use cases run on: the repository over `db`, the three service clients, and
  * the presenter's renderer for the answers stored with final states.
  */
-export function sagaDeps(config: Config, db: Database): SagaDeps {
+export function sagaDeps(config: Config, db: Database): CheckoutDeps {
   const readSecret = createSecretReader();
   const http = (service: 'payment' | 'inventory' | 'order') => {
     const { apiKeySecretArn, ...endpoint } = config[service];
@@ -150,6 +153,7 @@ export function sagaDeps(config: Config, db: Database): SagaDeps {
     logger,
     metrics: checkoutMetrics,
     renderAnswer: renderFinished,
+    settleDelayMs: config.recovery.settleDelayMs,
     scheduler: createRecoveryScheduler({
       config: config.recoveryScheduler,
       settleDelayMs: config.recovery.settleDelayMs,

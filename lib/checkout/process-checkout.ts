@@ -10,6 +10,16 @@ import { leaveIncomplete, type SagaDeps } from './saga-transitions.ts';
 /** When a client whose checkout is being undone should look again: recovery's usual pace. */
 const RETRY_UNDO_MS = 60_000;
 
+/** What recording a checkout needs besides the saga's adapters. */
+export interface CheckoutDeps extends SagaDeps {
+  newId?: () => string;
+  /**
+   * Recovery's settle delay: a worker taking a checkout over whose lease ended at least this
+   * long ago knows nothing the earlier one sent can still land. Unknown: it never assumes so.
+   */
+  settleDelayMs?: number;
+}
+
 export interface CheckoutCommand {
   order: CheckoutOrder;
   card: PaymentCard;
@@ -29,7 +39,7 @@ export interface CheckoutCommand {
  * takes the checkout over and resumes it from its recovery point with the same downstream keys.
  */
 export async function processCheckout(
-  deps: SagaDeps & { newId?: () => string },
+  deps: CheckoutDeps,
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<CheckoutOutcome> {
@@ -66,7 +76,7 @@ export async function processCheckout(
 }
 
 async function answerRepeat(
-  deps: SagaDeps,
+  deps: CheckoutDeps,
   holder: KeyHolder,
   command: CheckoutCommand,
   budget: WorkBudget,
@@ -92,5 +102,9 @@ async function answerRepeat(
     status: taken.status,
     attempt: taken.attempt,
   });
-  return runSaga(deps, taken, command.card, budget);
+  // Nothing the earlier worker sent can land once its lease ended the settle delay ago.
+  const endedMsAgo = -holder.leaseRemainingMs;
+  const earlierRequestsSettled =
+    deps.settleDelayMs !== undefined && endedMsAgo >= deps.settleDelayMs;
+  return runSaga(deps, taken, command.card, budget, { earlierRequestsSettled });
 }

@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from '#lib/errors.ts';
 import {
   type Checkout,
   type CheckoutFailure,
@@ -18,11 +19,16 @@ import type {
 } from './ports.ts';
 import {
   type SagaStepDefinition,
+  type StepRecord,
   type StepServices,
   stepsDone,
   stepsToUndo,
 } from './saga-steps.ts';
-import { ServiceCallError, ServiceRefusedError } from './service-errors.ts';
+import {
+  ServiceCallError,
+  ServiceOutcomeUnknownError,
+  ServiceRefusedError,
+} from './service-errors.ts';
 
 /*
  * The moves a checkout makes between recovery points, shared by the two policies over the
@@ -70,9 +76,11 @@ export function undoneOutside(step: SagaStep): CheckoutFailure {
 }
 
 /**
- * The first step done before the checkout's recovery point that no longer stands in its
- * service's record, if any: the forward policy goes on only from steps that stand now. Throws
- * when a lookup cannot say.
+ * The first step done before the checkout's recovery point that its service's record shows
+ * undone since (refunded, released), if any: the forward policy goes on only from steps that
+ * stand now. A record that holds nothing of a step this checkout recorded proves nothing (a
+ * lookup that lags, or a copy of another checkout's empty answer): it throws like a lookup
+ * that cannot say, and the step stays open.
  */
 export async function firstUndoneStep(
   deps: SagaDeps,
@@ -81,9 +89,32 @@ export async function firstUndoneStep(
 ): Promise<SagaStep | undefined> {
   for (const step of stepsDone(checkout.status)) {
     const record = await step.settle(deps, checkout, budget.signal);
-    if (record.kind !== 'stands') return step.step;
+    if (record.kind === 'undone') return step.step;
+    if (record.kind !== 'stands') throw recordDisagrees(step.step);
   }
   return undefined;
+}
+
+/** The service's record does not show a step this checkout recorded as done. */
+function recordDisagrees(step: SagaStep): ServiceOutcomeUnknownError {
+  return new ServiceOutcomeUnknownError(
+    step,
+    'record_disagrees',
+    `The ${step} service's record does not show a step this checkout recorded`,
+  );
+}
+
+/**
+ * The database stopped answering while the checkout moved on from `checkout`: it stands where
+ * this worker last wrote it, which is what the answer (503) and the recovery schedule name.
+ */
+export class RecoveryPointUnwritten extends DatabaseUnavailableError {
+  constructor(
+    readonly checkout: Checkout,
+    cause: unknown,
+  ) {
+    super({ cause });
+  }
 }
 
 /**
@@ -149,7 +180,7 @@ export async function compensate(
       // refund, an earlier try whose answer was lost), or never done. The record says which.
       if (
         error instanceof ServiceRefusedError &&
-        (await nothingStands(deps, step, checkout, budget))
+        (await alreadyUndone(deps, step, checkout, budget))
       )
         continue;
       // Cut short by the work budget: the policy decides (recovery still applies its age cap).
@@ -201,19 +232,37 @@ export async function finishFailed(
   return finished(ended);
 }
 
-/** Whether the service's record shows nothing of `step` standing (a lookup that fails: no). */
-async function nothingStands(
+/**
+ * Whether a refused undo of `step` has nothing left to do: the service's record shows the step
+ * undone (for a refund, this checkout's own charge refunded). A record holding nothing counts
+ * only for a row that recorded nothing of the step (an older version's `compensating` row):
+ * for one that did, it is a lookup that lags or a copy of another answer, and the undo is not
+ * done. A lookup that fails: not done.
+ */
+async function alreadyUndone(
   deps: SagaDeps,
   step: SagaStepDefinition,
   checkout: Checkout,
   budget: WorkBudget,
 ): Promise<boolean> {
+  let record: StepRecord;
   try {
-    return (await step.settle(deps, checkout, budget.signal)).kind !== 'stands';
+    record = await step.settle(deps, checkout, budget.signal);
   } catch (error) {
     if (error instanceof ServiceCallError) return false;
     throw error;
   }
+  if (record.kind === 'undone') {
+    const refunded = record.reached.paymentId;
+    return step.step !== 'payment' || !checkout.paymentId || refunded === checkout.paymentId;
+  }
+  return record.kind !== 'stands' && !recordsStep(checkout, step.step);
+}
+
+/** Whether the row itself records that `step` happened (a transaction id, a deduction). */
+function recordsStep(checkout: Checkout, step: SagaStep): boolean {
+  if (step === 'payment') return checkout.paymentId !== null;
+  return checkout.compensationFrom === 'inventory_deducted';
 }
 
 /** The failure a service error stands for. */
@@ -279,14 +328,17 @@ export async function advance(
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
     updatedAt: deps.clock.now().toISOString(),
   };
-  if (!FINAL.includes(next.status)) {
-    await deps.repository.update(checkout, changes);
-    return next;
+  const write = FINAL.includes(next.status)
+    ? { ...changes, response: deps.renderAnswer(finished(next)) }
+    : changes;
+  try {
+    await deps.repository.update(checkout, write);
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError)
+      throw new RecoveryPointUnwritten(checkout, error);
+    throw error;
   }
-  await deps.repository.update(checkout, {
-    ...changes,
-    response: deps.renderAnswer(finished(next)),
-  });
+  if (!FINAL.includes(next.status)) return next;
   deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
   if (next.status === 'completed')
     deps.logger.info('checkout completed', {

@@ -12,6 +12,7 @@ import {
   firstUndoneStep,
   leaveIncomplete,
   orderOnUndoneStep,
+  RecoveryPointUnwritten,
   type SagaDeps,
   undoneOutside,
 } from './saga-transitions.ts';
@@ -35,6 +36,34 @@ export async function runSaga(
   start: Checkout,
   card: PaymentCard,
   budget: WorkBudget,
+  options: TakeoverOptions = {},
+): Promise<SagaOutcome> {
+  try {
+    return await forward(deps, start, card, budget, options);
+  } catch (error) {
+    // The database stopped answering once the checkout was recorded: its outcome is open like
+    // a service's unknown one, at the recovery point this worker last wrote.
+    if (!(error instanceof DatabaseUnavailableError)) throw error;
+    const at = error instanceof RecoveryPointUnwritten ? error.checkout : start;
+    return leaveIncomplete(deps, at, error, budget);
+  }
+}
+
+/** What a worker that takes a checkout over knows of the worker before it. */
+export interface TakeoverOptions {
+  /**
+   * The earlier worker's lease ended at least the settle delay ago: nothing it sent can still
+   * land, so a refusal heard now, with nothing in the service's record, is the answer.
+   */
+  earlierRequestsSettled?: boolean;
+}
+
+async function forward(
+  deps: SagaDeps,
+  start: Checkout,
+  card: PaymentCard,
+  budget: WorkBudget,
+  options: TakeoverOptions,
 ): Promise<SagaOutcome> {
   let checkout = start;
   // A worker that took the checkout over cannot know what an earlier worker's tries of the open
@@ -52,7 +81,7 @@ export async function runSaga(
       const began = performance.now();
       let reached: CheckoutChanges;
       if (unsure) {
-        const resumed = await resume(deps, checkout, step, card, budget);
+        const resumed = await resume(deps, checkout, step, card, budget, options);
         if ('outcome' in resumed) return resumed.outcome;
         reached = resumed.reached;
         unsure = false;
@@ -64,10 +93,6 @@ export async function runSaga(
     }
     return finished(checkout);
   } catch (error) {
-    // The database stopped answering once the checkout was recorded: its outcome is open like
-    // a service's unknown one, at the recovery point last written (this worker's own).
-    if (error instanceof DatabaseUnavailableError)
-      return leaveIncomplete(deps, checkout, error, budget);
     if (!(error instanceof ServiceCallError)) throw error;
     if (error instanceof ServiceOutcomeUnknownError)
       return leaveIncomplete(deps, checkout, error, budget);
@@ -90,6 +115,7 @@ async function resume(
   step: SagaStepDefinition,
   card: PaymentCard,
   budget: WorkBudget,
+  options: TakeoverOptions,
 ): Promise<{ reached: CheckoutChanges } | { outcome: SagaOutcome }> {
   const unknown = (cause: unknown) => leaveIncomplete(deps, checkout, cause, budget);
   try {
@@ -119,7 +145,12 @@ async function resume(
         return { outcome: await unknown(heard) };
       case 'absent':
         // The service said yes and its record does not show it yet: its answer stands.
-        return ran ? { reached: ran } : { outcome: await unknown(heard) };
+        if (ran) return { reached: ran };
+        // A "no" to the repeat is the answer once nothing the earlier worker sent can land.
+        if (heard instanceof ServiceRefusedError && options.earlierRequestsSettled) {
+          return { outcome: await compensate(deps, checkout, failureOf(heard), budget) };
+        }
+        return { outcome: await unknown(heard) };
     }
   } catch (error) {
     if (!(error instanceof ServiceCallError)) throw error;

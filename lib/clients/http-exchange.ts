@@ -13,6 +13,11 @@ export interface HttpRequest {
   body?: string;
   /** Aborts the exchange: before the answer, the request fails; after it, the body breaks off. */
   signal: AbortSignal;
+  /**
+   * On a connection of its own, closed after the answer, rather than a kept-alive one: nothing
+   * written for an earlier request can be waiting on it (a service that wrote one answer twice).
+   */
+  fresh?: boolean;
 }
 
 export interface HttpAnswer {
@@ -92,7 +97,7 @@ export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer>
           : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
       outgoing = (protocol === 'https:' ? https : http).request(
         target,
-        { method: request.method, headers, agent: agents[protocol] },
+        { method: request.method, headers, agent: request.fresh ? false : agents[protocol] },
         (answer) => {
           answered = true;
           answer.setEncoding('utf8');

@@ -34,6 +34,8 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
         inventoryResponse,
         options?.signal,
         checkoutEcho(checkoutId),
+        // A copy of this checkout's own deduct answer would read as the release's.
+        'fresh',
       );
     },
 

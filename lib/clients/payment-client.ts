@@ -79,6 +79,7 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
         refundResponse,
         options?.signal,
         paymentEcho(checkoutId, amountCents, currency, { transactionId: sameText(transactionId) }),
+        'fresh',
       );
     },
 

@@ -94,7 +94,17 @@ interface ServiceRequest {
   body?: unknown;
   idempotencyKey?: string;
   echo?: Echo;
+  /** Sent on a connection of its own (`exchange`'s `fresh`). */
+  fresh?: boolean;
 }
+
+/**
+ * Which connection a request goes on. `kept`: a kept-alive one, for the forward steps, whose
+ * answers carry echoes enough to tell them from another request's. `fresh`: one of its own, for
+ * the rare requests whose answers say too little to be told apart (an empty lookup, an undo's
+ * bare success): a copy of another request's answer could otherwise pass for theirs.
+ */
+export type Connection = 'kept' | 'fresh';
 
 /**
  * How one attempt went, when it neither succeeded nor was refused. `delivered` is false only
@@ -126,18 +136,28 @@ export class ServiceHttpClient {
     responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
     echo?: Echo,
+    connection: Connection = 'kept',
   ): Promise<T> {
-    return this.send({ method: 'POST', path, body, idempotencyKey, echo }, responseSchema, signal);
+    const fresh = connection === 'fresh';
+    return this.send(
+      { method: 'POST', path, body, idempotencyKey, echo, fresh },
+      responseSchema,
+      signal,
+    );
   }
 
-  /** GETs `path` (a read: safe to repeat) and returns the parsed success body, checked by `echo`. */
+  /**
+   * GETs `path` (a read: safe to repeat) and returns the parsed success body, checked by `echo`.
+   * Always on a connection of its own: a lookup's answer decides what recovery undoes, and an
+   * empty one carries nothing to tell it from a copy of another checkout's.
+   */
   get<T>(
     path: string,
     responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
     echo?: Echo,
   ): Promise<T> {
-    return this.send({ method: 'GET', path, echo }, responseSchema, signal);
+    return this.send({ method: 'GET', path, echo, fresh: true }, responseSchema, signal);
   }
 
   /**
@@ -193,7 +213,7 @@ export class ServiceHttpClient {
   }
 
   private async attempt<T>(
-    { method, path, body, idempotencyKey, echo }: ServiceRequest,
+    { method, path, body, idempotencyKey, echo, fresh }: ServiceRequest,
     responseSchema: z.ZodMiniType<T>,
     deadline?: AbortSignal,
   ): Promise<{ value: T } | TransientOutcome> {
@@ -222,9 +242,12 @@ export class ServiceHttpClient {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+          // What the service holds now, never a cache's earlier answer.
+          ...(method === 'GET' ? { 'cache-control': 'no-cache' } : {}),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: abort.signal,
+        fresh,
       });
     } catch (error) {
       if (error instanceof RequestNotSent) return { delivered: false, reason: 'request_not_sent' };

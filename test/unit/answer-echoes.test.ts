@@ -185,7 +185,28 @@ describe('a service that writes one answer twice on a kept-alive connection', ()
   });
 });
 
-describe('two answers of one checkout, told apart by the Idempotency-Key the service echoes', () => {
+describe('lookups on a connection of their own', () => {
+  it('never read a copy of another checkout’s empty lookup as their own: B’s charge is found', async () => {
+    // A was never charged; its empty answer is written twice. B was charged.
+    const service = await startService(
+      (_body, url) =>
+        url.includes('checkout_id=A')
+          ? { status: 200, body: { payments: [] } }
+          : {
+              status: 200,
+              body: { payments: [{ transactionId: 'txn_B', checkout_id: 'B', status: 'success' }] },
+            },
+      { duplicateFirst: true },
+    );
+    const payment = createPaymentClient(clientOf('payment', service.url));
+    expect(await payment.findCharges('A')).toEqual([]);
+
+    expect(await payment.findCharges('B')).toEqual([{ transactionId: 'txn_B', status: 'success' }]);
+    expect(service.received[1]?.connection).not.toBe(service.received[0]?.connection);
+  });
+});
+
+describe('two answers of one checkout: an undo on a connection of its own, the key where echoed', () => {
   const items = [{ productId: 'p', quantity: 1, priceCents: 100 }];
 
   it('does not take a copy of the deduct’s success as the release’s: the stock would stay held', async () => {
@@ -203,14 +224,23 @@ describe('two answers of one checkout, told apart by the Idempotency-Key the ser
 
     const error = await failure(inventory.release({ checkoutId: 'c-1', items }));
 
-    // Not a success: the copy was read as another request's answer, and the retry got the
-    // release's own (a "no" after a delivered try is not a refusal either).
-    expect(error).toBeInstanceOf(ServiceOutcomeUnknownError);
-    expect(service.received.map((r) => r.key)).toEqual([
-      'c-1:deduct',
-      'c-1:release',
-      'c-1:release',
-    ]);
+    // Not a success: an undo goes on a connection of its own, so the copy waiting on the
+    // deduct's never reaches it, and it gets its own answer (here a refusal).
+    expect(error).toBeInstanceOf(ServiceRefusedError);
+    expect(service.received.map((r) => r.key)).toEqual(['c-1:deduct', 'c-1:release']);
+    expect(service.received[1]?.connection).not.toBe(service.received[0]?.connection);
+  });
+
+  it('reads an answer that echoes another request’s key as another request’s', async () => {
+    const service = await startService(() => ({ status: 200, body: { success: true } }), {
+      duplicateFirst: true,
+      echoKey: true,
+    });
+    const inventory = createInventoryClient(clientOf('inventory', service.url));
+    await inventory.deduct({ checkoutId: 'c-1', items });
+    // The next deduct (another checkout) on the kept-alive socket reads the copy first.
+    await inventory.deduct({ checkoutId: 'c-2', items });
+    expect(service.received.map((r) => r.key)).toEqual(['c-1:deduct', 'c-2:deduct', 'c-2:deduct']);
   });
 
   it('accepts an answer that echoes its own key', async () => {

@@ -72,9 +72,9 @@ function releasedInConsole(fakes: SagaFakes) {
   fakes.inventory.failWith.release = refused('inventory', 'nothing_to_release');
 }
 
-const retry = (fakes: SagaFakes) =>
+const retry = (fakes: SagaFakes, settleDelayMs?: number) =>
   processCheckout(
-    fakes.deps,
+    { ...fakes.deps, settleDelayMs },
     { order: sampleOrder(), card: sampleCard(), idempotency: claim() },
     fakes.budget,
   );
@@ -301,5 +301,107 @@ describe('a compensating row written before compensation_from existed', () => {
     expect(fakes.payment.charges.get(ID)).toEqual([
       { transactionId: 'txn_found', status: 'refunded' },
     ]);
+  });
+});
+
+describe('a record that holds nothing of a step the checkout recorded proves nothing', () => {
+  it('does not count a refused refund as done when the lookup shows no charge (it lags, or is a copy)', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'payment_processed' });
+    fakes.payment.failWith.refund = refused('payment', 'charge_disputed');
+    fakes.payment.charges.set(ID, []); // the lookup lags behind the charge the row records
+
+    const outcome = await recover(fakes);
+
+    expect(outcome).toMatchObject({ kind: 'incomplete', checkout: { status: 'compensating' } });
+    expect(storedRow(fakes, ID).checkout.settleTries).toBe(1);
+  });
+
+  it('does not ask for attention over an order when the charge lookup shows nothing', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'inventory_deducted' });
+    fakes.order.orders.set(ID, [{ orderId: 'ord_landed', status: 'created' }]);
+    fakes.payment.charges.set(ID, []);
+
+    const outcome = await recover(fakes);
+
+    expect(outcome).toMatchObject({ kind: 'incomplete' });
+    expect(storedRow(fakes, ID).checkout).toMatchObject({
+      status: 'inventory_deducted',
+      undoFailures: [],
+    });
+  });
+
+  it('does not refund a charge the row records on a takeover when the lookup shows nothing', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'payment_processed' });
+    fakes.payment.charges.set(ID, []);
+
+    const outcome = await retry(fakes);
+
+    expect(outcome).toMatchObject({
+      kind: 'incomplete',
+      checkout: { status: 'payment_processed' },
+    });
+    expect(fakes.serviceCalls()).toEqual(['payment.findCharges']);
+  });
+});
+
+describe('a refusal heard by a takeover once the earlier worker’s requests cannot land', () => {
+  it('answers out of stock with 422 after the settle delay, and undoes the charge', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'payment_processed' });
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+
+    const outcome = outcomeOfKind(await retry(fakes, 0), 'refused');
+
+    expect(outcome.failure).toMatchObject({ step: 'inventory', reason: 'out_of_stock' });
+    expect(fakes.payment.charges.get(ID)).toEqual([
+      { transactionId: 'txn_0001', status: 'refunded' },
+    ]);
+    expect(storedRow(fakes, ID).response?.code).toBe(422);
+  });
+
+  it('answers a refused order with 422 after the settle delay, stock released and charge refunded', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'inventory_deducted' });
+    fakes.order.failWith.create = refused('order', 'invalid_address');
+
+    const outcome = outcomeOfKind(await retry(fakes, 0), 'refused');
+
+    expect(outcome.failure).toMatchObject({ step: 'order', reason: 'invalid_address' });
+    expect(fakes.inventory.deductions.get(ID)).toEqual([{ status: 'released' }]);
+  });
+
+  it('leaves it open (503) while the earlier worker’s request may still land', async () => {
+    const fakes = createSagaFakes();
+    leftBehind(fakes, { status: 'payment_processed' });
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+
+    expect(await retry(fakes, 60_000)).toMatchObject({ kind: 'incomplete' });
+    expect(fakes.payment.charges.get(ID)).toEqual([
+      { transactionId: 'txn_0001', status: 'success' },
+    ]);
+  });
+});
+
+describe('a database that stops answering while a checkout is undone', () => {
+  it('answers 503 with the status it holds (compensating), not the one it was recorded with', async () => {
+    const fakes = createSagaFakes();
+    fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
+    const update = fakes.repository.update.bind(fakes.repository);
+    fakes.repository.update = async (checkout, changes) => {
+      if (changes.status === 'failed') throw new DatabaseUnavailableError();
+      return update(checkout, changes);
+    };
+
+    const outcome = await processCheckout(
+      fakes.deps,
+      { order: sampleOrder(), card: sampleCard() },
+      fakes.budget,
+    );
+
+    expect(outcome).toMatchObject({ kind: 'incomplete', checkout: { status: 'compensating' } });
+    expect(storedRow(fakes, ID).checkout.status).toBe('compensating');
   });
 });
