@@ -9,6 +9,7 @@ import {
 } from './checkout/operations/resolve-checkout.ts';
 import { type OperatorRefusal, retryCheckout } from './checkout/operations/retry-checkout.ts';
 import { type CheckoutReport, showCheckout } from './checkout/operations/show-checkout.ts';
+import { callerPricing } from './checkout/pricing.ts';
 import {
   type CheckoutCommand,
   type CheckoutDeps,
@@ -17,6 +18,7 @@ import {
 import { readCheckout } from './checkout/read-checkout.ts';
 import { type RecoveryReport, recoverAbandoned } from './checkout/recover-abandoned.ts';
 import type { RecoveryOptions } from './checkout/recovery.ts';
+import { createCatalogClient } from './clients/catalog-client.ts';
 import { createInventoryClient } from './clients/inventory-client.ts';
 import { createOrderClient } from './clients/order-client.ts';
 import { createPaymentClient } from './clients/payment-client.ts';
@@ -124,13 +126,15 @@ export async function createApp(config: Config): Promise<App> {
 }
 
 /**
- * The adapters the use cases run on: the repository over `db`, the three service clients, and
- * the presenter's renderer for the answers stored with final states.
+ * The adapters the use cases run on: the repository over `db`, the three service clients, the
+ * pricing chosen by `PRICING`, and the presenter's renderer for the answers stored with final
+ * states.
  */
 export function sagaDeps(config: Config, db: Database): CheckoutDeps {
   const readSecret = createSecretReader();
-  const http = (service: 'payment' | 'inventory' | 'order') => {
-    const { apiKeySecretArn, ...endpoint } = config[service];
+  const http = (service: 'payment' | 'inventory' | 'order' | 'catalog') => {
+    const { apiKeySecretArn, ...endpoint } =
+      service === 'catalog' ? config.pricing.catalog : config[service];
     const credentials = apiKeySecretArn && {
       // Trimmed: a secret saved with a trailing newline is not a header value Node will send.
       headers: async () => ({ 'x-api-key': (await readSecret(apiKeySecretArn)).trim() }),
@@ -149,6 +153,8 @@ export function sagaDeps(config: Config, db: Database): CheckoutDeps {
     payment: createPaymentClient(http('payment')),
     inventory: createInventoryClient(http('inventory')),
     order: createOrderClient(http('order')),
+    pricing:
+      config.pricing.source === 'catalog' ? createCatalogClient(http('catalog')) : callerPricing,
     clock: { now: () => new Date() },
     logger,
     metrics: checkoutMetrics,

@@ -41,6 +41,12 @@ const envSchema = z.object({
   PAYMENT_SERVICE_URL: httpUrl,
   INVENTORY_SERVICE_URL: httpUrl,
   ORDER_SERVICE_URL: httpUrl,
+  CATALOG_SERVICE_URL: z.optional(httpUrl),
+  CATALOG_TIMEOUT_MS: positiveInt(2_000),
+  PRICING: z._default(
+    z.enum(['catalog', 'caller'], { error: 'expected catalog or caller' }),
+    'catalog',
+  ),
   PAYMENT_TIMEOUT_MS: positiveInt(10_000),
   PAYMENT_API_KEY_SECRET_ARN: optionalText,
   RUNTIME_DB_SECRET_ARN: optionalText,
@@ -96,6 +102,8 @@ export interface Config {
   payment: ServiceConfig;
   inventory: ServiceConfig;
   order: ServiceConfig;
+  /** Where prices come from (`PRICING`): the catalog service, or the caller's own prices. */
+  pricing: { source: 'catalog' | 'caller'; catalog: ServiceConfig };
   retry: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
   leaseMs: number;
   idempotencyTtlHours: number;
@@ -142,6 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runtimeDbSecretArn: e.RUNTIME_DB_SECRET_ARN,
     inventory: { baseUrl: trimSlash(e.INVENTORY_SERVICE_URL), timeoutMs: e.INVENTORY_TIMEOUT_MS },
     order: { baseUrl: trimSlash(e.ORDER_SERVICE_URL), timeoutMs: e.ORDER_TIMEOUT_MS },
+    pricing: {
+      source: e.PRICING,
+      // The inventory service knows the products, so it is where a catalog is looked for first.
+      catalog: {
+        baseUrl: trimSlash(e.CATALOG_SERVICE_URL ?? e.INVENTORY_SERVICE_URL),
+        timeoutMs: e.CATALOG_TIMEOUT_MS,
+      },
+    },
     retry: {
       maxRetries: e.HTTP_MAX_RETRIES,
       baseDelayMs: e.HTTP_RETRY_BASE_MS,

@@ -12,11 +12,11 @@ import { httpFunction, withJsonBody } from '#lib/http/http-function.ts';
 import { readIdempotencyKey } from '#lib/http/idempotency-key.ts';
 import { jsonResponse } from '#lib/http/responses.ts';
 
-/** `POST /checkout/process`: validate, record (claiming the key), run the saga, answer. */
+/** `POST /checkout/process`: validate, price, record (claiming the key), run the saga, answer. */
 const processRoute = withJsonBody(async (event, context) => {
   const app = await getApp();
   const key = readIdempotencyKey(event, app.config.requireIdempotencyKey);
-  const { order, card, requestHash } = parseCheckoutRequest(event.body);
+  const { cart, card, requestHash } = parseCheckoutRequest(event.body);
   const caller = callerOf(event);
   const idempotency =
     key === undefined
@@ -24,7 +24,7 @@ const processRoute = withJsonBody(async (event, context) => {
       : { key, caller, requestHash, ttlHours: app.config.idempotencyTtlHours };
   const worker = `request:${context.awsRequestId}`;
   const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis(), worker);
-  return presentOutcome(await app.processCheckout({ order, card, caller, idempotency }, budget));
+  return presentOutcome(await app.processCheckout({ cart, card, caller, idempotency }, budget));
 }, checkoutEventValidator);
 
 /** `GET /checkout/{id}`: the checkout's current state, without card data, to its caller only. */

@@ -1,5 +1,6 @@
 import type { Checkout, CheckoutFailure } from './checkout.ts';
 import type { StoredResponse } from './ports.ts';
+import type { PriceChange } from './pricing.ts';
 
 /**
  * What a checkout use case answers, in domain terms. The HTTP layer alone turns it into a
@@ -12,7 +13,13 @@ export type CheckoutOutcome =
   /** The idempotency key was first used with a different request. */
   | { kind: 'key_mismatch' }
   /** The key's checkout is finished: the answer stored with its final state, unchanged. */
-  | { kind: 'replay'; stored: StoredResponse };
+  | { kind: 'replay'; stored: StoredResponse }
+  /** Prices the customer saw are not the catalog's: nothing written or called. */
+  | { kind: 'price_changed'; currency: string; items: PriceChange[] }
+  /** The catalog does not know a product of the cart: nothing written or called. */
+  | { kind: 'unknown_product'; productId: string }
+  /** The catalog could not price the cart: nothing written or called, safe to retry. */
+  | { kind: 'pricing_unavailable'; retryInMs: number };
 
 /** Where a run of the saga (forward, undo or recovery) leaves a checkout. */
 export type SagaOutcome =

@@ -1,8 +1,9 @@
 import type * as z from 'zod/mini';
 import { type ErrorDetail, ValidationError } from '#lib/errors.ts';
-import { minorUnitDigits, orderTotal, toMinorUnits } from '#lib/money.ts';
+import { minorUnitDigits, toMinorUnits } from '#lib/money.ts';
 import { cardSummary } from './card.ts';
-import type { CheckoutOrder, LineItem, PaymentCard } from './checkout.ts';
+import type { PaymentCard } from './checkout.ts';
+import type { Cart, CartItem } from './pricing.ts';
 import { requestHash } from './request-hash.ts';
 import { type CheckoutRequest, checkoutRequestSchema } from './request-schema.ts';
 
@@ -24,19 +25,21 @@ export function zodDetails(error: z.core.$ZodError): ErrorDetail[] {
 }
 
 /**
- * The items with their prices in minor units of the request's currency. This is where a price
- * with more decimals than the currency's minor unit (150.5 JPY, 1.2345 KWD, 19.999 BRL) is
- * refused: the rule depends on the currency, and JSON Schema's `multipleOf` cannot test it
- * exactly on floats.
+ * The items with the prices the customer saw (when sent) in minor units of the request's
+ * currency. This is where a price with more decimals than the currency's minor unit (150.5 JPY,
+ * 1.2345 KWD, 19.999 BRL) is refused: the rule depends on the currency, and JSON Schema's
+ * `multipleOf` cannot test it exactly on floats.
  */
-function lineItems({ items, currency }: CheckoutRequest): LineItem[] {
+function cartItems({ items, currency }: CheckoutRequest): CartItem[] {
   const details: ErrorDetail[] = [];
-  const lines = items.map((item, index) => {
-    const priceCents = toMinorUnits(item.price, currency);
-    if (priceCents === undefined) {
+  const lines = items.map((item, index): CartItem => {
+    const line = { productId: item.product_id, quantity: item.quantity };
+    if (item.price === undefined) return line;
+    const priceSeenCents = toMinorUnits(item.price, currency);
+    if (priceSeenCents === undefined) {
       details.push({ path: issuePath(['items', index, 'price']), message: tooPrecise(currency) });
     }
-    return { productId: item.product_id, quantity: item.quantity, priceCents: priceCents ?? 0 };
+    return { ...line, priceSeenCents: priceSeenCents ?? 0 };
   });
   if (details.length) throw new ValidationError('The checkout request is invalid', details);
   return lines;
@@ -51,11 +54,12 @@ function tooPrecise(currency: string): string {
 
 /**
  * Validates a checkout body against every rule (structure, Luhn, expiry, known currency, prices
- * within the currency's decimals) and splits it into the order to record, the card to send to
- * the payment service only, and the fingerprint that recognises a repeat of the same request.
+ * within the currency's decimals) and splits it into the cart to price and record, the card to
+ * send to the payment service only, and the fingerprint that recognises a repeat of the same
+ * request (the request as sent: the catalog's answer is not part of it).
  */
 export function parseCheckoutRequest(body: unknown): {
-  order: CheckoutOrder;
+  cart: Cart;
   card: PaymentCard;
   requestHash: string;
 } {
@@ -64,15 +68,14 @@ export function parseCheckoutRequest(body: unknown): {
     throw new ValidationError('The checkout request is invalid', zodDetails(parsed.error));
   }
   const request = parsed.data;
-  const items = lineItems(request);
+  const items = cartItems(request);
   const { payment_method: pm } = request;
   return {
-    order: {
+    cart: {
       customerEmail: request.customer_email,
       currency: request.currency,
       items,
       shippingAddress: request.shipping_address,
-      totalCents: orderTotal(items),
       card: cardSummary(pm.card_number),
     },
     card: {

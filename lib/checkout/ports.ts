@@ -175,6 +175,12 @@ export interface CheckoutRepository {
     checkout: Checkout,
     options: { leaseMs: number; idempotency?: IdempotencyClaim; worker: string },
   ): Promise<{ created: true } | { created: false; holder: KeyHolder }>;
+  /**
+   * The checkout holding the caller's idempotency key (one claimed before keys had callers
+   * included), if the key has not expired; nothing is written. Read only when a request with a
+   * key cannot be priced, so that a recorded checkout answers for its key first.
+   */
+  findKeyHolder(claim: IdempotencyClaim): Promise<KeyHolder | undefined>;
   /** Takes over a non-final checkout whose lease has expired; `undefined` if someone holds it. */
   takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined>;
   /**

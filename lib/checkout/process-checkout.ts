@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
-import { type CheckoutOrder, isFinal, newCheckout, type PaymentCard } from './checkout.ts';
+import {
+  type Checkout,
+  type CheckoutOrder,
+  isFinal,
+  newCheckout,
+  type PaymentCard,
+} from './checkout.ts';
 import { type CheckoutOutcome, finished } from './checkout-outcome.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
+import {
+  type Cart,
+  type PricingService,
+  PricingUnavailableError,
+  priceCart,
+  UnknownProductError,
+} from './pricing.ts';
 import { runSaga } from './saga.ts';
 import { leaveIncomplete, type SagaDeps } from './saga-transitions.ts';
 
@@ -12,6 +25,8 @@ const RETRY_UNDO_MS = 60_000;
 
 /** What recording a checkout needs besides the saga's adapters. */
 export interface CheckoutDeps extends SagaDeps {
+  /** Prices the cart: the catalog (`PRICING=catalog`) or the caller's own prices. */
+  pricing: PricingService;
   newId?: () => string;
   /**
    * Recovery's settle delay: a worker taking a checkout over whose lease ended at least this
@@ -20,8 +35,12 @@ export interface CheckoutDeps extends SagaDeps {
   settleDelayMs?: number;
 }
 
+/** When a client should ask again after the catalog could not price its cart. */
+const RETRY_PRICING_MS = 5_000;
+
 export interface CheckoutCommand {
-  order: CheckoutOrder;
+  /** What was asked for; the amount charged is what `pricing` says it costs. */
+  cart: Cart;
   card: PaymentCard;
   /**
    * Who asks, the identity that also scopes keys: recorded with the checkout, which only it may
@@ -33,27 +52,40 @@ export interface CheckoutCommand {
 }
 
 /**
- * Use case of `POST /checkout/process`: records the checkout (claiming its idempotency key in the same
- * insert) and runs the saga. A repeated key never starts a second checkout: it gets the
- * stored answer, a mismatch, an "in progress", or (when the first worker's lease has expired)
- * takes the checkout over and resumes it from its recovery point with the same downstream keys.
+ * Use case of `POST /checkout/process`: prices the cart, records the checkout (claiming its
+ * idempotency key in the same insert) and runs the saga. A repeated key never starts a second
+ * checkout: it gets the stored answer, a mismatch, an "in progress", or (when the first worker's
+ * lease has expired) takes the checkout over and resumes it from its recovery point with the
+ * same downstream keys and its stored prices, whatever the catalog says now.
  */
 export async function processCheckout(
   deps: CheckoutDeps,
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<CheckoutOutcome> {
-  const id = (deps.newId ?? randomUUID)();
-  const checkout = newCheckout(command.order, id, deps.clock.now(), command.caller ?? null);
-  const claim = await deps.repository.create(checkout, {
-    leaseMs: budget.leaseMs,
-    idempotency: command.idempotency,
-    worker: budget.worker,
-  });
+  const priced = await price(deps, command, budget);
+  let claim: { created: Checkout } | { holder: KeyHolder };
+  if ('refusal' in priced) {
+    // Nothing is written, so the same key can be used again with corrected prices; but a key
+    // that already holds a checkout answers for it first (its prices are stored).
+    const holder =
+      command.idempotency && (await deps.repository.findKeyHolder(command.idempotency));
+    if (!holder) return priced.refusal;
+    claim = { holder };
+  } else {
+    const id = (deps.newId ?? randomUUID)();
+    const checkout = newCheckout(priced.order, id, deps.clock.now(), command.caller ?? null);
+    const made = await deps.repository.create(checkout, {
+      leaseMs: budget.leaseMs,
+      idempotency: command.idempotency,
+      worker: budget.worker,
+    });
+    claim = made.created ? { created: checkout } : { holder: made.holder };
+  }
   try {
-    if (claim.created) {
-      deps.logger.info('checkout recorded', { checkout_id: checkout.id });
-      return await runSaga(deps, checkout, command.card, budget);
+    if ('created' in claim) {
+      deps.logger.info('checkout recorded', { checkout_id: claim.created.id });
+      return await runSaga(deps, claim.created, command.card, budget);
     }
     return await answerRepeat(deps, claim.holder, command, budget);
   } catch (error) {
@@ -61,7 +93,7 @@ export async function processCheckout(
     if (error instanceof LeaseLostError) {
       return { kind: 'in_progress', checkoutId: error.checkoutId, retryInMs: 1000 };
     }
-    const held = claim.created ? checkout : claim.holder.checkout;
+    const held = 'created' in claim ? claim.created : claim.holder.checkout;
     // The database stopped answering once the checkout was recorded: its outcome is open like
     // a service's unknown one, and the client needs its id (and to retry with the same key, or
     // wait for recovery) rather than a bare "unavailable" that invites a second checkout.
@@ -71,6 +103,34 @@ export async function processCheckout(
     // Something else failed (a bug) and the checkout stays where it was: wake recovery for it
     // when the lease ends rather than at the next hourly sweep.
     await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
+    throw error;
+  }
+}
+
+/**
+ * The order the cart makes at the prices `pricing` gives, or why there is none: a price the
+ * customer saw that is not the catalog's, a product it does not know, or no answer.
+ */
+async function price(
+  deps: CheckoutDeps,
+  command: CheckoutCommand,
+  budget: WorkBudget,
+): Promise<{ order: CheckoutOrder } | { refusal: CheckoutOutcome }> {
+  try {
+    const prices = await deps.pricing.quote(command.cart, { signal: budget.signal });
+    const priced = priceCart(command.cart, prices);
+    if ('order' in priced) return priced;
+    return {
+      refusal: { kind: 'price_changed', currency: command.cart.currency, items: priced.changed },
+    };
+  } catch (error) {
+    if (error instanceof UnknownProductError) {
+      return { refusal: { kind: 'unknown_product', productId: error.productId } };
+    }
+    if (error instanceof PricingUnavailableError) {
+      deps.logger.warn('the cart could not be priced', { reason: error.message });
+      return { refusal: { kind: 'pricing_unavailable', retryInMs: RETRY_PRICING_MS } };
+    }
     throw error;
   }
 }

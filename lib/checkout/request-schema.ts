@@ -51,9 +51,11 @@ export const shippingAddressSchema = z.strictObject({
 export const checkoutItemSchema = z.strictObject({
   product_id: text(64),
   quantity: z.int().check(z.minimum(1), z.maximum(999)),
-  // Decimals depend on the currency: checked where the price becomes minor units
-  // (parseCheckoutRequest), not with `multipleOf`, which floats cannot test exactly.
-  price: z.number().check(z.positive(), z.maximum(MAX_PRICE)),
+  // The price the customer saw (design §2): optional, since the amount charged is the
+  // catalog's; when sent, it must be the catalog's (else 409 price_changed). Decimals depend on
+  // the currency: checked where the price becomes minor units (parseCheckoutRequest), not with
+  // `multipleOf`, which floats cannot test exactly.
+  price: z.optional(z.number().check(z.positive(), z.maximum(MAX_PRICE))),
 });
 
 /** Why a well-formed code is refused, naming it (and what replaced it, if ISO withdrew it). */

@@ -265,10 +265,16 @@ function recordsStep(checkout: Checkout, step: SagaStep): boolean {
   return checkout.compensationFrom === 'inventory_deducted';
 }
 
+/** The saga step a service error comes from (the catalog is asked before any step). */
+function stepOf(error: ServiceCallError): SagaStep {
+  if (error.service === 'catalog') throw new Error("a catalog error is not a step's failure");
+  return error.service;
+}
+
 /** The failure a service error stands for. */
 export function failureOf(error: ServiceCallError): CheckoutFailure {
   return {
-    step: error.service,
+    step: stepOf(error),
     kind: error instanceof ServiceRefusedError ? 'refused' : 'unavailable',
     reason: error.reason,
     message: error.message,

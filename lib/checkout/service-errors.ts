@@ -1,5 +1,8 @@
 import type { SagaStep } from './checkout.ts';
 
+/** Who a call went to: a saga step's service, or the catalog that prices a cart. */
+export type ServiceName = SagaStep | 'catalog';
+
 /**
  * What a downstream call can end in besides success. The three are told apart because the
  * saga treats them differently: a refusal is final, an unavailable service did not act, and
@@ -7,7 +10,7 @@ import type { SagaStep } from './checkout.ts';
  */
 export abstract class ServiceCallError extends Error {
   constructor(
-    readonly service: SagaStep,
+    readonly service: ServiceName,
     readonly reason: string,
     message: string,
     options?: ErrorOptions,

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
-import type { SagaStep } from '#lib/checkout/checkout.ts';
 import type { SagaLogger } from '#lib/checkout/ports.ts';
 import {
+  type ServiceName,
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
   ServiceUnavailableError,
@@ -34,7 +34,7 @@ const errorBody = z.looseObject({
 });
 
 export interface ServiceHttpClientOptions {
-  service: SagaStep;
+  service: ServiceName;
   baseUrl: string;
   timeoutMs: number;
   retry: RetryPolicy;
@@ -144,6 +144,19 @@ export class ServiceHttpClient {
       responseSchema,
       signal,
     );
+  }
+
+  /**
+   * POSTs `body` as a question that changes nothing (a catalog quote): no `Idempotency-Key`,
+   * since repeating it is safe, and the parsed success body is returned.
+   */
+  ask<T>(
+    path: string,
+    body: unknown,
+    responseSchema: z.ZodMiniType<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.send({ method: 'POST', path, body }, responseSchema, signal);
   }
 
   /**
@@ -297,10 +310,13 @@ export class ServiceHttpClient {
       // A stale "no" on a request that succeeded would keep the customer's money.
       if (stray) return stray;
       const message = answer.success ? answer.data.message : undefined;
+      // The refusal's body goes along as its cause: what the service said, for the client
+      // that reads more of it (the catalog's unknown product).
       throw new ServiceRefusedError(
         service,
         token(code ?? `http_${status}`),
         safeMessage(message ?? `The ${service} service refused the request`),
+        { cause: answer.success ? answer.data : undefined },
       );
     }
     // A 5xx (a gateway's 502/504 included) may come after the service acted. A 3xx is not

@@ -171,6 +171,11 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       throw new Error(`could not claim idempotency key for checkout ${checkout.id}`);
     },
 
+    async findKeyHolder(claim) {
+      const found = await keyHolder(claim);
+      return found && !found.expired ? found.holder : undefined;
+    },
+
     async takeOver(id, leaseMs, worker) {
       const [row] = await db.query<CheckoutRow>(
         `update checkouts set ${take('status')}

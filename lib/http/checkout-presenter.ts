@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type Checkout, failureCode } from '#lib/checkout/checkout.ts';
 import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
 import type { StoredResponse } from '#lib/checkout/ports.ts';
-import { formatMinorUnits } from '#lib/money.ts';
+import { formatMinorUnits, toWireAmount } from '#lib/money.ts';
 import { jsonResponse, jsonTextResponse } from './responses.ts';
 
 /**
@@ -51,6 +51,32 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
         error: 'idempotency_key_mismatch',
         message: 'This Idempotency-Key was already used with a different request body',
       });
+    case 'price_changed':
+      return jsonResponse(409, {
+        error: 'price_changed',
+        message:
+          'Prices changed since the customer saw them; show the current prices and send the checkout again (the same Idempotency-Key may be used).',
+        items: outcome.items.map((item) => ({
+          product_id: item.productId,
+          price_sent: toWireAmount(item.priceSentCents, outcome.currency),
+          current_price: toWireAmount(item.currentPriceCents, outcome.currency),
+        })),
+      });
+    case 'unknown_product':
+      return jsonResponse(422, {
+        error: 'unknown_product',
+        product_id: outcome.productId,
+        message: `The catalog does not know product ${outcome.productId}; nothing was charged`,
+      });
+    case 'pricing_unavailable':
+      return jsonResponse(
+        503,
+        {
+          error: 'pricing_unavailable',
+          message: 'The prices could not be confirmed; nothing was charged. Retry later.',
+        },
+        retryAfter(outcome.retryInMs),
+      );
   }
 }
 

@@ -34,6 +34,15 @@ const STUBS: Record<keyof RunningWireMocks['urls'], Record<string, unknown>[]> =
     },
   ],
   inventory: [
+    // The catalog (the inventory service's URL by default): the seed's products at its prices,
+    // which is every cart the benchmark sends.
+    stub('/catalog/quote', 200, {
+      currency: 'BRL',
+      items: [
+        { product_id: 'prod_001', unit_price: 99.9 },
+        { product_id: 'prod_002', unit_price: 149.9 },
+      ],
+    }),
     stub('/inventory/deduct', 200, { success: true }),
     stub('/inventory/release', 200, { success: true }),
   ],

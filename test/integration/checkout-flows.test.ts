@@ -83,7 +83,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
 
   it('refuses insufficient funds with 422, records the row failed and never calls inventory', async () => {
     const request = seedRequest();
-    request.items = [{ product_id: `prod_big_${newMarker()}`, quantity: 1, price: 1000.01 }];
+    request.items = [{ product_id: 'prod_luxury', quantity: 1, price: 1000.01 }];
 
     const res = await api.postCheckout(request);
 
@@ -108,7 +108,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
 
   it('answers out of stock with 422 and refunds the payment', async () => {
     const request = seedRequest();
-    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
+    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 149.9 });
 
     const res = await api.postCheckout(request);
 
@@ -127,7 +127,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
       `/payments/${row?.payment_id}/refund`,
     ]);
     const refund = calls.payment[1];
-    expect(refund && jsonBody(refund)).toMatchObject({ amount: 359.7, currency: 'BRL' });
+    expect(refund && jsonBody(refund)).toMatchObject({ amount: 499.6, currency: 'BRL' });
     expect(header(refund, 'Idempotency-Key')).toBe(`${body.checkout_id}:refund`);
     expect(paths(calls.inventory)).toEqual(['/inventory/deduct']);
     expect(calls.order).toEqual([]);
@@ -154,7 +154,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
   it('leaves a refund that keeps failing to recovery, which asks for attention after its tries', async () => {
     const request = seedRequest();
     request.customer_email = `refund-error+${newMarker()}@example.com`;
-    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
+    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 149.9 });
 
     const res = await api.postCheckout(request);
 
@@ -173,7 +173,7 @@ describe('POST /checkout/process against WireMock and PostgreSQL', () => {
 
   it('leaves a release that keeps failing to recovery, which asks for attention after its tries', async () => {
     const request = seedRequest();
-    request.items.push({ product_id: 'prod_release_fails', quantity: 1, price: 10 });
+    request.items.push({ product_id: 'prod_release_fails', quantity: 1, price: 149.9 });
     request.shipping_address.zip_code = '00000-000';
 
     const res = await api.postCheckout(request);
@@ -249,7 +249,7 @@ const FAULT_VALUES: {
   {
     value: 'item prod_inventory_error (a 500 that did not deduct)',
     set: (r) => {
-      r.items.push({ product_id: 'prod_inventory_error', quantity: 1, price: 10 });
+      r.items.push({ product_id: 'prod_inventory_error', quantity: 1, price: 149.9 });
     },
     service: 'inventory',
     point: 'payment_processed',
@@ -259,7 +259,7 @@ const FAULT_VALUES: {
   {
     value: 'item prod_inventory_timeout',
     set: (r) => {
-      r.items.push({ product_id: 'prod_inventory_timeout', quantity: 1, price: 10 });
+      r.items.push({ product_id: 'prod_inventory_timeout', quantity: 1, price: 149.9 });
     },
     service: 'inventory',
     point: 'payment_processed',
@@ -268,7 +268,7 @@ const FAULT_VALUES: {
   {
     value: 'item prod_inventory_reset',
     set: (r) => {
-      r.items.push({ product_id: 'prod_inventory_reset', quantity: 1, price: 10 });
+      r.items.push({ product_id: 'prod_inventory_reset', quantity: 1, price: 149.9 });
     },
     service: 'inventory',
     point: 'payment_processed',

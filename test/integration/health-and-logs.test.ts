@@ -40,7 +40,7 @@ describe('structured logs', () => {
   it('carry the request id and checkout id but never the card number or CVV', async () => {
     const request = seedRequest();
     request.payment_method.card_cvv = '987';
-    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 1 });
+    request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 149.9 });
     request.customer_email = `refund-error+${newMarker()}@example.com`;
     let checkoutId = '';
 

@@ -110,7 +110,7 @@ describe('Idempotency-Key on POST /checkout/process', () => {
     const key = `key-${marker}`;
     await api.postCheckout(seedRequest(marker), { 'Idempotency-Key': key });
     const other = seedRequest(marker);
-    other.items[0] = { product_id: `prod_other_${marker}`, quantity: 5, price: 1 };
+    other.items[0] = { product_id: 'prod_002', quantity: 5, price: 149.9 };
 
     const res = await api.postCheckout(other, { 'Idempotency-Key': key });
 
@@ -157,7 +157,7 @@ describe('Idempotency-Key on POST /checkout/process', () => {
     const marker = newMarker();
     const key = `key-${marker}`;
     const body = seedRequest(marker);
-    body.items.push({ product_id: 'prod_inventory_reset', quantity: 1, price: 1 });
+    body.items.push({ product_id: 'prod_inventory_reset', quantity: 1, price: 149.9 });
     const first = await api.postCheckout(body, { 'Idempotency-Key': key });
     expect(first.status).toBe(503);
     expect(first.json.status).toBe('payment_processed');

@@ -63,7 +63,7 @@ describe('npm run checkouts against a checkout that requires attention', () => {
     expect(code).toBe(0);
     const line = stdout.split('\n').find((l) => l.startsWith(stuck.id));
     expect(line).toMatch(
-      /requires_attention\s+\d+s\s+inventory_failed \(out_of_stock\)\s+refund_payment\s+359\.70 BRL/,
+      /requires_attention\s+\d+s\s+inventory_failed \(out_of_stock\)\s+refund_payment\s+499\.60 BRL/,
     );
     expect(stdout).toMatch(/\d+ checkouts?, oldest first/);
   });

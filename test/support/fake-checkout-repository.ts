@@ -58,22 +58,9 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     this.log.push({ name: 'repository.create', input: { checkout, ...options } });
     if (this.failWith.create) throw this.failWith.create;
     const claim = options.idempotency;
-    const stored = claim && `${claim.caller}\u001f${claim.key}`;
-    const rows = [...this.checkouts.values()];
-    const holder =
-      claim &&
-      (rows.find((c) => c.idempotency?.key === stored) ??
-        rows.find((c) => c.idempotency?.key === claim.key));
+    const holder = claim && this.holderOf(claim);
     if (holder?.idempotency && holder.idempotency.expiresAt > this.clock.now()) {
-      return {
-        created: false,
-        holder: {
-          checkout: read(holder),
-          requestHash: holder.idempotency.requestHash,
-          response: holder.response ?? null,
-          leaseRemainingMs: holder.lockedUntil ? holder.lockedUntil.getTime() - this.nowMs() : 0,
-        },
-      };
+      return { created: false, holder: this.keyHolder(holder, holder.idempotency) };
     }
     if (holder) holder.idempotency = undefined; // an expired key is released
     if (this.checkouts.has(checkout.id)) throw new Error(`duplicate checkout ${checkout.id}`);
@@ -95,6 +82,35 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       },
     });
     return { created: true };
+  }
+
+  async findKeyHolder(claim: IdempotencyClaim): Promise<KeyHolder | undefined> {
+    this.log.push({ name: 'repository.findKeyHolder', input: claim });
+    const holder = this.holderOf(claim);
+    if (!holder?.idempotency || holder.idempotency.expiresAt <= this.clock.now()) return undefined;
+    return this.keyHolder(holder, holder.idempotency);
+  }
+
+  /** The row holding the caller's key, or the same key stored before keys had callers. */
+  private holderOf(claim: IdempotencyClaim): StoredCheckout | undefined {
+    const rows = [...this.checkouts.values()];
+    const stored = `${claim.caller}\u001f${claim.key}`;
+    return (
+      rows.find((c) => c.idempotency?.key === stored) ??
+      rows.find((c) => c.idempotency?.key === claim.key)
+    );
+  }
+
+  private keyHolder(
+    holder: StoredCheckout,
+    idempotency: NonNullable<StoredCheckout['idempotency']>,
+  ): KeyHolder {
+    return {
+      checkout: read(holder),
+      requestHash: idempotency.requestHash,
+      response: holder.response ?? null,
+      leaseRemainingMs: holder.lockedUntil ? holder.lockedUntil.getTime() - this.nowMs() : 0,
+    };
   }
 
   async takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined> {

@@ -46,7 +46,7 @@ export async function checkoutNeedingAttention(
     response: { status: 500, jsonBody: { error: 'internal_error', message: 'Refund failed' } },
   });
   const request = seedRequest(marker);
-  request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 10 });
+  request.items.push({ product_id: 'prod_out_of_stock', quantity: 1, price: 149.9 });
 
   const res = await api.postCheckout(request, headers);
   expect(res.status).toBe(503);

@@ -6,7 +6,7 @@ import { type App, createApp } from '#lib/app.ts';
 import { type WorkBudget, workBudget } from '#lib/checkout/lease.ts';
 import { loadConfig } from '#lib/config.ts';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
-import { sampleCard, sampleOrder } from './fakes.ts';
+import { sampleCard, sampleCart } from './fakes.ts';
 import { CLUSTER, SECRET } from './rds-data-fixtures.ts';
 
 /*
@@ -23,6 +23,8 @@ const app: App = await createApp(
     ORDER_SERVICE_URL: 'http://127.0.0.1:9',
     DB_CLUSTER_ARN: CLUSTER,
     DB_SECRET_ARN: SECRET,
+    // The carts are priced as sent: these tests are about the database, not the catalog.
+    PRICING: 'caller',
   }),
 );
 afterAll(async () => {
@@ -51,7 +53,7 @@ describe('App: database calls under the work budget’s deadline', () => {
     const started = performance.now();
 
     const error = await app
-      .processCheckout({ order: sampleOrder(), card: sampleCard() }, budget)
+      .processCheckout({ cart: sampleCart(), card: sampleCard() }, budget)
       .catch((e: unknown) => e);
 
     const elapsed = performance.now() - started;
@@ -66,7 +68,7 @@ describe('App: database calls under the work budget’s deadline', () => {
     [
       'processCheckout',
       (budget: WorkBudget) =>
-        app.processCheckout({ order: sampleOrder(), card: sampleCard() }, budget),
+        app.processCheckout({ cart: sampleCart(), card: sampleCard() }, budget),
     ],
     ['recoverAbandoned', (budget: WorkBudget) => app.recoverAbandoned(budget)],
     [

@@ -139,6 +139,33 @@ describe('loadConfig', () => {
     expect(config.requireIdempotencyKey).toBe(true);
   });
 
+  it('prices from the catalog by default, at the inventory service’s URL, 2 s a try', () => {
+    expect(loadConfig(BASE_ENV).pricing).toEqual({
+      source: 'catalog',
+      catalog: { baseUrl: 'http://localhost:8082', timeoutMs: 2_000 },
+    });
+  });
+
+  it('takes PRICING=caller, CATALOG_SERVICE_URL and CATALOG_TIMEOUT_MS', () => {
+    const config = loadConfig(
+      withEnv({
+        PRICING: 'caller',
+        CATALOG_SERVICE_URL: 'https://catalog.example.com/',
+        CATALOG_TIMEOUT_MS: '750',
+      }),
+    );
+    expect(config.pricing).toEqual({
+      source: 'caller',
+      catalog: { baseUrl: 'https://catalog.example.com', timeoutMs: 750 },
+    });
+  });
+
+  it('fails naming PRICING when it is neither catalog nor caller', () => {
+    expect(configError(withEnv({ PRICING: 'request' })).message).toContain(
+      'PRICING: expected catalog or caller',
+    );
+  });
+
   it('trims trailing slashes from the service URLs', () => {
     const config = loadConfig({
       PAYMENT_SERVICE_URL: 'http://localhost:8081/',

@@ -17,7 +17,8 @@ import type {
   RecoveryScheduler,
   SagaLogger,
 } from '#lib/checkout/ports.ts';
-import type { SagaDeps } from '#lib/checkout/saga-transitions.ts';
+import { type Cart, type PricingService, UnknownProductError } from '#lib/checkout/pricing.ts';
+import type { CheckoutDeps } from '#lib/checkout/process-checkout.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
@@ -122,6 +123,27 @@ export class FakeOrderService implements OrderService {
   }
 }
 
+/**
+ * A catalog that prices each product as the seed's order does (`sampleOrder`), or as a test
+ * sets in `prices`; a product it does not know is refused, as the real one does.
+ */
+export class FakeCatalog implements PricingService {
+  failWith: Error | undefined;
+  readonly prices = new Map<string, number>(
+    sampleOrder().items.map((item) => [item.productId, item.priceCents]),
+  );
+
+  constructor(private readonly log: CallLog) {}
+
+  async quote(cart: Cart) {
+    this.log.push({ name: 'catalog.quote', input: cart });
+    if (this.failWith) throw this.failWith;
+    const unknown = cart.items.find((item) => !this.prices.has(item.productId));
+    if (unknown) throw new UnknownProductError(unknown.productId);
+    return new Map(this.prices);
+  }
+}
+
 /** Metrics that keep every outcome reported, in order. */
 export class FakeMetrics implements CheckoutMetrics {
   readonly outcomes: Array<{ status: string; failedStep?: string }> = [];
@@ -178,7 +200,8 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
   const logger = new FakeLogger();
   const metrics = new FakeMetrics();
   const scheduler = new FakeRecoveryScheduler();
-  const deps: SagaDeps & { newId: () => string } = {
+  const catalog = new FakeCatalog(log);
+  const deps: CheckoutDeps & { newId: () => string } = {
     repository,
     payment,
     inventory,
@@ -190,6 +213,7 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     // The real renderer: what a final state stores is what the HTTP layer would answer.
     renderAnswer: renderFinished,
     scheduler,
+    pricing: catalog,
   };
   /** A work budget whose deadline never fires unless the test aborts `deadline`. */
   const deadline = new AbortController();
@@ -198,9 +222,9 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     leaseMs: options.leaseMs ?? 60_000,
     signal: deadline.signal,
   };
-  /** The names of the downstream calls only (payment, inventory, order), in order. */
+  /** The names of the saga's downstream calls only (payment, inventory, order), in order. */
   const serviceCalls = () =>
-    log.map((c) => c.name).filter((name) => !name.startsWith('repository.'));
+    log.map((c) => c.name).filter((name) => /^(payment|inventory|order)\./.test(name));
   return {
     log,
     repository,
@@ -210,6 +234,7 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     logger,
     metrics,
     scheduler,
+    catalog,
     deps,
     budget,
     deadline,
@@ -235,6 +260,19 @@ export function sampleOrder(): CheckoutOrder {
     },
     totalCents: 34_970,
     card: { brand: 'visa', last4: '1111' },
+  };
+}
+
+/** The seed's cart as `parseCheckoutRequest` makes it: the prices the customer saw sent. */
+export function sampleCart(): Cart {
+  const { items, totalCents: _total, ...rest } = sampleOrder();
+  return {
+    ...rest,
+    items: items.map(({ productId, quantity, priceCents }) => ({
+      productId,
+      quantity,
+      priceSeenCents: priceCents,
+    })),
   };
 }
 

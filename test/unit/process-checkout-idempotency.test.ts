@@ -11,7 +11,7 @@ import {
   refused,
   type SagaFakes,
   sampleCard,
-  sampleOrder,
+  sampleCart,
   storedRow,
   unavailable,
   unknown,
@@ -37,7 +37,7 @@ const claim = (requestHash = 'hash-of-the-first-body'): IdempotencyClaim => ({
 function post(fakes: SagaFakes, idempotency?: IdempotencyClaim) {
   return processCheckout(
     fakes.deps,
-    { order: sampleOrder(), card: sampleCard(), idempotency },
+    { cart: sampleCart(), card: sampleCard(), idempotency },
     fakes.budget,
   );
 }
@@ -82,7 +82,9 @@ describe('processCheckout with a new Idempotency-Key', () => {
     const outcome = await post(fakes, claim());
 
     expect(outcome).toMatchObject({ kind: 'completed', checkout: { id: ID, status: 'completed' } });
-    expect(fakes.log[0]).toMatchObject({
+    // Priced first, then recorded with the key.
+    expect(fakes.log[0]?.name).toBe('catalog.quote');
+    expect(fakes.log[1]).toMatchObject({
       name: 'repository.create',
       input: { idempotency: claim() },
     });
@@ -132,7 +134,7 @@ describe('processCheckout with a key whose checkout has finished', () => {
 
       expect(replay).toEqual({ kind: 'replay', stored: answer });
       expect(fakes.serviceCalls()).toEqual([]);
-      expect(fakes.log.map((c) => c.name)).toEqual(['repository.create']);
+      expect(fakes.log.map((c) => c.name)).toEqual(['catalog.quote', 'repository.create']);
       expect(fakes.repository.writes).toEqual([]);
       expect(fakes.metrics.outcomes).toEqual([]);
     },
@@ -271,7 +273,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
       'order.create',
     ]);
     const keys = fakes.log
-      .filter((c) => !c.name.startsWith('repository.'))
+      .filter((c) => /^(payment|inventory|order)\./.test(c.name))
       .map((c) => (c.input as { checkoutId: string }).checkoutId);
     expect(keys).toEqual([ID, ID, ID, ID]);
     expect(fakes.log.find((c) => c.name === 'order.create')?.input).toMatchObject({

@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
+import { priceCart } from '#lib/checkout/pricing.ts';
 import { MAX_PRICE } from '#lib/checkout/request-schema.ts';
 import { type ErrorDetail, ValidationError } from '#lib/errors.ts';
 import { toErrorResponse } from '#lib/http/error-response.ts';
@@ -149,7 +150,6 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'a missing payment method', path: 'payment_method', change: (b) => { delete (b as Record<string, unknown>).payment_method; }, structural: true },
   { rule: 'a missing CVV', path: 'payment_method.card_cvv', change: (b) => { delete b.payment_method.card_cvv; }, structural: true },
   { rule: 'a missing city', path: 'shipping_address.city', change: (b) => { delete b.shipping_address.city; }, structural: true },
-  { rule: 'a missing price', path: 'items.0.price', change: (b) => { delete b.items[0]?.price; }, structural: true },
   // currency: an ISO 4217 code in use
   { rule: 'an unknown currency ZZZ', path: 'currency', change: top('currency', 'ZZZ'), structural: false },
   { rule: 'ISO’s no-currency code XXX', path: 'currency', change: top('currency', 'XXX'), structural: false },
@@ -330,15 +330,14 @@ describe('a valid checkout body', () => {
   });
 
   it('keeps 19.99 as exactly 1999 cents', () => {
-    const { order } = parseCheckoutRequest(bodyWith(item('price', 19.99)));
-    expect(order.items[0]?.priceCents).toBe(1999);
+    const { cart } = parseCheckoutRequest(bodyWith(item('price', 19.99)));
+    expect(cart.items[0]?.priceSeenCents).toBe(1999);
   });
 
   it('keeps prices in the minor units of the currency: yen, fils', () => {
-    expect(parseCheckoutRequest(bodyWith(priced('JPY', 150))).order.items[0]?.priceCents).toBe(150);
-    expect(parseCheckoutRequest(bodyWith(priced('KWD', 1.234))).order.items[0]?.priceCents).toBe(
-      1234,
-    );
+    const first = (body: unknown) => parseCheckoutRequest(body).cart.items[0]?.priceSeenCents;
+    expect(first(bodyWith(priced('JPY', 150)))).toBe(150);
+    expect(first(bodyWith(priced('KWD', 1.234)))).toBe(1234);
   });
 
   it('totals 100 × 999 units at the price cap exactly, as a safe integer', () => {
@@ -350,45 +349,58 @@ describe('a valid checkout body', () => {
         price: 9_999_999.999,
       }));
     });
-    expect(parseCheckoutRequest(body).order.totalCents).toBe(100 * 999 * 9_999_999_999);
+    const { cart } = parseCheckoutRequest(body);
+    const priced = priceCart(cart, new Map(cart.items.map((i) => [i.productId, 9_999_999_999])));
+    expect('order' in priced && priced.order.totalCents).toBe(100 * 999 * 9_999_999_999);
   });
 
-  it('parses the seed body to a total of 34970 cents', () => {
-    const { order } = parseCheckoutRequest(validCheckoutBody());
-    expect(order.totalCents).toBe(34_970);
-    expect(order.items).toEqual([
-      { productId: 'prod_001', quantity: 2, priceCents: 9990 },
-      { productId: 'prod_002', quantity: 1, priceCents: 14_990 },
+  it('parses the seed body to its items and the prices the customer saw', () => {
+    const { cart } = parseCheckoutRequest(validCheckoutBody());
+    expect(cart.items).toEqual([
+      { productId: 'prod_001', quantity: 2, priceSeenCents: 9990 },
+      { productId: 'prod_002', quantity: 1, priceSeenCents: 14_990 },
+    ]);
+  });
+
+  it('takes an item without a price: the catalog prices it', () => {
+    const { cart } = parseCheckoutRequest(
+      bodyWith((b) => {
+        for (const i of b.items as Record<string, unknown>[]) delete i.price;
+      }),
+    );
+    expect(cart.items).toEqual([
+      { productId: 'prod_001', quantity: 2 },
+      { productId: 'prod_002', quantity: 1 },
     ]);
   });
 
   it('defaults the currency to BRL', () => {
-    expect(parseCheckoutRequest(validCheckoutBody()).order.currency).toBe('BRL');
+    expect(parseCheckoutRequest(validCheckoutBody()).cart.currency).toBe('BRL');
   });
 
   it('keeps a currency that was given', () => {
-    expect(parseCheckoutRequest(bodyWith(top('currency', 'USD'))).order.currency).toBe('USD');
+    expect(parseCheckoutRequest(bodyWith(top('currency', 'USD'))).cart.currency).toBe('USD');
   });
 
   it('treats the complement as optional', () => {
-    const without = parseCheckoutRequest(validCheckoutBody()).order;
-    const withIt = parseCheckoutRequest(bodyWith(address('complement', 'Apto 42'))).order;
+    const without = parseCheckoutRequest(validCheckoutBody()).cart;
+    const withIt = parseCheckoutRequest(bodyWith(address('complement', 'Apto 42'))).cart;
     expect(without.shippingAddress).not.toHaveProperty('complement');
     expect(withIt.shippingAddress.complement).toBe('Apto 42');
   });
 
   it('trims the blanks around text fields', () => {
-    const { order } = parseCheckoutRequest(bodyWith(address('street', '  Rua das Flores  ')));
+    const { cart: order } = parseCheckoutRequest(bodyWith(address('street', '  Rua das Flores  ')));
     expect(order.shippingAddress.street).toBe('Rua das Flores');
   });
 
   it('keeps only the card brand and last four digits in the order', () => {
-    const { order } = parseCheckoutRequest(validCheckoutBody());
+    const { cart: order } = parseCheckoutRequest(validCheckoutBody());
     expect(order.card).toEqual({ brand: 'visa', last4: '1111' });
   });
 
   it('leaves the card number and CVV out of the order entirely', () => {
-    const { order } = parseCheckoutRequest(validCheckoutBody());
+    const { cart: order } = parseCheckoutRequest(validCheckoutBody());
     const text = JSON.stringify(order);
     expect(text).not.toContain('4111111111111111');
     expect(text).not.toContain('987');

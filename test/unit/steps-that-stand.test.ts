@@ -13,7 +13,7 @@ import {
   refused,
   type SagaFakes,
   sampleCard,
-  sampleOrder,
+  sampleCart,
   storedRow,
   unknown,
 } from './fakes.ts';
@@ -75,7 +75,7 @@ function releasedInConsole(fakes: SagaFakes) {
 const retry = (fakes: SagaFakes, settleDelayMs?: number) =>
   processCheckout(
     { ...fakes.deps, settleDelayMs },
-    { order: sampleOrder(), card: sampleCard(), idempotency: claim() },
+    { cart: sampleCart(), card: sampleCard(), idempotency: claim() },
     fakes.budget,
   );
 
@@ -397,7 +397,7 @@ describe('a database that stops answering while a checkout is undone', () => {
 
     const outcome = await processCheckout(
       fakes.deps,
-      { order: sampleOrder(), card: sampleCard() },
+      { cart: sampleCart(), card: sampleCard() },
       fakes.budget,
     );
 

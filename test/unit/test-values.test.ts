@@ -29,7 +29,11 @@ const mappings: Mapping[] = ['payment', 'inventory', 'order'].flatMap((service) 
 /** The mappings that react to a test value; priority 10 is the default answer of a call. */
 const triggers = mappings.filter((m) => m.priority < 10);
 
-/** What the services receive of a checkout: its fields, and `amount` in major units. */
+/**
+ * What the services receive of a checkout: its fields, and `amount` in major units. Every value
+ * that reaches the payment service sends the catalog's prices (the integration test checks it
+ * against the real mocks), so its prices are the ones charged.
+ */
 function serviceRequest(body: CheckoutBody) {
   const amount = body.items.reduce((sum, item) => sum + item.price * item.quantity, 0);
   return { ...body, amount };
@@ -55,6 +59,12 @@ function matches(pattern: BodyPattern, request: ReturnType<typeof serviceRequest
   if (typeof jsonPath === 'string') {
     const product = /^\$\.items\[\?\(@\.product_id == '([^']+)'\)\]$/.exec(jsonPath);
     if (product) return request.items.some((item) => item.product_id === product[1]);
+    // Jayway's `=~` matches the whole value, as `^(?:…)$` does.
+    const like = /^\$\.items\[\?\(@\.product_id =~ \/(.+)\/\)\]$/.exec(jsonPath);
+    if (like) {
+      const pattern = new RegExp(`^(?:${like[1]})$`);
+      return request.items.some((item) => pattern.test(item.product_id));
+    }
     const over = /^\$\[\?\(@\.amount > (\d+)\)\]$/.exec(jsonPath);
     if (over) return request.amount > Number(over[1]);
   }

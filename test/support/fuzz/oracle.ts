@@ -29,8 +29,11 @@ export function expectation(serverText: string, contentType: string): Expectatio
   }
 }
 
-/** Answers a valid body may get: done, refused, or (a downstream fault) unavailable/incomplete. */
-const VALID_ANSWERS = [200, 422, 502, 503];
+/**
+ * Answers a valid body may get: done, refused (or an unknown product), a price that changed
+ * (the catalog's), or (a downstream fault) unavailable/incomplete.
+ */
+const VALID_ANSWERS = [200, 409, 422, 502, 503];
 
 /** Everything wrong with an answer, or nothing. */
 export function problemsWith(expected: Expectation, status: number, text: string): string[] {

@@ -1,0 +1,136 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PricingUnavailableError, UnknownProductError } from '#lib/checkout/pricing.ts';
+import { createCatalogClient } from '#lib/clients/catalog-client.ts';
+import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
+import { sampleCart } from './fakes.ts';
+
+/**
+ * The catalog client over real HTTP on loopback: what `POST /catalog/quote` is sent, and which
+ * answers give prices, an unknown product, or "no trustworthy answer" (never a guess).
+ */
+
+interface Seen {
+  body: unknown;
+  key: string | undefined;
+}
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function catalogAnswering(status: number, body: unknown, delayMs = 0) {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    req.on('end', () => {
+      seen.push({ body: JSON.parse(text), key: req.headers['idempotency-key'] as string });
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      }, delayMs);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = createCatalogClient(
+    new ServiceHttpClient({
+      service: 'catalog',
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 200,
+      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    }),
+  );
+  return { client, seen };
+}
+
+const PRICES = {
+  currency: 'BRL',
+  items: [
+    { product_id: 'prod_001', unit_price: 99.9 },
+    { product_id: 'prod_002', unit_price: 149.9 },
+  ],
+};
+
+describe('the catalog client', () => {
+  it('asks for the cart’s products and quantities in its currency, without a key, and reads minor units', async () => {
+    const { client, seen } = await catalogAnswering(200, PRICES);
+
+    const prices = await client.quote(sampleCart());
+
+    expect(prices).toEqual(
+      new Map([
+        ['prod_001', 9990],
+        ['prod_002', 14_990],
+      ]),
+    );
+    expect(seen).toEqual([
+      {
+        body: {
+          currency: 'BRL',
+          items: [
+            { product_id: 'prod_001', quantity: 2 },
+            { product_id: 'prod_002', quantity: 1 },
+          ],
+        },
+        key: undefined,
+      },
+    ]);
+  });
+
+  it.each([404, 422])(
+    'takes a %i naming a product of the cart as that product unknown',
+    async (status) => {
+      const { client } = await catalogAnswering(status, {
+        error: 'unknown_product',
+        product_id: 'prod_002',
+      });
+      const error = await client.quote(sampleCart()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnknownProductError);
+      expect((error as UnknownProductError).productId).toBe('prod_002');
+    },
+  );
+
+  it.each([
+    ['a 404 naming a product not in the cart', 404, { error: 'unknown_product', product_id: 'x' }],
+    ['another 4xx', 400, { error: 'bad_request' }],
+    ['a 5xx', 500, { error: 'internal_error' }],
+    ['an answer in another currency', 200, { ...PRICES, currency: 'USD' }],
+    ['an answer missing an item', 200, { currency: 'BRL', items: PRICES.items.slice(0, 1) }],
+    [
+      'a price with more decimals than BRL has',
+      200,
+      {
+        currency: 'BRL',
+        items: [...PRICES.items.slice(1), { product_id: 'prod_001', unit_price: 99.999 }],
+      },
+    ],
+    [
+      'a price of zero',
+      200,
+      {
+        currency: 'BRL',
+        items: [...PRICES.items.slice(1), { product_id: 'prod_001', unit_price: 0 }],
+      },
+    ],
+    ['a body that is not a quote', 200, { ok: true }],
+  ])('takes %s as no answer: pricing unavailable', async (_case, status, body) => {
+    const { client } = await catalogAnswering(status, body);
+    await expect(client.quote(sampleCart())).rejects.toBeInstanceOf(PricingUnavailableError);
+  });
+
+  it('gives up after its timeout and retries: pricing unavailable', async () => {
+    const { client, seen } = await catalogAnswering(200, PRICES, 1_000);
+    await expect(client.quote(sampleCart())).rejects.toBeInstanceOf(PricingUnavailableError);
+    expect(seen).toHaveLength(2);
+  });
+});
