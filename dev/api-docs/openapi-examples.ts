@@ -8,6 +8,7 @@ import {
   describeAnswer,
   describeOutcome,
   type ExpectedAnswer,
+  isRecorded,
   requestOf,
   showTrigger,
   TEST_VALUES,
@@ -53,8 +54,13 @@ export function requestExamples(): Examples {
   );
 }
 
-/** The full body a test value's answer carries (ids as the mocks derive them). */
-function answerBody({ status, body }: ExpectedAnswer): Record<string, unknown> {
+/**
+ * The full body a test value's answer carries (ids as the mocks derive them). A pricing refusal
+ * names no checkout: nothing was recorded.
+ */
+function answerBody(answer: ExpectedAnswer): Record<string, unknown> {
+  if (!isRecorded(answer)) return answer.body;
+  const { status, body } = answer;
   if (status !== 200) return { checkout_id: CHECKOUT_ID, ...body };
   return {
     checkout_id: CHECKOUT_ID,
@@ -75,6 +81,24 @@ const WAITING_FOR: Record<string, string> = {
   compensating: 'an undo did not go through',
 };
 
+/** Why the cart was refused before anything was recorded. */
+const NOT_PRICED: Record<string, string> = {
+  price_changed: "a price the customer saw is not the catalog's; nothing was recorded",
+  unknown_product: 'the catalog does not know a product; nothing was recorded',
+  pricing_unavailable: 'the catalog did not answer in time; nothing was recorded',
+};
+
+/** What an answer the test values get means, when its code alone does not say it. */
+const meaning = (answer: ExpectedAnswer) =>
+  isRecorded(answer) ? WAITING_FOR[answer.body.status] : NOT_PRICED[answer.body.error];
+
+/** The name of an answer's example: the test value's, or what it says when that is clearer. */
+function exampleName(value: TestValue): string {
+  const { answer } = value;
+  if (!isRecorded(answer)) return answer.body.error.replaceAll('_', '-');
+  return answer.status === 503 ? `incomplete-${answer.body.status}` : value.name;
+}
+
 /**
  * The answers the test values get with HTTP `status`, one example per distinct answer, each
  * naming the test values that get it.
@@ -88,10 +112,10 @@ function testValueAnswers(status: ExpectedAnswer['status']): Examples {
   return Object.fromEntries(
     [...groups.values()].map((values) => {
       const [first] = values as [TestValue];
-      const why = WAITING_FOR[first.answer.body.status];
+      const why = meaning(first.answer);
       const names = values.map((v) => v.name).join(', ');
       return [
-        status === 503 ? `incomplete-${first.answer.body.status}` : first.name,
+        exampleName(first),
         {
           summary: `${describeOutcome(first.answer)}${why ? `: ${why}` : ''} (request example${values.length > 1 ? 's' : ''} ${names})`,
           value: answerBody(first.answer),
@@ -164,6 +188,7 @@ export const responseExamples = {
             'The checkout stopped part-way and a person must finish it: money may be held for it. Do not start another checkout for this purchase; GET /checkout/{id} shows when it has been settled.',
         },
       ),
+      ...testValueAnswers(409),
     },
     413: {
       'payload-too-large': example('A body over 64 KiB', {

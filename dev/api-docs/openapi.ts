@@ -10,7 +10,11 @@ import {
   healthResponseSchema,
   incompleteResponseSchema,
   inProgressResponseSchema,
+  priceChangedResponseSchema,
+  pricingUnavailableResponseSchema,
   requiresAttentionResponseSchema,
+  serviceUnavailableResponseSchema,
+  unknownProductResponseSchema,
 } from './response-schemas.ts';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0' });
@@ -49,14 +53,36 @@ function answer(
   };
 }
 
+/** What an item's `price` means now that the amount charged is the catalog's (design "Prices"). */
+const PRICE_DESCRIPTION =
+  "The price the customer saw, in the currency's major unit (at most its decimals). Optional: the amount charged is the catalog's. When sent, it must be the catalog's current price, or the answer is 409 `price_changed` with the current prices and nothing is charged. Required, and charged as sent, only where the service runs with `PRICING=caller` (a shop backend that prices carts itself).";
+
+/**
+ * The request schema generated from zod, with the description of an item's `price` (an
+ * annotation: it validates nothing).
+ */
+function checkoutRequest(): Record<string, unknown> {
+  const request = checkoutRequestJsonSchema('openapi-3.0');
+  const { items } = request.properties as {
+    items: { items: { properties: Record<string, Record<string, unknown>> } };
+  };
+  const item = items.items.properties;
+  item.price = { description: PRICE_DESCRIPTION, ...item.price };
+  return request;
+}
+
 function schemas() {
   return {
-    CheckoutRequest: checkoutRequestJsonSchema('openapi-3.0'),
+    CheckoutRequest: checkoutRequest(),
     CheckoutCompleted: schema(completedResponseSchema),
     CheckoutFailed: schema(failedResponseSchema),
     CheckoutIncomplete: schema(incompleteResponseSchema),
     CheckoutInProgress: schema(inProgressResponseSchema),
     CheckoutRequiresAttention: schema(requiresAttentionResponseSchema),
+    PriceChanged: schema(priceChangedResponseSchema),
+    UnknownProduct: schema(unknownProductResponseSchema),
+    PricingUnavailable: schema(pricingUnavailableResponseSchema),
+    ServiceUnavailable: schema(serviceUnavailableResponseSchema),
     Checkout: schema(checkoutViewSchema),
     Error: schema(errorResponseSchema),
     Health: schema(healthResponseSchema),
@@ -105,7 +131,8 @@ export function openApiDocument(): Record<string, unknown> {
       version: '0.1.0',
       description: [
         'Checkout orchestrator: records the checkout, charges the payment, deducts stock and creates the order, undoing completed steps when a later one fails.',
-        'Locally, WireMock plays the payment, inventory and order services. Every example of `POST /checkout/process` is a test value the mocks react to (`docs/test-values.md`): pick one in the Examples list of "Try it out" and execute it as is.',
+        "Prices come from the catalog: the amount charged is the catalog's, never the request's, and an item's `price` is the price the customer saw, checked against it (409 `price_changed` when it differs).",
+        'Locally, WireMock plays the payment, inventory and order services, and the inventory mock also answers as the catalog. Every example of `POST /checkout/process` is a test value the mocks react to (`docs/test-values.md`): pick one in the Examples list of "Try it out" and execute it as is.',
       ].join('\n\n'),
     },
     tags: [
@@ -118,8 +145,10 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ['Checkout'],
           operationId: 'processCheckout',
           summary: 'Process a checkout',
-          description:
-            'Runs the saga: payment, then stock, then the order, undoing the completed steps when a later one is refused. A step whose outcome is unknown (a 5xx, a timeout, a reset) is neither undone nor called failed: the answer is 503 `checkout_incomplete` and recovery settles it.',
+          description: [
+            'Prices the cart with the catalog, then runs the saga: payment, then stock, then the order, undoing the completed steps when a later one is refused. A step whose outcome is unknown (a 5xx, a timeout, a reset) is neither undone nor called failed: the answer is 503 `checkout_incomplete` and recovery settles it.',
+            'A cart the catalog cannot price as sent (409 `price_changed`, 422 `unknown_product`, 503 `pricing_unavailable`) is refused before anything is recorded or charged, so the same `Idempotency-Key` may be sent again with the corrected cart; a key that already holds a checkout answers for it first.',
+          ].join('\n\n'),
           parameters: [ref('parameters', 'Idempotency-Key')],
           requestBody: {
             required: true,
@@ -140,16 +169,16 @@ export function openApiDocument(): Record<string, unknown> {
               process[400],
             ),
             409: answer(
-              'A request with this Idempotency-Key is still running (`checkout_in_progress`, with `Retry-After`); or the checkout stopped part-way and a person must finish it (`checkout_requires_attention`, status `requires_attention`, no `Retry-After`): nothing says it was undone, money may be held, and no other checkout should be started for this purchase. The latter is the stored answer, replayed for its Idempotency-Key.',
-              ['CheckoutInProgress', 'CheckoutRequiresAttention'],
+              "A request with this Idempotency-Key is still running (`checkout_in_progress`, with `Retry-After`); or the checkout stopped part-way and a person must finish it (`checkout_requires_attention`, status `requires_attention`, no `Retry-After`): nothing says it was undone, money may be held, and no other checkout should be started for this purchase. The latter is the stored answer, replayed for its Idempotency-Key. Or a price the customer saw is not the catalog's (`price_changed`, each such item with `price_sent` and `current_price`): nothing was recorded or charged; show the current prices and send the checkout again.",
+              ['CheckoutInProgress', 'CheckoutRequiresAttention', 'PriceChanged'],
               process[409],
               ['Retry-After', 'Idempotent-Replayed'],
             ),
             413: answer('Body over 64 KiB', ['Error'], process[413]),
             415: answer('Body is not JSON', ['Error'], process[415]),
             422: answer(
-              'A service refused and the completed steps were undone, or the Idempotency-Key was used with another body',
-              ['CheckoutFailed', 'Error'],
+              'A service refused and the completed steps were undone; or the catalog does not know a product (`unknown_product`, naming it; nothing was recorded or charged); or the Idempotency-Key was used with another body',
+              ['CheckoutFailed', 'UnknownProduct', 'Error'],
               process[422],
               ['Idempotent-Replayed'],
             ),
@@ -161,8 +190,8 @@ export function openApiDocument(): Record<string, unknown> {
               ['Idempotent-Replayed'],
             ),
             503: answer(
-              'Outcome unknown: the checkout waits at its recovery point and will be completed or undone; or the database did not answer',
-              ['CheckoutIncomplete', 'Error'],
+              'Outcome unknown: the checkout waits at its recovery point and will be completed or undone; or the catalog could not price the cart (`pricing_unavailable`: nothing was recorded or charged); or the database did not answer before anything was recorded (`service_unavailable`)',
+              ['CheckoutIncomplete', 'PricingUnavailable', 'ServiceUnavailable'],
               process[503],
               ['Retry-After'],
             ),
@@ -192,7 +221,9 @@ export function openApiDocument(): Record<string, unknown> {
               read[404],
             ),
             500: answer('Unexpected error', ['Error'], read[500]),
-            503: answer('The database did not answer', ['Error'], read[503], ['Retry-After']),
+            503: answer('The database did not answer', ['ServiceUnavailable'], read[503], [
+              'Retry-After',
+            ]),
           },
         },
       },

@@ -69,6 +69,50 @@ export const inProgressResponseSchema = z.strictObject({
   message: z.string(),
 });
 
+/**
+ * A unit price as the pricing answers give it: a JSON number with the currency's decimals. At
+ * least 0.001, the smallest price of any currency (3 decimals at most): `positive()` would say
+ * so with OpenAPI 3.0's boolean `exclusiveMinimum`, which validators of JSON Schema draft 6
+ * and later refuse.
+ */
+const unitPrice = z.number().min(0.001).meta({
+  description: "a unit price in the currency's major unit, with its decimals: 109.9 BRL, 50 JPY",
+  example: 109.9,
+});
+
+/** A price the customer saw is not the catalog's: nothing was recorded or charged. */
+export const priceChangedResponseSchema = z.strictObject({
+  error: z.literal('price_changed'),
+  message: z.string(),
+  items: z
+    .array(
+      z.strictObject({ product_id: z.string(), price_sent: unitPrice, current_price: unitPrice }),
+    )
+    .min(1),
+});
+
+/** The catalog does not know a product of the cart: nothing was recorded or charged. */
+export const unknownProductResponseSchema = z.strictObject({
+  error: z.literal('unknown_product'),
+  product_id: z.string(),
+  message: z.string(),
+});
+
+/** The catalog could not price the cart: nothing was recorded or charged. */
+export const pricingUnavailableResponseSchema = z.strictObject({
+  error: z.literal('pricing_unavailable'),
+  message: z.string(),
+});
+
+/**
+ * The database did not answer before anything was recorded. Its own shape beside `Error`, so a
+ * 503 is exactly one of its shapes (`oneOf`).
+ */
+export const serviceUnavailableResponseSchema = z.strictObject({
+  error: z.literal('service_unavailable'),
+  message: z.string(),
+});
+
 export const errorResponseSchema = z.strictObject({
   error: z.string(),
   message: z.string(),

@@ -43,14 +43,26 @@ ${table(['send', 'what the mock does', 'the API answers', 'recovery ends with', 
 
 - **Emails** also match a \`+tag\` form (\`payment-error+42@example.com\`), so tests can send
   unique ones; they match case-sensitively (\`Payment-Error@example.com\` is an ordinary email).
-- **The total** is compared as the payment service receives it: \`amount\` over 1000 in the
-  currency's major unit, whatever the currency (1000.01 BRL, but also 1001 JPY). Exactly 1000.00
-  goes through.
+- **The total** is compared as the payment service receives it (at the catalog's prices):
+  \`amount\` over 1000 in the currency's major unit, whatever the currency (1000.01 BRL, but also
+  1001 JPY). Exactly 1000.00 goes through.
 - **Combined values**: a refusal beats \`refund-error\` (a declined card is refused before any
-  charge), and an email or product fault beats a refusal of the same service.
+  charge), and an email or product fault beats a refusal of the same service. The cart is
+  priced before anything else, so a pricing value beats every other one.
+- **Prices** come from the catalog (\`PRICING=catalog\`, the default), which the inventory
+  WireMock plays (\`POST /catalog/quote\`): \`prod_001\` 99.90, \`prod_002\` and every fault
+  product 149.90, \`prod_repriced\` 109.90, \`prod_luxury\` 1000.01; any other product is
+  unknown. Every value sends the catalog's prices, so only \`price-changed\` gets a 409; a value
+  that puts a fault product in the seed's second item keeps its price, 149.90.
 - **Timeouts** take as long as the service's timeout and retries allow: \`PAYMENT_TIMEOUT_MS\`
-  (10 s) or \`INVENTORY_TIMEOUT_MS\` / \`ORDER_TIMEOUT_MS\` (5 s), three tries
-  (\`HTTP_MAX_RETRIES\` = 2), within the invocation's budget (28 s under \`npm start\`).
+  (10 s), \`INVENTORY_TIMEOUT_MS\` / \`ORDER_TIMEOUT_MS\` (5 s) or \`CATALOG_TIMEOUT_MS\` (2 s),
+  three tries (\`HTTP_MAX_RETRIES\` = 2), within the invocation's budget (28 s under
+  \`npm start\`).
+
+A 409 \`price_changed\`, a 422 \`unknown_product\` or a 503 \`pricing_unavailable\` (with
+\`Retry-After\`) comes before anything is recorded: nothing is charged, and the same
+\`Idempotency-Key\` may be sent again with the corrected cart (a key that already holds a
+checkout answers for it first).
 
 A 503 \`checkout_incomplete\` (with \`Retry-After\`) means a service may have acted (a 5xx, a
 timeout, a reset): nothing is undone, and the checkout waits at its recovery point. A retry with

@@ -18,23 +18,46 @@ export interface Trigger {
   set(body: CheckoutBody): void;
 }
 
-/** The fields of the answer that tell the outcome apart (ids and timestamps vary). */
-export interface ExpectedAnswer {
+/** Where a recorded checkout stands, as its answers give it. */
+export type CheckoutStatus =
+  | 'completed'
+  | 'failed'
+  | 'pending'
+  | 'payment_processed'
+  | 'inventory_deducted'
+  | 'compensating';
+
+/** An answer about a recorded checkout: the fields that tell the outcome apart (ids vary). */
+export interface CheckoutAnswer {
   status: 200 | 422 | 503;
   body: {
-    status:
-      | 'completed'
-      | 'failed'
-      | 'pending'
-      | 'payment_processed'
-      | 'inventory_deducted'
-      | 'compensating';
+    status: CheckoutStatus;
     error: string | null;
     reason?: string;
     message?: string;
     total_amount?: string;
   };
 }
+
+/**
+ * A refusal before anything was recorded: the cart could not be priced as sent (design
+ * "Prices"). It names no checkout and no status, so its body is given whole.
+ */
+export interface PricingAnswer {
+  status: 409 | 422 | 503;
+  body: {
+    error: 'price_changed' | 'unknown_product' | 'pricing_unavailable';
+    message: string;
+    product_id?: string;
+    items?: { product_id: string; price_sent: number; current_price: number }[];
+  };
+}
+
+export type ExpectedAnswer = CheckoutAnswer | PricingAnswer;
+
+/** Whether the answer is about a recorded checkout (it carries the checkout's status). */
+export const isRecorded = (answer: ExpectedAnswer): answer is CheckoutAnswer =>
+  'status' in answer.body;
 
 export interface TestValue {
   /** The key of the OpenAPI example. */
@@ -48,7 +71,7 @@ export interface TestValue {
   /** The mappings that react, as `<service>/<file>` under `wiremock/<service>/mappings`. */
   mappings: string[];
   answer: ExpectedAnswer;
-  /** What the table adds to the answer: what was undone. */
+  /** What the table adds to the answer: what was undone, or that nothing was done. */
   answerNote?: string;
   /** Seconds the answer takes under `npm start` when a timeout runs out (defaults, 3 tries). */
   takesSeconds?: number;
@@ -64,7 +87,10 @@ const email = (value: string): Trigger => ({
   },
 });
 
-/** The seed's second item becomes `value`; the mappings match any item. */
+/**
+ * The seed's second item (1 × 149.90) becomes `value`; the mappings match any item. The
+ * catalog prices every fault product at 149.90 too, so the price sent is the current one.
+ */
 const product = (value: string): Trigger => ({
   field: 'items[].product_id',
   value,
@@ -89,13 +115,16 @@ const zipCode = (value: string): Trigger => ({
   },
 });
 
-/** One item at 1000.01: the payment mock refuses an `amount` over 1000 (any currency). */
+/**
+ * One item `prod_luxury` at 1000.01, the catalog's price (any other price sent is a 409):
+ * the payment mock refuses an `amount` over 1000 (any currency).
+ */
 const totalOver1000: Trigger = {
   field: 'items',
-  value: '1000.01',
-  shown: 'one item at `1000.01` (a total over 1000)',
+  value: 'prod_luxury',
+  shown: "one item `prod_luxury` at `1000.01` (the catalog's price: a total over 1000)",
   set: (body) => {
-    body.items = [{ product_id: 'prod_001', quantity: 1, price: 1000.01 }];
+    body.items = [{ product_id: 'prod_luxury', quantity: 1, price: 1000.01 }];
   },
 };
 
@@ -103,15 +132,27 @@ const totalOver1000: Trigger = {
 export const INCOMPLETE_MESSAGE =
   'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.';
 
-const incomplete = (status: ExpectedAnswer['body']['status']): ExpectedAnswer => ({
+const incomplete = (status: CheckoutStatus): CheckoutAnswer => ({
   status: 503,
   body: { status, error: 'checkout_incomplete', message: INCOMPLETE_MESSAGE },
 });
 
-const refused = (error: string, reason: string, message: string): ExpectedAnswer => ({
+const refused = (error: string, reason: string, message: string): CheckoutAnswer => ({
   status: 422,
   body: { status: 'failed', error, reason, message },
 });
+
+/** What the pricing refusals say (`lib/http/checkout-presenter.ts`). */
+export const PRICING_MESSAGES = {
+  price_changed:
+    'Prices changed since the customer saw them; show the current prices and send the checkout again (the same Idempotency-Key may be used).',
+  unknown_product: (productId: string) =>
+    `The catalog does not know product ${productId}; nothing was charged`,
+  pricing_unavailable: 'The prices could not be confirmed; nothing was charged. Retry later.',
+};
+
+/** What the table adds to every pricing refusal. */
+const NOTHING_RECORDED = 'nothing recorded or charged';
 
 const ABANDONED = '`failed` / `abandoned`';
 
@@ -121,16 +162,66 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Seed request',
     triggers: [],
     mock: 'success everywhere',
-    mappings: ['payment/process-success', 'inventory/deduct-success', 'order/create-success'],
+    mappings: [
+      'inventory/catalog-quote',
+      'payment/process-success',
+      'inventory/deduct-success',
+      'order/create-success',
+    ],
     answer: { status: 200, body: { status: 'completed', error: null, total_amount: '349.70' } },
     answerNote: '`total_amount` "349.70"',
+  },
+  {
+    name: 'price-changed',
+    title: 'Price changed',
+    triggers: [product('prod_repriced')],
+    mock: 'catalog prices `prod_repriced` at 109.90 (the request says 149.90)',
+    mappings: ['inventory/catalog-quote'],
+    answer: {
+      status: 409,
+      body: {
+        error: 'price_changed',
+        message: PRICING_MESSAGES.price_changed,
+        items: [{ product_id: 'prod_repriced', price_sent: 149.9, current_price: 109.9 }],
+      },
+    },
+    answerNote: `\`price_sent\` 149.9, \`current_price\` 109.9; ${NOTHING_RECORDED}`,
+  },
+  {
+    name: 'unknown-product',
+    title: 'Unknown product',
+    triggers: [product('prod_discontinued')],
+    mock: 'catalog 404 `unknown_product` naming it',
+    mappings: ['inventory/catalog-unknown-product'],
+    answer: {
+      status: 422,
+      body: {
+        error: 'unknown_product',
+        product_id: 'prod_discontinued',
+        message: PRICING_MESSAGES.unknown_product('prod_discontinued'),
+      },
+    },
+    answerNote: NOTHING_RECORDED,
+  },
+  {
+    name: 'catalog-timeout',
+    title: 'Catalog times out',
+    triggers: [product('prod_catalog_timeout')],
+    mock: 'catalog answers after 5 s',
+    mappings: ['inventory/catalog-timeout'],
+    answer: {
+      status: 503,
+      body: { error: 'pricing_unavailable', message: PRICING_MESSAGES.pricing_unavailable },
+    },
+    answerNote: `\`Retry-After\`; ${NOTHING_RECORDED}`,
+    takesSeconds: 6,
   },
   {
     name: 'insufficient-funds',
     title: 'Total over 1000',
     triggers: [totalOver1000],
-    mock: 'payment 422 `insufficient_funds`',
-    mappings: ['payment/process-insufficient-funds'],
+    mock: 'catalog prices `prod_luxury` at 1000.01; payment 422 `insufficient_funds`',
+    mappings: ['inventory/catalog-quote', 'payment/process-insufficient-funds'],
     answer: refused('payment_failed', 'insufficient_funds', 'Insufficient funds'),
     answerNote: 'inventory never called',
   },
@@ -299,9 +390,12 @@ export function requestOf(value: TestValue): CheckoutBody {
 
 /**
  * The outcome in a few words: `completed`, `payment_failed / card_declined`,
- * `checkout_incomplete (pending)`; `code` marks up each value (Markdown's backticks).
+ * `checkout_incomplete (pending)`, `price_changed`; `code` marks up each value (Markdown's
+ * backticks).
  */
-export function describeOutcome({ body }: ExpectedAnswer, code = (s: string) => s) {
+export function describeOutcome(answer: ExpectedAnswer, code = (s: string) => s) {
+  if (!isRecorded(answer)) return code(answer.body.error);
+  const { body } = answer;
   if (body.error === null) return code(body.status);
   if (body.reason) return `${code(body.error)} / ${code(body.reason)}`;
   return `${code(body.error)} (${code(body.status)})`;

@@ -44,6 +44,14 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
+/** The properties of an item of the request schema. */
+const itemProperties = (request: unknown) =>
+  (
+    request as {
+      properties: { items: { items: { properties: Record<string, Record<string, unknown>> } } };
+    }
+  ).properties.items.items.properties;
+
 const operations = () =>
   Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
@@ -85,9 +93,14 @@ describe('API documentation served by the local gateway', () => {
       '/checkout/{id}',
       '/health',
     ]);
-    expect(doc.components.schemas.CheckoutRequest).toEqual(
-      checkoutRequestJsonSchema('openapi-3.0'),
-    );
+    // The generated schema, with one annotation: what an item's `price` means.
+    const request = structuredClone(doc.components.schemas.CheckoutRequest);
+    const { description, ...price } = itemProperties(request).price ?? {};
+    itemProperties(request).price = price;
+    expect(request).toEqual(checkoutRequestJsonSchema('openapi-3.0'));
+    expect(description).toMatch(/^The price the customer saw\b/);
+    expect(description).toContain("the amount charged is the catalog's");
+    expect(description).toContain('409 `price_changed`');
     const text = JSON.stringify(doc);
     expect(text).not.toContain('$defs');
     expect(text).not.toContain('"$schema"');
@@ -126,9 +139,16 @@ describe('API documentation served by the local gateway', () => {
       Object.values(post.responses[code]?.content['application/json'].examples ?? {}).map(
         (example) => (example.value as { error?: string }).error,
       );
-    expect(errors('409')).toEqual(['checkout_in_progress', 'checkout_requires_attention']);
+    expect(errors('409')).toEqual([
+      'checkout_in_progress',
+      'checkout_requires_attention',
+      'price_changed',
+    ]);
     expect(errors('422')).toContain('idempotency_key_mismatch');
-    expect(errors('503')).toContain('checkout_incomplete');
+    expect(errors('422')).toContain('unknown_product');
+    expect(errors('503')).toEqual(
+      expect.arrayContaining(['checkout_incomplete', 'pricing_unavailable', 'service_unavailable']),
+    );
   });
 
   it('offers the seed request first and one request example per test value, each a valid request', () => {

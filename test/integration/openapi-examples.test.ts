@@ -6,9 +6,17 @@ import {
   completedResponseSchema,
   failedResponseSchema,
   incompleteResponseSchema,
+  priceChangedResponseSchema,
+  pricingUnavailableResponseSchema,
+  unknownProductResponseSchema,
 } from '#dev/api-docs/response-schemas.ts';
-import { describeAnswer, type ExpectedAnswer, TEST_VALUES } from '#dev/api-docs/test-values.ts';
-import { type ApiResponse, useLocalApi } from '../support/local-api.ts';
+import {
+  describeAnswer,
+  type ExpectedAnswer,
+  isRecorded,
+  TEST_VALUES,
+} from '#dev/api-docs/test-values.ts';
+import { type ApiResponse, newMarker, useLocalApi } from '../support/local-api.ts';
 
 /**
  * The examples of `/openapi.json` sent as they are to the real handlers behind the local
@@ -59,11 +67,22 @@ function asDocumented(res: ApiResponse, timestamps: Record<string, string> = {})
   return body;
 }
 
-const SHAPES: Record<number, { parse(body: unknown): unknown }> = {
+interface Shape {
+  parse(body: unknown): unknown;
+}
+
+const PRICING_SHAPES: Record<string, Shape> = {
+  price_changed: priceChangedResponseSchema,
+  unknown_product: unknownProductResponseSchema,
+  pricing_unavailable: pricingUnavailableResponseSchema,
+};
+const SHAPES: Record<number, Shape> = {
   200: completedResponseSchema,
   422: failedResponseSchema,
   503: incompleteResponseSchema,
 };
+/** The shape of an answer: a pricing refusal's by its error, a recorded checkout's by status. */
+const shapeOf = (res: ApiResponse) => PRICING_SHAPES[String(res.json.error)] ?? SHAPES[res.status];
 
 describe('the request examples of POST /checkout/process, sent as they are', () => {
   it.concurrent.for(TEST_VALUES.map((v) => [v.name, v] as const))(
@@ -76,13 +95,46 @@ describe('the request examples of POST /checkout/process, sent as they are', () 
       expect(example?.summary).toContain(`→ ${describeAnswer(answer)}`);
       expect(res.status).toBe(value.answer.status);
       expect(res.json).toMatchObject(value.answer.body);
-      SHAPES[res.status]?.parse(res.json);
+      shapeOf(res)?.parse(res.json);
       expect(res.headers.get('retry-after') !== null).toBe(res.status === 503);
       expect(res.headers.get('idempotent-replayed')).toBeNull();
       // The documented answer of this example is this answer, field for field.
       expect(documentedAnswers(processCheckout, res.status).map((e) => e.value)).toContainEqual(
         asDocumented(res),
       );
+    },
+  );
+});
+
+describe('the pricing examples, refused before anything is recorded', () => {
+  const refusals = TEST_VALUES.filter((v) => !isRecorded(v.answer));
+
+  it('are the three answers of a cart the catalog cannot price as sent', () => {
+    expect(refusals.map((v) => `${v.answer.status} ${v.answer.body.error}`)).toEqual([
+      '409 price_changed',
+      '422 unknown_product',
+      '503 pricing_unavailable',
+    ]);
+  });
+
+  it.concurrent.for(refusals.map((v) => [v.name, v] as const))(
+    '%s records and charges nothing, so its Idempotency-Key then completes the corrected cart',
+    async ([name, value], { expect }) => {
+      const marker = newMarker();
+      const key = randomUUID();
+      const tagged = (example: string) => {
+        const body = structuredClone(requestExample(example));
+        body.customer_email = `customer+${marker}@example.com`;
+        return body;
+      };
+
+      const refused = await api.postCheckout(tagged(name), { 'Idempotency-Key': key });
+      expect(refused.status).toBe(value.answer.status);
+      await api.expectNothingHappened(marker);
+      const corrected = await api.postCheckout(tagged('seed'), { 'Idempotency-Key': key });
+
+      expect(corrected.status).toBe(200);
+      expect(corrected.json).toMatchObject({ status: 'completed', total_amount: '349.70' });
     },
   );
 });
