@@ -9,9 +9,16 @@ export type Endpoint =
   | 'order'
   | 'find_payments'
   | 'find_deductions'
-  | 'find_orders';
+  | 'find_orders'
+  | 'quote';
 
 export type Service = 'payment' | 'inventory' | 'order';
+
+/**
+ * The app's clients, each with its own per-try timeout: one per service, and the catalog's
+ * (`CATALOG_TIMEOUT_MS`), which asks the inventory service for quotes.
+ */
+export type Client = Service | 'catalog';
 
 export const SERVICE_OF: Record<Endpoint, Service> = {
   charge: 'payment',
@@ -22,7 +29,14 @@ export const SERVICE_OF: Record<Endpoint, Service> = {
   find_deductions: 'inventory',
   order: 'order',
   find_orders: 'order',
+  // The catalog's default address is the inventory service's (design §3).
+  quote: 'inventory',
 };
+
+/** The client that makes each request, whose timeout a delay outlasts. */
+export function clientOf(endpoint: Endpoint): Client {
+  return endpoint === 'quote' ? 'catalog' : SERVICE_OF[endpoint];
+}
 
 export const FORWARD: readonly Endpoint[] = ['charge', 'deduct', 'order'];
 export const UNDO: readonly Endpoint[] = ['refund', 'release'];
@@ -39,7 +53,8 @@ export type FaultKind =
   | 'reset_after'
   | 'garbled'
   | 'duplicate_answer'
-  | 'unreachable';
+  | 'unreachable'
+  | 'misquote';
 
 export type Fault =
   /** The service says no (a decline, out of stock, a rejected address or undo). */
@@ -61,13 +76,38 @@ export type Fault =
    * The service acts and answers; then `service` refuses every connection for `ms` (it stops
    * listening on both addresses of its name). Requests already in flight are unaffected.
    */
-  | { kind: 'unreachable'; service: Service; ms: number };
+  | { kind: 'unreachable'; service: Service; ms: number }
+  /**
+   * A catalog quote answered 200 in good JSON that does not fit the cart (design §3): in
+   * another currency, an item left out, a price that is zero, negative or finer than the
+   * currency's minor unit, or a 404 `unknown_product` naming a product of no cart. The app
+   * must answer `pricing_unavailable`, never charge on it.
+   */
+  | { kind: 'misquote'; how: Misquote };
+
+export type Misquote =
+  | 'other_currency'
+  | 'item_left_out'
+  | 'zero_price'
+  | 'negative_price'
+  | 'too_precise'
+  | 'unknown_elsewhere';
+export const MISQUOTES: readonly Misquote[] = [
+  'other_currency',
+  'item_left_out',
+  'zero_price',
+  'negative_price',
+  'too_precise',
+  'unknown_elsewhere',
+];
 
 /**
  * Marks a lookup fault of the `lookups_keep_failing` kind: one that stays on for a checkout
- * into the quiescence rounds, when every other fault is off. Counted under that kind.
+ * into the quiescence rounds, when every other fault is off; or a quote's fault of the
+ * `catalog_outage` kind: the catalog down for one planned request of a checkout. Counted under
+ * that kind.
  */
-export type KeptFault = Fault & { kept?: true };
+export type KeptFault = Fault & { kept?: true; outage?: true };
 
 /** What the simulator knows of a request when it asks for a fault. */
 export interface RequestContext {
@@ -90,6 +130,7 @@ const REFUSALS: Record<Endpoint, readonly string[]> = {
   find_payments: [],
   find_deductions: [],
   find_orders: [],
+  quote: [],
 };
 
 const GARBLED = [
@@ -122,6 +163,22 @@ const LOOKUP_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['duplicate_answer', 0.6],
   ['unreachable', 0.4],
 ];
+/**
+ * What a catalog quote meets: a read's faults (nothing to act on, so none "after"), and answers
+ * that are whole but do not fit the cart. Drawn at half the checkout's rate: a quote that fails
+ * twice ends the request (503 `pricing_unavailable`), and most checkouts should get to the saga.
+ */
+const QUOTE_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
+  ['5xx_before', 2],
+  ['delay', 1],
+  ['reset_before', 1],
+  ['garbled', 1],
+  ['misquote', 1.5],
+  ['duplicate_answer', 0.6],
+  ['unreachable', 0.4],
+];
+const QUOTE_RATE = 0.5;
+
 /** What a lookup that keeps failing meets, round after round (a delay costs a whole timeout). */
 const KEPT_LOOKUP_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['5xx_before', 3],
@@ -137,8 +194,8 @@ export interface FaultPlan {
   rateOf(checkoutIndex: number | undefined): number;
   /** Maps a request's email to the checkout's index in the scenario. */
   indexOf(email: string | undefined): number | undefined;
-  /** The client's per-try timeout of each service (a delay fault waits past it). */
-  timeoutMs: Record<Service, number>;
+  /** The per-try timeout of each client (a delay fault waits past it). */
+  timeoutMs: Record<Client, number>;
 }
 
 /**
@@ -150,12 +207,16 @@ export function scheduledFaults(plan: FaultPlan): FaultDecider {
   return ({ endpoint, email, nth }) => {
     const index = plan.indexOf(email);
     const draw = new Draw(mixSeed(plan.seed, index ?? 'unknown', endpoint, nth));
-    if (!draw.chance(plan.rateOf(index))) return null;
-    const weights = LOOKUP.includes(endpoint)
-      ? LOOKUP_WEIGHTS
-      : UNDO.includes(endpoint)
-        ? UNDO_WEIGHTS
-        : FORWARD_WEIGHTS;
+    const rate = plan.rateOf(index) * (endpoint === 'quote' ? QUOTE_RATE : 1);
+    if (!draw.chance(rate)) return null;
+    const weights =
+      endpoint === 'quote'
+        ? QUOTE_WEIGHTS
+        : LOOKUP.includes(endpoint)
+          ? LOOKUP_WEIGHTS
+          : UNDO.includes(endpoint)
+            ? UNDO_WEIGHTS
+            : FORWARD_WEIGHTS;
     return drawFault(draw, draw.weighted(weights), endpoint, plan.timeoutMs);
   };
 }
@@ -169,7 +230,7 @@ export interface KeptFailingPlan {
   roundsOf(checkoutIndex: number): number;
   /** The quiescence round now running (1, 2, ...). */
   round(): number;
-  timeoutMs: Record<Service, number>;
+  timeoutMs: Record<Client, number>;
 }
 
 /**
@@ -192,7 +253,7 @@ function drawFault(
   draw: Draw,
   kind: FaultKind,
   endpoint: Endpoint,
-  timeoutMs: Record<Service, number>,
+  timeoutMs: Record<Client, number>,
 ): Fault {
   switch (kind) {
     case 'refusal':
@@ -201,28 +262,53 @@ function drawFault(
     case '5xx_after':
       return { kind, status: draw.pick([500, 502, 503, 504] as const) };
     case 'delay':
-      return { kind, ms: timeoutMs[SERVICE_OF[endpoint]] + draw.int(30, 150) };
+      return { kind, ms: timeoutMs[clientOf(endpoint)] + draw.int(30, 150) };
     case 'garbled':
       return { kind, body: draw.pick(GARBLED) };
     case 'unreachable':
       // Long enough, often, to outlast a step's tries (connection refused is instant), and
       // sometimes the recovery runs that follow.
       return { kind, service: draw.pick(SERVICES), ms: draw.pick([60, 150, 400, 900]) };
+    case 'misquote':
+      return { kind, how: draw.pick(MISQUOTES) };
     default:
       return { kind };
   }
 }
 
+/**
+ * The catalog is down (every quote a 503) for the requests of the checkouts `down` names, at
+ * the moment it is asked: planned, so that a same-key retry meets an outage on purpose. Other
+ * requests get `faults`' fault.
+ */
+export function withCatalogOutage(
+  faults: FaultDecider,
+  plan: {
+    indexOf(email: string | undefined): number | undefined;
+    down(checkoutIndex: number): boolean;
+  },
+): FaultDecider {
+  return (request) => {
+    const index = plan.indexOf(request.email);
+    if (request.endpoint === 'quote' && index !== undefined && plan.down(index)) {
+      return { kind: '5xx_before', status: 503, outage: true };
+    }
+    return faults(request);
+  };
+}
+
 /** The kind a fault is counted under in the report. */
 export function countedKind(fault: KeptFault): string {
+  if (fault.outage) return 'catalog_outage';
   return fault.kept ? 'lookups_keep_failing' : fault.kind;
 }
 
 /** A fault in a few words, for traces. */
 export function describeFault(fault: KeptFault | null): string {
   if (!fault) return '';
-  const { kept, ...plain } = fault;
+  const { kept, outage, ...plain } = fault;
   if (kept) return `kept:${describeFault(plain as Fault)}`;
+  if (outage) return `catalog outage:${describeFault(plain as Fault)}`;
   switch (fault.kind) {
     case 'refusal':
       return `refusal(${fault.reason})`;
@@ -233,6 +319,8 @@ export function describeFault(fault: KeptFault | null): string {
       return `delay(${fault.ms}ms)`;
     case 'unreachable':
       return `unreachable(${fault.service} ${fault.ms}ms)`;
+    case 'misquote':
+      return `misquote(${fault.how})`;
     default:
       return fault.kind;
   }

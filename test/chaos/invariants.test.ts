@@ -14,8 +14,8 @@ const spec: CheckoutSpec = {
   index: 0,
   email: 'chaos+t@example.com',
   currency: 'BRL',
-  totalMinor: 34970,
-  items: [{ productId: 'p1', quantity: 2 }],
+  items: [{ productId: 'p1', quantity: 2, sentMinor: 17485 }],
+  prices: { p1: 17485 },
   card: { number: '4000056655665556', cvv: '7391' },
 };
 const completedRow: CheckoutRowView = {
@@ -49,6 +49,7 @@ const completedLedger = (): LedgerSnapshot => ({
       totalAmount: 34970,
       currency: 'BRL',
       paymentId: 'txn_1',
+      items: [{ productId: 'p1', quantity: 2, priceMinor: 17485 }],
       status: 'created',
     },
   ],
@@ -218,7 +219,8 @@ describe('the chaos oracle', () => {
     const charge = netted.charges[0] as LedgerSnapshot['charges'][number];
     netted.charges[0] = { ...charge, amount: 2 * 34970, refunded: 34970 };
     netted.refunds = [{ refundId: 'rf_1', transactionId: 'txn_1', checkoutId: ID, amount: 34970 }];
-    expect(kinds({ ledger: netted })).toEqual(['completed_money']);
+    // (and a charge of twice the catalog's total is not its total)
+    expect(kinds({ ledger: netted })).toEqual(['completed_money', 'not_catalog_price']);
     // A declined charge beside it moved no money: still one charge.
     const declined = completedLedger();
     declined.charges.unshift({ ...charge, transactionId: 'txn_0', status: 'failed' });
@@ -559,5 +561,250 @@ describe('the chaos oracle', () => {
       'card_sent_elsewhere',
     );
     expect(kinds({ logs: '{"card_last4":"5556","port":7391}' })).toEqual([]);
+  });
+});
+
+/** The completed checkout's ledger, charged and ordered at `unitMinor` each (2 × p1). */
+function ledgerPricedAt(unitMinor: number): LedgerSnapshot {
+  const ledger = completedLedger();
+  const charge = ledger.charges[0] as LedgerSnapshot['charges'][number];
+  const order = ledger.orders[0] as LedgerSnapshot['orders'][number];
+  ledger.charges[0] = { ...charge, amount: 2 * unitMinor };
+  ledger.orders[0] = {
+    ...order,
+    totalAmount: 2 * unitMinor,
+    items: [{ productId: 'p1', quantity: 2, priceMinor: unitMinor }],
+  };
+  return ledger;
+}
+/** The answers a refusal of pricing gets (design §2): nothing written, no checkout id. */
+const priceChanged409: ClientAnswer = {
+  checkout: 0,
+  source: 'first',
+  status: 409,
+  replayed: false,
+  body: JSON.stringify({
+    error: 'price_changed',
+    message: 'Prices changed',
+    items: [{ product_id: 'p1', price_sent: 150, current_price: 174.85 }],
+  }),
+};
+const unknownProduct422: ClientAnswer = {
+  ...priceChanged409,
+  status: 422,
+  body: JSON.stringify({ error: 'unknown_product', product_id: 'p9', message: 'unknown' }),
+};
+const pricingUnavailable503: ClientAnswer = {
+  ...priceChanged409,
+  status: 503,
+  retryAfter: '5',
+  body: JSON.stringify({ error: 'pricing_unavailable', message: 'retry later' }),
+};
+const nothing = (): LedgerSnapshot => ({ charges: [], refunds: [], deductions: [], orders: [] });
+/** The client sent a price for p1 the catalog no longer holds (a cheaper one). */
+const staleSpec: CheckoutSpec = {
+  ...spec,
+  items: [{ productId: 'p1', quantity: 2, sentMinor: 15000 }],
+};
+/** A cart with a product the catalog does not know. */
+const unknownSpec: CheckoutSpec = {
+  ...spec,
+  items: [...spec.items, { productId: 'p9', quantity: 1 }],
+};
+
+describe('the chaos oracle on prices (the catalog prices every charge)', () => {
+  it('every charge is the catalog total, whatever the checkout ended as: a cheaper one is reported', () => {
+    // The old oracle's total was the request's: charged at the prices the customer sent (150.00
+    // each, cheaper than the catalog's 174.85), it passed. Prices sent are now only checked.
+    const cheap = ledgerPricedAt(15000);
+    expect(kinds({ checkouts: [staleSpec], ledger: cheap, answers: [] })).toEqual([
+      'completed_money',
+      'completed_order',
+      'recorded_against_catalog',
+      'not_catalog_price',
+      'not_catalog_price',
+    ]);
+    // Let through before on any other end: a failed checkout's refunded charge, or a charge
+    // standing on a requires_attention checkout, at a cheaper total.
+    const refunded = undoneLedger();
+    const charge = refunded.charges[0] as LedgerSnapshot['charges'][number];
+    refunded.charges[0] = { ...charge, amount: 30000, refunded: 30000 };
+    expect(kinds({ rows: [failedRow], answers: [failed502], ledger: refunded })).toEqual([
+      'not_catalog_price',
+    ]);
+    const standing = ledgerLeaving({ payment: true });
+    standing.charges[0] = { ...(standing.charges[0] as typeof charge), amount: 30000 };
+    const report = check({ rows: [attentionRow('refund_payment')], answers: [], ledger: standing });
+    expect(report.violations.map((v) => v.kind)).toEqual(['not_catalog_price']);
+    expect(report.violations[0]?.message).toMatch(
+      /30000 BRL.*\(cheaper\), the catalog's total is 34970/,
+    );
+    // A declined charge asked for the wrong amount too.
+    const declined = completedLedger();
+    declined.charges.unshift({ ...charge, transactionId: 'txn_0', status: 'failed', amount: 100 });
+    expect(kinds({ ledger: declined })).toEqual(['not_catalog_price']);
+  });
+
+  it('an order carries the catalog unit prices, not only its total', () => {
+    // Let through before: the order's total was right.
+    const ledger = completedLedger();
+    const order = ledger.orders[0] as LedgerSnapshot['orders'][number];
+    ledger.orders[0] = {
+      ...order,
+      items: [
+        { productId: 'p1', quantity: 1, priceMinor: 20000 },
+        { productId: 'p1', quantity: 1, priceMinor: 14970 },
+      ],
+    };
+    expect(kinds({ ledger })).toEqual(['not_catalog_price']);
+  });
+
+  it('a checkout recorded before the catalog changed a price is charged the old total, one recorded after the new', () => {
+    const before = { ...spec, priceChange: { prices: { p1: 20000 }, recordedBefore: true } };
+    expect(kinds({ checkouts: [before] })).toEqual([]);
+    // The retry resumed at the catalog's new price instead of the stored one: let through
+    // before (the old oracle knew one total).
+    const resumedAtNew = ledgerPricedAt(20000);
+    const newTotal200 = { ...ok200, body: ok200.body.replace('349.70', '400.00') };
+    expect(kinds({ checkouts: [before], ledger: resumedAtNew, answers: [newTotal200] })).toEqual([
+      'completed_money',
+      'completed_order',
+      'not_catalog_price',
+      'not_catalog_price',
+      'answer_disagrees',
+    ]);
+    // Recorded by the retry after the change (no price sent): the new total is the right one.
+    const after = {
+      ...spec,
+      items: [{ productId: 'p1', quantity: 2 }],
+      priceChange: { prices: { p1: 20000 }, recordedBefore: false },
+    };
+    expect(kinds({ checkouts: [after], ledger: resumedAtNew, answers: [newTotal200] })).toEqual([]);
+    expect(kinds({ checkouts: [after] })).toContain('not_catalog_price');
+    // ...but a client that still sends the old price must have been refused, not recorded.
+    const sentOld = { ...after, items: spec.items };
+    expect(kinds({ checkouts: [sentOld], ledger: resumedAtNew, answers: [newTotal200] })).toEqual([
+      'recorded_against_catalog',
+    ]);
+  });
+
+  it('a recorded checkout had every price sent equal to the catalog, and every product known', () => {
+    // Let through before: the app ignored the price the customer saw and charged the catalog's.
+    expect(kinds({ checkouts: [staleSpec] })).toEqual(['recorded_against_catalog']);
+    // A product the catalog does not know cannot be charged for at all.
+    expect(kinds({ checkouts: [unknownSpec] })).toEqual([
+      'completed_money',
+      'completed_stock',
+      'completed_order',
+      'recorded_against_catalog',
+      'not_catalog_price',
+      'not_catalog_price',
+      'answer_disagrees',
+    ]);
+    // A cart with prices left out is priced by the catalog alone.
+    const omitted = { ...spec, items: [{ productId: 'p1', quantity: 2 }] };
+    expect(kinds({ checkouts: [omitted] })).toEqual([]);
+  });
+
+  it('the three refusals of pricing are answers a valid request can get, with nothing written', () => {
+    // The old oracle reported any 409 other than in-progress and requires-attention.
+    const none = { rows: [], ledger: nothing() };
+    expect(kinds({ ...none, checkouts: [staleSpec], answers: [priceChanged409] })).toEqual([]);
+    expect(kinds({ ...none, checkouts: [unknownSpec], answers: [unknownProduct422] })).toEqual([]);
+    expect(kinds({ ...none, answers: [pricingUnavailable503] })).toEqual([]);
+    // ...well formed: a price_changed lists its items, a pricing_unavailable says when to retry.
+    const noItems = { ...priceChanged409, body: '{"error":"price_changed","items":[]}' };
+    expect(kinds({ ...none, answers: [noItems] })).toEqual(['unexpected_answer']);
+    const noRetry = { ...pricingUnavailable503, retryAfter: null };
+    expect(kinds({ ...none, answers: [noRetry] })).toEqual(['unexpected_answer']);
+  });
+
+  it('a refusal of pricing writes no row: one the refused request alone could have written is reported', () => {
+    // Let through before: a 503 agreed with any final state, and a 422 with a failed one. Here
+    // the only request was refused, yet a checkout was recorded (and charged).
+    expect(kinds({ answers: [pricingUnavailable503] })).toEqual(['pricing_refusal_recorded']);
+    expect(
+      kinds({
+        checkouts: [unknownSpec],
+        rows: [failedRow],
+        ledger: nothing(),
+        answers: [unknownProduct422],
+      }),
+    ).toEqual(['pricing_refusal_recorded', 'recorded_against_catalog']);
+    // A retry under the same key that found the row (and resumed it) did not write it either.
+    const resumed = { ...ok200, source: 'lease_retry', keyHeld: true };
+    expect(kinds({ answers: [pricingUnavailable503, resumed] })).toEqual([
+      'pricing_refusal_recorded',
+    ]);
+    // Another request of the same key could have: the concurrent one that completed, or one
+    // that got no answer (a killed process).
+    const concurrent = { ...ok200, source: 'concurrent' };
+    expect(kinds({ answers: [pricingUnavailable503, concurrent] })).toEqual([]);
+    const killed = { ...noAnswer, source: 'child' };
+    expect(kinds({ answers: [pricingUnavailable503, killed, resumed] })).toEqual([]);
+  });
+
+  it('a request whose key already held a checkout gets its answer, never a refusal of pricing', () => {
+    // The catalog changed a price after the checkout was recorded; the same-key retry must
+    // resume with the stored prices (or replay), not answer price_changed.
+    const before = { ...spec, priceChange: { prices: { p1: 20000 }, recordedBefore: true } };
+    const refusedRetry = {
+      ...priceChanged409,
+      source: 'lease_retry',
+      keyHeld: true,
+      body: priceChanged409.body.replace('150', '174.85').replace('174.85}', '200}'),
+    };
+    expect(kinds({ checkouts: [before], answers: [ok200, refusedRetry] })).toEqual([
+      'pricing_refusal_over_holder',
+    ]);
+    const unavailableReplay = {
+      ...pricingUnavailable503,
+      source: 'final_replay',
+      afterEnd: true,
+      keyHeld: true,
+    };
+    expect(kinds({ answers: [ok200, unavailableReplay] })).toEqual([
+      'pricing_refusal_over_holder',
+      'answer_disagrees',
+    ]);
+  });
+
+  it('a refusal of pricing is true to the catalog', () => {
+    const none = { rows: [], ledger: nothing() };
+    // The catalog knows p1 (at 174.85).
+    const knownNamed = { ...unknownProduct422, body: unknownProduct422.body.replace('p9', 'p1') };
+    expect(kinds({ ...none, checkouts: [unknownSpec], answers: [knownNamed] })).toEqual([
+      'pricing_refusal_untrue',
+    ]);
+    // A current price the catalog never held (the price sent, read back as current).
+    const notCatalog = {
+      ...priceChanged409,
+      body: priceChanged409.body.replace('174.85', '160'),
+    };
+    expect(kinds({ ...none, checkouts: [staleSpec], answers: [notCatalog] })).toEqual([
+      'pricing_refusal_untrue',
+    ]);
+    // ...nor one that did not change.
+    const same = { ...priceChanged409, body: priceChanged409.body.replace('150', '174.85') };
+    expect(kinds({ ...none, answers: [same] })).toEqual(['pricing_refusal_untrue']);
+    // The catalog's price after a change is current too.
+    const changed = {
+      ...spec,
+      priceChange: { prices: { p1: 16000 }, recordedBefore: false },
+    };
+    const afterChange = {
+      ...priceChanged409,
+      body: priceChanged409.body.replace('150', '174.85').replace('174.85}', '160}'),
+    };
+    expect(kinds({ ...none, checkouts: [changed], answers: [afterChange] })).toEqual([]);
+  });
+
+  it('names the checkout whose charge or order is on the ledgers without its row', () => {
+    const report = check({ rows: [], answers: [priceChanged409], checkouts: [staleSpec] });
+    expect(report.violations.map((v) => [v.kind, v.checkout])).toEqual([
+      ['ledger_without_row', 0],
+      ['ledger_without_row', undefined],
+      ['ledger_without_row', 0],
+    ]);
   });
 });

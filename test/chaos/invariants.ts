@@ -11,8 +11,18 @@ export interface CheckoutSpec {
   index: number;
   email: string;
   currency: string;
-  totalMinor: number;
-  items: ItemQuantity[];
+  /** The cart as its client last sent it: each item with the price the customer saw, if sent. */
+  items: (ItemQuantity & { sentMinor?: number })[];
+  /**
+   * The catalog's unit price of each product of the cart it knows, in minor units, as the
+   * scenario started; a product of the cart missing here is one it does not know.
+   */
+  prices: Readonly<Record<string, number>>;
+  /**
+   * The catalog changed prices before a same-key retry: its prices after, and whether the
+   * checkout had been recorded by then (it then keeps the prices it was recorded with).
+   */
+  priceChange?: { prices: Readonly<Record<string, number>>; recordedBefore: boolean };
   card: { number: string; cvv: string };
 }
 
@@ -28,6 +38,11 @@ export interface ClientAnswer {
   retryAfter?: string | null;
   /** Asked once the checkout was final (the harness's last same-key request). */
   afterEnd?: boolean;
+  /**
+   * The harness saw the checkout's row before sending this request: its key already held a
+   * checkout, so this request cannot have written one (and the holder must answer it).
+   */
+  keyHeld?: boolean;
 }
 
 /** A step of a stuck checkout undone outside it, by an operator in a console (`external_undo`). */
@@ -86,7 +101,12 @@ export type ViolationKind =
   | 'ledger_without_row'
   | 'card_in_database'
   | 'card_in_logs'
-  | 'card_sent_elsewhere';
+  | 'card_sent_elsewhere'
+  | 'not_catalog_price'
+  | 'recorded_against_catalog'
+  | 'pricing_refusal_untrue'
+  | 'pricing_refusal_recorded'
+  | 'pricing_refusal_over_holder';
 
 export interface Violation {
   kind: ViolationKind;
@@ -131,6 +151,7 @@ export function checkInvariants(input: OracleInput): OracleReport {
     if (rows.length > 1) v('duplicate_rows', `${rows.length} rows for one client checkout`);
     const row = rows[0];
     checkUnexpectedAnswers(answers, v);
+    checkPricingRefusals(spec, row, answers, v);
     if (!row) {
       const told = answers.find((a) => checkoutIdOf(a) !== undefined);
       if (told) v('missing_row', `answered ${told.status} with a checkout id, but no row exists`);
@@ -144,7 +165,7 @@ export function checkInvariants(input: OracleInput): OracleReport {
     const stockLeft = [...position.netStock].map(([p, q]) => `${p}:${q}`).join(', ');
     const money = `charges [${position.charges
       .map((c) => `${c.amount} ${c.currency}, ${c.left} left`)
-      .join('; ')}], net ${position.netCharge}, total ${spec.totalMinor}`;
+      .join('; ')}], net ${position.netCharge}, total ${catalogTotal(spec)}`;
 
     const outside = input.outsideUndos?.find((u) => u.checkout === spec.index);
     if (row.status === 'completed') {
@@ -202,18 +223,22 @@ export function checkInvariants(input: OracleInput): OracleReport {
           : 'none left on the ledgers',
       });
     }
+    checkCatalogPrices(spec, row, input.ledger, v);
     checkAnswers(spec, row, answers, v);
     if (leaksCard(row.dump, spec.card)) v('card_in_database', 'card number or CVV in the row');
   }
 
+  // Nothing on the ledgers for a checkout that has no row (one refused by pricing included):
+  // named by its client where the entry carries the customer's email.
   const known = new Set(input.rows.map((r) => r.id));
   const orphans = [
-    ...input.ledger.charges.map((c) => ['charge', c.checkoutId] as const),
-    ...input.ledger.deductions.map((d) => ['deduction', d.checkoutId] as const),
-    ...input.ledger.orders.map((o) => ['order', o.checkoutId] as const),
+    ...input.ledger.charges.map((c) => ['charge', c.checkoutId, c.customerEmail] as const),
+    ...input.ledger.deductions.map((d) => ['deduction', d.checkoutId, undefined] as const),
+    ...input.ledger.orders.map((o) => ['order', o.checkoutId, o.customerEmail] as const),
   ].filter(([, id]) => !known.has(id));
-  for (const [what, id] of orphans) {
-    violate('ledger_without_row', undefined, `a ${what} for checkout ${id}, which has no row`);
+  for (const [what, id, email] of orphans) {
+    const owner = input.checkouts.find((c) => email !== undefined && c.email === email);
+    violate('ledger_without_row', owner?.index, `a ${what} for checkout ${id}, which has no row`);
   }
   for (const spec of input.checkouts) {
     if (leaksCard(input.logs, spec.card)) {
@@ -226,22 +251,43 @@ export function checkInvariants(input: OracleInput): OracleReport {
 
 /**
  * The statuses `POST /checkout/process` answers a valid request with: 200 completed, 422 a
- * service refused, 502 a service unreachable (or the gateway's own, for a crashed function),
- * 503 an outcome not known yet (or the database not answering), 409 another request holds the
- * key or the checkout requires attention. A request that got no answer at all (reset, the
- * harness's timeout) is `error`.
+ * service refused (or the catalog does not know a product), 502 a service unreachable (or the
+ * gateway's own, for a crashed function), 503 an outcome not known yet (or the database not
+ * answering, or the catalog not pricing the cart), 409 another request holds the key, the
+ * checkout requires attention or a price the customer saw changed. A request that got no
+ * answer at all (reset, the harness's timeout) is `error`.
  */
 const ANSWERED = new Set<number>([200, 409, 422, 502, 503]);
 
-/** The two 409s a valid request can get (design §2); any other 409 is unexpected. */
+/** The three 409s a valid request can get (design §2); any other 409 is unexpected. */
 const IN_PROGRESS = 'checkout_in_progress';
 const REQUIRES_ATTENTION = 'checkout_requires_attention';
+const PRICE_CHANGED = 'price_changed';
+
+/**
+ * The refusals of pricing (design §2): nothing written, nothing called. 409 `price_changed`, 422
+ * `unknown_product`, 503 `pricing_unavailable`.
+ */
+type PricingRefusal = 'price_changed' | 'unknown_product' | 'pricing_unavailable';
+const PRICING_REFUSALS: Readonly<Record<PricingRefusal, number>> = {
+  price_changed: 409,
+  unknown_product: 422,
+  pricing_unavailable: 503,
+};
+
+function pricingRefusalOf(a: ClientAnswer): PricingRefusal | undefined {
+  const error = a.status === 'error' ? undefined : parse(a.body)?.error;
+  if (typeof error !== 'string' || !Object.hasOwn(PRICING_REFUSALS, error)) return undefined;
+  const refusal = error as PricingRefusal;
+  return PRICING_REFUSALS[refusal] === a.status ? refusal : undefined;
+}
 
 /**
  * Answers a valid request should never get: any other status, a key mismatch for the same
- * body, a 409 that is neither of the two, and a requires_attention answer that is not well
- * formed (its status not `requires_attention`, or a `Retry-After`, which invites a retry that
- * cannot help: a person must act).
+ * body, a 409 that is none of the three, a requires_attention answer that is not well formed
+ * (its status not `requires_attention`, or a `Retry-After`, which invites a retry that cannot
+ * help: a person must act), a `price_changed` that lists no item with both prices, and a
+ * `pricing_unavailable` without `Retry-After` (design §2).
  */
 function checkUnexpectedAnswers(
   answers: ClientAnswer[],
@@ -253,9 +299,20 @@ function checkUnexpectedAnswers(
       v('unexpected_answer', `${a.source}: 422 idempotency_key_mismatch for the same body`);
     } else if (!ANSWERED.has(a.status)) {
       v('unexpected_answer', `${a.source}: ${a.status} ${a.body.slice(0, 160)}`);
+    } else if (pricingRefusalOf(a) === 'pricing_unavailable' && !a.retryAfter) {
+      v('unexpected_answer', `${a.source}: 503 pricing_unavailable without Retry-After`);
     } else if (a.status === 409) {
       const body = parse(a.body);
-      if (body?.error !== IN_PROGRESS && body?.error !== REQUIRES_ATTENTION) {
+      if (body?.error === PRICE_CHANGED) {
+        const items = Array.isArray(body.items) ? (body.items as Record<string, unknown>[]) : [];
+        const whole = (i: Record<string, unknown>) =>
+          typeof i?.product_id === 'string' &&
+          typeof i.price_sent === 'number' &&
+          typeof i.current_price === 'number';
+        if (items.length === 0 || !items.every(whole)) {
+          v('unexpected_answer', `${a.source}: 409 ${a.body.slice(0, 160)}`);
+        }
+      } else if (body?.error !== IN_PROGRESS && body?.error !== REQUIRES_ATTENTION) {
         v('unexpected_answer', `${a.source}: 409 ${a.body.slice(0, 160)}`);
       } else if (body.error === REQUIRES_ATTENTION) {
         if (body.status !== 'requires_attention') {
@@ -315,8 +372,10 @@ function checkAnswers(
     } else if (a.afterEnd && !a.replayed) {
       v('answer_disagrees', `${a.source}: the final answer, but not marked Idempotent-Replayed`);
     }
-    // No answer, or an answer reported by checkUnexpectedAnswers.
+    // No answer, an answer reported by checkUnexpectedAnswers, or a refusal of pricing (which
+    // names no checkout: checkPricingRefusals judges it).
     if (a.status === 'error' || !ANSWERED.has(a.status) || isKeyMismatch(a)) continue;
+    if (pricingRefusalOf(a)) continue;
     const body = parse(a.body);
     const id = checkoutIdOf(a);
     if (id !== undefined && id !== row.id) {
@@ -331,10 +390,10 @@ function checkAnswers(
         );
       } else if (body.payment_id !== row.paymentId || body.order_id !== row.orderId) {
         v('answer_disagrees', `${a.source}: 200 names other payment/order ids than the row`);
-      } else if (toMinor(body.total_amount, spec.currency) !== spec.totalMinor) {
+      } else if (toMinor(body.total_amount, spec.currency) !== catalogTotal(spec)) {
         v(
           'answer_disagrees',
-          `${a.source}: 200 total ${body.total_amount}, expected ${spec.totalMinor} minor`,
+          `${a.source}: 200 total ${body.total_amount}, expected ${catalogTotal(spec)} minor`,
         );
       }
     } else if (a.status === 422 || a.status === 502) {
@@ -385,6 +444,7 @@ function checkCompleted(
 ) {
   const moved = movedMoney(ledger, row.id);
   const [charge] = moved;
+  const total = catalogTotal(spec);
   const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
   const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
   const [order] = orders;
@@ -398,12 +458,12 @@ function checkCompleted(
       moved.length !== 1 ||
       charge?.status !== 'success' ||
       charge.refunded !== 0 ||
-      charge.amount !== spec.totalMinor ||
+      charge.amount !== total ||
       charge.currency !== spec.currency
     ) {
       v(
         'completed_money',
-        `completed, but charges [${moved.map(describeCharge).join('; ')}], total ${spec.totalMinor} ${spec.currency}`,
+        `completed, but charges [${moved.map(describeCharge).join('; ')}], total ${total} ${spec.currency}`,
       );
     }
     const [deduction] = standing;
@@ -412,10 +472,10 @@ function checkCompleted(
       v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
     }
   }
-  if (orders.length !== 1) {
+  if (orders.length !== 1 || !order) {
     v('completed_order', `completed with ${orders.length} orders`);
-  } else if (order?.totalAmount !== spec.totalMinor || order.currency !== spec.currency) {
-    v('completed_order', `the order is for ${order?.totalAmount} ${order?.currency}`);
+  } else if (order.totalAmount !== total || order.currency !== spec.currency) {
+    v('completed_order', `the order is for ${order.totalAmount} ${order.currency}`);
   } else if (charge && order.paymentId !== charge.transactionId) {
     v(
       'completed_order',
@@ -426,6 +486,170 @@ function checkCompleted(
     v(
       'completed_record',
       `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${charge?.transactionId}, ${order?.orderId}`,
+    );
+  }
+}
+
+/** The catalog's unit prices for the cart as they stood when the checkout was recorded. */
+export function pricesWhenRecorded(spec: CheckoutSpec): Readonly<Record<string, number>> {
+  return spec.priceChange && !spec.priceChange.recordedBefore
+    ? spec.priceChange.prices
+    : spec.prices;
+}
+
+/**
+ * The catalog's total for the cart as priced when the checkout was recorded (Σ quantity × unit
+ * price), or undefined when the catalog does not know a product of it: no total may be charged.
+ */
+export function catalogTotal(spec: CheckoutSpec): number | undefined {
+  const prices = pricesWhenRecorded(spec);
+  let total = 0;
+  for (const { productId, quantity } of spec.items) {
+    const price = prices[productId];
+    if (price === undefined) return undefined;
+    total += quantity * price;
+  }
+  return total;
+}
+
+/**
+ * Prices come from the catalog, never from the caller (design §2), for a checkout that was
+ * recorded, whatever its end:
+ *
+ * - it could be recorded: the catalog knew every product of the cart, and every price the
+ *   client sent (the price the customer saw) was the catalog's then; otherwise the answer was
+ *   a refusal and nothing was written (`recorded_against_catalog`);
+ * - every charge (declined, refunded or standing) is of the catalog's total for the cart in its
+ *   currency, as priced when the checkout was recorded: neither a cheaper price the customer
+ *   sent, nor a price the catalog set after (`not_catalog_price`);
+ * - every order is of that total, each item at the catalog's unit price then.
+ */
+function checkCatalogPrices(
+  spec: CheckoutSpec,
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const prices = pricesWhenRecorded(spec);
+  const when = spec.priceChange
+    ? spec.priceChange.recordedBefore
+      ? ' (recorded before the catalog changed a price)'
+      : ' (recorded after the catalog changed a price)'
+    : '';
+  const unknown = spec.items.filter((i) => prices[i.productId] === undefined);
+  const stale = spec.items.filter(
+    (i) => i.sentMinor !== undefined && prices[i.productId] !== i.sentMinor,
+  );
+  if (unknown.length > 0) {
+    v(
+      'recorded_against_catalog',
+      `recorded (${row.status}) with ${unknown.map((i) => i.productId).join(', ')}, which the catalog does not know`,
+    );
+  }
+  if (stale.length > 0) {
+    const what = stale.map(
+      (i) => `${i.productId} sent ${i.sentMinor}, catalog ${prices[i.productId]}`,
+    );
+    v('recorded_against_catalog', `recorded (${row.status}) although [${what.join('; ')}]${when}`);
+  }
+  const total = catalogTotal(spec);
+  const compare = (amount: number) =>
+    total === undefined || amount === total ? '' : amount < total ? ' (cheaper)' : ' (dearer)';
+  for (const charge of ledger.charges.filter((c) => c.checkoutId === row.id)) {
+    if (charge.amount !== total || charge.currency !== spec.currency) {
+      v(
+        'not_catalog_price',
+        `charge ${describeCharge(charge)}${compare(charge.amount)}, the catalog's total is ${total} ${spec.currency}${when}`,
+      );
+    }
+  }
+  for (const order of ledger.orders.filter((o) => o.checkoutId === row.id)) {
+    const wrong = order.items.filter((i) => i.priceMinor !== prices[i.productId]);
+    if (order.totalAmount !== total || order.currency !== spec.currency || wrong.length > 0) {
+      const items = wrong.map(
+        (i) => `${i.productId} at ${i.priceMinor}, catalog ${prices[i.productId]}`,
+      );
+      v(
+        'not_catalog_price',
+        `order ${order.orderId} of ${order.totalAmount} ${order.currency}${compare(order.totalAmount)}${items.length ? ` [${items.join('; ')}]` : ''}, the catalog's total is ${total} ${spec.currency}${when}`,
+      );
+    }
+  }
+}
+
+/**
+ * A refusal of pricing (409 `price_changed`, 422 `unknown_product`, 503 `pricing_unavailable`)
+ * means nothing was written for that request (design §2):
+ *
+ * - it is true: a `price_changed` lists products of the cart each at a current price the
+ *   catalog held and a sent price that differs from it; an `unknown_product` names a product of
+ *   the cart the catalog does not know (`pricing_refusal_untrue`);
+ * - a request whose key already held a checkout gets that checkout's answer, never a refusal of
+ *   pricing: a same-key retry resumes with the stored prices, whatever the catalog says now
+ *   (`pricing_refusal_over_holder`);
+ * - a row exists only if some request of the checkout that was not refused could have written
+ *   it: one answered otherwise, or with no answer, sent before the harness saw the row
+ *   (`pricing_refusal_recorded`). Without a key, that is the refused request itself.
+ *
+ * Nothing on the ledgers for a checkout that has no row is `ledger_without_row`.
+ */
+function checkPricingRefusals(
+  spec: CheckoutSpec,
+  row: CheckoutRowView | undefined,
+  answers: ClientAnswer[],
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const refused = answers.filter((a) => pricingRefusalOf(a) !== undefined);
+  if (refused.length === 0) return;
+  const inCart = new Set(spec.items.map((i) => i.productId));
+  const catalogPrices = (productId: string) =>
+    [spec.prices[productId], spec.priceChange?.prices[productId]].filter(
+      (p): p is number => p !== undefined,
+    );
+  for (const a of refused) {
+    const body = parse(a.body) ?? {};
+    const refusal = pricingRefusalOf(a);
+    if (refusal === 'price_changed' && Array.isArray(body.items)) {
+      for (const item of body.items as Record<string, unknown>[]) {
+        const productId = String(item?.product_id);
+        const current = toMinor(item?.current_price, spec.currency);
+        const sent = toMinor(item?.price_sent, spec.currency);
+        if (
+          !inCart.has(productId) ||
+          current === undefined ||
+          !catalogPrices(productId).includes(current) ||
+          sent === current
+        ) {
+          v(
+            'pricing_refusal_untrue',
+            `${a.source}: 409 price_changed lists ${JSON.stringify(item)}; the catalog held [${catalogPrices(productId).join(', ')}] for it`,
+          );
+        }
+      }
+    }
+    if (refusal === 'unknown_product') {
+      const productId = String(body.product_id);
+      if (!inCart.has(productId) || spec.prices[productId] !== undefined) {
+        v(
+          'pricing_refusal_untrue',
+          `${a.source}: 422 unknown_product names ${productId}, ${inCart.has(productId) ? 'which the catalog knows' : 'not a product of the cart'}`,
+        );
+      }
+    }
+    if (a.keyHeld) {
+      v(
+        'pricing_refusal_over_holder',
+        `${a.source}: ${a.status} ${refusal}, although its key already held the checkout (its answer or its stored prices come first)`,
+      );
+    }
+  }
+  if (!row) return;
+  const writers = answers.filter((a) => !a.afterEnd && !a.keyHeld && !pricingRefusalOf(a));
+  if (writers.length === 0) {
+    const told = refused.map((a) => `${a.source} ${a.status} ${pricingRefusalOf(a)}`);
+    v(
+      'pricing_refusal_recorded',
+      `a row (${row.status}) exists, but every request that could have written it was refused: ${told.join(', ')}`,
     );
   }
 }

@@ -45,6 +45,8 @@ export interface Order {
   totalAmount: number;
   currency: string;
   paymentId: string;
+  /** The items as ordered, each at the unit price the order service was sent. */
+  items: (ItemQuantity & { priceMinor: number })[];
   status: 'created';
 }
 

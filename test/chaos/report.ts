@@ -9,7 +9,12 @@ const counts = (record: Record<string, number>) => {
 };
 
 /** Every kind of fault the harness injects, listed even when a run injected none of it. */
-const FAULT_KINDS: readonly (FaultKind | 'external_undo' | 'lookups_keep_failing')[] = [
+const FAULT_KINDS: readonly (
+  | FaultKind
+  | 'external_undo'
+  | 'lookups_keep_failing'
+  | 'catalog_outage'
+)[] = [
   'refusal',
   '5xx_before',
   '5xx_after',
@@ -19,6 +24,8 @@ const FAULT_KINDS: readonly (FaultKind | 'external_undo' | 'lookups_keep_failing
   'garbled',
   'duplicate_answer',
   'unreachable',
+  'misquote',
+  'catalog_outage',
   'external_undo',
   'lookups_keep_failing',
 ];
@@ -43,6 +50,7 @@ export function formatSummary(report: ChaosReport): string[] {
     ...Object.entries(report.attentionSeeds)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, seeds]) => `  ${key}: seeds ${seeds.join(' ')}`),
+    `pricing           answers 409 price_changed ${stats.priceChangedAnswers}, 422 unknown_product ${stats.unknownProductAnswers}, 503 pricing_unavailable ${stats.pricingUnavailableAnswers}; ${stats.priceCorrections} resent with the current prices; ${stats.priceChanges} catalog price changes before a lease-expired retry (${stats.priceChangesAfterRecording} on a checkout already recorded)`,
     `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,
     `violations        ${counts(report.violations)}`,
     `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,

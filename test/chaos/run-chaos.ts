@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
 import { ChildPool } from './child-pool.ts';
-import type { Service } from './fault-schedule.ts';
+import type { Client } from './fault-schedule.ts';
 import { OutputCapture } from './output-capture.ts';
 import { type Harness, runScenario, type ScenarioResult, type ScenarioStats } from './scenario.ts';
 import { planScenario } from './scenario-plan.ts';
@@ -45,7 +45,12 @@ export interface ChaosReport {
 }
 
 /** Per-try timeouts of the harness's app: short, so a scenario takes well under a second. */
-const TIMEOUT_MS: Record<Service, number> = { payment: 250, inventory: 200, order: 200 };
+const TIMEOUT_MS: Record<Client, number> = {
+  payment: 250,
+  inventory: 200,
+  order: 200,
+  catalog: 150,
+};
 const LEASE_MS = 2_000;
 
 /**
@@ -56,6 +61,8 @@ const LEASE_MS = 2_000;
  * The app reaches the payment and order services by a name with two loopback addresses (both
  * refuse in an `unreachable` window: an AggregateError with no syscall), and the inventory
  * service by 127.0.0.1 alone (a plain ECONNREFUSED of connect): both ways a refusal looks.
+ * Prices come from the catalog at its default address, the inventory service's (`PRICING` and
+ * `CATALOG_SERVICE_URL` of the caller's environment are set aside for the run).
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const simulator = await startSimulator();
@@ -73,6 +80,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     PAYMENT_TIMEOUT_MS: String(TIMEOUT_MS.payment),
     INVENTORY_TIMEOUT_MS: String(TIMEOUT_MS.inventory),
     ORDER_TIMEOUT_MS: String(TIMEOUT_MS.order),
+    PRICING: 'catalog',
+    CATALOG_TIMEOUT_MS: String(TIMEOUT_MS.catalog),
     HTTP_MAX_RETRIES: '1',
     HTTP_RETRY_BASE_MS: '10',
     HTTP_RETRY_MAX_MS: '30',
@@ -82,8 +91,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
   const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  const savedCluster = process.env.DB_CLUSTER_ARN;
-  delete process.env.DB_CLUSTER_ARN;
+  // Set aside: a private cluster's ARN, and a catalog elsewhere than the simulator.
+  const setAside = ['DB_CLUSTER_ARN', 'CATALOG_SERVICE_URL'] as const;
+  const savedAside = setAside.map((k) => [k, process.env[k]] as const);
+  for (const key of setAside) delete process.env[key];
   Object.assign(process.env, env);
 
   const output = new OutputCapture();
@@ -153,6 +164,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         recoveryRuns: 0,
         undosBeforeRetries: 0,
         undosBetweenRounds: 0,
+        priceChanges: 0,
+        priceChangesAfterRecording: 0,
+        priceCorrections: 0,
+        priceChangedAnswers: 0,
+        unknownProductAnswers: 0,
+        pricingUnavailableAnswers: 0,
       },
       durationsMs: [],
     };
@@ -204,7 +221,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-    if (savedCluster !== undefined) process.env.DB_CLUSTER_ARN = savedCluster;
+    for (const [key, value] of savedAside) if (value !== undefined) process.env[key] = value;
   }
 }
 

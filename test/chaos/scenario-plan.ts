@@ -10,13 +10,42 @@ import type { HookMoment } from './simulator.ts';
  */
 export type RetryPlan = 'none' | 'concurrent' | 'after_answer' | 'after_lease';
 
+/**
+ * What the client says of prices (design §2, `PRICING=catalog`): `seen`, the price the customer
+ * saw for most items (the catalog's); `omitted`, no price at all; `stale`, one item at a price
+ * the catalog no longer holds (409 `price_changed`, after which the client sends the current
+ * prices under the same key); `unknown`, one more product the catalog does not know (422
+ * `unknown_product`).
+ */
+export type PricingPlan = 'seen' | 'omitted' | 'stale' | 'unknown';
+
+/** An item of the cart: the catalog's unit price (none: it does not know the product), and the price sent. */
+export interface CartLine extends ItemQuantity {
+  priceMinor: number | undefined;
+  /** The price the customer saw, sent with the item; absent: not sent. */
+  sentMinor?: number;
+}
+
 export interface CheckoutPlan {
   index: number;
   email: string;
   key: string | undefined;
   currency: string;
-  items: (ItemQuantity & { priceMinor: number })[];
+  items: CartLine[];
+  /** The catalog's total for the cart when the scenario starts (its known products). */
   totalMinor: number;
+  pricing: PricingPlan;
+  /**
+   * The catalog's new unit price for a product of the cart, set once the traffic is over and
+   * before the lease-expired retry: a checkout recorded by then keeps its stored prices.
+   */
+  priceChange: { productId: string; priceMinor: number } | undefined;
+  /**
+   * The catalog is down (every quote a 503) for this checkout's first request(s), or for its
+   * lease-expired retry: a retry after an outage, or a retry during one (design §2: the key's
+   * holder answers first).
+   */
+  catalogOutage: 'first_request' | 'lease_retry' | undefined;
   card: { number: string; expiry: string; cvv: string };
   /** Delay before the first request, so the checkouts interleave differently. */
   startMs: number;
@@ -119,8 +148,12 @@ export function planScenario(
       faultRate: Math.min(0.7, baseRate * draw.pick([0.5, 1, 1, 1.5])),
       outsideUndo: undefined,
       lookupsFailRounds: 0,
+      pricing: 'seen',
+      priceChange: undefined,
+      catalogOutage: undefined,
     });
   }
+  planPricing(seed, checkouts);
   // From a stream of their own, so these draws leave the rest of a seed's scenario as it was.
   const operator = new Draw(mixSeed('scenario-operator', seed));
   for (const c of checkouts) {
@@ -190,8 +223,82 @@ export function planScenario(
   return { seed, checkouts, kill, crash, recoveryRuns: draw.chance(0.6) ? 2 : 1 };
 }
 
-/** The `POST /checkout/process` body of a planned checkout. */
-export function requestBody(c: CheckoutPlan) {
+/**
+ * What each client says of prices, drawn from a stream of its own (the rest of a seed's
+ * scenario stays as it was): prices seen or omitted, a stale price, a product the catalog does
+ * not know; and for some checkouts retried after the lease, a price the catalog changes before
+ * that retry, and a catalog outage at their first request or at that retry.
+ */
+function planPricing(seed: number, checkouts: CheckoutPlan[]) {
+  const pricing = new Draw(mixSeed('scenario-pricing', seed));
+  for (const c of checkouts) {
+    c.pricing = pricing.weighted([
+      ['seen', 5],
+      ['omitted', 3],
+      ['stale', 1.2],
+      ['unknown', 0.8],
+    ] as const);
+    const seen = c.pricing !== 'omitted';
+    for (const item of c.items) {
+      if (seen && item.priceMinor !== undefined && pricing.chance(0.9)) {
+        item.sentMinor = item.priceMinor;
+      }
+    }
+    const victim = pricing.pick(c.items);
+    if (c.pricing === 'stale' && victim.priceMinor !== undefined) {
+      victim.sentMinor = otherPrice(pricing, victim.priceMinor, 0.7);
+    }
+    if (c.pricing === 'unknown') {
+      c.items.splice(pricing.int(0, c.items.length), 0, {
+        productId: `p${seed}-${c.index}-unknown`,
+        quantity: pricing.int(1, 3),
+        priceMinor: undefined,
+        ...(seen && pricing.chance(0.5) ? { sentMinor: pricing.int(100, 50_000) } : {}),
+      });
+    }
+    if (c.key === undefined || c.retry !== 'after_lease') continue;
+    if ((c.pricing === 'seen' || c.pricing === 'omitted') && pricing.chance(0.4)) {
+      const item = pricing.pick(c.items);
+      if (item.priceMinor !== undefined) {
+        c.priceChange = {
+          productId: item.productId,
+          priceMinor: otherPrice(pricing, item.priceMinor, 0.5),
+        };
+      }
+    }
+    c.catalogOutage = pricing.weighted([
+      [undefined, 6],
+      ['first_request', 2],
+      ['lease_retry', 2],
+    ] as const);
+  }
+}
+
+/** A valid price other than `minor`: cheaper with probability `cheaper`, else dearer. */
+function otherPrice(draw: Draw, minor: number, cheaper: number): number {
+  if (minor > 1 && draw.chance(cheaper)) return minor - draw.int(1, minor - 1);
+  return minor + draw.int(1, 5_000);
+}
+
+/** The prices a planned checkout's client sends first: the price it saw of each item, if any. */
+export function sentPrices(c: CheckoutPlan): Map<string, number> {
+  return new Map(
+    c.items.flatMap((i) => (i.sentMinor === undefined ? [] : [[i.productId, i.sentMinor]])),
+  );
+}
+
+/** The catalog's unit prices of a planned checkout's products, as the scenario starts. */
+export function catalogPrices(c: CheckoutPlan): Record<string, number> {
+  return Object.fromEntries(
+    c.items.flatMap((i) => (i.priceMinor === undefined ? [] : [[i.productId, i.priceMinor]])),
+  );
+}
+
+/**
+ * The `POST /checkout/process` body of a planned checkout, with the prices its client sends
+ * (by default, the ones it saw first).
+ */
+export function requestBody(c: CheckoutPlan, sent: ReadonlyMap<string, number> = sentPrices(c)) {
   return {
     payment_method: {
       type: 'credit_card',
@@ -207,11 +314,14 @@ export function requestBody(c: CheckoutPlan) {
       state: 'SP',
       zip_code: '01234-567',
     },
-    items: c.items.map((i) => ({
-      product_id: i.productId,
-      quantity: i.quantity,
-      price: fromMinor(i.priceMinor, c.currency),
-    })),
+    items: c.items.map((i) => {
+      const price = sent.get(i.productId);
+      return {
+        product_id: i.productId,
+        quantity: i.quantity,
+        ...(price === undefined ? {} : { price: fromMinor(price, c.currency) }),
+      };
+    }),
     currency: c.currency,
   };
 }
@@ -228,7 +338,8 @@ export function describePlan(plan: ScenarioPlan): string[] {
         : '') +
       (c.lookupsFailRounds > 0
         ? `, lookups keep failing through quiescence round ${c.lookupsFailRounds}`
-        : ''),
+        : '') +
+      `; ${describePricing(c)}`,
   );
   if (plan.kill) lines.push(`kill: SIGKILL the child at ${trigger(plan.kill)}`);
   if (plan.crash) {
@@ -239,6 +350,23 @@ export function describePlan(plan: ScenarioPlan): string[] {
   }
   lines.push(`recovery runs racing after the traffic: ${plan.recoveryRuns}`);
   return lines;
+}
+
+/** What a checkout's client sends of prices and what the catalog does, in a few words. */
+function describePricing(c: CheckoutPlan): string {
+  const items = c.items.map((i) => {
+    const sent = i.sentMinor === undefined ? 'not sent' : `sent ${i.sentMinor}`;
+    const catalog =
+      i.priceMinor === undefined ? 'unknown to the catalog' : `catalog ${i.priceMinor}`;
+    return `${i.productId} ×${i.quantity} ${catalog}, ${sent}`;
+  });
+  const change = c.priceChange
+    ? `; the catalog prices ${c.priceChange.productId} at ${c.priceChange.priceMinor} before the lease retry`
+    : '';
+  const outage = c.catalogOutage
+    ? `; the catalog is down for its ${c.catalogOutage.replace('_', ' ')}`
+    : '';
+  return `prices ${c.pricing}: ${items.join('; ')}${change}${outage}`;
 }
 
 /** A Luhn-valid 16-digit card of its own, and a 4-digit CVV that is not its last four digits. */

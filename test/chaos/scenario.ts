@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosDatabase } from './chaos-database.ts';
 import type { ChildPool, WarmChild } from './child-pool.ts';
-import { keptFailingLookups, type Service, scheduledFaults } from './fault-schedule.ts';
+import {
+  type Client,
+  keptFailingLookups,
+  scheduledFaults,
+  withCatalogOutage,
+} from './fault-schedule.ts';
 import {
   type CheckoutRowView,
   type CheckoutSpec,
@@ -10,13 +15,16 @@ import {
   type OracleReport,
   type OutsideUndo,
 } from './invariants.ts';
+import { toMinor } from './ledger.ts';
 import type { OutputCapture } from './output-capture.ts';
 import {
   type CheckoutPlan,
+  catalogPrices,
   describePlan,
   type RequestTrigger,
   requestBody,
   type ScenarioPlan,
+  sentPrices,
 } from './scenario-plan.ts';
 import type { Simulator } from './simulator.ts';
 
@@ -34,7 +42,7 @@ export interface Harness {
   recover(): Promise<string>;
   children: ChildPool;
   output: OutputCapture;
-  timeoutMs: Record<Service, number>;
+  timeoutMs: Record<Client, number>;
   /** Recovery rounds allowed to bring the scenario's checkouts to a final state. */
   maxRounds: number;
 }
@@ -50,7 +58,24 @@ export interface ScenarioStats {
   undosBeforeRetries: number;
   /** ...and between quiescence rounds. */
   undosBetweenRounds: number;
+  /** Catalog prices changed between the traffic and the lease-expired retry... */
+  priceChanges: number;
+  /** ...of which on a checkout already recorded (the retry must keep its stored prices). */
+  priceChangesAfterRecording: number;
+  /** Same-key requests sent again with the current prices a 409 `price_changed` listed. */
+  priceCorrections: number;
+  /** Answers 409 `price_changed`, 422 `unknown_product`, 503 `pricing_unavailable`. */
+  priceChangedAnswers: number;
+  unknownProductAnswers: number;
+  pricingUnavailableAnswers: number;
 }
+
+/** The stats counter of each refusal of pricing. */
+const REFUSAL_STATS = {
+  price_changed: 'priceChangedAnswers',
+  unknown_product: 'unknownProductAnswers',
+  pricing_unavailable: 'pricingUnavailableAnswers',
+} as const satisfies Record<string, keyof ScenarioStats>;
 
 export interface ScenarioResult {
   plan: ScenarioPlan;
@@ -67,9 +92,10 @@ const FINAL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * Runs one scenario: A) its checkouts, concurrently, through the real handlers (one maybe in
- * a child process killed on a given request, the database maybe crashed), with the planned
- * same-key retries, under the fault schedule; then an operator may refund or release some
- * stuck checkouts in a console; B) the leases expire, and the lease-expired retries race one
+ * a child process killed on a given request, the database maybe crashed), priced by the
+ * simulator's catalog, with the planned same-key retries, under the fault schedule; then an
+ * operator may refund or release some stuck checkouts in a console, and the catalog changes
+ * some prices; B) the leases expire, and the lease-expired retries race one
  * or two recovery runs, faults still on; C) faults off (but the lookups that keep failing),
  * recovery until every checkout is final (or a bound is hit), an operator maybe undoing more
  * between rounds. Then the oracle judges it by the simulator's ledgers.
@@ -91,17 +117,39 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     recoveryRuns: 0,
     undosBeforeRetries: 0,
     undosBetweenRounds: 0,
+    priceChanges: 0,
+    priceChangesAfterRecording: 0,
+    priceCorrections: 0,
+    priceChangedAnswers: 0,
+    unknownProductAnswers: 0,
+    pricingUnavailableAnswers: 0,
   };
   const indexOf = new Map(plan.checkouts.map((c) => [c.email, c.index]));
+  for (const c of plan.checkouts) {
+    const unknown = c.items.filter((i) => i.priceMinor === undefined).map((i) => i.productId);
+    simulator.catalog.register(c.email, c.currency, catalogPrices(c), unknown);
+  }
+  // The prices each client sends: those its customer saw, then those a 409 price_changed gave.
+  const sent = new Map(plan.checkouts.map((c) => [c.index, sentPrices(c)]));
   const bodies = new Map(plan.checkouts.map((c) => [c.index, JSON.stringify(requestBody(c))]));
+  // Whether each checkout with a planned price change was recorded before the catalog changed.
+  const recordedBeforeChange = new Map<number, boolean>();
   const pattern = plan.checkouts[0]?.email.replace(/c0@example\.com$/, 'c%@example.com') ?? '';
 
-  simulator.faults = scheduledFaults({
-    seed: plan.seed,
-    rateOf: (i) => (i === undefined ? 0.1 : (plan.checkouts[i]?.faultRate ?? 0)),
-    indexOf: (email) => (email ? indexOf.get(email) : undefined),
-    timeoutMs: h.timeoutMs,
-  });
+  // Which planned catalog outage is on: the first requests' (A), then the retries' (B).
+  let outage: 'first_request' | 'lease_retry' = 'first_request';
+  simulator.faults = withCatalogOutage(
+    scheduledFaults({
+      seed: plan.seed,
+      rateOf: (i) => (i === undefined ? 0.1 : (plan.checkouts[i]?.faultRate ?? 0)),
+      indexOf: (email) => (email ? indexOf.get(email) : undefined),
+      timeoutMs: h.timeoutMs,
+    }),
+    {
+      indexOf: (email) => (email ? indexOf.get(email) : undefined),
+      down: (i) => plan.checkouts[i]?.catalogOutage === outage,
+    },
+  );
 
   let victim: WarmChild | undefined;
   let killed = false;
@@ -160,8 +208,33 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     note(`c${c.index} ${answer.source} → ${answer.status} ${summary(answer.body)}`);
     const on = plan.crash?.on;
     if (answer.status === 200 && on && 'after200' in on && on.checkout === c.index) crash();
+    const refusal = pricingRefusal(answer);
+    if (refusal) stats[REFUSAL_STATS[refusal]]++;
+    if (refusal === 'price_changed' && !answer.keyHeld) correctPrices(c, answer.body);
   };
-  const post = async (c: CheckoutPlan, source: string, afterEnd = false) => {
+  // What a shop does with a 409 price_changed: shows the current prices, and the customer sends
+  // the checkout again under the same key (nothing was written under it).
+  const correctPrices = (c: CheckoutPlan, body: string) => {
+    const listed = (JSON.parse(body) as { items?: Record<string, unknown>[] }).items ?? [];
+    const prices = new Map(sent.get(c.index));
+    for (const item of listed) {
+      const current = toMinor(item.current_price, c.currency);
+      if (typeof item.product_id === 'string' && current !== undefined) {
+        prices.set(item.product_id, current);
+      }
+    }
+    const corrected = JSON.stringify(requestBody(c, prices));
+    if (corrected === bodies.get(c.index)) return;
+    sent.set(c.index, prices);
+    bodies.set(c.index, corrected);
+    stats.priceCorrections++;
+    note(`c${c.index}'s client now sends the current prices the 409 listed`);
+  };
+  const post = async (
+    c: CheckoutPlan,
+    source: string,
+    { afterEnd = false, keyHeld }: { afterEnd?: boolean; keyHeld?: boolean } = {},
+  ) => {
     if (source !== 'first') stats.sameKeyRetries++;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (c.key) headers['idempotency-key'] = c.key;
@@ -175,9 +248,16 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
       const body = await res.text();
       const replayed = res.headers.get('idempotent-replayed') === 'true';
       const retryAfter = res.headers.get('retry-after');
-      record(c, { source, status: res.status, body, replayed, retryAfter, afterEnd });
+      record(c, { source, status: res.status, body, replayed, retryAfter, afterEnd, keyHeld });
     } catch (error) {
-      record(c, { source, status: 'error', body: message(error), replayed: false, afterEnd });
+      record(c, {
+        source,
+        status: 'error',
+        body: message(error),
+        replayed: false,
+        afterEnd,
+        keyHeld,
+      });
     }
   };
   const runClient = async (c: CheckoutPlan) => {
@@ -210,7 +290,9 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
         retryAfter: result.retryAfter,
       });
     } else {
-      note(`c${c.index} child ${result.kind}${result.kind === 'died' ? `: ${result.detail}` : ''}`);
+      // No answer: its request may still have written the checkout (the oracle counts it).
+      const detail = `child ${result.kind}${result.kind === 'died' ? `: ${result.detail}` : ''}`;
+      record(c, { source: 'child', status: 'error', body: detail, replayed: false });
     }
     if (c.retry === 'after_answer') await post(c, 'retry');
   };
@@ -229,6 +311,20 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     );
     if (rows.length > 0) note(`leases of ${rows.length} unfinished checkout(s) expired`);
     return rows.length;
+  };
+  // The shop changes a price in the catalog between the traffic and the lease-expired retry.
+  const changePrices = (held: ReadonlySet<string>) => {
+    for (const c of plan.checkouts) {
+      if (!c.priceChange) continue;
+      const recorded = held.has(c.email);
+      simulator.catalog.setPrice(c.priceChange.productId, c.priceChange.priceMinor);
+      recordedBeforeChange.set(c.index, recorded);
+      stats.priceChanges++;
+      if (recorded) stats.priceChangesAfterRecording++;
+      note(
+        `CATALOG prices ${c.priceChange.productId} of c${c.index} at ${c.priceChange.priceMinor} (c${c.index} ${recorded ? 'recorded' : 'not recorded'} by now)`,
+      );
+    }
   };
   // An operator refunds and releases, in the services' consoles, what the checkouts planned
   // for this moment still hold, when they are stuck (not final). Called only while nothing of
@@ -267,13 +363,24 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     await crashing;
     await simulator.idle();
     await undoOutside('before_retries');
+    // Every checkout recorded so far (nothing is in flight): its key holds it from now on.
+    const held = new Set(
+      (
+        await h.sql<{ email: string }>(
+          `select customer_email as email from checkouts where customer_email like :pattern`,
+          { pattern },
+        )
+      ).map((r) => r.email),
+    );
+    changePrices(held);
+    outage = 'lease_retry';
 
     // B) leases expired: the same-key retries race the recovery runs, faults still on
     await expireLeases();
     await Promise.all([
       ...plan.checkouts
         .filter((c) => c.key && c.retry === 'after_lease')
-        .map((c) => post(c, 'lease_retry')),
+        .map((c) => post(c, 'lease_retry', { keyHeld: held.has(c.email) })),
       ...Array.from({ length: plan.recoveryRuns }, (_, i) => recover(`recovery run ${i + 1}`)),
     ]);
     await crashing;
@@ -309,7 +416,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     await Promise.all(
       plan.checkouts
         .filter((c) => c.key && finished.has(c.email))
-        .map((c) => post(c, 'final_replay', true)),
+        .map((c) => post(c, 'final_replay', { afterEnd: true, keyHeld: true })),
     );
   } catch (error) {
     harnessErrors.push(`scenario: ${message(error)}`);
@@ -334,7 +441,9 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const logs = h.output.take();
   stats.logLines = logs.split('\n').filter((line) => line.trim()).length;
   const report = checkInvariants({
-    checkouts: plan.checkouts.map(specOf),
+    checkouts: plan.checkouts.map((c) =>
+      specOf(c, sent.get(c.index) ?? sentPrices(c), recordedBeforeChange.get(c.index)),
+    ),
     answers,
     rows: rows.map(rowView),
     ledger: simulator.ledger.snapshot(),
@@ -366,15 +475,56 @@ function keptFailing(events: Simulator['events'], indexOf: Map<string, number>):
   return [...new Set(failed.map((e) => indexOf.get(e.email ?? '') ?? -1))].filter((i) => i >= 0);
 }
 
-function specOf(c: CheckoutPlan): CheckoutSpec {
+/**
+ * What the oracle is told of a checkout: the cart as its client last sent it, the catalog's
+ * prices, and (when the catalog changed one) whether the checkout had been recorded by then.
+ */
+function specOf(
+  c: CheckoutPlan,
+  sent: ReadonlyMap<string, number>,
+  recordedBefore: boolean | undefined,
+): CheckoutSpec {
+  const prices = catalogPrices(c);
+  const change = c.priceChange;
   return {
     index: c.index,
     email: c.email,
     currency: c.currency,
-    totalMinor: c.totalMinor,
-    items: c.items.map(({ productId, quantity }) => ({ productId, quantity })),
+    items: c.items.map(({ productId, quantity }) => {
+      const sentMinor = sent.get(productId);
+      return sentMinor === undefined ? { productId, quantity } : { productId, quantity, sentMinor };
+    }),
+    prices,
+    ...(change && recordedBefore !== undefined
+      ? {
+          priceChange: {
+            prices: { ...prices, [change.productId]: change.priceMinor },
+            recordedBefore,
+          },
+        }
+      : {}),
     card: { number: c.card.number, cvv: c.card.cvv },
   };
+}
+
+/** The refusal of pricing an answer is, if it is one (design §2). */
+function pricingRefusal(
+  answer: Omit<ClientAnswer, 'checkout'>,
+): keyof typeof REFUSAL_STATS | undefined {
+  if (answer.status === 'error') return undefined;
+  const error = parseError(answer.body);
+  if (answer.status === 409 && error === 'price_changed') return error;
+  if (answer.status === 422 && error === 'unknown_product') return error;
+  if (answer.status === 503 && error === 'pricing_unavailable') return error;
+  return undefined;
+}
+
+function parseError(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { error?: unknown } | null)?.error;
+  } catch {
+    return undefined;
+  }
 }
 
 function rowView(r: Record<string, unknown>): CheckoutRowView {

@@ -42,6 +42,8 @@ export function routeOf(service: string, method: string, path: string): Route | 
     if (method === 'GET' && path === '/inventory/deductions') {
       return { method, endpoint: 'find_deductions' };
     }
+    // The catalog, at its default address (design §3): a read, sent as a POST.
+    if (method === 'POST' && path === '/catalog/quote') return { method, endpoint: 'quote' };
   }
   if (service === 'order') {
     if (method === 'POST' && path === '/orders') return { method, endpoint: 'order' };
@@ -135,6 +137,10 @@ export function act(ledger: Ledger, route: Route, body: JsonObject): Answer {
         totalAmount: toMinor(body.total_amount, currency) ?? 0,
         currency,
         paymentId: String(body.payment_id),
+        items: itemsOf(body).map((item, i) => ({
+          ...item,
+          priceMinor: toMinor((body.items as JsonObject[])[i]?.price, currency) ?? 0,
+        })),
         status: 'created',
       });
       return json(201, { orderId, status: 'created' });

@@ -2,8 +2,14 @@ import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Fault, keptFailingLookups, type RequestContext } from './fault-schedule.ts';
-import { planScenario } from './scenario-plan.ts';
+import {
+  type Fault,
+  keptFailingLookups,
+  MISQUOTES,
+  type RequestContext,
+} from './fault-schedule.ts';
+import { fromMinor } from './ledger.ts';
+import { planScenario, requestBody } from './scenario-plan.ts';
 import { type Simulator, startSimulator } from './simulator.ts';
 import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
 
@@ -526,7 +532,7 @@ describe('the new faults are drawn from the seed, so a scenario replays', () => 
         indexOf: (email) => (email === 'a' ? 0 : email === 'b' ? 1 : undefined),
         roundsOf: (i) => (i === 0 ? 2 : 0),
         round: () => round,
-        timeoutMs: { payment: 250, inventory: 200, order: 200 },
+        timeoutMs: { payment: 250, inventory: 200, order: 200, catalog: 150 },
       });
     const request = (email: string, endpoint: RequestContext['endpoint'], nth = 1) => ({
       endpoint,
@@ -541,6 +547,172 @@ describe('the new faults are drawn from the seed, so a scenario replays', () => 
     expect(decider()(request('b', 'find_payments'))).toBeNull(); // not listed
     round = 3;
     expect(decider()(request('a', 'find_payments', 2))).toBeNull(); // past its round
+  });
+});
+
+describe('the catalog (POST /catalog/quote on the inventory service)', () => {
+  const quote = (currency: string, ...products: string[]) =>
+    call('inventory', '/catalog/quote', {
+      currency,
+      items: products.map((product_id) => ({ product_id, quantity: 2 })),
+    });
+  // The n-th quote of a cart counts on: the next quote gets the fault, whatever its rank.
+  const faultNext = (fault: Fault) => {
+    sim.faults = () => {
+      sim.faults = null;
+      return fault;
+    };
+  };
+  beforeEach(() => {
+    sim.catalog.register('a@example.com', 'BRL', { pa1: 17485, pa2: 990 });
+    sim.catalog.register('b@example.com', 'KWD', { pb1: 1234 }, ['pb-unknown']);
+  });
+
+  it('quotes the unit prices it holds, in the currency asked (echoed)', async () => {
+    expect(await quote('BRL', 'pa2', 'pa1')).toMatchObject({
+      status: 200,
+      json: {
+        currency: 'BRL',
+        items: [
+          { product_id: 'pa2', unit_price: 9.9 },
+          { product_id: 'pa1', unit_price: 174.85 },
+        ],
+      },
+    });
+    expect((await quote('KWD', 'pb1')).json).toEqual({
+      currency: 'KWD',
+      items: [{ product_id: 'pb1', unit_price: 1.234 }],
+    });
+    expect(sim.requestCounts.get('quote')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers 404 unknown_product naming the first product it does not know (or not in that currency)', async () => {
+    expect(await quote('KWD', 'pb1', 'pb-unknown')).toMatchObject({
+      status: 404,
+      json: { error: 'unknown_product', product_id: 'pb-unknown' },
+    });
+    expect((await quote('USD', 'pa1')).json).toMatchObject({ product_id: 'pa1' });
+    expect((await call('inventory', '/catalog/quote', { currency: 'BRL' })).status).toBe(400);
+  });
+
+  it('changes a price when the shop does, and tells whose cart a quote is for', async () => {
+    sim.catalog.setPrice('pa1', 20000);
+    expect((await quote('BRL', 'pa1')).json.items).toEqual([
+      { product_id: 'pa1', unit_price: 200 },
+    ]);
+    expect(() => sim.catalog.setPrice('nope', 1)).toThrow();
+    sim.faults = (request) => {
+      seen.push(request);
+      return null;
+    };
+    const seen: RequestContext[] = [];
+    await quote('KWD', 'pb-unknown', 'pb1');
+    await quote('KWD', 'pb1');
+    expect(seen.map((r) => [r.endpoint, r.email, r.nth])).toEqual([
+      ['quote', 'b@example.com', 1],
+      ['quote', 'b@example.com', 2],
+    ]);
+    expect(sim.events.at(-1)?.email).toBe('b@example.com');
+  });
+
+  it('gets the faults of a read: a 5xx, a reset, a garbled body, a delay, counted by kind', async () => {
+    const counted = (kind: string) => sim.faultCounts.get(kind) ?? 0;
+    const before = ['5xx_before', 'reset_before', 'garbled', 'delay'].map(counted);
+    faultNext({ kind: '5xx_before', status: 502 });
+    expect((await quote('BRL', 'pa1')).status).toBe(502);
+    faultNext({ kind: 'reset_before' });
+    expect((await quote('BRL', 'pa1')).status).toBe('reset');
+    faultNext({ kind: 'garbled', body: '{}' });
+    expect((await quote('BRL', 'pa1')).text).toBe('{}');
+    faultNext({ kind: 'delay', ms: 60 });
+    const started = performance.now();
+    expect((await quote('BRL', 'pa1')).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    expect(['5xx_before', 'reset_before', 'garbled', 'delay'].map(counted)).toEqual(
+      before.map((n) => n + 1),
+    );
+    expect(sim.faultTargets.get('quotes')).toBeGreaterThanOrEqual(4);
+  });
+
+  it('misquotes: a whole answer that does not fit the cart, counted as misquote', async () => {
+    const answers: Record<string, unknown> = {};
+    for (const how of MISQUOTES) {
+      faultNext({ kind: 'misquote', how });
+      const answer = await quote('BRL', 'pa1', 'pa2');
+      answers[how] = answer.status === 200 ? answer.json : answer.status;
+    }
+    expect(answers).toEqual({
+      other_currency: { currency: 'USD', items: expect.any(Array) },
+      item_left_out: { currency: 'BRL', items: [{ product_id: 'pa1', unit_price: 174.85 }] },
+      zero_price: {
+        currency: 'BRL',
+        items: [{ product_id: 'pa1', unit_price: 0 }, expect.anything()],
+      },
+      negative_price: {
+        currency: 'BRL',
+        items: [{ product_id: 'pa1', unit_price: -174.85 }, expect.anything()],
+      },
+      too_precise: {
+        currency: 'BRL',
+        items: [{ product_id: 'pa1', unit_price: 174.851 }, expect.anything()],
+      },
+      unknown_elsewhere: 404,
+    });
+    expect(sim.faultCounts.get('misquote')).toBeGreaterThanOrEqual(MISQUOTES.length);
+  });
+});
+
+describe('the scenario plans prices from the seed', () => {
+  const options = { runId: 'r', crashes: true, kills: true, maxAttempts: 5 };
+  const plans = Array.from({ length: 300 }, (_, seed) => planScenario(seed, options));
+  const checkouts = plans.flatMap((p) => p.checkouts);
+
+  it('draws the same prices sent, stale prices, unknown products and price changes for a seed', () => {
+    expect(plans).toEqual(Array.from({ length: 300 }, (_, seed) => planScenario(seed, options)));
+    const modes = new Set(checkouts.map((c) => c.pricing));
+    expect([...modes].sort()).toEqual(['omitted', 'seen', 'stale', 'unknown']);
+  });
+
+  it('sends the catalog price, none, or (stale) another one; an unknown product has no catalog price', () => {
+    for (const c of checkouts) {
+      const sent = c.items.filter((i) => i.sentMinor !== undefined);
+      const stale = c.items.filter(
+        (i) =>
+          i.sentMinor !== undefined && i.priceMinor !== undefined && i.sentMinor !== i.priceMinor,
+      );
+      const unknown = c.items.filter((i) => i.priceMinor === undefined);
+      if (c.pricing === 'omitted') expect(sent).toEqual([]);
+      expect(stale).toHaveLength(c.pricing === 'stale' ? 1 : 0);
+      expect(unknown).toHaveLength(c.pricing === 'unknown' ? 1 : 0);
+      for (const i of sent)
+        expect(Number.isInteger(i.sentMinor) && Number(i.sentMinor) > 0).toBe(true);
+      // The request sends exactly those prices.
+      const body = requestBody(c);
+      expect(body.items.map((i) => ('price' in i ? i.price : undefined))).toEqual(
+        c.items.map((i) =>
+          i.sentMinor === undefined ? undefined : fromMinor(i.sentMinor, c.currency),
+        ),
+      );
+    }
+    // Cheaper stale prices (the price a customer hopes to pay) and dearer ones both occur.
+    const stale = checkouts.flatMap((c) =>
+      c.pricing === 'stale' ? c.items.filter((i) => i.sentMinor !== i.priceMinor) : [],
+    );
+    expect(stale.some((i) => Number(i.sentMinor) < Number(i.priceMinor))).toBe(true);
+    expect(stale.some((i) => Number(i.sentMinor) > Number(i.priceMinor))).toBe(true);
+  });
+
+  it('changes a price only for a keyed checkout retried after the lease, to another price', () => {
+    const changed = checkouts.filter((c) => c.priceChange);
+    expect(changed.length).toBeGreaterThan(10);
+    for (const c of changed) {
+      expect(c.key).toBeDefined();
+      expect(c.retry).toBe('after_lease');
+      expect(['seen', 'omitted']).toContain(c.pricing);
+      const item = c.items.find((i) => i.productId === c.priceChange?.productId);
+      expect(item?.priceMinor).toBeDefined();
+      expect(c.priceChange?.priceMinor).not.toBe(item?.priceMinor);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Catalog, misquote } from './catalog.ts';
 import {
   countedKind,
   describeFault,
@@ -72,7 +73,8 @@ const FIVE_XX_BODIES: Record<number, string> = {
 /**
  * A strict, stateful stand-in for the payment, inventory and order services (design §3), one
  * loopback HTTP service each, listening on both addresses of a two-address name
- * (`two-address-host.ts`). It keeps ledgers (charges, refunds, deductions, orders) and
+ * (`two-address-host.ts`); the inventory service also quotes prices from the scenario's
+ * catalog (`POST /catalog/quote`). It keeps ledgers (charges, refunds, deductions, orders) and
  * behaves like a strict provider per `Idempotency-Key`: the same key and body get the stored
  * answer, a different body gets 400 `idempotency_error` and a request while the first is still
  * being processed gets 409 `idempotency_key_in_use`. Every answer echoes what design §3 says it
@@ -81,6 +83,8 @@ const FIVE_XX_BODIES: Record<number, string> = {
  */
 export class Simulator {
   readonly ledger = new Ledger();
+  /** The prices the inventory service quotes (`POST /catalog/quote`), registered per scenario. */
+  readonly catalog = new Catalog();
   /** Decides the fault of each request; null: no faults. */
   faults: FaultDecider | null = null;
   /** Called when a request arrives and once it is answered (kills and crashes hook in here). */
@@ -129,9 +133,13 @@ export class Simulator {
     return this.hosts[service].down;
   }
 
-  /** Forgets ledgers, keys and events (between scenarios, once idle); returns the new time origin. */
+  /**
+   * Forgets ledgers, catalog, keys and events (between scenarios, once idle); returns the new
+   * time origin.
+   */
   reset(): number {
     this.ledger.clear();
+    this.catalog.clear();
     this.keys.clear();
     this.counters.clear();
     this.emails.clear();
@@ -200,16 +208,19 @@ export class Simulator {
     if (checkoutId && typeof body?.customer_email === 'string') {
       this.emails.set(checkoutId, body.customer_email);
     }
+    // A quote names no checkout (it comes before one is recorded): its products tell whose it is.
+    const email =
+      route.endpoint === 'quote'
+        ? this.catalog.ownerOf(body)
+        : checkoutId
+          ? this.emails.get(checkoutId)
+          : undefined;
     bump(this.requestCounts, route.endpoint);
-    const counter = `${checkoutId}|${route.endpoint}`;
+    // Counted per checkout, so the n-th quote of a cart draws the same fault on every replay.
+    const counter = `${route.endpoint === 'quote' ? email : checkoutId}|${route.endpoint}`;
     const nth = (this.counters.get(counter) ?? 0) + 1;
     this.counters.set(counter, nth);
-    const request: RequestContext = {
-      endpoint: route.endpoint,
-      checkoutId,
-      email: checkoutId ? this.emails.get(checkoutId) : undefined,
-      nth,
-    };
+    const request: RequestContext = { endpoint: route.endpoint, checkoutId, email, nth };
     if (stale) {
       bump(this.faultCounts, 'duplicate_answer');
       bump(this.faultTargets, targetOf(route.endpoint));
@@ -227,9 +238,11 @@ export class Simulator {
       }
       drawn = this.faults?.(request) ?? null;
       const result =
-        route.method === 'POST'
-          ? await this.post(route, body, header(req, 'idempotency-key'), drawn)
-          : await this.lookup(route.endpoint, checkoutId, drawn);
+        route.endpoint === 'quote'
+          ? await this.quote(body, drawn)
+          : route.method === 'POST'
+            ? await this.post(route, body, header(req, 'idempotency-key'), drawn)
+            : await this.lookup(route.endpoint, checkoutId, drawn);
       answer = result.answer;
       if (drawn && result.faulted) {
         bump(this.faultCounts, countedKind(drawn));
@@ -345,6 +358,33 @@ export class Simulator {
     return { answer, faulted };
   }
 
+  /**
+   * A catalog quote, answered from the catalog: a read, so it takes a lookup's faults (a 5xx,
+   * a delay, a reset, a garbled body), and the catalog's own: a whole answer that does not fit
+   * the cart (`misquote`).
+   */
+  private async quote(
+    body: JsonObject | undefined,
+    fault: KeptFault | null,
+  ): Promise<{ answer: Answer | 'reset'; faulted: boolean }> {
+    if (fault?.kind === '5xx_before' || fault?.kind === '5xx_after') {
+      return { answer: fiveXx(fault.status), faulted: true };
+    }
+    if (fault?.kind === 'reset_before' || fault?.kind === 'reset_after') {
+      return { answer: 'reset', faulted: true };
+    }
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    else if (this.latencyMs > 0) await sleep(Math.random() * this.latencyMs);
+    const answer = this.catalog.quote(body);
+    if (fault?.kind === 'garbled' && answer.status === 200) {
+      return { answer: { status: 200, body: fault.body }, faulted: true };
+    }
+    if (fault?.kind === 'misquote' && answer.status === 200) {
+      return { answer: misquote(answer, fault.how), faulted: true };
+    }
+    return { answer, faulted: fault?.kind === 'delay' };
+  }
+
   /** An outcome lookup, answered from the ledgers. */
   private async lookup(
     endpoint: Endpoint,
@@ -393,6 +433,7 @@ function bump(counts: Map<string, number>, key: string) {
 function targetOf(endpoint: Endpoint): string {
   if (FORWARD.includes(endpoint)) return 'forward steps';
   if (UNDO.includes(endpoint)) return 'undo steps';
+  if (endpoint === 'quote') return 'quotes';
   return 'lookups';
 }
 
