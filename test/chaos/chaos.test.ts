@@ -7,8 +7,10 @@ import { type ChaosReport, runChaos } from './run-chaos.ts';
  * handlers against the strict simulator, faults from the seed (duplicate answers and services
  * that refuse connections among them), same-key retries, racing recovery runs, operators
  * undoing stuck checkouts, lookups that keep failing, a killed child process and (private
- * PostgreSQL only) database crashes. The oracle checks the services' ledgers; any violation
- * fails with its replayable trace. `npm run chaos` runs many more.
+ * PostgreSQL only) database crashes; prices from the simulator's catalog, with stale prices,
+ * unknown products, catalog faults and prices changed before a retry. The oracle checks the
+ * services' ledgers; any violation fails with its replayable trace. `npm run chaos` runs many
+ * more.
  */
 const failures = (report: ChaosReport) =>
   report.failing.flatMap((f) => formatFailure(f, report.options.db)).join('\n');
@@ -21,6 +23,13 @@ describe('chaos run', () => {
     expect(report.stats.logLines).toBeGreaterThan(0); // the card-data search saw the logs
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
     expect(report.faults.unreachable).toBeGreaterThan(0);
+    // Priced by the catalog: most checkouts get to the saga, some are refused before it.
+    expect(report.checkouts.completed).toBeGreaterThan(10);
+    expect(report.requests.quote).toBeGreaterThan(0);
+    expect(report.stats.priceChangedAnswers).toBeGreaterThan(0);
+    expect(report.stats.unknownProductAnswers).toBeGreaterThan(0);
+    expect(report.stats.pricingUnavailableAnswers).toBeGreaterThan(0);
+    expect(report.stats.priceChanges).toBeGreaterThan(0);
     expect(failures(report)).toBe('');
   });
 
