@@ -277,25 +277,26 @@ function drawFault(
 }
 
 /**
- * The catalog is down (every quote a 503) for the requests of the checkouts `down` names, at
- * the moment it is asked: planned, so that a same-key retry meets an outage on purpose. Other
- * requests get `faults`' fault.
+ * Faults the scenario planned for a checkout's requests at a given moment (the catalog down for
+ * a checkout's first request or its retry, a charge that must wait for its retry) before the
+ * ones drawn per request: `planned` answers for a checkout and an endpoint, at the moment it
+ * is asked; other requests get `faults`' fault.
  */
-export function withCatalogOutage(
+export function withPlannedFaults(
   faults: FaultDecider,
   plan: {
     indexOf(email: string | undefined): number | undefined;
-    down(checkoutIndex: number): boolean;
+    planned(checkoutIndex: number, endpoint: Endpoint): KeptFault | null;
   },
 ): FaultDecider {
   return (request) => {
     const index = plan.indexOf(request.email);
-    if (request.endpoint === 'quote' && index !== undefined && plan.down(index)) {
-      return { kind: '5xx_before', status: 503, outage: true };
-    }
-    return faults(request);
+    return (index === undefined ? null : plan.planned(index, request.endpoint)) ?? faults(request);
   };
 }
+
+/** The catalog down for a request: every quote a 503 (counted as `catalog_outage`). */
+export const CATALOG_DOWN: KeptFault = { kind: '5xx_before', status: 503, outage: true };
 
 /** The kind a fault is counted under in the report. */
 export function countedKind(fault: KeptFault): string {

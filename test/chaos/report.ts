@@ -50,7 +50,7 @@ export function formatSummary(report: ChaosReport): string[] {
     ...Object.entries(report.attentionSeeds)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, seeds]) => `  ${key}: seeds ${seeds.join(' ')}`),
-    `pricing           answers 409 price_changed ${stats.priceChangedAnswers}, 422 unknown_product ${stats.unknownProductAnswers}, 503 pricing_unavailable ${stats.pricingUnavailableAnswers}; ${stats.priceCorrections} resent with the current prices; ${stats.priceChanges} catalog price changes before a lease-expired retry (${stats.priceChangesAfterRecording} on a checkout already recorded)`,
+    `pricing           answers 409 price_changed ${stats.priceChangedAnswers}, 422 unknown_product ${stats.unknownProductAnswers}, 503 pricing_unavailable ${stats.pricingUnavailableAnswers}; ${stats.priceCorrections} resent with the current prices; ${stats.priceChanges} catalog price changes before a lease-expired retry (${stats.priceChangesAfterRecording} on a checkout already recorded, ${stats.priceChangeResumes} of them unfinished and resumed by that retry)`,
     `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,
     `violations        ${counts(report.violations)}`,
     `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,

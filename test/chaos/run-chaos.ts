@@ -166,6 +166,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         undosBetweenRounds: 0,
         priceChanges: 0,
         priceChangesAfterRecording: 0,
+        priceChangeResumes: 0,
         priceCorrections: 0,
         priceChangedAnswers: 0,
         unknownProductAnswers: 0,

@@ -38,8 +38,11 @@ export interface CheckoutPlan {
   /**
    * The catalog's new unit price for a product of the cart, set once the traffic is over and
    * before the lease-expired retry: a checkout recorded by then keeps its stored prices.
+   * `resumedByRetry`: the first requests' charges get a 503 (the payment service does nothing),
+   * so the checkout is left unfinished, and that retry goes before the recovery runs: it
+   * resumes the checkout and charges it after the change, at the stored prices.
    */
-  priceChange: { productId: string; priceMinor: number } | undefined;
+  priceChange: { productId: string; priceMinor: number; resumedByRetry: boolean } | undefined;
   /**
    * The catalog is down (every quote a 503) for this checkout's first request(s), or for its
    * lease-expired retry: a retry after an outage, or a retry during one (design §2: the key's
@@ -263,6 +266,7 @@ function planPricing(seed: number, checkouts: CheckoutPlan[]) {
         c.priceChange = {
           productId: item.productId,
           priceMinor: otherPrice(pricing, item.priceMinor, 0.5),
+          resumedByRetry: pricing.chance(0.5),
         };
       }
     }
@@ -361,7 +365,7 @@ function describePricing(c: CheckoutPlan): string {
     return `${i.productId} ×${i.quantity} ${catalog}, ${sent}`;
   });
   const change = c.priceChange
-    ? `; the catalog prices ${c.priceChange.productId} at ${c.priceChange.priceMinor} before the lease retry`
+    ? `; the catalog prices ${c.priceChange.productId} at ${c.priceChange.priceMinor} before the lease retry${c.priceChange.resumedByRetry ? ', its first charges failing so that the retry (before recovery) resumes it' : ''}`
     : '';
   const outage = c.catalogOutage
     ? `; the catalog is down for its ${c.catalogOutage.replace('_', ' ')}`

@@ -2,10 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosDatabase } from './chaos-database.ts';
 import type { ChildPool, WarmChild } from './child-pool.ts';
 import {
+  CATALOG_DOWN,
   type Client,
+  type KeptFault,
   keptFailingLookups,
   scheduledFaults,
-  withCatalogOutage,
+  withPlannedFaults,
 } from './fault-schedule.ts';
 import {
   type CheckoutRowView,
@@ -60,8 +62,10 @@ export interface ScenarioStats {
   undosBetweenRounds: number;
   /** Catalog prices changed between the traffic and the lease-expired retry... */
   priceChanges: number;
-  /** ...of which on a checkout already recorded (the retry must keep its stored prices). */
+  /** ...of which on a checkout already recorded (the retry must keep its stored prices)... */
   priceChangesAfterRecording: number;
+  /** ...of which unfinished, and resumed by that retry (its answer not replayed nor "in progress"). */
+  priceChangeResumes: number;
   /** Same-key requests sent again with the current prices a 409 `price_changed` listed. */
   priceCorrections: number;
   /** Answers 409 `price_changed`, 422 `unknown_product`, 503 `pricing_unavailable`. */
@@ -119,6 +123,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     undosBetweenRounds: 0,
     priceChanges: 0,
     priceChangesAfterRecording: 0,
+    priceChangeResumes: 0,
     priceCorrections: 0,
     priceChangedAnswers: 0,
     unknownProductAnswers: 0,
@@ -136,19 +141,23 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const recordedBeforeChange = new Map<number, boolean>();
   const pattern = plan.checkouts[0]?.email.replace(/c0@example\.com$/, 'c%@example.com') ?? '';
 
-  // Which planned catalog outage is on: the first requests' (A), then the retries' (B).
-  let outage: 'first_request' | 'lease_retry' = 'first_request';
-  simulator.faults = withCatalogOutage(
+  // The planned faults of the first requests (A), then of the lease-expired retries (B): the
+  // catalog down, and the charges of a checkout that its retry must resume after a price change.
+  let moment: 'first_request' | 'lease_retry' = 'first_request';
+  const planned = (i: number, endpoint: string): KeptFault | null => {
+    const c = plan.checkouts[i];
+    if (endpoint === 'quote' && c?.catalogOutage === moment) return CATALOG_DOWN;
+    const waits = c?.priceChange?.resumedByRetry && moment === 'first_request';
+    return endpoint === 'charge' && waits ? { kind: '5xx_before', status: 503 } : null;
+  };
+  simulator.faults = withPlannedFaults(
     scheduledFaults({
       seed: plan.seed,
       rateOf: (i) => (i === undefined ? 0.1 : (plan.checkouts[i]?.faultRate ?? 0)),
       indexOf: (email) => (email ? indexOf.get(email) : undefined),
       timeoutMs: h.timeoutMs,
     }),
-    {
-      indexOf: (email) => (email ? indexOf.get(email) : undefined),
-      down: (i) => plan.checkouts[i]?.catalogOutage === outage,
-    },
+    { indexOf: (email) => (email ? indexOf.get(email) : undefined), planned },
   );
 
   let victim: WarmChild | undefined;
@@ -210,6 +219,9 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     if (answer.status === 200 && on && 'after200' in on && on.checkout === c.index) crash();
     const refusal = pricingRefusal(answer);
     if (refusal) stats[REFUSAL_STATS[refusal]]++;
+    if (c.priceChange && answer.keyHeld && !answer.afterEnd && resumedBy(answer)) {
+      stats.priceChangeResumes++;
+    }
     if (refusal === 'price_changed' && !answer.keyHeld) correctPrices(c, answer.body);
   };
   // What a shop does with a 409 price_changed: shows the current prices, and the customer sends
@@ -373,14 +385,16 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
       ).map((r) => r.email),
     );
     changePrices(held);
-    outage = 'lease_retry';
+    moment = 'lease_retry';
 
-    // B) leases expired: the same-key retries race the recovery runs, faults still on
+    // B) leases expired: the same-key retries race the recovery runs, faults still on (but
+    // the retries after a price change planned to go first, which resume their checkouts)
     await expireLeases();
+    const retried = plan.checkouts.filter((c) => c.key && c.retry === 'after_lease');
+    const leaseRetry = (c: CheckoutPlan) => post(c, 'lease_retry', { keyHeld: held.has(c.email) });
+    await Promise.all(retried.filter((c) => c.priceChange?.resumedByRetry).map(leaseRetry));
     await Promise.all([
-      ...plan.checkouts
-        .filter((c) => c.key && c.retry === 'after_lease')
-        .map((c) => post(c, 'lease_retry', { keyHeld: held.has(c.email) })),
+      ...retried.filter((c) => !c.priceChange?.resumedByRetry).map(leaseRetry),
       ...Array.from({ length: plan.recoveryRuns }, (_, i) => recover(`recovery run ${i + 1}`)),
     ]);
     await crashing;
@@ -505,6 +519,21 @@ function specOf(
       : {}),
     card: { number: c.card.number, cvv: c.card.cvv },
   };
+}
+
+/**
+ * Whether a same-key request took its unfinished checkout over and ran it: a final or
+ * incomplete answer naming the checkout, not replayed (a finished one) and not "in progress".
+ */
+function resumedBy(answer: Omit<ClientAnswer, 'checkout'>): boolean {
+  if (answer.status === 'error' || answer.replayed) return false;
+  let body: { checkout_id?: unknown; error?: unknown } | null;
+  try {
+    body = JSON.parse(answer.body) as typeof body;
+  } catch {
+    return false;
+  }
+  return typeof body?.checkout_id === 'string' && body.error !== 'checkout_in_progress';
 }
 
 /** The refusal of pricing an answer is, if it is one (design §2). */
