@@ -148,7 +148,9 @@ export class ServiceHttpClient {
 
   /**
    * POSTs `body` as a question that changes nothing (a catalog quote): no `Idempotency-Key`,
-   * since repeating it is safe, and the parsed success body is returned.
+   * since repeating it is safe, and the parsed success body is returned. On a connection of its
+   * own, like a lookup: a quote's answer repeats nothing of its question but the products, so a
+   * copy of an earlier quote for the same cart (its older prices) could pass for this one's.
    */
   ask<T>(
     path: string,
@@ -156,7 +158,7 @@ export class ServiceHttpClient {
     responseSchema: z.ZodMiniType<T>,
     signal?: AbortSignal,
   ): Promise<T> {
-    return this.send({ method: 'POST', path, body }, responseSchema, signal);
+    return this.send({ method: 'POST', path, body, fresh: true }, responseSchema, signal);
   }
 
   /**

@@ -134,3 +134,46 @@ describe('the catalog client', () => {
     expect(seen).toHaveLength(2);
   });
 });
+
+describe('a quote on a connection of its own', () => {
+  it('never takes a copy of an earlier quote’s answer (its older prices) as its own', async () => {
+    // The first quote's answer is written again, late, on its connection; the price changes.
+    let price = 99.9;
+    const sockets = new Set<unknown>();
+    let copy: { socket: unknown; raw: string } | undefined;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        sockets.add(req.socket);
+        const body = JSON.stringify({
+          currency: 'BRL',
+          items: [
+            { product_id: 'prod_001', unit_price: price },
+            { product_id: 'prod_002', unit_price: 149.9 },
+          ],
+        });
+        const raw = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`;
+        // The copy waits on the first quote's connection for whatever is asked on it next.
+        if (copy?.socket === req.socket) req.socket.write(copy.raw);
+        copy ??= { socket: req.socket, raw };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = createCatalogClient(
+      new ServiceHttpClient({
+        service: 'catalog',
+        baseUrl: `http://127.0.0.1:${port}`,
+        timeoutMs: 500,
+        retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 2 },
+      }),
+    );
+
+    expect((await client.quote(sampleCart())).get('prod_001')).toBe(9990);
+    price = 120;
+    expect((await client.quote(sampleCart())).get('prod_001')).toBe(12_000);
+    expect(sockets.size).toBe(2);
+  });
+});
