@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DatabaseUnavailableError } from '#lib/errors.ts';
+import { DatabaseUnavailableError, ValidationError } from '#lib/errors.ts';
 import {
   type Checkout,
   type CheckoutOrder,
@@ -70,7 +70,10 @@ export async function processCheckout(
     // that already holds a checkout answers for it first (its prices are stored).
     const holder =
       command.idempotency && (await deps.repository.findKeyHolder(command.idempotency));
-    if (!holder) return priced.refusal;
+    if (!holder) {
+      if (priced.refusal instanceof ValidationError) throw priced.refusal;
+      return priced.refusal;
+    }
     claim = { holder };
   } else {
     const id = (deps.newId ?? randomUUID)();
@@ -109,21 +112,26 @@ export async function processCheckout(
 
 /**
  * The order the cart makes at the prices `pricing` gives, or why there is none: a price the
- * customer saw that is not the catalog's, a product it does not know, or no answer.
+ * customer saw that is not the catalog's, a product it does not know, no answer (or one that
+ * came as the work budget ran out: nothing could be charged in time), or a cart the caller's
+ * own pricing refuses (`PRICING=caller` without prices: a 400, once no recorded checkout holds
+ * the key, since a policy follows the row, not the current setting).
  */
 async function price(
   deps: CheckoutDeps,
   command: CheckoutCommand,
   budget: WorkBudget,
-): Promise<{ order: CheckoutOrder } | { refusal: CheckoutOutcome }> {
+): Promise<{ order: CheckoutOrder } | { refusal: CheckoutOutcome | ValidationError }> {
   try {
     const prices = await deps.pricing.quote(command.cart, { signal: budget.signal });
+    if (budget.signal.aborted) throw new PricingUnavailableError('priced as the budget ran out');
     const priced = priceCart(command.cart, prices);
     if ('order' in priced) return priced;
     return {
       refusal: { kind: 'price_changed', currency: command.cart.currency, items: priced.changed },
     };
   } catch (error) {
+    if (error instanceof ValidationError) return { refusal: error };
     if (error instanceof UnknownProductError) {
       return { refusal: { kind: 'unknown_product', productId: error.productId } };
     }

@@ -15,10 +15,10 @@ const quoteResponse = z.looseObject({
   items: z.array(z.looseObject({ product_id: z.string(), unit_price: z.number() })),
 });
 
-/** The catalog's refusal names the product it does not know. */
-const unknownProduct = z.looseObject({
-  error: z.literal('unknown_product'),
-  product_id: z.string(),
+/** The catalog's refusal (a 404 or a 422 only) names the product it does not know. */
+const unknownProduct = z.object({
+  status: z.union([z.literal(404), z.literal(422)]),
+  body: z.looseObject({ error: z.literal('unknown_product'), product_id: z.string() }),
 });
 
 /**
@@ -60,9 +60,8 @@ function unknownProductOf(error: ServiceCallError, cart: Cart): string | undefin
   if (!(error instanceof ServiceRefusedError)) return undefined;
   const said = unknownProduct.safeParse(error.cause);
   if (!said.success) return undefined;
-  return cart.items.some((item) => item.productId === said.data.product_id)
-    ? said.data.product_id
-    : undefined;
+  const named = said.data.body.product_id;
+  return cart.items.some((item) => item.productId === named) ? named : undefined;
 }
 
 /** The answer's prices in minor units, checked like a request's: the cart's currency, > 0. */
@@ -76,6 +75,11 @@ function unitPrices(answer: z.infer<typeof quoteResponse>, cart: Cart): Map<stri
       unit_price > 0 && unit_price <= MAX_PRICE && toMinorUnits(unit_price, cart.currency);
     if (!minor)
       throw new PricingUnavailableError(`the catalog's price of ${product_id} is invalid`);
+    // One product at two prices is no answer: which one would be charged is a guess.
+    const earlier = prices.get(product_id);
+    if (earlier !== undefined && earlier !== minor) {
+      throw new PricingUnavailableError(`the catalog priced ${product_id} twice, differently`);
+    }
     prices.set(product_id, minor);
   }
   const missing = cart.items.find((item) => !prices.has(item.productId));

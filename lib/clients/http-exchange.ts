@@ -81,6 +81,24 @@ const MAX_ANSWER_CHARS = 1 << 20;
  * calls do not use (WHATWG streams, a Body mixin, redirects, decompression).
  */
 export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer> {
+  if (!request.fresh) return exchangeOn(url, request, agents);
+  // A connection of its own: an agent for this exchange alone, closed once it has settled. It
+  // still asks for a kept-alive connection, so the service frames its answer (a close-delimited
+  // body could not tell a whole "no" from one cut short, and would be read as unknown).
+  const own = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 1 }),
+  };
+  const closeOwn = () => {
+    own['http:'].destroy();
+    own['https:'].destroy();
+  };
+  const answer = exchangeOn(url, request, own);
+  answer.then(closeOwn, closeOwn);
+  return answer;
+}
+
+function exchangeOn(url: string, request: HttpRequest, pool: typeof agents): Promise<HttpAnswer> {
   const { signal } = request;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new NeverConnected(signal.reason));
@@ -97,7 +115,7 @@ export function exchange(url: string, request: HttpRequest): Promise<HttpAnswer>
           : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
       outgoing = (protocol === 'https:' ? https : http).request(
         target,
-        { method: request.method, headers, agent: request.fresh ? false : agents[protocol] },
+        { method: request.method, headers, agent: pool[protocol] },
         (answer) => {
           answered = true;
           answer.setEncoding('utf8');

@@ -201,7 +201,9 @@ export class ServiceHttpClient {
         (error: unknown) => {
           // A "no" after an earlier try reached the service may be a gateway's or a proxy's,
           // not the service's answer to the request it already has: that try may have acted.
-          if (delivered && error instanceof ServiceRefusedError) {
+          // A question that changes nothing (no key: a quote) has no earlier act to hide.
+          const acts = request.idempotencyKey !== undefined;
+          if (acts && delivered && error instanceof ServiceRefusedError) {
             throw new ServiceOutcomeUnknownError(service, error.reason, error.message);
           }
           throw error;
@@ -312,13 +314,13 @@ export class ServiceHttpClient {
       // A stale "no" on a request that succeeded would keep the customer's money.
       if (stray) return stray;
       const message = answer.success ? answer.data.message : undefined;
-      // The refusal's body goes along as its cause: what the service said, for the client
-      // that reads more of it (the catalog's unknown product).
+      // The refusal's status and body go along as its cause: what the service said, for the
+      // client that reads more of it (the catalog's unknown product, a 404 or 422 only).
       throw new ServiceRefusedError(
         service,
         token(code ?? `http_${status}`),
         safeMessage(message ?? `The ${service} service refused the request`),
-        { cause: answer.success ? answer.data : undefined },
+        { cause: { status, body: answer.success ? answer.data : undefined } },
       );
     }
     // A 5xx (a gateway's 502/504 included) may come after the service acted. A 3xx is not

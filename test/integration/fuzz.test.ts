@@ -19,9 +19,6 @@ import {
 } from '../support/fuzz/side-effects.ts';
 import { useLocalApi } from '../support/local-api.ts';
 
-// The fuzz sends products and prices of its own: the shop prices its carts (PRICING=caller), so
-// a valid body runs the whole saga rather than stopping at the catalog's unknown product.
-process.env.PRICING = 'caller';
 const api = useLocalApi();
 
 /** Cases per run of the suite (FUZZ_RUNS to change it); FUZZ_SEED replays a failing run. */
@@ -50,7 +47,7 @@ const seedCase = (edit: (text: string) => string, contentType = 'application/jso
  */
 const FOUND_BEFORE: FuzzCase[] = [
   seedCase((t) => t.replace(`"Rua ${PLACEHOLDER}"`, `"Rua ${PLACEHOLDER}\\u0000"`)),
-  seedCase((t) => t.replace(`"prod_a_${PLACEHOLDER}"`, `"prod_a_${PLACEHOLDER}\\u0000"`)),
+  seedCase((t) => t.replace(`"prod_001_${PLACEHOLDER}"`, `"prod_001_${PLACEHOLDER}\\u0000"`)),
   seedCase((t) => t.replace(`"Rua ${PLACEHOLDER}"`, `"Rua ${PLACEHOLDER}\\ud800"`)),
   seedCase((t) => t, 'Application/JSON'),
   seedCase((t) => t, 'application/json;'),

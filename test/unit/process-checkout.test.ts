@@ -39,6 +39,17 @@ const checkout = (fakes: SagaFakes) =>
 
 const stored = (fakes: SagaFakes) => storedRow(fakes, ID);
 
+describe('processCheckout when the deadline has passed before the cart is priced', () => {
+  it('records nothing and calls no service: pricing_unavailable', async () => {
+    const fakes = createSagaFakes();
+    fakes.deadline.abort();
+
+    expect(await checkout(fakes)).toMatchObject({ kind: 'pricing_unavailable' });
+    expect(fakes.repository.writes).toEqual([]);
+    expect(fakes.serviceCalls()).toEqual([]);
+  });
+});
+
 describe('processCheckout when every service succeeds', () => {
   it('completes the checkout with its exact total and the payment and order ids', async () => {
     const fakes = createSagaFakes();
@@ -467,10 +478,15 @@ describe('processCheckout at the work budget’s deadline', () => {
     };
   }
 
-  it('leaves the checkout pending and incomplete when the deadline has passed', async () => {
+  it('leaves the checkout pending and incomplete when the deadline passes once it is recorded', async () => {
     const fakes = createSagaFakes({ leaseMs: 12_000 });
     chargeHonouringDeadline(fakes);
-    fakes.deadline.abort();
+    const create = fakes.repository.create.bind(fakes.repository);
+    fakes.repository.create = async (...args) => {
+      const made = await create(...args);
+      fakes.deadline.abort();
+      return made;
+    };
 
     const outcome = await checkout(fakes);
 

@@ -23,8 +23,9 @@ export function seedBody(): Record<string, unknown> {
       zip_code: '01234-567',
     },
     items: [
-      { product_id: `prod_a_${PLACEHOLDER}`, quantity: 2, price: 99.9 },
-      { product_id: `prod_b_${PLACEHOLDER}`, quantity: 1, price: 149.9 },
+      // The catalog's products, tagged (`prod_001_<tag>` is priced as prod_001), at its prices.
+      { product_id: `prod_001_${PLACEHOLDER}`, quantity: 2, price: 99.9 },
+      { product_id: `prod_002_${PLACEHOLDER}`, quantity: 1, price: 149.9 },
     ],
     currency: 'BRL',
   };
