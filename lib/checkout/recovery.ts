@@ -10,6 +10,7 @@ import {
   firstUndoneStep,
   leaveIncomplete,
   orderOnUndoneStep,
+  recordThenUndo,
   type SagaDeps,
   type UndoFailedPolicy,
   undoneOutside,
@@ -86,8 +87,7 @@ export async function recoverCheckout(
     return finished(await advance(deps, checkout, record.reached));
   }
   const failure = record.kind === 'undone' ? undoneOutside(step.step) : abandoned(step.step);
-  const settled = await advance(deps, checkout, record.reached);
-  return compensate(deps, settled, failure, budget, untilGivenUp);
+  return recordThenUndo(deps, checkout, record.reached, failure, budget, untilGivenUp);
 }
 
 /**

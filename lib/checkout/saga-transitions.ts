@@ -133,6 +133,22 @@ export function orderOnUndoneStep(
   });
 }
 
+/**
+ * A step its service's record shows happened, from which the checkout must not go on: it is
+ * recorded (its transaction id, say, which the refund needs), then everything done is undone.
+ */
+export async function recordThenUndo(
+  deps: SagaDeps,
+  checkout: Checkout,
+  reached: CheckoutChanges,
+  failure: CheckoutFailure,
+  budget: WorkBudget,
+  onUndoFailed?: UndoFailedPolicy,
+): Promise<SagaOutcome> {
+  const settled = await advance(deps, checkout, reached);
+  return compensate(deps, settled, failure, budget, onUndoFailed);
+}
+
 /** What a policy does with a checkout whose undos did not all go through (names given). */
 export type UndoFailedPolicy = (
   checkout: Checkout,
@@ -334,9 +350,8 @@ export async function advance(
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
     updatedAt: deps.clock.now().toISOString(),
   };
-  const write = FINAL.includes(next.status)
-    ? { ...changes, response: deps.renderAnswer(finished(next)) }
-    : changes;
+  const final = FINAL.includes(next.status);
+  const write = final ? { ...changes, response: deps.renderAnswer(finished(next)) } : changes;
   try {
     await deps.repository.update(checkout, write);
   } catch (error) {
@@ -344,7 +359,7 @@ export async function advance(
       throw new RecoveryPointUnwritten(checkout, error);
     throw error;
   }
-  if (!FINAL.includes(next.status)) return next;
+  if (!final) return next;
   deps.metrics.outcome(next.status as FinalStatus, next.failure?.step);
   if (next.status === 'completed')
     deps.logger.info('checkout completed', {

@@ -13,6 +13,7 @@ import {
   leaveIncomplete,
   orderOnUndoneStep,
   RecoveryPointUnwritten,
+  recordThenUndo,
   type SagaDeps,
   undoneOutside,
 } from './saga-transitions.ts';
@@ -135,8 +136,8 @@ async function resume(
       case 'stands':
         return { reached: ran ?? record.reached };
       case 'undone': {
-        const settled = await advance(deps, checkout, record.reached);
-        return { outcome: await compensate(deps, settled, undoneOutside(step.step), budget) };
+        const failure = undoneOutside(step.step);
+        return { outcome: await recordThenUndo(deps, checkout, record.reached, failure, budget) };
       }
       case 'refused':
         if (heard instanceof ServiceRefusedError) {
@@ -183,6 +184,5 @@ async function afterUndoneStep(
   if (record.reached.status === 'completed') {
     return orderOnUndoneStep(deps, checkout, record.reached, undone);
   }
-  const settled = await advance(deps, checkout, record.reached);
-  return compensate(deps, settled, undoneOutside(undone), budget);
+  return recordThenUndo(deps, checkout, record.reached, undoneOutside(undone), budget);
 }
