@@ -1,11 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PricingUnavailableError, UnknownProductError } from '#lib/checkout/pricing.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { createCatalogClient } from '#lib/clients/catalog-client.ts';
-import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
+import { useCatalogDoubles } from '../support/catalog-double.ts';
 import { createSagaFakes, sampleCard, sampleCart } from './fakes.ts';
 
 /**
@@ -13,34 +10,11 @@ import { createSagaFakes, sampleCard, sampleCart } from './fakes.ts';
  * (design §3 "Catalog").
  */
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const catalogs = useCatalogDoubles();
 
-async function catalogAnswering(status: number, body: unknown) {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return createCatalogClient(
-    new ServiceHttpClient({
-      service: 'catalog',
-      baseUrl: `http://127.0.0.1:${port}`,
-      timeoutMs: 500,
-      retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 2 },
-    }),
-  );
-}
+/** The client against a catalog answering every quote so, one try of 500 ms. */
+const catalogAnswering = async (status: number, body: unknown) =>
+  (await catalogs.answering(status, body)).client;
 
 describe('a catalog answer that prices one product twice, differently', () => {
   const twice = {

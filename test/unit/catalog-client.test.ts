@@ -1,9 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PricingUnavailableError, UnknownProductError } from '#lib/checkout/pricing.ts';
-import { createCatalogClient } from '#lib/clients/catalog-client.ts';
-import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
+import { catalogClientAt, useCatalogDoubles } from '../support/catalog-double.ts';
 import { sampleCart } from './fakes.ts';
 
 /**
@@ -11,47 +8,11 @@ import { sampleCart } from './fakes.ts';
  * answers give prices, an unknown product, or "no trustworthy answer" (never a guess).
  */
 
-interface Seen {
-  body: unknown;
-  key: string | undefined;
-}
+const catalogs = useCatalogDoubles();
 
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function catalogAnswering(status: number, body: unknown, delayMs = 0) {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    req.on('end', () => {
-      seen.push({ body: JSON.parse(text), key: req.headers['idempotency-key'] as string });
-      setTimeout(() => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      }, delayMs);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = createCatalogClient(
-    new ServiceHttpClient({
-      service: 'catalog',
-      baseUrl: `http://127.0.0.1:${port}`,
-      timeoutMs: 200,
-      retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
-    }),
-  );
-  return { client, seen };
-}
+/** A catalog answering every quote so; the client tries twice, 200 ms each. */
+const catalogAnswering = (status: number, body: unknown, delayMs = 0) =>
+  catalogs.answering(status, body, { delayMs, timeoutMs: 200, maxRetries: 1 });
 
 const PRICES = {
   currency: 'BRL',
@@ -141,7 +102,7 @@ describe('a quote on a connection of its own', () => {
     let price = 99.9;
     const sockets = new Set<unknown>();
     let copy: { socket: unknown; raw: string } | undefined;
-    const server = http.createServer((req, res) => {
+    const url = await catalogs.serving((req, res) => {
       req.resume();
       req.on('end', () => {
         sockets.add(req.socket);
@@ -159,17 +120,7 @@ describe('a quote on a connection of its own', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       });
     });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const client = createCatalogClient(
-      new ServiceHttpClient({
-        service: 'catalog',
-        baseUrl: `http://127.0.0.1:${port}`,
-        timeoutMs: 500,
-        retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 2 },
-      }),
-    );
+    const client = catalogClientAt(url);
 
     expect((await client.quote(sampleCart())).get('prod_001')).toBe(9990);
     price = 120;

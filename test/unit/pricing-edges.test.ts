@@ -1,15 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { callerPricing, PricingUnavailableError, priceCart } from '#lib/checkout/pricing.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { MAX_PRICE } from '#lib/checkout/request-schema.ts';
-import { createCatalogClient } from '#lib/clients/catalog-client.ts';
-import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
 import { formatMinorUnits } from '#lib/money.ts';
+import { useCatalogDoubles } from '../support/catalog-double.ts';
 import { validCheckoutBody } from './checkout-body.ts';
 import {
   createSagaFakes,
@@ -23,36 +20,23 @@ import {
 /** Review of issue 20: probes that held (they pass). */
 
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
-const servers: http.Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const catalogs = useCatalogDoubles();
 
-async function catalog(status: number, body: string, delayMs = 0, type = 'application/json') {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
-        res.writeHead(status, { 'content-type': type });
-        res.end(body);
-      }, delayMs),
-    );
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return createCatalogClient(
-    new ServiceHttpClient({
-      service: 'catalog',
-      baseUrl: `http://127.0.0.1:${port}`,
+/** The client against a catalog answering every quote so, three tries of 2 s. */
+const catalog = async (
+  status: number,
+  body: string,
+  delayMs = 0,
+  contentType = 'application/json',
+) =>
+  (
+    await catalogs.answering(status, body, {
+      delayMs,
+      contentType,
       timeoutMs: 2_000,
-      retry: { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 },
-    }),
-  );
-}
+      maxRetries: 2,
+    })
+  ).client;
 
 const nothingDone = (fakes: SagaFakes) => ({
   writes: fakes.repository.writes.length,
