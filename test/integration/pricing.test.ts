@@ -18,28 +18,38 @@ afterEach(async () => {
   for (const remove of removeStubs.splice(0)) await remove();
 });
 
+/**
+ * The catalog answers `response` to every quote whose body contains each of `products` (this
+ * test's own), from now on, until the test ends.
+ */
+async function quoteFor(products: string[], response: Record<string, unknown>) {
+  const stub = {
+    priority: 1,
+    request: {
+      method: 'POST',
+      urlPath: '/catalog/quote',
+      bodyPatterns: products.map((product) => ({ contains: product })),
+    },
+    response,
+  };
+  removeStubs.push(await addStub('inventory', stub));
+}
+
+/** A 200 quote with `items` as its JSON text, in BRL. */
+const quoted = (items: string) => ({
+  status: 200,
+  headers: { 'Content-Type': 'application/json' },
+  body: `{"currency":"BRL","items":${items}}`,
+});
+
 /** The catalog prices this test's product (`prod_promo_<marker>`) at `price`, from now on. */
-async function priceFor(product: string, price: number | 'fails') {
-  const response =
+const priceFor = (product: string, price: number | 'fails') =>
+  quoteFor(
+    [product],
     price === 'fails'
       ? { status: 500, jsonBody: { error: 'internal_error' } }
-      : {
-          status: 200,
-          headers: { 'Content-Type': 'application/json' },
-          body: `{"currency":"BRL","items":[{"product_id":"${product}","unit_price":${price}}]}`,
-        };
-  removeStubs.push(
-    await addStub('inventory', {
-      priority: 1,
-      request: {
-        method: 'POST',
-        urlPath: '/catalog/quote',
-        bodyPatterns: [{ contains: product }],
-      },
-      response,
-    }),
+      : quoted(`[{"product_id":"${product}","unit_price":${price}}]`),
   );
-}
 
 describe('the amount charged is the catalog’s', () => {
   it('charges the catalog’s total when no price is sent, and sends those prices to the order', async () => {
@@ -141,21 +151,11 @@ describe('what the catalog cannot price changes nothing', () => {
   ])('answers 503 pricing_unavailable to an answer %s, nothing charged', async (_case, answer) => {
     const marker = newMarker();
     const product = `prod_promo_${marker}`;
-    removeStubs.push(
-      await addStub('inventory', {
-        priority: 1,
-        request: {
-          method: 'POST',
-          urlPath: '/catalog/quote',
-          bodyPatterns: [{ contains: product }],
-        },
-        response: {
-          status: 200,
-          headers: { 'Content-Type': 'application/json' },
-          body: answer.replace('"P"', `"${product}"`),
-        },
-      }),
-    );
+    await quoteFor([product], {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: answer.replace('"P"', `"${product}"`),
+    });
     const body = seedRequest(marker);
     body.items = [{ product_id: product, quantity: 1, price: 99.9 }];
 
@@ -169,17 +169,10 @@ describe('what the catalog cannot price changes nothing', () => {
   it('takes a 404 that names no product of the cart as the catalog failing, not as unknown', async () => {
     const marker = newMarker();
     const product = `prod_promo_${marker}`;
-    removeStubs.push(
-      await addStub('inventory', {
-        priority: 1,
-        request: {
-          method: 'POST',
-          urlPath: '/catalog/quote',
-          bodyPatterns: [{ contains: product }],
-        },
-        response: { status: 404, jsonBody: { error: 'unknown_product', product_id: 'other' } },
-      }),
-    );
+    await quoteFor([product], {
+      status: 404,
+      jsonBody: { error: 'unknown_product', product_id: 'other' },
+    });
     const body = seedRequest(marker);
     body.items = [{ product_id: product, quantity: 1, price: 99.9 }];
 
@@ -244,20 +237,11 @@ describe('an Idempotency-Key against prices', () => {
       { product_id: product, quantity: 2 },
       { product_id: 'prod_inventory_reset', quantity: 1 },
     ] as typeof body.items;
-    removeStubs.push(
-      await addStub('inventory', {
-        priority: 1,
-        request: {
-          method: 'POST',
-          urlPath: '/catalog/quote',
-          bodyPatterns: [{ contains: product }, { contains: 'prod_inventory_reset' }],
-        },
-        response: {
-          status: 200,
-          headers: { 'Content-Type': 'application/json' },
-          body: `{"currency":"BRL","items":[{"product_id":"${product}","unit_price":50},{"product_id":"prod_inventory_reset","unit_price":149.9}]}`,
-        },
-      }),
+    await quoteFor(
+      [product, 'prod_inventory_reset'],
+      quoted(
+        `[{"product_id":"${product}","unit_price":50},{"product_id":"prod_inventory_reset","unit_price":149.9}]`,
+      ),
     );
     const first = await api.postCheckout(body, { 'Idempotency-Key': key });
     expect(first.status, first.text).toBe(503);
