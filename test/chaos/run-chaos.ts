@@ -6,7 +6,13 @@ import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
 import { ChildPool } from './child-pool.ts';
 import type { Client } from './fault-schedule.ts';
 import { OutputCapture } from './output-capture.ts';
-import { type Harness, runScenario, type ScenarioResult, type ScenarioStats } from './scenario.ts';
+import {
+  emptyStats,
+  type Harness,
+  runScenario,
+  type ScenarioResult,
+  type ScenarioStats,
+} from './scenario.ts';
 import { planScenario } from './scenario-plan.ts';
 import { startSimulator } from './simulator.ts';
 import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
@@ -156,22 +162,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       failing: [],
       attention: {},
       attentionSeeds: {},
-      stats: {
-        logLines: 0,
-        kills: 0,
-        crashes: 0,
-        sameKeyRetries: 0,
-        recoveryRuns: 0,
-        undosBeforeRetries: 0,
-        undosBetweenRounds: 0,
-        priceChanges: 0,
-        priceChangesAfterRecording: 0,
-        priceChangeResumes: 0,
-        priceCorrections: 0,
-        priceChangedAnswers: 0,
-        unknownProductAnswers: 0,
-        pricingUnavailableAnswers: 0,
-      },
+      stats: emptyStats(),
       durationsMs: [],
     };
     children.prewarm();

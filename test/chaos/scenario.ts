@@ -74,6 +74,26 @@ export interface ScenarioStats {
   pricingUnavailableAnswers: number;
 }
 
+/** Every count at zero: a scenario's before it runs, and a run's before its first scenario. */
+export function emptyStats(): ScenarioStats {
+  return {
+    logLines: 0,
+    kills: 0,
+    crashes: 0,
+    sameKeyRetries: 0,
+    recoveryRuns: 0,
+    undosBeforeRetries: 0,
+    undosBetweenRounds: 0,
+    priceChanges: 0,
+    priceChangesAfterRecording: 0,
+    priceChangeResumes: 0,
+    priceCorrections: 0,
+    priceChangedAnswers: 0,
+    unknownProductAnswers: 0,
+    pricingUnavailableAnswers: 0,
+  };
+}
+
 /** The stats counter of each refusal of pricing. */
 const REFUSAL_STATS = {
   price_changed: 'priceChangedAnswers',
@@ -113,22 +133,7 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const harnessErrors: string[] = [];
   const answers: ClientAnswer[] = [];
   const outsideUndos: OutsideUndo[] = [];
-  const stats: ScenarioStats = {
-    logLines: 0,
-    kills: 0,
-    crashes: 0,
-    sameKeyRetries: 0,
-    recoveryRuns: 0,
-    undosBeforeRetries: 0,
-    undosBetweenRounds: 0,
-    priceChanges: 0,
-    priceChangesAfterRecording: 0,
-    priceChangeResumes: 0,
-    priceCorrections: 0,
-    priceChangedAnswers: 0,
-    unknownProductAnswers: 0,
-    pricingUnavailableAnswers: 0,
-  };
+  const stats = emptyStats();
   const indexOf = new Map(plan.checkouts.map((c) => [c.email, c.index]));
   for (const c of plan.checkouts) {
     const unknown = c.items.filter((i) => i.priceMinor === undefined).map((i) => i.productId);
