@@ -25,7 +25,7 @@ import { createPaymentClient } from './clients/payment-client.ts';
 import { createRecoveryScheduler } from './clients/recovery-scheduler.ts';
 import { createSecretReader } from './clients/secrets.ts';
 import { ServiceHttpClient } from './clients/service-http-client.ts';
-import { type Config, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { checkDatabase } from './db/check-database.ts';
 import { createCheckoutRepository } from './db/checkout-repository.ts';
 import { createDatabase } from './db/create-database.ts';
@@ -55,6 +55,8 @@ export interface App {
     databaseDeadline?: number,
     caller?: string,
   ): Promise<Checkout | undefined>;
+  /** The secret a CPF/CNPJ is keyed with in request fingerprints (read once, then cached). */
+  fingerprintKey(): Promise<string>;
   /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
   checkHealth(): Promise<boolean>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
@@ -98,7 +100,9 @@ export async function createApp(config: Config): Promise<App> {
   // The embedded database belongs to this process, so it is brought up to date here; a real
   // server is migrated by `npm start`, the tests, or the deploy's migrate function.
   if (config.database.driver === 'pglite') await migrate(db);
-  const deps = sagaDeps(config, db);
+  const readSecret = createSecretReader();
+  const deps = sagaDeps(config, db, readSecret);
+  const { fingerprintKey: key } = config;
   // A use case that works under a budget runs its database calls under the budget's deadline,
   // which the `rds-data` driver honours, so the invocation answers before the function's own
   // deadline even when a statement hangs or the cluster resumes late.
@@ -111,6 +115,11 @@ export async function createApp(config: Config): Promise<App> {
       budgeted(budget, () => processCheckout(deps, command, budget)),
     readCheckout: (id, deadline, caller = ANONYMOUS_CALLER) =>
       withDeadline(deadline, () => readCheckout(deps, id, caller)),
+    fingerprintKey: async () => {
+      if (!key)
+        throw new ConfigError('FINGERPRINT_SECRET_ARN is not set: a CPF/CNPJ cannot be keyed');
+      return 'secret' in key ? key.secret : readSecret(key.secretArn);
+    },
     checkHealth: () => checkDatabase(db),
     recoverAbandoned: (budget, options = config.recovery) =>
       budgeted(budget, () => recoverAbandoned(deps, options, budget)),
@@ -130,8 +139,11 @@ export async function createApp(config: Config): Promise<App> {
  * pricing chosen by `PRICING`, and the presenter's renderer for the answers stored with final
  * states.
  */
-export function sagaDeps(config: Config, db: Database): CheckoutDeps {
-  const readSecret = createSecretReader();
+export function sagaDeps(
+  config: Config,
+  db: Database,
+  readSecret = createSecretReader(),
+): CheckoutDeps {
   const http = (service: 'payment' | 'inventory' | 'order' | 'catalog') => {
     const { apiKeySecretArn, ...endpoint } =
       service === 'catalog' ? config.pricing.catalog : config[service];
@@ -160,6 +172,9 @@ export function sagaDeps(config: Config, db: Database): CheckoutDeps {
     metrics: checkoutMetrics,
     renderAnswer: renderFinished,
     settleDelayMs: config.recovery.settleDelayMs,
+    paymentFlow: config.payments.flow,
+    acceptRawCards: config.payments.acceptRawCards,
+    minInstallmentCents: config.payments.minInstallmentCents,
     scheduler: createRecoveryScheduler({
       config: config.recoveryScheduler,
       settleDelayMs: config.recovery.settleDelayMs,

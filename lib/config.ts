@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import type { PaymentFlow } from './checkout/checkout.ts';
+import type { MinorUnits } from './money.ts';
 
 /** An env string as an integer within bounds, or the default when the variable is unset. */
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
@@ -47,6 +49,24 @@ const envSchema = z.object({
     z.enum(['catalog', 'caller'], { error: 'expected catalog or caller' }),
     'catalog',
   ),
+  PAYMENT_CAPTURE: z._default(
+    z.enum(['after_order', 'immediate'], { error: 'expected after_order or immediate' }),
+    'after_order',
+  ),
+  ACCEPT_RAW_CARDS: z._default(
+    z.enum(['true', 'false', '1', '0'], { error: 'expected true, false, 1 or 0' }),
+    'true',
+  ),
+  MIN_INSTALLMENT_AMOUNT: z._default(
+    z.string().check(
+      z.regex(/^\d{1,7}(\.\d{1,2})?$/, {
+        error: 'expected an amount in BRL such as 5.00 (at most 2 decimals)',
+      }),
+    ),
+    '5.00',
+  ),
+  FINGERPRINT_SECRET: optionalText,
+  FINGERPRINT_SECRET_ARN: optionalText,
   PAYMENT_TIMEOUT_MS: positiveInt(10_000),
   PAYMENT_API_KEY_SECRET_ARN: optionalText,
   RUNTIME_DB_SECRET_ARN: optionalText,
@@ -102,6 +122,16 @@ export interface Config {
   payment: ServiceConfig;
   inventory: ServiceConfig;
   order: ServiceConfig;
+  /**
+   * How new checkouts pay: `flow` (`PAYMENT_CAPTURE`), whether raw card numbers are taken
+   * (`ACCEPT_RAW_CARDS`), the smallest installment in BRL minor units (`MIN_INSTALLMENT_AMOUNT`).
+   */
+  payments: { flow: PaymentFlow; acceptRawCards: boolean; minInstallmentCents: MinorUnits };
+  /**
+   * The secret a CPF/CNPJ is keyed with (HMAC) in a request's fingerprint: `FINGERPRINT_SECRET`,
+   * or a Secrets Manager secret (`FINGERPRINT_SECRET_ARN`, on AWS).
+   */
+  fingerprintKey?: { secret: string } | { secretArn: string };
   /** Where prices come from (`PRICING`): the catalog service, or the caller's own prices. */
   pricing: { source: 'catalog' | 'caller'; catalog: ServiceConfig };
   retry: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
@@ -150,6 +180,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runtimeDbSecretArn: e.RUNTIME_DB_SECRET_ARN,
     inventory: { baseUrl: trimSlash(e.INVENTORY_SERVICE_URL), timeoutMs: e.INVENTORY_TIMEOUT_MS },
     order: { baseUrl: trimSlash(e.ORDER_SERVICE_URL), timeoutMs: e.ORDER_TIMEOUT_MS },
+    payments: {
+      flow: e.PAYMENT_CAPTURE,
+      acceptRawCards: e.ACCEPT_RAW_CARDS === 'true' || e.ACCEPT_RAW_CARDS === '1',
+      minInstallmentCents: Math.round(Number(e.MIN_INSTALLMENT_AMOUNT) * 100),
+    },
+    fingerprintKey: fingerprintKey(e),
     pricing: {
       source: e.PRICING,
       // The inventory service knows the products, so it is where a catalog is looked for first.
@@ -212,6 +248,22 @@ function recoverySchedulerConfig(
   }
   return { group, targetArn, roleArn };
 }
+
+/**
+ * Where the fingerprint's secret comes from. Locally (the embedded database or a `DATABASE_URL`)
+ * a fixed development value stands in when none is set, so a key survives a restart; on AWS
+ * (the Data API) there is none unless one is set (a known secret would make the HMAC a plain
+ * hash again): the checkout function is given one, the functions that never fingerprint a
+ * request need none.
+ */
+function fingerprintKey(e: z.infer<typeof envSchema>): Config['fingerprintKey'] {
+  if (e.FINGERPRINT_SECRET_ARN) return { secretArn: e.FINGERPRINT_SECRET_ARN };
+  if (e.FINGERPRINT_SECRET) return { secret: e.FINGERPRINT_SECRET };
+  return e.DB_CLUSTER_ARN ? undefined : { secret: LOCAL_FINGERPRINT_SECRET };
+}
+
+/** The local stand-in for the fingerprint secret: never used against the Data API. */
+const LOCAL_FINGERPRINT_SECRET = 'checkout-commerce-local-development-only';
 
 function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {
   if (e.DB_CLUSTER_ARN) {

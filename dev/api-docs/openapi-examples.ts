@@ -77,7 +77,9 @@ function answerBody(answer: ExpectedAnswer): Record<string, unknown> {
 const WAITING_FOR: Record<string, string> = {
   pending: "the payment's outcome is unknown",
   payment_processed: "the stock deduction's outcome is unknown",
+  payment_authorized: "the stock deduction's outcome is unknown",
   inventory_deducted: "the order's outcome is unknown",
+  order_created: "the capture's outcome is unknown",
   compensating: 'an undo did not go through',
 };
 
@@ -161,6 +163,35 @@ export const responseExamples = {
           },
         ],
       }),
+      'raw-card-not-accepted': example(
+        'A card number where the shop takes tokens only (ACCEPT_RAW_CARDS=false, the prod stage)',
+        {
+          error: 'raw_card_not_accepted',
+          message:
+            'This shop does not take card numbers: send payment_method {"type":"card_token","token":...} with the token the payment service\'s client-side SDK made.',
+        },
+      ),
+      'invalid-cpf': example('A CPF whose check digits do not match', {
+        error: 'validation_error',
+        message: 'The checkout request is invalid',
+        details: [
+          {
+            path: 'customer_document',
+            message: 'customer_document is not a valid CPF (check digits do not match)',
+          },
+        ],
+      }),
+      'too-many-installments': example('Installments smaller than MIN_INSTALLMENT_AMOUNT', {
+        error: 'validation_error',
+        message: 'The checkout request is invalid',
+        details: [
+          {
+            path: 'payment_method.installments',
+            message:
+              'each installment must be at least 5.00: at most 3 installments for a total of 17.00',
+          },
+        ],
+      }),
       'invalid-idempotency-key': example('An Idempotency-Key over 255 characters', {
         error: 'validation_error',
         message: 'The Idempotency-Key header is invalid',
@@ -179,7 +210,7 @@ export const responseExamples = {
         },
       ),
       'checkout-requires-attention': example(
-        'An undo or a settle kept failing and a person must finish it (refund-fails, after recovery gave up)',
+        'An undo or a settle kept failing and a person must finish it (void-fails, after recovery gave up)',
         {
           checkout_id: CHECKOUT_ID,
           status: 'requires_attention',
@@ -235,10 +266,11 @@ export const responseExamples = {
         order_id: `ord_${CHECKOUT_ID}`,
         error: null,
         reason: null,
+        installments: { count: 1, amounts: ['349.70'] },
         created_at: '2026-11-25T16:37:51.102Z',
         updated_at: '2026-11-25T16:37:51.487Z',
       }),
-      failed: example('A checkout refused by the inventory, payment refunded', {
+      failed: example('A checkout refused by the inventory, its authorization voided', {
         checkout_id: CHECKOUT_ID,
         status: 'failed',
         total_amount: '349.70',
@@ -247,6 +279,7 @@ export const responseExamples = {
         order_id: null,
         error: 'inventory_failed',
         reason: 'out_of_stock',
+        installments: { count: 1, amounts: ['349.70'] },
         created_at: '2026-11-25T16:37:51.102Z',
         updated_at: '2026-11-25T16:37:51.693Z',
       }),

@@ -16,7 +16,9 @@ const currency = z.string().length(3).meta({ example: 'BRL' });
 const checkoutStatus = z.enum([
   'pending',
   'payment_processed',
+  'payment_authorized',
   'inventory_deducted',
+  'order_created',
   'completed',
   'compensating',
   'failed',
@@ -128,6 +130,19 @@ export const checkoutViewSchema = z.strictObject({
   order_id: z.string().nullable(),
   error: z.string().nullable(),
   reason: z.string().nullable(),
+  installments: z
+    .strictObject({
+      count: z.int().min(1).max(12).meta({ description: 'how many installments', example: 3 }),
+      amounts: z
+        .array(amount)
+        .min(1)
+        .meta({
+          description:
+            'each installment, the first carrying the cents that do not divide evenly; they add up to total_amount (interest-free)',
+          example: ['116.58', '116.56', '116.56'],
+        }),
+    })
+    .meta({ description: 'the installment plan (parcelamento) the card was authorized with' }),
   created_at: z.iso.datetime({ offset: true }),
   updated_at: z.iso.datetime({ offset: true }),
 });

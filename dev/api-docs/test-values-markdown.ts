@@ -41,14 +41,29 @@ ${JSON.stringify(seedRequest(), null, 2)}
 
 ${table(['send', 'what the mock does', 'the API answers', 'recovery ends with', 'example'], rows)}
 
+- **Payment flow**: the answers are those of \`PAYMENT_CAPTURE=after_order\`, the default:
+  the card is authorized (\`POST /payments/authorize\`), the stock deducted, the order created,
+  then the authorization captured; an undo before the order voids the authorization. Under
+  \`immediate\` (the seed's one-shot charge, \`POST /payments/process\`) every value with a raw
+  card answers the same, under other names: the checkout waits at \`payment_processed\` where
+  it says \`payment_authorized\`, a charge is refunded where an authorization is voided
+  (\`refund_payment\` for \`void_payment\`), and an order found completes it with no capture.
+  The token values need \`after_order\`: only there is anything captured or voided.
+- **Tokens**: \`payment_method\` = \`{"type":"card_token","token":"tok_visa"}\` instead of the
+  seed's card. The authorization answers which card a token stands for: \`tok_visa\` visa 4242,
+  \`tok_mastercard\` mastercard 4444, \`tok_amex\` amex 8431, \`tok_elo\` elo 7013, any other
+  token visa 4242. The capture and the void carry neither card nor email, so the trigger tokens
+  mark the authorization's \`transactionId\` (\`auth_capture_timeout_<checkout_id>\`), which
+  the capture and void mappings match.
 - **Emails** also match a \`+tag\` form (\`payment-error+42@example.com\`), so tests can send
   unique ones; they match case-sensitively (\`Payment-Error@example.com\` is an ordinary email).
 - **The total** is compared as the payment service receives it (at the catalog's prices):
   \`amount\` over 1000 in the currency's major unit, whatever the currency (1000.01 BRL, but also
   1001 JPY). Exactly 1000.00 goes through.
-- **Combined values**: a refusal beats \`refund-error\` (a declined card is refused before any
-  charge), and an email or product fault beats a refusal of the same service. The cart is
-  priced before anything else, so a pricing value beats every other one.
+- **Combined values**: a refusal beats \`refund-error\` and the trigger tokens (a declined card
+  is refused before anything is held), and an email or product fault beats a refusal of the
+  same service. The cart is priced before anything else, so a pricing value beats every other
+  one.
 - **Prices** come from the catalog (\`PRICING=catalog\`, the default), which the inventory
   WireMock plays (\`POST /catalog/quote\`): \`prod_001\` 99.90, \`prod_002\` and every fault
   product 149.90, \`prod_repriced\` 109.90, \`prod_luxury\` 1000.01; any other product is
@@ -67,9 +82,13 @@ checkout answers for it first).
 A 503 \`checkout_incomplete\` (with \`Retry-After\`) means a service may have acted (a 5xx, a
 timeout, a reset): nothing is undone, and the checkout waits at its recovery point. A retry with
 the same \`Idempotency-Key\` resumes it; once its lease has expired, the recovery function asks
-the service's outcome lookup and ends it as the last column says. The lookups answer by default
-that the step happened; the faults that did not act make them answer "nothing there" for that
-checkout (details in \`wiremock/README.md\`).
+the service's outcome lookup and ends it as the last column says. Once the order exists
+(\`order_created\`) nothing is undone: the capture is repeated until the lookup shows it. The
+lookups answer by default that the step happened; the faults that did not act make them answer
+"nothing there" for that checkout (details in \`wiremock/README.md\`).
+
+A 409 \`checkout_requires_attention\` (no \`Retry-After\`) means a person must finish the
+checkout: money may be held for it, and every retry gets the same answer.
 
 **A service that cannot be reached** is the one case no value in the body triggers: stop one
 WireMock, or point \`PAYMENT_SERVICE_URL\` (or the inventory or order URL) at a closed port. The

@@ -3,10 +3,25 @@
  * path of the saga, and what the API answers. Written once, here: `docs/test-values.md` and the
  * named examples of the OpenAPI document are generated from this list, and
  * `test/integration/openapi-examples.test.ts` sends every one to the real handlers.
+ *
+ * The answers are those of the default payment flow, `PAYMENT_CAPTURE=after_order` (authorize,
+ * deduct, create the order, capture); every value the seed's one-shot charge (`immediate`) can
+ * take answers the same there, its payment step and its undo named differently (the notes of
+ * `docs/test-values.md`).
  */
 import { seedRequest } from '../../scripts/seed-request.ts';
 
-export type CheckoutBody = ReturnType<typeof seedRequest>;
+type SeedBody = ReturnType<typeof seedRequest>;
+
+/** A token of the payment service's client-side SDK, instead of the seed's raw card. */
+interface CardTokenMethod {
+  type: 'card_token';
+  token: string;
+}
+
+export type CheckoutBody = Omit<SeedBody, 'payment_method'> & {
+  payment_method: SeedBody['payment_method'] | CardTokenMethod;
+};
 
 /** One field of the seed request set to the value a mapping reacts to. */
 export interface Trigger {
@@ -22,14 +37,16 @@ export interface Trigger {
 export type CheckoutStatus =
   | 'completed'
   | 'failed'
+  | 'requires_attention'
   | 'pending'
-  | 'payment_processed'
+  | 'payment_authorized'
   | 'inventory_deducted'
+  | 'order_created'
   | 'compensating';
 
 /** An answer about a recorded checkout: the fields that tell the outcome apart (ids vary). */
 export interface CheckoutAnswer {
-  status: 200 | 422 | 503;
+  status: 200 | 409 | 422 | 503;
   body: {
     status: CheckoutStatus;
     error: string | null;
@@ -68,7 +85,10 @@ export interface TestValue {
   triggers: Trigger[];
   /** What the mock does with it. */
   mock: string;
-  /** The mappings that react, as `<service>/<file>` under `wiremock/<service>/mappings`. */
+  /**
+   * The mappings that react, as `<service>/<file>` under `wiremock/<service>/mappings`: those of
+   * both payment flows (an authorization's and the one-shot charge's twin).
+   */
   mappings: string[];
   answer: ExpectedAnswer;
   /** What the table adds to the answer: what was undone, or that nothing was done. */
@@ -103,7 +123,22 @@ const cardNumber = (value: string): Trigger => ({
   field: 'payment_method.card_number',
   value,
   set: (body) => {
-    body.payment_method.card_number = value;
+    body.payment_method = { ...seedRequest().payment_method, card_number: value };
+  },
+});
+
+/**
+ * The payment method becomes a token (`{"type":"card_token","token":value}`), the trigger of
+ * the card-payment values: the capture and the void carry no card and no email, so the
+ * authorization marks its `transactionId` (`auth_capture_timeout_<checkout_id>`), which the
+ * capture and void mappings match.
+ */
+const cardToken = (value: string): Trigger => ({
+  field: 'payment_method.token',
+  value,
+  shown: `\`payment_method\` = \`{"type":"card_token","token":"${value}"}\``,
+  set: (body) => {
+    body.payment_method = { type: 'card_token', token: value };
   },
 });
 
@@ -137,6 +172,19 @@ const incomplete = (status: CheckoutStatus): CheckoutAnswer => ({
   body: { status, error: 'checkout_incomplete', message: INCOMPLETE_MESSAGE },
 });
 
+/** What every 409 `checkout_requires_attention` says (`lib/http/checkout-presenter.ts`). */
+export const REQUIRES_ATTENTION_MESSAGE =
+  'The checkout stopped part-way and a person must finish it: money may be held for it. Do not start another checkout for this purchase; GET /checkout/{id} shows when it has been settled.';
+
+const requiresAttention: CheckoutAnswer = {
+  status: 409,
+  body: {
+    status: 'requires_attention',
+    error: 'checkout_requires_attention',
+    message: REQUIRES_ATTENTION_MESSAGE,
+  },
+};
+
 const refused = (error: string, reason: string, message: string): CheckoutAnswer => ({
   status: 422,
   body: { status: 'failed', error, reason, message },
@@ -164,9 +212,11 @@ export const TEST_VALUES: TestValue[] = [
     mock: 'success everywhere',
     mappings: [
       'inventory/catalog-quote',
-      'payment/process-success',
+      'payment/authorize-success',
       'inventory/deduct-success',
       'order/create-success',
+      'payment/capture-success',
+      'payment/process-success',
     ],
     answer: { status: 200, body: { status: 'completed', error: null, total_amount: '349.70' } },
     answerNote: '`total_amount` "349.70"',
@@ -221,7 +271,11 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Total over 1000',
     triggers: [totalOver1000],
     mock: 'catalog prices `prod_luxury` at 1000.01; payment 422 `insufficient_funds`',
-    mappings: ['inventory/catalog-quote', 'payment/process-insufficient-funds'],
+    mappings: [
+      'inventory/catalog-quote',
+      'payment/authorize-insufficient-funds',
+      'payment/process-insufficient-funds',
+    ],
     answer: refused('payment_failed', 'insufficient_funds', 'Insufficient funds'),
     answerNote: 'inventory never called',
   },
@@ -230,46 +284,54 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Declined card',
     triggers: [cardNumber('4000000000000002')],
     mock: 'payment 422 `card_declined`',
-    mappings: ['payment/process-card-declined'],
+    mappings: ['payment/authorize-card-declined', 'payment/process-card-declined'],
+    answer: refused('payment_failed', 'card_declined', 'The card was declined'),
+  },
+  {
+    name: 'authorization-declined',
+    title: 'Declined card token',
+    triggers: [cardToken('tok_declined')],
+    mock: 'payment 422 `card_declined` to the authorization',
+    mappings: ['payment/authorize-token-declined'],
     answer: refused('payment_failed', 'card_declined', 'The card was declined'),
   },
   {
     name: 'payment-error',
     title: 'Payment service error',
     triggers: [email('payment-error@example.com')],
-    mock: 'payment 503, nothing charged',
-    mappings: ['payment/process-service-unavailable'],
+    mock: 'payment 503, nothing authorized',
+    mappings: ['payment/authorize-service-unavailable', 'payment/process-service-unavailable'],
     answer: incomplete('pending'),
-    recovery: `no charge: ${ABANDONED}, nothing refunded`,
+    recovery: `no payment: ${ABANDONED}, nothing voided`,
   },
   {
     name: 'payment-timeout',
-    title: 'Payment times out (charged)',
+    title: 'Payment times out (authorized)',
     triggers: [email('payment-timeout@example.com')],
-    mock: 'charges, answers 200 after 15 s',
-    mappings: ['payment/process-timeout'],
+    mock: 'authorizes, answers 200 after 15 s',
+    mappings: ['payment/authorize-timeout', 'payment/process-timeout'],
     answer: incomplete('pending'),
     takesSeconds: 28,
-    recovery: `charge found: refunded, ${ABANDONED}`,
+    recovery: `authorization found: voided, ${ABANDONED}`,
   },
   {
     name: 'payment-timeout-lost',
-    title: 'Payment times out (not charged)',
+    title: 'Payment times out (not authorized)',
     triggers: [email('payment-timeout-lost@example.com')],
-    mock: 'does not charge, answers 504 after 15 s',
-    mappings: ['payment/process-timeout-lost'],
+    mock: 'does not authorize, answers 504 after 15 s',
+    mappings: ['payment/authorize-timeout-lost', 'payment/process-timeout-lost'],
     answer: incomplete('pending'),
     takesSeconds: 28,
-    recovery: `no charge: ${ABANDONED}, nothing refunded`,
+    recovery: `no payment: ${ABANDONED}, nothing voided`,
   },
   {
     name: 'payment-reset',
     title: 'Payment connection reset',
     triggers: [email('payment-reset@example.com')],
-    mock: 'payment resets the connection',
-    mappings: ['payment/process-connection-reset'],
+    mock: 'authorizes, then resets the connection',
+    mappings: ['payment/authorize-connection-reset', 'payment/process-connection-reset'],
     answer: incomplete('pending'),
-    recovery: `charge found: refunded, ${ABANDONED}`,
+    recovery: `authorization found: voided, ${ABANDONED}`,
   },
   {
     name: 'out-of-stock',
@@ -282,7 +344,7 @@ export const TEST_VALUES: TestValue[] = [
       'out_of_stock',
       'Product prod_out_of_stock is out of stock',
     ),
-    answerNote: 'payment refunded',
+    answerNote: 'authorization voided',
   },
   {
     name: 'inventory-error',
@@ -290,8 +352,8 @@ export const TEST_VALUES: TestValue[] = [
     triggers: [product('prod_inventory_error')],
     mock: 'inventory 500, nothing deducted',
     mappings: ['inventory/deduct-internal-error'],
-    answer: incomplete('payment_processed'),
-    recovery: `no deduction: refunded, ${ABANDONED}`,
+    answer: incomplete('payment_authorized'),
+    recovery: `no deduction: voided, ${ABANDONED}`,
   },
   {
     name: 'inventory-timeout',
@@ -299,9 +361,9 @@ export const TEST_VALUES: TestValue[] = [
     triggers: [product('prod_inventory_timeout')],
     mock: 'deducts, answers after 8 s',
     mappings: ['inventory/deduct-timeout'],
-    answer: incomplete('payment_processed'),
+    answer: incomplete('payment_authorized'),
     takesSeconds: 16,
-    recovery: `deduction found: released, refunded, ${ABANDONED}`,
+    recovery: `deduction found: released, voided, ${ABANDONED}`,
   },
   {
     name: 'inventory-reset',
@@ -309,8 +371,8 @@ export const TEST_VALUES: TestValue[] = [
     triggers: [product('prod_inventory_reset')],
     mock: 'inventory resets the connection',
     mappings: ['inventory/deduct-connection-reset'],
-    answer: incomplete('payment_processed'),
-    recovery: `deduction found: released, refunded, ${ABANDONED}`,
+    answer: incomplete('payment_authorized'),
+    recovery: `deduction found: released, voided, ${ABANDONED}`,
   },
   {
     name: 'invalid-address',
@@ -323,7 +385,7 @@ export const TEST_VALUES: TestValue[] = [
       'invalid_address',
       'The shipping address could not be validated',
     ),
-    answerNote: 'stock released, payment refunded',
+    answerNote: 'stock released, authorization voided',
   },
   {
     name: 'order-error',
@@ -332,7 +394,7 @@ export const TEST_VALUES: TestValue[] = [
     mock: 'order 503, no order',
     mappings: ['order/create-service-unavailable'],
     answer: incomplete('inventory_deducted'),
-    recovery: `no order: released, refunded, ${ABANDONED}`,
+    recovery: `no order: released, voided, ${ABANDONED}`,
   },
   {
     name: 'order-timeout',
@@ -342,7 +404,7 @@ export const TEST_VALUES: TestValue[] = [
     mappings: ['order/create-timeout'],
     answer: incomplete('inventory_deducted'),
     takesSeconds: 16,
-    recovery: 'order found: `completed`, nothing undone',
+    recovery: 'order found: captured, `completed`, nothing undone',
   },
   {
     name: 'order-reset',
@@ -351,22 +413,60 @@ export const TEST_VALUES: TestValue[] = [
     mock: 'order resets the connection',
     mappings: ['order/create-connection-reset'],
     answer: incomplete('inventory_deducted'),
-    recovery: 'order found: `completed`, nothing undone',
+    recovery: 'order found: captured, `completed`, nothing undone',
+  },
+  {
+    name: 'capture-timeout',
+    title: 'Capture times out (captured)',
+    triggers: [cardToken('tok_capture_timeout')],
+    mock: 'authorizes as `auth_capture_timeout_<checkout_id>`, whose capture captures and answers 200 after 15 s',
+    mappings: ['payment/authorize-capture-timeout-transaction', 'payment/capture-timeout'],
+    answer: incomplete('order_created'),
+    answerNote: 'the order exists: nothing is undone',
+    takesSeconds: 28,
+    recovery: 'capture found: `completed`',
+  },
+  {
+    name: 'capture-refused',
+    title: 'Capture refused (authorization expired)',
+    triggers: [cardToken('tok_capture_refused')],
+    mock: 'authorizes as `auth_capture_refused_<checkout_id>`, whose capture answers 422 `authorization_expired`',
+    mappings: ['payment/authorize-capture-refused-transaction', 'payment/capture-refused'],
+    answer: requiresAttention,
+    answerNote:
+      'the order exists and nothing is undone: a person settles the payment (`capture_payment`)',
   },
   {
     name: 'refund-fails',
-    title: 'Refund fails after out of stock',
+    title: 'Void fails after out of stock (email)',
     triggers: [email('refund-error@example.com'), product('prod_out_of_stock')],
-    mock: 'charges as `txn_refund_fails`; inventory 409; the refund answers 500',
+    mock: 'authorizes as `auth_void_fails_<checkout_id>`; inventory 409; the void answers 500',
     mappings: [
+      'payment/authorize-refund-error-transaction',
       'payment/process-refund-error-transaction',
       'inventory/deduct-out-of-stock',
+      'payment/void-internal-error',
       'payment/refund-internal-error',
     ],
     answer: incomplete('compensating'),
-    answerNote: 'the refund did not go through',
+    answerNote: 'the void did not go through',
     recovery:
-      'the refund is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`refund_payment`)',
+      'the void is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`void_payment`)',
+  },
+  {
+    name: 'void-fails',
+    title: 'Void fails after out of stock (token)',
+    triggers: [cardToken('tok_void_fails'), product('prod_out_of_stock')],
+    mock: 'authorizes as `auth_void_fails_<checkout_id>`; inventory 409; the void answers 500',
+    mappings: [
+      'payment/authorize-void-fails-transaction',
+      'inventory/deduct-out-of-stock',
+      'payment/void-internal-error',
+    ],
+    answer: incomplete('compensating'),
+    answerNote: 'the void did not go through',
+    recovery:
+      'the void is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`void_payment`)',
   },
   {
     name: 'release-fails',

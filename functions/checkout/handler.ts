@@ -16,15 +16,20 @@ import { jsonResponse } from '#lib/http/responses.ts';
 const processRoute = withJsonBody(async (event, context) => {
   const app = await getApp();
   const key = readIdempotencyKey(event, app.config.requireIdempotencyKey);
-  const { cart, card, requestHash } = parseCheckoutRequest(event.body);
+  const { cart, secrets, fingerprint } = parseCheckoutRequest(event.body);
   const caller = callerOf(event);
   const idempotency =
     key === undefined
       ? undefined
-      : { key, caller, requestHash, ttlHours: app.config.idempotencyTtlHours };
+      : {
+          key,
+          caller,
+          requestHash: await fingerprint(app.fingerprintKey),
+          ttlHours: app.config.idempotencyTtlHours,
+        };
   const worker = `request:${context.awsRequestId}`;
   const budget = workBudget(app.config.leaseMs, context.getRemainingTimeInMillis(), worker);
-  return presentOutcome(await app.processCheckout({ cart, card, caller, idempotency }, budget));
+  return presentOutcome(await app.processCheckout({ cart, secrets, caller, idempotency }, budget));
 }, checkoutEventValidator);
 
 /** `GET /checkout/{id}`: the checkout's current state, without card data, to its caller only. */

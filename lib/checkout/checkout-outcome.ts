@@ -19,7 +19,9 @@ export type CheckoutOutcome =
   /** The catalog does not know a product of the cart: nothing written or called. */
   | { kind: 'unknown_product'; productId: string }
   /** The catalog could not price the cart: nothing written or called, safe to retry. */
-  | { kind: 'pricing_unavailable'; retryInMs: number };
+  | { kind: 'pricing_unavailable'; retryInMs: number }
+  /** A raw card number where only tokens are taken (`ACCEPT_RAW_CARDS=false`): nothing done. */
+  | { kind: 'raw_card_not_accepted' };
 
 /** Where a run of the saga (forward, undo or recovery) leaves a checkout. */
 export type SagaOutcome =

@@ -1,10 +1,15 @@
 import type { MinorUnits } from '#lib/money.ts';
+import type { InstallmentPlan } from './installments.ts';
 import type { CheckoutRequest } from './request-schema.ts';
+
+export type { InstallmentPlan };
 
 export type CheckoutStatus =
   | 'pending'
   | 'payment_processed'
+  | 'payment_authorized'
   | 'inventory_deducted'
+  | 'order_created'
   | 'completed'
   | 'compensating'
   | 'failed'
@@ -18,7 +23,30 @@ export function isFinal(status: CheckoutStatus): status is FinalStatus {
   return status === 'completed' || status === 'failed' || status === 'requires_attention';
 }
 
+/** The service a saga step calls: what a failure names (`payment_failed`, ...). */
 export type SagaStep = 'payment' | 'inventory' | 'order';
+
+/**
+ * How the card is paid (`PAYMENT_CAPTURE`, design §4a), fixed on the row when the checkout is
+ * recorded: every policy follows the row's flow, never the current setting.
+ * - `after_order`: authorize, deduct, create the order, then capture. An undo before the order
+ *   voids the authorization (free for the customer), never refunds.
+ * - `immediate`: the seed's single charge, for a payment service without separate capture;
+ *   undone by a refund.
+ */
+export type PaymentFlow = 'immediate' | 'after_order';
+
+/** Where the amount charged came from (`PRICING`), kept on the row for whoever reads it later. */
+export type PricingSource = 'catalog' | 'caller';
+
+/** How the customer pays: a raw card (the seed's) or a token of the payment service's SDK. */
+export type PaymentMethodType = 'credit_card' | 'debit_card' | 'card_token';
+
+/** What may be kept of a card: its brand and last four digits, never the number. */
+export interface CardSummary {
+  brand: string;
+  last4: string;
+}
 
 export interface LineItem {
   productId: string;
@@ -29,12 +57,29 @@ export interface LineItem {
 /** Passed through to the order service as received (snake_case). */
 export type ShippingAddress = CheckoutRequest['shipping_address'];
 
-/** Card details: sent to the payment service and nowhere else, never stored or logged. */
-export interface PaymentCard {
-  type: CheckoutRequest['payment_method']['type'];
+/** A raw card: sent to the payment service and nowhere else, never stored or logged. */
+export interface RawCard {
+  type: 'credit_card' | 'debit_card';
   cardNumber: string;
   cardExpiry: string;
   cardCvv: string;
+}
+
+/** A token the payment service's client-side SDK made: the card never passes through us. */
+export interface CardToken {
+  type: 'card_token';
+  token: string;
+}
+
+/**
+ * What the request carries for the payment service alone, never stored or logged: the card or
+ * its token, and the payer's CPF/CNPJ. A step that needs it (authorize, charge) runs only for
+ * the request that carries it; recovery never has it.
+ */
+export interface PaymentSecrets {
+  instrument: RawCard | CardToken;
+  /** The payer's CPF or CNPJ, normalised (digits, or 14 upper-case characters). */
+  customerDocument?: string;
 }
 
 /** What the customer asked for, validated, with the total computed in minor units. */
@@ -44,7 +89,17 @@ export interface CheckoutOrder {
   items: LineItem[];
   shippingAddress: ShippingAddress;
   totalCents: MinorUnits;
-  card: { brand: string; last4: string };
+  /** The card's brand and last 4: known from the number, or (a token) from the authorization. */
+  card: CardSummary | null;
+  method: PaymentMethodType;
+  installments: InstallmentPlan;
+}
+
+/** How a checkout is paid and priced, fixed when it is recorded. */
+export interface PaymentTerms {
+  flow: PaymentFlow;
+  /** `null` on a row recorded before the source was kept. */
+  pricing: PricingSource | null;
 }
 
 /**
@@ -64,7 +119,7 @@ export function failureCode(failure: CheckoutFailure): string {
 }
 
 /** A checkout as recorded: the order plus where the saga stands (its recovery point). */
-export interface Checkout extends CheckoutOrder {
+export interface Checkout extends CheckoutOrder, PaymentTerms {
   id: string;
   /**
    * Who recorded it, as the API vouches for the caller (the same identity that scopes
@@ -77,7 +132,7 @@ export interface Checkout extends CheckoutOrder {
   orderId: string | null;
   failure: CheckoutFailure | null;
   /** The recovery point compensation started from: what has to be undone. */
-  compensationFrom: 'payment_processed' | 'inventory_deducted' | null;
+  compensationFrom: 'payment_processed' | 'payment_authorized' | 'inventory_deducted' | null;
   /** Undo steps that kept failing; non-empty only in `requires_attention`. */
   undoFailures: string[];
   /**
@@ -97,9 +152,11 @@ export function newCheckout(
   id: string,
   now: Date,
   caller: string | null = null,
+  terms: PaymentTerms = { flow: 'immediate', pricing: 'catalog' },
 ): Checkout {
   return {
     ...order,
+    ...terms,
     id,
     caller,
     status: 'pending',

@@ -2,7 +2,8 @@ import type * as z from 'zod/mini';
 import { type ErrorDetail, ValidationError } from '#lib/errors.ts';
 import { minorUnitDigits, toMinorUnits } from '#lib/money.ts';
 import { cardSummary } from './card.ts';
-import type { PaymentCard } from './checkout.ts';
+import type { PaymentSecrets } from './checkout.ts';
+import { parseCustomerDocument } from './customer-document.ts';
 import type { Cart, CartItem } from './pricing.ts';
 import { requestHash } from './request-hash.ts';
 import { type CheckoutRequest, checkoutRequestSchema } from './request-schema.ts';
@@ -30,8 +31,7 @@ export function zodDetails(error: z.core.$ZodError): ErrorDetail[] {
  * 1.2345 KWD, 19.999 BRL) is refused: the rule depends on the currency, and JSON Schema's
  * `multipleOf` cannot test it exactly on floats.
  */
-function cartItems({ items, currency }: CheckoutRequest): CartItem[] {
-  const details: ErrorDetail[] = [];
+function cartItems({ items, currency }: CheckoutRequest, details: ErrorDetail[]): CartItem[] {
   const lines = items.map((item, index): CartItem => {
     const line = { productId: item.product_id, quantity: item.quantity };
     if (item.price === undefined) return line;
@@ -41,7 +41,6 @@ function cartItems({ items, currency }: CheckoutRequest): CartItem[] {
     }
     return { ...line, priceSeenCents: priceSeenCents ?? 0 };
   });
-  if (details.length) throw new ValidationError('The checkout request is invalid', details);
   return lines;
 }
 
@@ -54,36 +53,64 @@ function tooPrecise(currency: string): string {
 
 /**
  * Validates a checkout body against every rule (structure, Luhn, expiry, known currency, prices
- * within the currency's decimals) and splits it into the cart to price and record, the card to
- * send to the payment service only, and the fingerprint that recognises a repeat of the same
- * request (the request as sent: the catalog's answer is not part of it).
+ * within the currency's decimals, installments in BRL, a CPF/CNPJ's check digits) and splits it
+ * into the cart to price and record, what goes to the payment service only (the card or token,
+ * the payer's document: never stored), and the fingerprint that recognises a repeat of the
+ * same request (the request as sent: the catalog's answer is not part of it). The fingerprint
+ * reads the secret a CPF/CNPJ is keyed with (HMAC) only when the request carries one.
  */
 export function parseCheckoutRequest(body: unknown): {
   cart: Cart;
-  card: PaymentCard;
-  requestHash: string;
+  secrets: PaymentSecrets;
+  fingerprint: (documentKey: () => Promise<string>) => Promise<string>;
 } {
   const parsed = checkoutRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError('The checkout request is invalid', zodDetails(parsed.error));
   }
   const request = parsed.data;
-  const items = cartItems(request);
+  const details: ErrorDetail[] = [];
+  const items = cartItems(request, details);
+  const installments = request.payment_method.installments ?? 1;
+  if (installments > 1 && request.currency !== 'BRL') {
+    details.push({
+      path: 'payment_method.installments',
+      message: `installments are offered in BRL only; in ${request.currency} pay in 1`,
+    });
+  }
+  const document =
+    request.customer_document === undefined
+      ? undefined
+      : parseCustomerDocument(request.customer_document);
+  if (document && 'problem' in document) {
+    details.push({ path: 'customer_document', message: document.problem });
+  }
+  if (details.length) throw new ValidationError('The checkout request is invalid', details);
   const { payment_method: pm } = request;
+  const customerDocument = document && 'number' in document ? document.number : undefined;
   return {
     cart: {
       customerEmail: request.customer_email,
       currency: request.currency,
       items,
       shippingAddress: request.shipping_address,
-      card: cardSummary(pm.card_number),
+      card: pm.type === 'card_token' ? null : cardSummary(pm.card_number),
+      method: pm.type,
+      installments,
     },
-    card: {
-      type: pm.type,
-      cardNumber: pm.card_number,
-      cardExpiry: pm.card_expiry,
-      cardCvv: pm.card_cvv,
+    secrets: {
+      instrument:
+        pm.type === 'card_token'
+          ? { type: pm.type, token: pm.token }
+          : {
+              type: pm.type,
+              cardNumber: pm.card_number,
+              cardExpiry: pm.card_expiry,
+              cardCvv: pm.card_cvv,
+            },
+      ...(customerDocument && { customerDocument }),
     },
-    requestHash: requestHash(request),
+    fingerprint: async (documentKey) =>
+      requestHash(request, customerDocument, customerDocument ? await documentKey() : ''),
   };
 }

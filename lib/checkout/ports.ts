@@ -1,11 +1,15 @@
 import type { MinorUnits } from '#lib/money.ts';
 import type {
+  CardSummary,
+  CardToken,
   Checkout,
   CheckoutFailure,
   CheckoutStatus,
   FinalStatus,
+  InstallmentPlan,
   LineItem,
-  PaymentCard,
+  PaymentSecrets,
+  RawCard,
   SagaStep,
   ShippingAddress,
 } from './checkout.ts';
@@ -22,17 +26,45 @@ export interface CallOptions {
 }
 
 export interface PaymentService {
-  /** Charges the card. Only ever sent with the card the customer gave (never stored). */
+  /**
+   * Charges the card at once (`PAYMENT_CAPTURE=immediate`). Only ever sent with the card the
+   * customer gave (never stored).
+   */
   charge(
     input: {
       checkoutId: string;
       amountCents: MinorUnits;
       currency: string;
-      card: PaymentCard;
+      card: RawCard | CardToken;
       customerEmail: string;
     },
     options?: CallOptions,
   ): Promise<{ transactionId: string }>;
+  /**
+   * Authorizes the amount on the card or token (`after_order`): held on the customer's card,
+   * not taken until captured. With a token, the answer says which card it was.
+   */
+  authorize(
+    input: {
+      checkoutId: string;
+      amountCents: MinorUnits;
+      currency: string;
+      installments: InstallmentPlan;
+      customerEmail: string;
+      payment: PaymentSecrets;
+    },
+    options?: CallOptions,
+  ): Promise<{ transactionId: string; card?: CardSummary }>;
+  /** Takes the authorized amount. Needs nothing the request carried: recovery repeats it. */
+  capture(
+    input: { checkoutId: string; transactionId: string; amountCents: MinorUnits; currency: string },
+    options?: CallOptions,
+  ): Promise<void>;
+  /** Releases an authorization that was not captured: free for the customer, unlike a refund. */
+  void(
+    input: { checkoutId: string; transactionId: string; reason: string },
+    options?: CallOptions,
+  ): Promise<void>;
   refund(
     input: {
       checkoutId: string;
@@ -47,10 +79,13 @@ export interface PaymentService {
   findCharges(checkoutId: string, options?: CallOptions): Promise<ChargeRecord[]>;
 }
 
-/** A charge as the payment service holds it. */
+/**
+ * A payment as the payment service holds it: a one-shot charge (`success`), an authorization
+ * (`authorized`, then `captured` or `voided`), either refunded since, or refused (`failed`).
+ */
 export interface ChargeRecord {
   transactionId: string;
-  status: 'success' | 'failed' | 'refunded';
+  status: 'success' | 'authorized' | 'captured' | 'voided' | 'refunded' | 'failed';
 }
 
 export interface InventoryService {
@@ -75,6 +110,8 @@ export interface OrderService {
       totalCents: MinorUnits;
       currency: string;
       paymentId: string;
+      /** `authorized` when the payment is captured only after the order (`after_order`). */
+      paymentStatus?: 'authorized';
     },
     options?: CallOptions,
   ): Promise<{ orderId: string }>;
@@ -109,6 +146,8 @@ export interface CheckoutChanges {
   failure?: CheckoutFailure;
   compensationFrom?: Checkout['compensationFrom'];
   undoFailures?: string[];
+  /** The card's brand and last 4, when a token's authorization tells them. */
+  card?: CardSummary;
   /** Set on a final state: the answer to replay; also ends the lease. */
   response?: StoredResponse;
   /** Why the checkout moves: kept in its history with the worker that moved it. */

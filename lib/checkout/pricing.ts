@@ -1,6 +1,7 @@
 import { ValidationError } from '#lib/errors.ts';
 import { type MinorUnits, orderTotal } from '#lib/money.ts';
-import type { CheckoutOrder, LineItem } from './checkout.ts';
+import type { CheckoutOrder, LineItem, PricingSource } from './checkout.ts';
+import { installmentPlan } from './installments.ts';
 import type { CallOptions } from './ports.ts';
 
 /**
@@ -17,9 +18,13 @@ export interface CartItem {
   priceSeenCents?: MinorUnits;
 }
 
-/** The checkout as requested, before it is priced: the order without its prices and total. */
-export interface Cart extends Omit<CheckoutOrder, 'items' | 'totalCents'> {
+/**
+ * The checkout as requested, before it is priced: the order without its prices and total, and
+ * with the number of installments asked for (the plan needs the total).
+ */
+export interface Cart extends Omit<CheckoutOrder, 'items' | 'totalCents' | 'installments'> {
   items: CartItem[];
+  installments: number;
 }
 
 /** Unit prices by product id, in minor units of the cart's currency. */
@@ -31,6 +36,8 @@ export type UnitPrices = ReadonlyMap<string, MinorUnits>;
  * when no trustworthy answer came (nothing may be charged on a guess).
  */
 export interface PricingService {
+  /** Which source this is, kept on each checkout it prices. */
+  readonly source: PricingSource;
   quote(cart: Cart, options?: CallOptions): Promise<UnitPrices>;
 }
 
@@ -73,8 +80,11 @@ export function priceCart(
     return { productId, quantity, priceCents: current };
   });
   if (changed.length > 0) return { changed };
-  const { items: _asked, ...rest } = cart;
-  return { order: { ...rest, items, totalCents: orderTotal(items) } };
+  const { items: _asked, installments, ...rest } = cart;
+  const totalCents = orderTotal(items);
+  return {
+    order: { ...rest, items, totalCents, installments: installmentPlan(totalCents, installments) },
+  };
 }
 
 /**
@@ -83,6 +93,7 @@ export function priceCart(
  * or an app that a customer controls), since whoever sends the request sets the amount.
  */
 export const callerPricing: PricingService = {
+  source: 'caller',
   async quote(cart) {
     const missing = cart.items.flatMap((item, index) =>
       item.priceSeenCents === undefined

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseUnavailableError, ValidationError } from '#lib/errors.ts';
+import type { MinorUnits } from '#lib/money.ts';
 import {
   type Checkout,
   type CheckoutOrder,
   isFinal,
   newCheckout,
-  type PaymentCard,
+  type PaymentFlow,
+  type PaymentSecrets,
 } from './checkout.ts';
 import { type CheckoutOutcome, finished } from './checkout-outcome.ts';
+import { installmentProblem, MIN_INSTALLMENT_AMOUNT } from './installments.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import {
@@ -27,6 +30,12 @@ const RETRY_UNDO_MS = 60_000;
 export interface CheckoutDeps extends SagaDeps {
   /** Prices the cart: the catalog (`PRICING=catalog`) or the caller's own prices. */
   pricing: PricingService;
+  /** How new checkouts pay (`PAYMENT_CAPTURE`); recorded ones follow their row. Default `after_order`. */
+  paymentFlow?: PaymentFlow;
+  /** Whether raw card numbers are taken (`ACCEPT_RAW_CARDS`); default true. */
+  acceptRawCards?: boolean;
+  /** The smallest installment (`MIN_INSTALLMENT_AMOUNT`), in minor units of BRL. */
+  minInstallmentCents?: MinorUnits;
   newId?: () => string;
   /**
    * Recovery's settle delay: a worker taking a checkout over whose lease ended at least this
@@ -41,7 +50,8 @@ const RETRY_PRICING_MS = 5_000;
 export interface CheckoutCommand {
   /** What was asked for; the amount charged is what `pricing` says it costs. */
   cart: Cart;
-  card: PaymentCard;
+  /** The card or token and the payer's document: sent to the payment service, never stored. */
+  secrets: PaymentSecrets;
   /**
    * Who asks, the identity that also scopes keys: recorded with the checkout, which only it may
    * read back. Absent: nobody known, and only an operator sees the checkout.
@@ -77,7 +87,10 @@ export async function processCheckout(
     claim = { holder };
   } else {
     const id = (deps.newId ?? randomUUID)();
-    const checkout = newCheckout(priced.order, id, deps.clock.now(), command.caller ?? null);
+    const checkout = newCheckout(priced.order, id, deps.clock.now(), command.caller ?? null, {
+      flow: deps.paymentFlow ?? 'after_order',
+      pricing: deps.pricing.source,
+    });
     const made = await deps.repository.create(checkout, {
       leaseMs: budget.leaseMs,
       idempotency: command.idempotency,
@@ -88,7 +101,7 @@ export async function processCheckout(
   try {
     if ('created' in claim) {
       deps.logger.info('checkout recorded', { checkout_id: claim.created.id });
-      return await runSaga(deps, claim.created, command.card, budget);
+      return await runSaga(deps, claim.created, command.secrets, budget);
     }
     return await answerRepeat(deps, claim.holder, command, budget);
   } catch (error) {
@@ -122,11 +135,22 @@ async function price(
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<{ order: CheckoutOrder } | { refusal: CheckoutOutcome | ValidationError }> {
+  if (command.secrets.instrument.type !== 'card_token' && deps.acceptRawCards === false) {
+    return { refusal: { kind: 'raw_card_not_accepted' } };
+  }
   try {
     const prices = await deps.pricing.quote(command.cart, { signal: budget.signal });
     if (budget.signal.aborted) throw new PricingUnavailableError('priced as the budget ran out');
     const priced = priceCart(command.cart, prices);
-    if ('order' in priced) return priced;
+    if ('order' in priced) {
+      // Installments are checked against the total actually charged: the catalog's.
+      const { totalCents, installments } = priced.order;
+      const minimum = deps.minInstallmentCents ?? MIN_INSTALLMENT_AMOUNT;
+      const problem = installmentProblem(totalCents, installments.count, minimum);
+      if (!problem) return priced;
+      const details = [{ path: 'payment_method.installments', message: problem }];
+      return { refusal: new ValidationError('The checkout request is invalid', details) };
+    }
     return {
       refusal: { kind: 'price_changed', currency: command.cart.currency, items: priced.changed },
     };
@@ -174,5 +198,5 @@ async function answerRepeat(
   const endedMsAgo = -holder.leaseRemainingMs;
   const earlierRequestsSettled =
     deps.settleDelayMs !== undefined && endedMsAgo >= deps.settleDelayMs;
-  return runSaga(deps, taken, command.card, budget, { earlierRequestsSettled });
+  return runSaga(deps, taken, command.secrets, budget, { earlierRequestsSettled });
 }

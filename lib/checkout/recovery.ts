@@ -1,10 +1,17 @@
 import type { Checkout, CheckoutFailure, SagaStep } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
-import { type StepRecord, stepFrom } from './saga-steps.ts';
+import type { CheckoutChanges } from './ports.ts';
+import {
+  reachesPastOrder,
+  type SagaStepDefinition,
+  type StepRecord,
+  stepFrom,
+} from './saga-steps.ts';
 import {
   abandoned,
   advance,
+  attentionAfterOrder,
   compensate,
   finishFailed,
   firstUndoneStep,
@@ -15,7 +22,7 @@ import {
   type UndoFailedPolicy,
   undoneOutside,
 } from './saga-transitions.ts';
-import { ServiceCallError } from './service-errors.ts';
+import { ServiceCallError, ServiceRefusedError } from './service-errors.ts';
 
 export interface RecoveryOptions {
   /** How many abandoned checkouts one run claims. */
@@ -59,7 +66,7 @@ export async function recoverCheckout(
     const failure = checkout.failure ?? abandoned('payment');
     return compensate(deps, checkout, failure, budget, untilGivenUp);
   }
-  const step = stepFrom(checkout.status);
+  const step = stepFrom(checkout);
   if (!step) return finished(checkout); // already final: nothing to do
   const settleFailed = (error: unknown) => {
     if (!(error instanceof ServiceCallError)) throw error;
@@ -72,22 +79,71 @@ export async function recoverCheckout(
   } catch (error) {
     return settleFailed(error);
   }
+  if (step.phase === 'finishes') {
+    return finishAfterOrder(deps, checkout, step, record, options, budget);
+  }
   if (record.kind === 'absent' || record.kind === 'refused') {
     return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
   }
-  if (record.kind === 'stands' && record.reached.status === 'completed') {
-    // An order completes the checkout, but only on steps that still stand (design §4a).
+  if (record.kind === 'stands' && reachesPastOrder(checkout.flow, record.reached.status)) {
+    // An order goes on, but only on steps that still stand (design §4a).
     let undone: SagaStep | undefined;
     try {
       undone = await firstUndoneStep(deps, checkout, budget);
     } catch (error) {
       return settleFailed(error);
     }
-    if (undone) return orderOnUndoneStep(deps, checkout, record.reached, undone);
-    return finished(await advance(deps, checkout, record.reached));
+    if (undone) return orderOnUndoneStep(deps, checkout, record.reached.orderId, undone);
+    const ordered = await advance(deps, checkout, record.reached);
+    // With an authorization, the capture still has to happen: recovery can do it (no card).
+    const next = stepFrom(ordered);
+    if (!next) return finished(ordered);
+    return recoverCheckout(deps, ordered, options, budget);
   }
   const failure = record.kind === 'undone' ? undoneOutside(step.step) : abandoned(step.step);
   return recordThenUndo(deps, checkout, record.reached, failure, budget, untilGivenUp);
+}
+
+/**
+ * A step after the order (the capture): nothing may be undone any more. What stands completes
+ * the checkout; what is missing is done now, since it needs nothing the request carried (same
+ * key and body as every try before); a refusal, or a payment undone under the order, is for a
+ * person. A try without an answer counts like a lookup without one.
+ */
+async function finishAfterOrder(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStepDefinition,
+  record: StepRecord,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+): Promise<SagaOutcome> {
+  const name = step.attention ?? step.name;
+  const notYet = (error: unknown) => {
+    if (!(error instanceof ServiceCallError)) throw error;
+    return unfinished(deps, checkout, unconfirmed(step.step), [name], error, options, budget);
+  };
+  if (record.kind === 'undone') {
+    return orderOnUndoneStep(deps, checkout, checkout.orderId, step.step);
+  }
+  let undone: SagaStep | undefined;
+  try {
+    undone = await firstUndoneStep(deps, checkout, budget);
+  } catch (error) {
+    return notYet(error);
+  }
+  if (undone) return orderOnUndoneStep(deps, checkout, checkout.orderId, undone);
+  if (record.kind === 'stands') return finished(await advance(deps, checkout, record.reached));
+  let reached: CheckoutChanges;
+  try {
+    reached = await step.run(deps, checkout, undefined, budget.signal);
+  } catch (error) {
+    if (error instanceof ServiceRefusedError) {
+      return attentionAfterOrder(deps, checkout, step, error);
+    }
+    return notYet(error);
+  }
+  return finished(await advance(deps, checkout, reached));
 }
 
 /**

@@ -1,17 +1,51 @@
-import { createHash } from 'node:crypto';
-import { cardSummary } from './card.ts';
+import { createHash, createHmac } from 'node:crypto';
 import type { CheckoutRequest } from './request-schema.ts';
 
 /**
  * The fingerprint stored beside an `Idempotency-Key` to recognise "the same request": SHA-256
- * of the validated body in canonical form (sorted keys, defaults applied), with the card number
- * reduced to brand and last four digits and the CVV left out, so nothing derived from the full
- * card number is ever stored.
+ * of the validated body in canonical form (sorted keys, defaults applied). Nothing stored may
+ * give back what must not be kept:
+ * - the card number is reduced to brand and last four digits and the CVV left out;
+ * - the CPF/CNPJ enters only as an HMAC-SHA256 with a secret (`documentKey`), never a plain
+ *   hash: there are only about 10⁹ CPFs, and a plain hash of each is computed in seconds.
+ * `customerDocument` is the document as normalised, so `529.982.247-25` and `52998224725` are
+ * the same request; `documentKey` is read only for a request that has one.
  */
-export function requestHash(request: CheckoutRequest): string {
-  const { card_number, card_cvv: _cvv, ...card } = request.payment_method;
-  const fingerprint = { ...request, payment_method: { ...card, ...cardSummary(card_number) } };
+export function requestHash(
+  request: CheckoutRequest,
+  customerDocument: string | undefined,
+  documentKey: string,
+): string {
+  const { payment_method: method, customer_document: _raw, ...rest } = request;
+  const fingerprint = {
+    ...rest,
+    payment_method: paymentFingerprint(method),
+    ...(customerDocument && {
+      customer_document: createHmac('sha256', documentKey).update(customerDocument).digest('hex'),
+    }),
+  };
   return createHash('sha256').update(canonicalJson(fingerprint)).digest('hex');
+}
+
+/** The payment method without what must never be stored: a token is kept as sent. */
+function paymentFingerprint(method: CheckoutRequest['payment_method']): object {
+  if (method.type === 'card_token') return method;
+  const { card_number, card_cvv: _cvv, ...card } = method;
+  return { ...card, brand: fingerprintBrand(card_number), last4: card_number.slice(-4) };
+}
+
+/**
+ * The brand as fingerprints have always named it. Frozen: `cardBrand` has since learned Elo,
+ * Hipercard, Diners and JCB, and a fingerprint that changed with it would refuse, as a
+ * different request, the retry of a checkout recorded before (an Elo card starting with 4).
+ */
+function fingerprintBrand(n: string): string {
+  if (n.startsWith('4')) return 'visa';
+  const first4 = Number(n.slice(0, 4));
+  if (/^5[1-5]/.test(n) || (first4 >= 2221 && first4 <= 2720)) return 'mastercard';
+  if (/^3[47]/.test(n)) return 'amex';
+  if (/^(6011|65)/.test(n)) return 'discover';
+  return 'other';
 }
 
 function canonicalJson(value: unknown): string {

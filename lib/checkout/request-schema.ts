@@ -24,7 +24,21 @@ const text = (max: number) =>
     z.refine((s) => s.isWellFormed() && !CONTROL_CHARACTERS.test(s), 'must be printable text'),
   );
 
-export const paymentMethodSchema = z.strictObject({
+/** Parcelamento: 1–12 installments, interest-free for the customer (BRL only: checked later). */
+const installments = z.optional(
+  z
+    .int()
+    .check(
+      z.minimum(1, 'installments must be a whole number from 1 to 12'),
+      z.maximum(12, 'installments must be a whole number from 1 to 12'),
+    ),
+);
+
+/**
+ * The seed's raw card. It puts the whole deployment in PCI DSS scope, so `ACCEPT_RAW_CARDS`
+ * can refuse it; `card_token` is the recommended form.
+ */
+export const rawCardSchema = z.strictObject({
   type: z.enum(['credit_card', 'debit_card']),
   card_number: z
     .string()
@@ -37,7 +51,28 @@ export const paymentMethodSchema = z.strictObject({
     z.refine((v) => isExpiryCurrent(v, new Date()), 'the card has expired'),
   ),
   card_cvv: z.string().check(z.regex(/^\d{3,4}$/, 'card_cvv must be 3 or 4 digits')),
+  installments,
 });
+
+/** A token made by the payment service's client-side SDK: the card never passes through us. */
+export const cardTokenSchema = z.strictObject({
+  type: z.literal('card_token'),
+  token: z
+    .string()
+    .check(
+      z.regex(
+        /^[\x21-\x7e]{1,255}$/,
+        'token must be the 1 to 255 character token the payment service made (no spaces)',
+      ),
+    ),
+  installments,
+});
+
+/**
+ * How the customer pays, told apart by `type`. Pix and boleto join as further members, each its
+ * own object: nothing here branches on a member's fields.
+ */
+export const paymentMethodSchema = z.discriminatedUnion('type', [rawCardSchema, cardTokenSchema]);
 
 export const shippingAddressSchema = z.strictObject({
   street: text(200),
@@ -70,6 +105,10 @@ function unusableCurrency(code: string): string {
 export const checkoutRequestSchema = z.strictObject({
   payment_method: paymentMethodSchema,
   customer_email: z.email().check(z.maxLength(254)),
+  customer_name: z.optional(text(200)),
+  // CPF or CNPJ, punctuation allowed; its check digits are verified by parseCheckoutRequest,
+  // which also keeps it out of every message (it is personal data).
+  customer_document: z.optional(z.string().check(z.maxLength(32))),
   shipping_address: shippingAddressSchema,
   items: z.array(checkoutItemSchema).check(z.minLength(1), z.maxLength(100)),
   currency: z._default(

@@ -1,5 +1,13 @@
-import type { Checkout, CheckoutFailure, PaymentCard, SagaStep } from './checkout.ts';
+import type {
+  Checkout,
+  CheckoutFailure,
+  CheckoutStatus,
+  PaymentFlow,
+  PaymentSecrets,
+  SagaStep,
+} from './checkout.ts';
 import type { CheckoutChanges, InventoryService, OrderService, PaymentService } from './ports.ts';
+import { ServiceOutcomeUnknownError } from './service-errors.ts';
 
 /** The services a step talks to. */
 export interface StepServices {
@@ -9,22 +17,46 @@ export interface StepServices {
 }
 
 /** The recovery points a step starts from, in saga order. */
-export type RecoveryPoint = 'pending' | 'payment_processed' | 'inventory_deducted';
+export type RecoveryPoint =
+  | 'pending'
+  | 'payment_processed'
+  | 'payment_authorized'
+  | 'inventory_deducted'
+  | 'order_created';
 
 /**
  * One saga step, described once: how it runs, how its outcome is settled by asking the service
  * (the outcome lookup), and how it is undone. The forward saga (`saga.ts`) and recovery
- * (`recovery.ts`) are two policies over these descriptions.
+ * (`recovery.ts`) are two policies over these descriptions; a payment flow is a table of them
+ * (`stepsOf`).
  */
 export interface SagaStepDefinition {
+  /** The step's own name: what logs, timings and a person's attention name. */
+  name: 'charge' | 'authorize' | 'deduct' | 'create_order' | 'capture';
+  /** The service it calls: what a failure of the step names (`payment_failed`). */
   step: SagaStep;
   /** The recovery point the step starts from; the checkout's status while its outcome is open. */
   from: RecoveryPoint;
-  /** Runs the step and returns the recovery point it reached. */
+  /**
+   * Where the step stands against the order, the point of no return:
+   * - `undoable`: before the order; undone (`undo`) when the checkout cannot complete.
+   * - `commits`: the order itself. Once it stands nothing is undone: the checkout only goes on.
+   * - `finishes`: after the order (the capture). It needs nothing the request carried, so a
+   *   same-key retry or recovery repeats it (same key and body) until it stands; a refusal
+   *   asks for a person (`attention`), since nothing may be undone any more.
+   */
+  phase: 'undoable' | 'commits' | 'finishes';
+  /** What a `finishes` step that the service refuses leaves for a person: `capture_payment`. */
+  attention?: string;
+  /**
+   * Runs the step and returns the recovery point it reached. `secrets` (the card or token, the
+   * payer's document) comes only with the request that carries it: a step that needs it is never
+   * run without it (recovery settles such a step by asking the service instead).
+   */
   run(
     services: StepServices,
     checkout: Checkout,
-    card: PaymentCard,
+    secrets: PaymentSecrets | undefined,
     signal: AbortSignal,
   ): Promise<CheckoutChanges>;
   /**
@@ -46,14 +78,14 @@ export interface SagaStepDefinition {
 
 /**
  * What a service's record says of a step (design §4a). Only a step that `stands` lets a
- * checkout go forward: one that happened and was undone since (a refund or a release made
- * outside the checkout, by an operator in a console) sends the checkout to undo the rest, and
- * a service that replays its stored success for the key must not hide that.
+ * checkout go forward: one that happened and was undone since (a refund, a void or a release
+ * made outside the checkout, by an operator in a console) sends the checkout to undo the rest,
+ * and a service that replays its stored success for the key must not hide that.
  */
 export type StepRecord =
-  /** The step happened and stands now (`success`, `deducted`, `created`). */
+  /** The step happened and stands now (`success`, `authorized`, `captured`, `deducted`, `created`). */
   | { kind: 'stands'; reached: CheckoutChanges }
-  /** The step happened and was undone since (`refunded`, `released`). */
+  /** The step happened and was undone since (`refunded`, `voided`, `released`). */
   | { kind: 'undone'; reached: CheckoutChanges }
   /** The service holds the step as refused (a declined charge): a refusal heard now is final. */
   | { kind: 'refused' }
@@ -63,36 +95,62 @@ export type StepRecord =
 /** The cause of a recovery point found in a service's record rather than in its answer. */
 const SETTLED = (step: SagaStep) => `settled: the ${step} service's record shows the step happened`;
 
-/** Charge the card. Undone by a refund of the whole amount. */
+/** What the payment service's record says of the checkout's charge or authorization. */
+async function paymentRecord(
+  { payment }: StepServices,
+  checkout: Checkout,
+  signal: AbortSignal,
+  stands: readonly string[],
+  status: RecoveryPoint,
+): Promise<StepRecord> {
+  const charges = await payment.findCharges(checkout.id, { signal });
+  const reached = (transactionId: string): CheckoutChanges => ({
+    status,
+    paymentId: transactionId,
+    cause: SETTLED('payment'),
+  });
+  const held = charges.find((c) => stands.includes(c.status));
+  if (held) return { kind: 'stands', reached: reached(held.transactionId) };
+  const undone = charges.find((c) => c.status === 'refunded' || c.status === 'voided');
+  if (undone) return { kind: 'undone', reached: reached(undone.transactionId) };
+  return charges.length > 0 ? { kind: 'refused' } : { kind: 'absent' };
+}
+
+/** The secrets a step cannot run without: only the request that carries them has them. */
+function needed(secrets: PaymentSecrets | undefined, checkout: Checkout): PaymentSecrets {
+  if (!secrets) throw new Error(`checkout ${checkout.id}: the payment step needs the request`);
+  return secrets;
+}
+
+/** The transaction a step after the payment acts on. */
+function paymentOf(checkout: Checkout): string {
+  if (!checkout.paymentId) throw new Error(`checkout ${checkout.id} has no payment id`);
+  return checkout.paymentId;
+}
+
+/** Charge the card at once (`immediate`). Undone by a refund of the whole amount. */
 const charge: SagaStepDefinition = {
+  name: 'charge',
   step: 'payment',
   from: 'pending',
-  async run({ payment }, checkout, card, signal) {
+  phase: 'undoable',
+  async run({ payment }, checkout, secrets, signal) {
+    const { instrument } = needed(secrets, checkout);
     const { transactionId } = await payment.charge(
       {
         checkoutId: checkout.id,
         amountCents: checkout.totalCents,
         currency: checkout.currency,
-        card,
+        card: instrument,
         customerEmail: checkout.customerEmail,
       },
       { signal },
     );
     return { status: 'payment_processed', paymentId: transactionId, cause: 'charged' };
   },
-  async settle({ payment }, checkout, signal) {
-    const charges = await payment.findCharges(checkout.id, { signal });
-    const reached = (transactionId: string): CheckoutChanges => ({
-      status: 'payment_processed',
-      paymentId: transactionId,
-      cause: SETTLED('payment'),
-    });
-    const held = charges.find((c) => c.status === 'success');
-    if (held) return { kind: 'stands', reached: reached(held.transactionId) };
-    const refunded = charges.find((c) => c.status === 'refunded');
-    if (refunded) return { kind: 'undone', reached: reached(refunded.transactionId) };
-    return charges.length > 0 ? { kind: 'refused' } : { kind: 'absent' };
-  },
+  settle: (services, checkout, signal) =>
+    // A service that also captures reports a one-shot charge as `captured`: it stands all the same.
+    paymentRecord(services, checkout, signal, ['success', 'captured'], 'payment_processed'),
   undo: {
     name: 'refund_payment',
     async run({ payment }, checkout, failure, signal) {
@@ -114,83 +172,214 @@ const charge: SagaStepDefinition = {
   },
 };
 
-/** Deduct the stock of every item. Undone by releasing the same items. */
-const deduct: SagaStepDefinition = {
-  step: 'inventory',
-  from: 'payment_processed',
-  async run({ inventory }, checkout, _card, signal) {
-    await inventory.deduct({ checkoutId: checkout.id, items: checkout.items }, { signal });
-    return { status: 'inventory_deducted', cause: 'stock deducted' };
+/**
+ * Authorize the amount (`after_order`): held on the customer's card, taken only by the capture
+ * once the order exists. Undone by a void, which costs the customer nothing (a refund takes
+ * days to reach the statement and can cost a fee).
+ */
+const authorize: SagaStepDefinition = {
+  name: 'authorize',
+  step: 'payment',
+  from: 'pending',
+  phase: 'undoable',
+  async run({ payment }, checkout, secrets, signal) {
+    const { transactionId, card } = await payment.authorize(
+      {
+        checkoutId: checkout.id,
+        amountCents: checkout.totalCents,
+        currency: checkout.currency,
+        installments: checkout.installments,
+        customerEmail: checkout.customerEmail,
+        payment: needed(secrets, checkout),
+      },
+      { signal },
+    );
+    // A token's card is known only from the authorization; a raw card's, from its number.
+    const told = checkout.card ? {} : card && { card };
+    return { status: 'payment_authorized', paymentId: transactionId, ...told, cause: 'authorized' };
   },
-  async settle({ inventory }, checkout, signal) {
-    const deductions = await inventory.findDeductions(checkout.id, { signal });
-    const reached: CheckoutChanges = { status: 'inventory_deducted', cause: SETTLED('inventory') };
-    if (deductions.some((d) => d.status === 'deducted')) return { kind: 'stands', reached };
-    return deductions.length > 0 ? { kind: 'undone', reached } : { kind: 'absent' };
-  },
+  settle: (services, checkout, signal) =>
+    paymentRecord(services, checkout, signal, ['authorized', 'captured'], 'payment_authorized'),
   undo: {
-    name: 'release_inventory',
-    async run({ inventory }, checkout, _failure, signal) {
-      await inventory.release({ checkoutId: checkout.id, items: checkout.items }, { signal });
+    name: 'void_payment',
+    async run({ payment }, checkout, failure, signal) {
+      const transactionId = checkout.paymentId;
+      if (!transactionId) return; // every authorization is recorded before anything follows it
+      await payment.void(
+        { checkoutId: checkout.id, transactionId, reason: `${failure.step}_${failure.reason}` },
+        { signal },
+      );
     },
   },
 };
 
-/** Create the order of a paid, stocked checkout: the last step, which cannot be undone. */
-const createOrder: SagaStepDefinition = {
-  step: 'order',
-  from: 'inventory_deducted',
-  async run({ order }, checkout, _card, signal) {
-    if (!checkout.paymentId) throw new Error(`checkout ${checkout.id} has no payment id`);
-    const { orderId } = await order.create(
+/** Deduct the stock of every item. Undone by releasing the same items. */
+function deduct(from: 'payment_processed' | 'payment_authorized'): SagaStepDefinition {
+  return {
+    name: 'deduct',
+    step: 'inventory',
+    from,
+    phase: 'undoable',
+    async run({ inventory }, checkout, _secrets, signal) {
+      await inventory.deduct({ checkoutId: checkout.id, items: checkout.items }, { signal });
+      return { status: 'inventory_deducted', cause: 'stock deducted' };
+    },
+    async settle({ inventory }, checkout, signal) {
+      const deductions = await inventory.findDeductions(checkout.id, { signal });
+      const reached: CheckoutChanges = {
+        status: 'inventory_deducted',
+        cause: SETTLED('inventory'),
+      };
+      if (deductions.some((d) => d.status === 'deducted')) return { kind: 'stands', reached };
+      return deductions.length > 0 ? { kind: 'undone', reached } : { kind: 'absent' };
+    },
+    undo: {
+      name: 'release_inventory',
+      async run({ inventory }, checkout, _failure, signal) {
+        await inventory.release({ checkoutId: checkout.id, items: checkout.items }, { signal });
+      },
+    },
+  };
+}
+
+/**
+ * Create the order of a paid (or authorized), stocked checkout: the point of no return. With a
+ * one-shot charge it completes the checkout; with an authorization it does not (the capture
+ * does), and the order is told the payment is only `authorized` yet.
+ */
+function createOrder(reaches: 'completed' | 'order_created'): SagaStepDefinition {
+  return {
+    name: 'create_order',
+    step: 'order',
+    from: 'inventory_deducted',
+    phase: 'commits',
+    async run({ order }, checkout, _secrets, signal) {
+      const { orderId } = await order.create(
+        {
+          checkoutId: checkout.id,
+          customerEmail: checkout.customerEmail,
+          shippingAddress: checkout.shippingAddress,
+          items: checkout.items,
+          totalCents: checkout.totalCents,
+          currency: checkout.currency,
+          paymentId: paymentOf(checkout),
+          ...(reaches === 'order_created' && { paymentStatus: 'authorized' as const }),
+        },
+        { signal },
+      );
+      return { status: reaches, orderId, cause: 'order created' };
+    },
+    async settle({ order }, checkout, signal) {
+      const orders = await order.findOrders(checkout.id, { signal });
+      const created = orders.find((o) => o.status === 'created');
+      return created
+        ? {
+            kind: 'stands',
+            reached: { status: reaches, orderId: created.orderId, cause: SETTLED('order') },
+          }
+        : { kind: 'absent' };
+    },
+  };
+}
+
+/**
+ * Capture the authorized amount once the order exists: what completes an `after_order`
+ * checkout. Needs no card, so a retry or recovery repeats it until the record says `captured`.
+ */
+const capture: SagaStepDefinition = {
+  name: 'capture',
+  step: 'payment',
+  from: 'order_created',
+  phase: 'finishes',
+  attention: 'capture_payment',
+  async run({ payment }, checkout, _secrets, signal) {
+    await payment.capture(
       {
         checkoutId: checkout.id,
-        customerEmail: checkout.customerEmail,
-        shippingAddress: checkout.shippingAddress,
-        items: checkout.items,
-        totalCents: checkout.totalCents,
+        transactionId: paymentOf(checkout),
+        amountCents: checkout.totalCents,
         currency: checkout.currency,
-        paymentId: checkout.paymentId,
       },
       { signal },
     );
-    return { status: 'completed', orderId, cause: 'order created' };
+    return { status: 'completed', cause: 'captured' };
   },
-  async settle({ order }, checkout, signal) {
-    const orders = await order.findOrders(checkout.id, { signal });
-    const created = orders.find((o) => o.status === 'created');
-    return created
-      ? {
-          kind: 'stands',
-          reached: { status: 'completed', orderId: created.orderId, cause: SETTLED('order') },
-        }
-      : { kind: 'absent' };
+  async settle({ payment }, checkout, signal) {
+    const charges = await payment.findCharges(checkout.id, { signal });
+    const own = charges.find((c) => c.transactionId === checkout.paymentId);
+    const reached: CheckoutChanges = { status: 'completed', cause: 'settled: captured' };
+    switch (own?.status) {
+      case 'captured':
+        return { kind: 'stands', reached };
+      case 'authorized':
+        return { kind: 'absent' };
+      case 'voided':
+      case 'refunded':
+        return { kind: 'undone', reached };
+      default:
+        // The authorization this checkout recorded is not in the record: nothing to go on.
+        throw new ServiceOutcomeUnknownError(
+          'payment',
+          'record_disagrees',
+          "The payment service's record does not show this checkout's authorization",
+        );
+    }
   },
 };
 
-/** The saga, in order. */
-export const SAGA_STEPS: readonly SagaStepDefinition[] = [charge, deduct, createOrder];
+/** Each payment flow's saga, in order: a flow is a table of steps, never a branch in a policy. */
+const FLOWS: Readonly<Record<PaymentFlow, readonly SagaStepDefinition[]>> = {
+  immediate: [charge, deduct('payment_processed'), createOrder('completed')],
+  after_order: [authorize, deduct('payment_authorized'), createOrder('order_created'), capture],
+};
 
-/** The step whose outcome is open while a checkout stands at `status`, if any. */
-export function stepFrom(status: Checkout['status']): SagaStepDefinition | undefined {
-  return SAGA_STEPS.find((s) => s.from === status);
+/** The steps of a flow, in saga order. */
+export function stepsOf(flow: PaymentFlow): readonly SagaStepDefinition[] {
+  return FLOWS[flow];
 }
 
-/** The steps a checkout at `status` has done, in saga order (the open step excluded). */
-export function stepsDone(status: Checkout['status']): SagaStepDefinition[] {
-  const open = SAGA_STEPS.findIndex((s) => s.from === status);
-  return open < 0 ? [] : SAGA_STEPS.slice(0, open);
+type Position = Pick<Checkout, 'flow' | 'status'>;
+
+/** The step whose outcome is open while a checkout stands at its status, if any. */
+export function stepFrom({ flow, status }: Position): SagaStepDefinition | undefined {
+  return FLOWS[flow].find((s) => s.from === status);
+}
+
+/** The steps a checkout at its status has done, in saga order (the open step excluded). */
+export function stepsDone({ flow, status }: Position): SagaStepDefinition[] {
+  const steps = FLOWS[flow];
+  const open = steps.findIndex((s) => s.from === status);
+  return open < 0 ? [] : steps.slice(0, open);
+}
+
+/** Whether a checkout at its status has something done that an undo could take back. */
+export function hasUndoableSteps(checkout: Position): boolean {
+  return (
+    !hasCommitted(checkout) && stepsDone(checkout).some((s) => s.phase === 'undoable' && s.undo)
+  );
+}
+
+/** Whether the order of a checkout at `status` exists: from there on nothing is undone. */
+export function hasCommitted(checkout: Position): boolean {
+  return stepsDone(checkout).some((s) => s.phase === 'commits');
+}
+
+/** Whether `status` is a point the order has been passed in `flow` (the order step reached). */
+export function reachesPastOrder(flow: PaymentFlow, status: CheckoutStatus): boolean {
+  return status === 'completed' || hasCommitted({ flow, status });
 }
 
 /**
  * What a checkout's compensation undoes, latest first: the steps done before it started. A
  * `compensating` row that does not say where it started from (written before that was
- * recorded) undoes every step that can be undone: each undo first finds out from the service
- * whether there is anything to undo.
+ * recorded, always a one-shot charge) undoes every step that can be undone: each undo first
+ * finds out from the service whether there is anything to undo.
  */
-export function stepsToUndo(checkout: Pick<Checkout, 'status' | 'compensationFrom'>) {
-  if (checkout.compensationFrom) return stepsDone(checkout.compensationFrom).reverse();
-  return checkout.status === 'compensating' ? [...SAGA_STEPS].reverse() : [];
+export function stepsToUndo(checkout: Pick<Checkout, 'flow' | 'status' | 'compensationFrom'>) {
+  if (checkout.compensationFrom) {
+    return stepsDone({ flow: checkout.flow, status: checkout.compensationFrom }).reverse();
+  }
+  return checkout.status === 'compensating' ? [...FLOWS[checkout.flow]].reverse() : [];
 }
 
 /** The charge the payment service holds as standing for a checkout, if any. */

@@ -18,6 +18,7 @@ import type {
   SagaLogger,
 } from './ports.ts';
 import {
+  hasUndoableSteps,
   type SagaStepDefinition,
   type StepRecord,
   type StepServices,
@@ -66,7 +67,7 @@ export function abandoned(step: SagaStep): CheckoutFailure {
  * release by an operator in a console): the money or stock is back, the purchase did not happen.
  */
 export function undoneOutside(step: SagaStep): CheckoutFailure {
-  const what = step === 'payment' ? 'payment was refunded' : `${step} step was undone`;
+  const what = step === 'payment' ? 'payment was refunded or voided' : `${step} step was undone`;
   return {
     step,
     kind: 'refused',
@@ -87,7 +88,7 @@ export async function firstUndoneStep(
   checkout: Checkout,
   budget: WorkBudget,
 ): Promise<SagaStep | undefined> {
-  for (const step of stepsDone(checkout.status)) {
+  for (const step of stepsDone(checkout)) {
     const record = await step.settle(deps, checkout, budget.signal);
     if (record.kind === 'undone') return step.step;
     if (record.kind !== 'stands') throw recordDisagrees(step.step);
@@ -125,11 +126,11 @@ export class RecoveryPointUnwritten extends DatabaseUnavailableError {
 export function orderOnUndoneStep(
   deps: SagaDeps,
   checkout: Checkout,
-  order: CheckoutChanges,
+  orderId: string | null | undefined,
   undone: SagaStep,
 ): Promise<SagaOutcome> {
   return finishFailed(deps, checkout, undoneOutside(undone), [`${undone}_undone_under_order`], {
-    orderId: order.orderId,
+    ...(orderId && { orderId }),
   });
 }
 
@@ -175,11 +176,11 @@ export async function compensate(
     leaveIncomplete(deps, checkout, cause, budget),
 ): Promise<SagaOutcome> {
   let checkout = start;
-  if (checkout.status === 'payment_processed' || checkout.status === 'inventory_deducted') {
+  if (checkout.status !== 'compensating' && hasUndoableSteps(checkout)) {
     checkout = await advance(deps, checkout, {
       status: 'compensating',
       failure,
-      compensationFrom: checkout.status,
+      compensationFrom: checkout.status as NonNullable<Checkout['compensationFrom']>,
       cause: `undoing after ${failureCode(failure)}: ${failure.reason}`,
     });
   }
@@ -281,6 +282,34 @@ function recordsStep(checkout: Checkout, step: SagaStep): boolean {
   return checkout.compensationFrom === 'inventory_deducted';
 }
 
+/**
+ * A step after the order that the service refused (a capture of an authorization that expired):
+ * nothing may be undone once the order exists, so a person finishes it (`step.attention`).
+ */
+export function attentionAfterOrder(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStepDefinition,
+  error: ServiceCallError,
+): Promise<SagaOutcome> {
+  return finishFailed(deps, checkout, failureOf(error), [step.attention ?? step.name]);
+}
+
+/**
+ * A step that will not happen (refused, or its service not reached): before the order, what was
+ * done is undone; after it, a person finishes the checkout.
+ */
+export function endAfter(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStepDefinition,
+  error: ServiceCallError,
+  budget: WorkBudget,
+): Promise<SagaOutcome> {
+  if (step.phase === 'finishes') return attentionAfterOrder(deps, checkout, step, error);
+  return compensate(deps, checkout, failureOf(error), budget);
+}
+
 /** The saga step a service error comes from (the catalog is asked before any step). */
 function stepOf(error: ServiceCallError): SagaStep {
   if (error.service === 'catalog') throw new Error("a catalog error is not a step's failure");
@@ -338,7 +367,7 @@ export async function advance(
   deps: SagaDeps,
   checkout: Checkout,
   changes: CheckoutChanges,
-  stepMs?: Partial<Record<SagaStep, number>>,
+  stepMs?: Partial<Record<SagaStepDefinition['name'], number>>,
 ): Promise<Checkout> {
   const next: Checkout = {
     ...checkout,
@@ -348,6 +377,7 @@ export async function advance(
     failure: changes.failure ?? checkout.failure,
     undoFailures: changes.undoFailures ?? checkout.undoFailures,
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
+    card: changes.card ?? checkout.card,
     updatedAt: deps.clock.now().toISOString(),
   };
   const final = FINAL.includes(next.status);

@@ -1,14 +1,14 @@
 import { DatabaseUnavailableError } from '#lib/errors.ts';
-import type { Checkout, PaymentCard, SagaStep } from './checkout.ts';
+import type { Checkout, PaymentSecrets, SagaStep } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import type { CheckoutChanges } from './ports.ts';
-import { type SagaStepDefinition, stepFrom } from './saga-steps.ts';
+import { hasCommitted, reachesPastOrder, type SagaStepDefinition, stepFrom } from './saga-steps.ts';
 import {
   abandoned,
   advance,
   compensate,
-  failureOf,
+  endAfter,
   firstUndoneStep,
   leaveIncomplete,
   orderOnUndoneStep,
@@ -35,12 +35,12 @@ import {
 export async function runSaga(
   deps: SagaDeps,
   start: Checkout,
-  card: PaymentCard,
+  secrets: PaymentSecrets | undefined,
   budget: WorkBudget,
   options: TakeoverOptions = {},
 ): Promise<SagaOutcome> {
   try {
-    return await forward(deps, start, card, budget, options);
+    return await forward(deps, start, secrets, budget, options);
   } catch (error) {
     // The database stopped answering once the checkout was recorded: its outcome is open like
     // a service's unknown one, at the recovery point this worker last wrote.
@@ -62,7 +62,7 @@ export interface TakeoverOptions {
 async function forward(
   deps: SagaDeps,
   start: Checkout,
-  card: PaymentCard,
+  secrets: PaymentSecrets | undefined,
   budget: WorkBudget,
   options: TakeoverOptions,
 ): Promise<SagaOutcome> {
@@ -73,31 +73,35 @@ async function forward(
   let unsure = start.attempt > 1;
   // How long each step's call took (retries included): logged with the completion, so each
   // service's latency can be read from the logs (tracing records only the invocation).
-  const stepMs: Partial<Record<SagaStep, number>> = {};
+  const stepMs: Partial<Record<SagaStepDefinition['name'], number>> = {};
+  let step: SagaStepDefinition | undefined;
   try {
     if (checkout.status === 'compensating') {
       return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
     }
-    for (let step = stepFrom(checkout.status); step; step = stepFrom(checkout.status)) {
+    for (step = stepFrom(checkout); step; step = stepFrom(checkout)) {
       const began = performance.now();
       let reached: CheckoutChanges;
       if (unsure) {
-        const resumed = await resume(deps, checkout, step, card, budget, options);
+        const resumed = await resume(deps, checkout, step, secrets, budget, options);
         if ('outcome' in resumed) return resumed.outcome;
         reached = resumed.reached;
         unsure = false;
       } else {
-        reached = await step.run(deps, checkout, card, budget.signal);
+        reached = await step.run(deps, checkout, secrets, budget.signal);
       }
-      stepMs[step.step] = Math.round(performance.now() - began);
+      stepMs[step.name] = Math.round(performance.now() - began);
       checkout = await advance(deps, checkout, reached, stepMs);
     }
     return finished(checkout);
   } catch (error) {
-    if (!(error instanceof ServiceCallError)) throw error;
+    if (!(error instanceof ServiceCallError) || !step) throw error;
     if (error instanceof ServiceOutcomeUnknownError)
       return leaveIncomplete(deps, checkout, error, budget);
-    return compensate(deps, checkout, failureOf(error), budget);
+    // After the order, a service that was not reached did nothing: the step waits for a retry.
+    if (step.phase === 'finishes' && !(error instanceof ServiceRefusedError))
+      return leaveIncomplete(deps, checkout, error, budget);
+    return endAfter(deps, checkout, step, error, budget);
   }
 }
 
@@ -114,7 +118,7 @@ async function resume(
   deps: SagaDeps,
   checkout: Checkout,
   step: SagaStepDefinition,
-  card: PaymentCard,
+  secrets: PaymentSecrets | undefined,
   budget: WorkBudget,
   options: TakeoverOptions,
 ): Promise<{ reached: CheckoutChanges } | { outcome: SagaOutcome }> {
@@ -122,10 +126,16 @@ async function resume(
   try {
     const undone = await firstUndoneStep(deps, checkout, budget);
     if (undone) return { outcome: await afterUndoneStep(deps, checkout, step, undone, budget) };
+    // After the order, a step that already stands is not repeated (a capture whose answer was
+    // lost): the record says it happened.
+    if (step.phase === 'finishes') {
+      const before = await step.settle(deps, checkout, budget.signal);
+      if (before.kind === 'stands') return { reached: before.reached };
+    }
     let ran: CheckoutChanges | undefined;
     let heard: ServiceCallError | undefined;
     try {
-      ran = await step.run(deps, checkout, card, budget.signal);
+      ran = await step.run(deps, checkout, secrets, budget.signal);
     } catch (error) {
       if (!(error instanceof ServiceCallError) || error instanceof ServiceOutcomeUnknownError)
         throw error;
@@ -136,12 +146,15 @@ async function resume(
       case 'stands':
         return { reached: ran ?? record.reached };
       case 'undone': {
+        if (step.phase === 'finishes') {
+          return { outcome: await orderOnUndoneStep(deps, checkout, checkout.orderId, step.step) };
+        }
         const failure = undoneOutside(step.step);
         return { outcome: await recordThenUndo(deps, checkout, record.reached, failure, budget) };
       }
       case 'refused':
         if (heard instanceof ServiceRefusedError) {
-          return { outcome: await compensate(deps, checkout, failureOf(heard), budget) };
+          return { outcome: await endAfter(deps, checkout, step, heard, budget) };
         }
         return { outcome: await unknown(heard) };
       case 'absent':
@@ -149,7 +162,7 @@ async function resume(
         if (ran) return { reached: ran };
         // A "no" to the repeat is the answer once nothing the earlier worker sent can land.
         if (heard instanceof ServiceRefusedError && options.earlierRequestsSettled) {
-          return { outcome: await compensate(deps, checkout, failureOf(heard), budget) };
+          return { outcome: await endAfter(deps, checkout, step, heard, budget) };
         }
         return { outcome: await unknown(heard) };
     }
@@ -172,6 +185,8 @@ async function afterUndoneStep(
   undone: SagaStep,
   budget: WorkBudget,
 ): Promise<SagaOutcome> {
+  // The order exists already: nothing is undone, a person decides.
+  if (hasCommitted(checkout)) return orderOnUndoneStep(deps, checkout, checkout.orderId, undone);
   const record = await open.settle(deps, checkout, budget.signal);
   if (record.kind === 'absent' || record.kind === 'refused') {
     const unsettled = new ServiceOutcomeUnknownError(
@@ -181,8 +196,8 @@ async function afterUndoneStep(
     );
     return leaveIncomplete(deps, checkout, unsettled, budget);
   }
-  if (record.reached.status === 'completed') {
-    return orderOnUndoneStep(deps, checkout, record.reached, undone);
+  if (reachesPastOrder(checkout.flow, record.reached.status)) {
+    return orderOnUndoneStep(deps, checkout, record.reached.orderId, undone);
   }
   return recordThenUndo(deps, checkout, record.reached, undoneOutside(undone), budget);
 }

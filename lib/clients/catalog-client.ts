@@ -29,6 +29,7 @@ const unknownProduct = z.object({
  */
 export function createCatalogClient(http: ServiceHttpClient): PricingService {
   return {
+    source: 'catalog',
     async quote(cart, options) {
       let answer: z.infer<typeof quoteResponse>;
       try {

@@ -14,7 +14,16 @@ const ordersResponse = z.looseObject({
 export function createOrderClient(http: ServiceHttpClient): OrderService {
   return {
     async create(
-      { checkoutId, customerEmail, shippingAddress, items, totalCents, currency, paymentId },
+      {
+        checkoutId,
+        customerEmail,
+        shippingAddress,
+        items,
+        totalCents,
+        currency,
+        paymentId,
+        paymentStatus,
+      },
       options,
     ) {
       const { orderId } = await http.post(
@@ -31,6 +40,7 @@ export function createOrderClient(http: ServiceHttpClient): OrderService {
           total_amount: toWireAmount(totalCents, currency),
           currency,
           payment_id: paymentId,
+          ...(paymentStatus && { payment_status: paymentStatus }),
         },
         `${checkoutId}:order`,
         orderResponse,

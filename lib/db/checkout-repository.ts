@@ -2,9 +2,11 @@ import type {
   Checkout,
   CheckoutFailure,
   CheckoutStatus,
+  InstallmentPlan,
   LineItem,
 } from '#lib/checkout/checkout.ts';
 import { failureCode } from '#lib/checkout/checkout.ts';
+import { installmentPlan } from '#lib/checkout/installments.ts';
 import {
   type CheckoutRepository,
   type IdempotencyClaim,
@@ -12,7 +14,7 @@ import {
   LeaseLostError,
   type Transition,
 } from '#lib/checkout/ports.ts';
-import { formatMinorUnits, parseDecimal } from '#lib/money.ts';
+import { formatMinorUnits, type MinorUnits, parseDecimal } from '#lib/money.ts';
 import type { Database, SqlParams } from './database.ts';
 import { planOperatorTake } from './operator-take.ts';
 
@@ -26,8 +28,12 @@ interface CheckoutRow {
   total_amount: string;
   items: string;
   shipping_address: string;
-  card_brand: string;
-  card_last4: string;
+  card_brand: string | null;
+  card_last4: string | null;
+  payment_flow: Checkout['flow'] | null;
+  payment_method: Checkout['method'] | null;
+  pricing: Checkout['pricing'];
+  installment_plan: string | null;
   payment_id: string | null;
   order_id: string | null;
   failed_step: CheckoutFailure['step'] | null;
@@ -59,7 +65,8 @@ interface HolderRow extends CheckoutRow {
 
 /** Columns read back, cast to text so every driver returns the same shapes. */
 const COLUMNS = `id::text, caller, status, customer_email, currency, total_amount::text,
-  items::text, shipping_address::text, card_brand, card_last4, payment_id, order_id,
+  items::text, shipping_address::text, card_brand, card_last4, payment_flow, payment_method,
+  pricing, installment_plan::text, payment_id, order_id,
   failed_step, error, reason, message, undo_failures::text, compensation_from, attempts,
   settle_tries,
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
@@ -94,10 +101,12 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
     db.query(
       // A key stored before keys had callers (raw) still holds for everyone until it expires.
       `insert into checkouts (id, caller, status, customer_email, currency, total_amount, items,
-         shipping_address, card_brand, card_last4, idempotency_key, request_hash,
+         shipping_address, card_brand, card_last4, payment_flow, payment_method, pricing,
+         installment_plan, idempotency_key, request_hash,
          idempotency_expires_at, locked_until, attempts, created_at, updated_at, worker, history)
        select :id::uuid, :caller, :status, :email, :currency, :total::numeric, :items::jsonb,
-         :address::jsonb, :brand, :last4, :key, :requestHash,
+         :address::jsonb, :brand, :last4, :flow, :method, :pricing, :plan::jsonb, :key,
+         :requestHash,
          now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
          :now::timestamptz, :now::timestamptz, :worker,
          ${transition('null', ':status::text', "'recorded'", ':worker::text')}
@@ -114,8 +123,12 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         total: formatMinorUnits(checkout.totalCents, checkout.currency),
         items: JSON.stringify(checkout.items.map((item) => toStoredItem(item, checkout.currency))),
         address: JSON.stringify(checkout.shippingAddress),
-        brand: checkout.card.brand,
-        last4: checkout.card.last4,
+        brand: checkout.card?.brand ?? null,
+        last4: checkout.card?.last4 ?? null,
+        flow: checkout.flow,
+        method: checkout.method,
+        pricing: checkout.pricing,
+        plan: JSON.stringify(toStoredPlan(checkout.installments, checkout.currency)),
         key: key ? storedKey(key) : null,
         rawKey: key?.key ?? null,
         requestHash: key?.requestHash ?? null,
@@ -237,6 +250,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            message = coalesce(:message, message),
            undo_failures = coalesce(:undoFailures::jsonb, undo_failures),
            compensation_from = coalesce(:compensationFrom, compensation_from),
+           card_brand = coalesce(:brand, card_brand),
+           card_last4 = coalesce(:last4, card_last4),
            response_status = coalesce(:responseStatus::integer, response_status),
            response_body = coalesce(:responseBody, response_body),
            locked_until = case when :final::boolean then null else locked_until end,
@@ -256,6 +271,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
           message: failure?.message ?? null,
           undoFailures: changes.undoFailures ? JSON.stringify(changes.undoFailures) : null,
           compensationFrom: changes.compensationFrom ?? null,
+          brand: changes.card?.brand ?? null,
+          last4: changes.card?.last4 ?? null,
           responseStatus: changes.response?.code ?? null,
           responseBody: changes.response?.body ?? null,
           final: changes.response !== undefined,
@@ -423,8 +440,35 @@ function toStoredItem(item: LineItem, currency: string): StoredItem {
   };
 }
 
+/** An installment plan as stored: amounts as decimals, like `total_amount`. */
+interface StoredPlan {
+  count: number;
+  first: string;
+  other: string;
+}
+
+function toStoredPlan(plan: InstallmentPlan, currency: string): StoredPlan {
+  return {
+    count: plan.count,
+    first: formatMinorUnits(plan.firstCents, currency),
+    other: formatMinorUnits(plan.otherCents, currency),
+  };
+}
+
+/** The stored plan; a row from before plans were kept was paid in one installment. */
+function fromStoredPlan(row: CheckoutRow, totalCents: MinorUnits): InstallmentPlan {
+  if (!row.installment_plan) return installmentPlan(totalCents, 1);
+  const plan = JSON.parse(row.installment_plan) as StoredPlan;
+  return {
+    count: plan.count,
+    firstCents: parseDecimal(plan.first, row.currency),
+    otherCents: parseDecimal(plan.other, row.currency),
+  };
+}
+
 function toCheckout(row: CheckoutRow): Checkout {
   const items = JSON.parse(row.items) as StoredItem[];
+  const totalCents = parseDecimal(row.total_amount, row.currency);
   return {
     id: row.id,
     // Absent from a row read without the column (a fixture of an older release's SELECT).
@@ -432,14 +476,20 @@ function toCheckout(row: CheckoutRow): Checkout {
     status: row.status,
     customerEmail: row.customer_email,
     currency: row.currency,
-    totalCents: parseDecimal(row.total_amount, row.currency),
+    totalCents,
     items: items.map((i) => ({
       productId: i.product_id,
       quantity: i.quantity,
       priceCents: parseDecimal(i.price, row.currency),
     })),
     shippingAddress: JSON.parse(row.shipping_address),
-    card: { brand: row.card_brand, last4: row.card_last4 },
+    card:
+      row.card_brand && row.card_last4 ? { brand: row.card_brand, last4: row.card_last4 } : null,
+    // Absent from a row read without the columns (a fixture of an older release's SELECT).
+    flow: row.payment_flow ?? 'immediate',
+    method: row.payment_method ?? 'credit_card',
+    pricing: row.pricing ?? null,
+    installments: fromStoredPlan(row, totalCents),
     paymentId: row.payment_id,
     orderId: row.order_id,
     failure:

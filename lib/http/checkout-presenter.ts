@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type Checkout, failureCode } from '#lib/checkout/checkout.ts';
 import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
+import { installmentAmounts } from '#lib/checkout/installments.ts';
 import type { StoredResponse } from '#lib/checkout/ports.ts';
 import { formatMinorUnits, toWireAmount } from '#lib/money.ts';
 import { jsonResponse, jsonTextResponse } from './responses.ts';
@@ -77,6 +78,12 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
         },
         retryAfter(outcome.retryInMs),
       );
+    case 'raw_card_not_accepted':
+      return jsonResponse(400, {
+        error: 'raw_card_not_accepted',
+        message:
+          'This shop does not take card numbers: send payment_method {"type":"card_token","token":...} with the token the payment service\'s client-side SDK made.',
+      });
   }
 }
 
@@ -136,6 +143,12 @@ export function checkoutView(checkout: Checkout): Record<string, unknown> {
     ...summary(checkout),
     error: failure ? failureCode(failure) : null,
     reason: failure?.reason ?? null,
+    installments: {
+      count: checkout.installments.count,
+      amounts: installmentAmounts(checkout.installments).map((cents) =>
+        formatMinorUnits(cents, checkout.currency),
+      ),
+    },
     created_at: checkout.createdAt,
     updated_at: checkout.updatedAt,
   };

@@ -24,14 +24,24 @@ const STUBS: Record<keyof RunningWireMocks['urls'], Record<string, unknown>[]> =
       '4000000000000002',
       1,
     ),
-    {
-      request: { method: 'POST', urlPathPattern: '/payments/[^/]+/refund' },
-      response: {
-        ...json(200, {}),
-        body: `{"status":"refunded","transactionId":"{{request.pathSegments.[1]}}",${ECHO}}`,
-        transformers: ['response-template'],
-      },
-    },
+    templated(
+      '/payments/authorize',
+      200,
+      `{"status":"authorized","transactionId":"txn_bench",${ECHO}}`,
+    ),
+    templated(
+      '/payments/authorize',
+      422,
+      `{"status":"failed","error":"card_declined",${ECHO}}`,
+      '4000000000000002',
+      1,
+    ),
+    onTransaction('refund', `"status":"refunded",${ECHO}`),
+    onTransaction('capture', `"status":"captured",${ECHO}`),
+    onTransaction(
+      'void',
+      `"status":"voided","checkout_id":"{{jsonPath request.body '$.checkout_id'}}"`,
+    ),
   ],
   inventory: [
     // The catalog (the inventory service's URL by default): the seed's products at its prices,
@@ -51,6 +61,18 @@ const STUBS: Record<keyof RunningWireMocks['urls'], Record<string, unknown>[]> =
     stub('/orders', 422, { error: 'invalid_address' }, '00000-000', 1),
   ],
 };
+
+/** A refund, capture or void of a transaction: its answer echoes the path's transaction id. */
+function onTransaction(action: string, fields: string) {
+  return {
+    request: { method: 'POST', urlPathPattern: `/payments/[^/]+/${action}` },
+    response: {
+      ...json(200, {}),
+      body: `{"transactionId":"{{request.pathSegments.[1]}}",${fields}}`,
+      transformers: ['response-template'],
+    },
+  };
+}
 
 function json(status: number, body: unknown) {
   return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };

@@ -56,9 +56,9 @@ export async function countStatements(services: Record<'payment' | 'inventory' |
   const run = async (change: (body: ReturnType<typeof seedRequest>) => void) => {
     const body = seedRequest();
     change(body);
-    const { cart, card } = parseCheckoutRequest(body);
+    const { cart, secrets } = parseCheckoutRequest(body);
     const before = db.count;
-    await processCheckout(deps, { cart, card }, workBudget(30_000));
+    await processCheckout(deps, { cart, secrets }, workBudget(30_000));
     return db.count - before;
   };
   try {

@@ -1,8 +1,9 @@
 import type { CheckoutLine, OperatorAnswer } from '#functions/operator/run-operator-command.ts';
 import type { Checkout } from '#lib/checkout/checkout.ts';
 import { failureCode } from '#lib/checkout/checkout.ts';
-import type { ServiceRecord } from '#lib/checkout/operations/show-checkout.ts';
-import type { Transition } from '#lib/checkout/ports.ts';
+import { installmentAmounts } from '#lib/checkout/installments.ts';
+import type { CheckoutReport, ServiceRecord } from '#lib/checkout/operations/show-checkout.ts';
+import type { ChargeRecord, Transition } from '#lib/checkout/ports.ts';
 import { formatMinorUnits } from '#lib/money.ts';
 
 /** What a refusal means for the person who asked. */
@@ -75,7 +76,7 @@ function renderReport(
   report: {
     checkout: Checkout;
     history: Transition[];
-    services: Record<string, ServiceRecord<object>>;
+    services: CheckoutReport['services'];
   },
   now: number,
 ): string {
@@ -93,7 +94,8 @@ function renderReport(
       'total',
       `${formatMinorUnits(c.totalCents, c.currency)} ${c.currency}, ${c.items.length} item(s)`,
     ],
-    ['card', `${c.card.brand} ending ${c.card.last4}`],
+    ['payment', paymentLine(c)],
+    ['installments', installmentLine(c)],
     ['payment id', c.paymentId ?? '-'],
     ['order id', c.orderId ?? '-'],
     ['failure', failure],
@@ -107,9 +109,9 @@ function renderReport(
     ...renderHistory(history),
     '',
     'What the services hold (their outcome lookups)',
-    ...Object.entries(services).map(
-      ([name, record]) => `  ${name.padEnd(10)}${renderRecord(record)}`,
-    ),
+    `  ${'payment'.padEnd(10)}${renderRecord(services.payment, paymentRecord)}`,
+    `  ${'inventory'.padEnd(10)}${renderRecord(services.inventory)}`,
+    `  ${'order'.padEnd(10)}${renderRecord(services.order)}`,
   ].join('\n');
 }
 
@@ -125,10 +127,27 @@ function renderHistory(history: Transition[]): string[] {
   );
 }
 
-function renderRecord(record: ServiceRecord<object>): string {
+function renderRecord<T extends object>(
+  record: ServiceRecord<T>,
+  render: (entry: T) => string = (entry) => Object.values(entry).join(' '),
+): string {
   if ('unknown' in record) return `could not ask: ${record.unknown}`;
   if (record.records.length === 0) return 'nothing';
-  return record.records.map((r) => Object.values(r).join(' ')).join('; ');
+  return record.records.map(render).join('; ');
+}
+
+/** A payment as an operator needs to read it: what money it holds or took. */
+const PAYMENT_STATES: Record<ChargeRecord['status'], string> = {
+  success: 'charge, taken',
+  authorized: 'authorization, held on the card, not captured',
+  captured: 'authorization, captured',
+  voided: 'authorization, voided',
+  refunded: 'refunded',
+  failed: 'declined',
+};
+
+function paymentRecord({ transactionId, status }: ChargeRecord): string {
+  return `${transactionId} ${status} (${PAYMENT_STATES[status]})`;
 }
 
 function describeFailure(c: CheckoutLine): string {
@@ -145,4 +164,19 @@ export function age(seconds: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
   return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** How the checkout pays: method, card (brand and last 4 only), flow and where prices came from. */
+function paymentLine(c: Checkout): string {
+  const card = c.card ? `${c.card.brand} ending ${c.card.last4}` : 'card not known yet';
+  const flow = c.flow === 'after_order' ? 'authorize, capture after the order' : 'one-shot charge';
+  return `${c.method}, ${card}; ${flow}; priced by ${c.pricing ?? 'an older release'}`;
+}
+
+/** The installment plan: `3 × (116.58, 116.56, 116.56)`. */
+function installmentLine(c: Checkout): string {
+  const amounts = installmentAmounts(c.installments).map((cents) =>
+    formatMinorUnits(cents, c.currency),
+  );
+  return `${c.installments.count} × (${amounts.join(', ')})`;
 }

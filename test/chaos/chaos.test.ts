@@ -8,9 +8,10 @@ import { type ChaosReport, runChaos } from './run-chaos.ts';
  * that refuse connections among them), same-key retries, racing recovery runs, operators
  * undoing stuck checkouts, lookups that keep failing, a killed child process and (private
  * PostgreSQL only) database crashes; prices from the simulator's catalog, with stale prices,
- * unknown products, catalog faults and prices changed before a retry. The oracle checks the
- * services' ledgers; any violation fails with its replayable trace. `npm run chaos` runs many
- * more.
+ * unknown products, catalog faults and prices changed before a retry; both payment flows
+ * (PAYMENT_CAPTURE after_order, authorize then capture, and immediate), the setting changed
+ * between the traffic and the retries, cards and tokens. The oracle checks the services'
+ * ledgers; any violation fails with its replayable trace. `npm run chaos` runs many more.
  */
 const failures = (report: ChaosReport) =>
   report.failing.flatMap((f) => formatFailure(f, report.options.db)).join('\n');
@@ -30,6 +31,13 @@ describe('chaos run', () => {
     expect(report.stats.unknownProductAnswers).toBeGreaterThan(0);
     expect(report.stats.pricingUnavailableAnswers).toBeGreaterThan(0);
     expect(report.stats.priceChanges).toBeGreaterThan(0);
+    // Both flows, the setting changed with checkouts open, tokens (seeds 1-15, as planned).
+    expect(report.stats.afterOrderScenarios).toBeGreaterThan(0);
+    expect(report.stats.immediateScenarios).toBeGreaterThan(0);
+    expect(report.stats.captureChanges).toBeGreaterThan(0);
+    expect(report.stats.tokenScenarios).toBeGreaterThan(0);
+    expect(report.checkoutsByFlow['after_order completed']).toBeGreaterThan(0);
+    expect(report.checkoutsByFlow['immediate completed']).toBeGreaterThan(0);
     expect(failures(report)).toBe('');
   });
 

@@ -18,6 +18,9 @@ export type ChildResult =
   | { kind: 'killed' }
   | { kind: 'died'; detail: string };
 
+/** Settings a child process gets on top of the harness's environment (`PAYMENT_CAPTURE`). */
+export type ChildEnv = Readonly<Record<string, string>>;
+
 /** A child process that has loaded the handler and waits for its one checkout. */
 export class WarmChild {
   readonly ready: Promise<void>;
@@ -27,6 +30,8 @@ export class WarmChild {
   constructor(
     private readonly process: ChildProcess,
     capture: (text: string) => void,
+    /** What it was started with on top of the harness's environment. */
+    readonly env: ChildEnv = {},
   ) {
     this.exited = new Promise((resolve) => process.once('exit', () => resolve()));
     this.ready = new Promise((resolve, reject) => {
@@ -88,26 +93,43 @@ export class WarmChild {
 
 /**
  * Keeps one child process warm (the handler loaded) so a scenario that kills one does not
- * wait for a cold start. Children get the harness's environment as it is when they start.
+ * wait for a cold start. Children get the harness's environment as it is when they start, with
+ * the settings they are asked for on top (the app reads its configuration once, so a child's
+ * `PAYMENT_CAPTURE` is the one it started with). The warm child is started with the settings
+ * `prefer` names (the next scenario's); a `take` asking for others starts a child of its own.
  */
 export class ChildPool {
   private next: WarmChild | undefined;
+  private preferred: ChildEnv = {};
 
   constructor(private readonly capture: (text: string) => void) {}
 
-  /** Starts a warm child in the background if none is waiting. */
-  prewarm() {
-    this.next ??= this.spawn();
+  /** The settings the next child to warm is started with. */
+  prefer(env: ChildEnv) {
+    this.preferred = env;
   }
 
-  /** A ready child (starting one if needed); another starts warming for the next caller. */
-  async take(): Promise<WarmChild> {
-    const child = this.next ?? this.spawn();
+  /** Starts a warm child in the background if none is waiting. */
+  prewarm() {
+    this.next ??= this.spawn(this.preferred);
+  }
+
+  /**
+   * A ready child started with `env` (by default the preferred settings), starting one if the
+   * warm one has other settings; another starts warming for the next caller.
+   */
+  async take(env: ChildEnv = this.preferred): Promise<WarmChild> {
+    let child = this.next;
     this.next = undefined;
+    if (child && !sameEnv(child.env, env)) {
+      void child.dispose();
+      child = undefined;
+    }
+    child ??= this.spawn(env);
     try {
       await child.ready;
     } catch {
-      const fresh = this.spawn();
+      const fresh = this.spawn(env);
       await fresh.ready;
       return fresh;
     }
@@ -119,12 +141,17 @@ export class ChildPool {
     this.next = undefined;
   }
 
-  private spawn(): WarmChild {
+  private spawn(env: ChildEnv): WarmChild {
     const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
       cwd: ROOT,
-      env: { ...process.env },
+      env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    return new WarmChild(child, this.capture);
+    return new WarmChild(child, this.capture, env);
   }
+}
+
+function sameEnv(a: ChildEnv, b: ChildEnv): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }

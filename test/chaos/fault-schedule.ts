@@ -3,6 +3,9 @@ import { Draw, mixSeed } from './prng.ts';
 /** Every endpoint of the simulated services (design §3). */
 export type Endpoint =
   | 'charge'
+  | 'authorize'
+  | 'capture'
+  | 'void'
   | 'refund'
   | 'deduct'
   | 'release'
@@ -22,6 +25,9 @@ export type Client = Service | 'catalog';
 
 export const SERVICE_OF: Record<Endpoint, Service> = {
   charge: 'payment',
+  authorize: 'payment',
+  capture: 'payment',
+  void: 'payment',
   refund: 'payment',
   find_payments: 'payment',
   deduct: 'inventory',
@@ -38,8 +44,30 @@ export function clientOf(endpoint: Endpoint): Client {
   return endpoint === 'quote' ? 'catalog' : SERVICE_OF[endpoint];
 }
 
-export const FORWARD: readonly Endpoint[] = ['charge', 'deduct', 'order'];
-export const UNDO: readonly Endpoint[] = ['refund', 'release'];
+export const FORWARD: readonly Endpoint[] = ['charge', 'authorize', 'deduct', 'order', 'capture'];
+export const UNDO: readonly Endpoint[] = ['refund', 'void', 'release'];
+
+/**
+ * How the payment is taken (`PAYMENT_CAPTURE`): `after_order` authorizes, then captures once
+ * the order exists (an undo before it voids); `immediate` charges at once (an undo refunds).
+ */
+export type PaymentFlow = 'after_order' | 'immediate';
+export const PAYMENT_FLOWS: readonly PaymentFlow[] = ['after_order', 'immediate'];
+
+/**
+ * The step each acting endpoint's `Idempotency-Key` names: `<checkout_id>:<step>` (design §3).
+ * A request under any other key is noted by the simulator (`keyMisuses`).
+ */
+export const KEY_STEP: Partial<Record<Endpoint, string>> = {
+  charge: 'charge',
+  authorize: 'authorize',
+  capture: 'capture',
+  void: 'void',
+  refund: 'refund',
+  deduct: 'deduct',
+  release: 'release',
+  order: 'order',
+};
 export const LOOKUP: readonly Endpoint[] = ['find_payments', 'find_deductions', 'find_orders'];
 
 export const SERVICES: readonly Service[] = ['payment', 'inventory', 'order'];
@@ -54,7 +82,8 @@ export type FaultKind =
   | 'garbled'
   | 'duplicate_answer'
   | 'unreachable'
-  | 'misquote';
+  | 'misquote'
+  | 'authorization_expired';
 
 export type Fault =
   /** The service says no (a decline, out of stock, a rejected address or undo). */
@@ -83,7 +112,14 @@ export type Fault =
    * currency's minor unit, or a 404 `unknown_product` naming a product of no cart. The app
    * must answer `pricing_unavailable`, never charge on it.
    */
-  | { kind: 'misquote'; how: Misquote };
+  | { kind: 'misquote'; how: Misquote }
+  /**
+   * A capture meets an authorization that expired before it (the issuer let it lapse): the
+   * capture, and every capture after it, is refused with 422 `authorization_expired`. The
+   * authorization is not captured (its lookup still says `authorized`, as nothing was taken);
+   * the order exists, so the checkout must end `requires_attention` (`capture_payment`).
+   */
+  | { kind: 'authorization_expired' };
 
 export type Misquote =
   | 'other_currency'
@@ -123,6 +159,9 @@ export type FaultDecider = (request: RequestContext) => KeptFault | null;
 
 const REFUSALS: Record<Endpoint, readonly string[]> = {
   charge: ['insufficient_funds', 'card_declined'],
+  authorize: ['insufficient_funds', 'card_declined'],
+  capture: ['capture_rejected'],
+  void: ['void_rejected'],
   deduct: ['out_of_stock'],
   order: ['invalid_address'],
   refund: ['refund_rejected'],
@@ -151,6 +190,11 @@ const FORWARD_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['garbled', 1],
   ['duplicate_answer', 1],
   ['unreachable', 0.8],
+];
+/** A capture meets a forward step's faults, and an authorization that expired before it. */
+const CAPTURE_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
+  ...FORWARD_WEIGHTS,
+  ['authorization_expired', 0.8],
 ];
 const UNDO_WEIGHTS = FORWARD_WEIGHTS.map(
   ([kind, w]) => [kind, kind === 'refusal' ? 0.3 : w] as const,
@@ -216,7 +260,9 @@ export function scheduledFaults(plan: FaultPlan): FaultDecider {
           ? LOOKUP_WEIGHTS
           : UNDO.includes(endpoint)
             ? UNDO_WEIGHTS
-            : FORWARD_WEIGHTS;
+            : endpoint === 'capture'
+              ? CAPTURE_WEIGHTS
+              : FORWARD_WEIGHTS;
     return drawFault(draw, draw.weighted(weights), endpoint, plan.timeoutMs);
   };
 }
@@ -278,7 +324,7 @@ function drawFault(
 
 /**
  * Faults the scenario planned for a checkout's requests at a given moment (the catalog down for
- * a checkout's first request or its retry, a charge that must wait for its retry) before the
+ * a checkout's first request or its retry, a payment that must wait for its retry) before the
  * ones drawn per request: `planned` answers for a checkout and an endpoint, at the moment it
  * is asked; other requests get `faults`' fault.
  */

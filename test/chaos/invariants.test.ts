@@ -7,6 +7,7 @@ import {
   type OracleInput,
 } from './invariants.ts';
 import type { LedgerSnapshot } from './ledger.ts';
+import { storedFlow } from './scenario.ts';
 
 /* The oracle must be able to fail: each deliberately wrong ledger/row/answer is reported. */
 const ID = '11111111-1111-4111-8111-111111111111';
@@ -39,6 +40,9 @@ const completedLedger = (): LedgerSnapshot => ({
       refunded: 0,
     },
   ],
+  authorizations: [],
+  captures: [],
+  voids: [],
   refunds: [],
   deductions: [{ checkoutId: ID, items: [{ productId: 'p1', quantity: 2 }], released: false }],
   orders: [
@@ -110,6 +114,7 @@ function ledgerLeaving(left: { payment?: true; inventory?: true; order?: true })
   const kept = completedLedger();
   const undone = undoneLedger();
   return {
+    ...kept,
     charges: left.payment ? kept.charges : undone.charges,
     refunds: left.payment ? [] : undone.refunds,
     deductions: left.inventory ? kept.deductions : undone.deductions,
@@ -477,7 +482,12 @@ describe('the chaos oracle', () => {
     const mismatch = { ...failed502, status: 422, body: '{"error":"idempotency_key_mismatch"}' };
     expect(kinds({ answers: [ok200, mismatch] })).toEqual(['unexpected_answer']);
     // Also for a checkout never recorded (nothing on the ledgers either).
-    const nothing: LedgerSnapshot = { charges: [], refunds: [], deductions: [], orders: [] };
+    const nothing: LedgerSnapshot = {
+      ...completedLedger(),
+      charges: [],
+      deductions: [],
+      orders: [],
+    };
     const internal = { ...mismatch, status: 500, body: '{"error":"internal_error"}' };
     expect(kinds({ rows: [], answers: [internal], ledger: nothing })).toEqual([
       'unexpected_answer',
@@ -600,7 +610,15 @@ const pricingUnavailable503: ClientAnswer = {
   retryAfter: '5',
   body: JSON.stringify({ error: 'pricing_unavailable', message: 'retry later' }),
 };
-const nothing = (): LedgerSnapshot => ({ charges: [], refunds: [], deductions: [], orders: [] });
+const nothing = (): LedgerSnapshot => ({
+  charges: [],
+  authorizations: [],
+  captures: [],
+  voids: [],
+  refunds: [],
+  deductions: [],
+  orders: [],
+});
 /** The client sent a price for p1 the catalog no longer holds (a cheaper one). */
 const staleSpec: CheckoutSpec = {
   ...spec,
@@ -726,7 +744,7 @@ describe('the chaos oracle on prices (the catalog prices every charge)', () => {
     expect(
       kinds({
         checkouts: [unknownSpec],
-        rows: [failedRow],
+        rows: [{ ...failedRow, paymentId: null }],
         ledger: nothing(),
         answers: [unknownProduct422],
       }),
@@ -806,5 +824,439 @@ describe('the chaos oracle on prices (the catalog prices every charge)', () => {
       ['ledger_without_row', undefined],
       ['ledger_without_row', 0],
     ]);
+  });
+});
+
+/* ──── PAYMENT_CAPTURE=after_order: authorize → deduct → order → capture; undo = void ──── */
+const AUTH = 'txn_auth_1';
+type AuthorizationEntry = LedgerSnapshot['authorizations'][number];
+const authorizationOf = (overrides: Partial<AuthorizationEntry> = {}): AuthorizationEntry => ({
+  transactionId: AUTH,
+  checkoutId: ID,
+  customerEmail: spec.email,
+  amount: 34970,
+  currency: 'BRL',
+  status: 'captured',
+  captured: 34970,
+  refunded: 0,
+  method: 'credit_card',
+  installments: 1,
+  ...overrides,
+});
+/** What one clean after_order checkout leaves: captured in full, stock deducted, one order. */
+function capturedLedger(): LedgerSnapshot {
+  const ledger = completedLedger();
+  const order = ledger.orders[0] as LedgerSnapshot['orders'][number];
+  return {
+    ...ledger,
+    charges: [],
+    authorizations: [authorizationOf()],
+    captures: [
+      { captureId: 'cap_1', transactionId: AUTH, checkoutId: ID, amount: 34970, currency: 'BRL' },
+    ],
+    orders: [{ ...order, paymentId: AUTH, paymentStatus: 'authorized' }],
+  };
+}
+/** An after_order checkout undone before its order: the authorization voided, stock released. */
+function voidedLedger(): LedgerSnapshot {
+  return {
+    ...capturedLedger(),
+    authorizations: [authorizationOf({ status: 'voided', captured: 0 })],
+    captures: [],
+    voids: [{ voidId: 'void_1', transactionId: AUTH, checkoutId: ID, reason: 'order_refused' }],
+    deductions: undoneLedger().deductions,
+    orders: [],
+  };
+}
+/** An after_order ledger that still holds only what is named (an open authorization for money). */
+function afterOrderLeaving(left: {
+  authorization?: true;
+  captured?: true;
+  inventory?: true;
+  order?: true;
+}): LedgerSnapshot {
+  const kept = capturedLedger();
+  const voided = voidedLedger();
+  const authorization = left.captured
+    ? kept.authorizations
+    : left.authorization
+      ? [authorizationOf({ status: 'authorized', captured: 0 })]
+      : voided.authorizations;
+  return {
+    ...kept,
+    authorizations: authorization,
+    captures: left.captured ? kept.captures : [],
+    voids: left.captured || left.authorization ? [] : voided.voids,
+    deductions: left.inventory ? kept.deductions : voided.deductions,
+    orders: left.order ? kept.orders : [],
+  };
+}
+const aoSpec: CheckoutSpec = { ...spec, flows: ['after_order'] };
+const aoRow: CheckoutRowView = { ...completedRow, paymentId: AUTH, flow: 'after_order' };
+const aoFailedRow: CheckoutRowView = { ...aoRow, status: 'failed', orderId: null };
+const aoAttentionRow = (ordered: boolean, ...undoFailures: string[]): CheckoutRowView => ({
+  ...aoRow,
+  status: 'requires_attention',
+  orderId: ordered ? 'ord_1' : null,
+  undoFailures,
+});
+const ao200: ClientAnswer = { ...ok200, body: ok200.body.replace('"txn_1"', `"${AUTH}"`) };
+const ao = (overrides: Partial<OracleInput>) =>
+  kinds({
+    checkouts: [aoSpec],
+    rows: [aoRow],
+    answers: [ao200],
+    ledger: capturedLedger(),
+    ...overrides,
+  });
+/** One after_order requires_attention checkout (no client answer) against a ledger. */
+const aoAttention = (
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  more: Partial<OracleInput> = {},
+) => ao({ rows: [row], answers: [], ledger, ...more });
+
+describe('the chaos oracle, PAYMENT_CAPTURE=after_order: completed', () => {
+  it('passes one authorization captured in full once, stock deducted once, one order told authorized', () => {
+    const report = check({
+      checkouts: [aoSpec],
+      rows: [aoRow],
+      answers: [ao200],
+      ledger: capturedLedger(),
+    });
+    expect(report.violations).toEqual([]);
+    expect(report.byFlow).toEqual({ 'after_order completed': 1 });
+    // The row need not say its flow; a declined authorization beside it moved nothing.
+    const declined = capturedLedger();
+    declined.authorizations.unshift(
+      authorizationOf({ transactionId: 'txn_0', status: 'failed', captured: 0 }),
+    );
+    expect(ao({ rows: [{ ...aoRow, flow: undefined }], ledger: declined })).toEqual([]);
+  });
+
+  it('reports a completed checkout whose authorization was never captured (an open authorization, no money taken)', () => {
+    const open = capturedLedger();
+    open.authorizations = [authorizationOf({ status: 'authorized', captured: 0 })];
+    open.captures = [];
+    expect(ao({ ledger: open })).toEqual(['completed_money']);
+  });
+
+  it('reports a capture of less than the total, two captures, or a second authorization left open', () => {
+    const partial = capturedLedger();
+    partial.authorizations = [authorizationOf({ captured: 30000 })];
+    partial.captures = [
+      { ...(partial.captures[0] as LedgerSnapshot['captures'][number]), amount: 30000 },
+    ];
+    expect(ao({ ledger: partial })).toEqual(['completed_money', 'not_catalog_price']);
+    const twice = capturedLedger();
+    twice.captures.push({
+      ...(twice.captures[0] as LedgerSnapshot['captures'][number]),
+      captureId: 'cap_2',
+    });
+    expect(ao({ ledger: twice })).toEqual(['completed_money']);
+    const second = capturedLedger();
+    second.authorizations.push(
+      authorizationOf({ transactionId: 'txn_auth_2', status: 'authorized', captured: 0 }),
+    );
+    expect(ao({ ledger: second })).toEqual(['completed_money']);
+  });
+
+  it('reports a capture the checkout refunded: never completed, and an after_order checkout never refunds', () => {
+    const refunded = capturedLedger();
+    refunded.authorizations = [authorizationOf({ status: 'refunded', refunded: 34970 })];
+    refunded.refunds = [{ refundId: 'rf_1', transactionId: AUTH, checkoutId: ID, amount: 34970 }];
+    expect(ao({ ledger: refunded })).toEqual(['refund_under_after_order', 'completed_money']);
+  });
+
+  it('reports an order not told the payment is authorized, or paid by another transaction', () => {
+    const untold = capturedLedger();
+    const order = untold.orders[0] as LedgerSnapshot['orders'][number];
+    untold.orders = [{ ...order, paymentStatus: undefined }];
+    expect(ao({ ledger: untold })).toEqual(['order_payment_status']);
+    const other = capturedLedger();
+    other.orders = [{ ...order, paymentId: 'txn_of_someone_else' }];
+    expect(ao({ ledger: other })).toEqual(['completed_order']);
+    // ...and under immediate an order is told nothing of the kind.
+    const immediate = completedLedger();
+    immediate.orders = [{ ...(immediate.orders[0] as typeof order), paymentStatus: 'authorized' }];
+    expect(kinds({ ledger: immediate })).toEqual(['order_payment_status']);
+  });
+
+  it('reports a completed checkout whose authorization an operator voided or whose capture was refunded outside', () => {
+    const voided = [{ checkout: 0, refunded: false, voided: true, released: false }];
+    expect(ao({ outsideUndos: voided })).toEqual(['completed_after_outside_undo']);
+    const refunded = [{ checkout: 0, refunded: true, voided: false, released: false }];
+    expect(ao({ outsideUndos: refunded })).toEqual(['completed_after_outside_undo']);
+  });
+});
+
+describe('the chaos oracle, PAYMENT_CAPTURE=after_order: failed', () => {
+  const failed = { rows: [aoFailedRow], answers: [failed502] };
+
+  it('passes a failed checkout whose authorization was voided (by it or in the console) or declined', () => {
+    expect(ao({ ...failed, ledger: voidedLedger() })).toEqual([]);
+    const byOperator = voidedLedger();
+    byOperator.voids = [
+      { ...(byOperator.voids[0] as LedgerSnapshot['voids'][number]), byOperator: true },
+    ];
+    const voided = [{ checkout: 0, refunded: false, voided: true, released: false }];
+    expect(ao({ ...failed, ledger: byOperator, outsideUndos: voided })).toEqual([]);
+    const declined = voidedLedger();
+    declined.authorizations = [authorizationOf({ status: 'failed', captured: 0 })];
+    declined.voids = [];
+    declined.deductions = [];
+    expect(
+      ao({ ...failed, rows: [{ ...aoFailedRow, paymentId: null }], ledger: declined }),
+    ).toEqual([]);
+  });
+
+  it('reports a failed checkout that left its authorization open (the customer’s money held)', () => {
+    expect(ao({ ...failed, ledger: afterOrderLeaving({}) })).toEqual([]);
+    expect(ao({ ...failed, ledger: afterOrderLeaving({ authorization: true }) })).toEqual([
+      'failed_money',
+    ]);
+  });
+
+  it('reports any capture or refund on a failed checkout, even an operator’s refund: it costs the customer nothing', () => {
+    // What a checkout that refunds instead of voiding leaves (the immediate flow's undo).
+    const refunded = voidedLedger();
+    refunded.authorizations = [authorizationOf({ status: 'refunded', refunded: 34970 })];
+    refunded.captures = capturedLedger().captures;
+    refunded.voids = [];
+    refunded.refunds = [{ refundId: 'rf_1', transactionId: AUTH, checkoutId: ID, amount: 34970 }];
+    expect(ao({ ...failed, ledger: refunded })).toEqual([
+      'refund_under_after_order',
+      'failed_money',
+    ]);
+    const byOperator = structuredClone(refunded);
+    byOperator.refunds = [
+      { ...(refunded.refunds[0] as LedgerSnapshot['refunds'][number]), byOperator: true },
+    ];
+    expect(ao({ ...failed, ledger: byOperator })).toEqual(['failed_money']);
+    // Two authorizations, both voided: authorized twice.
+    const twice = voidedLedger();
+    twice.authorizations.push(
+      authorizationOf({ transactionId: 'txn_auth_2', status: 'voided', captured: 0 }),
+    );
+    expect(ao({ ...failed, ledger: twice })).toEqual(['failed_money']);
+  });
+
+  it('reports a failed checkout that kept stock or an order, as under immediate', () => {
+    const kept = afterOrderLeaving({ inventory: true, order: true });
+    expect(ao({ ...failed, ledger: kept })).toEqual(['failed_stock', 'failed_order']);
+  });
+});
+
+describe('the chaos oracle, PAYMENT_CAPTURE=after_order: requires_attention names what the ledgers show', () => {
+  it('void_payment explains an authorization left open, and nothing else; refund_payment is no after_order name', () => {
+    const open = afterOrderLeaving({ authorization: true });
+    expect(aoAttention(aoAttentionRow(false, 'void_payment'), open)).toEqual([]);
+    expect(aoAttention(aoAttentionRow(false, 'void_payment'), afterOrderLeaving({}))).toEqual([]); // voided after all
+    expect(
+      aoAttention(
+        aoAttentionRow(false, 'release_inventory', 'void_payment'),
+        afterOrderLeaving({ authorization: true, inventory: true }),
+      ),
+    ).toEqual([]);
+    expect(aoAttention(aoAttentionRow(false, 'release_inventory'), open)).toEqual([
+      'attention_unexplained',
+    ]);
+    expect(aoAttention(aoAttentionRow(false, 'refund_payment'), open)).toEqual([
+      'attention_unexplained',
+    ]);
+    // An order never stands on a compensated checkout.
+    const ordered = afterOrderLeaving({ authorization: true, inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'release_inventory', 'void_payment'), ordered)).toEqual(
+      ['attention_unexplained'],
+    );
+    // ...and under immediate a void is no name either.
+    expect(attentionKinds(['void_payment'], { payment: true })).toEqual(['attention_unexplained']);
+  });
+
+  it('capture_payment: the order and its stock stand, the authorization is left (open or voided), nothing captured', () => {
+    const refused = afterOrderLeaving({ authorization: true, inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'capture_payment'), refused)).toEqual([]);
+    // An authorization that expired before the capture: still open, nothing taken.
+    const expired = structuredClone(refused);
+    expired.authorizations = [
+      authorizationOf({ status: 'authorized', captured: 0, expired: true }),
+    ];
+    expect(aoAttention(aoAttentionRow(true, 'capture_payment'), expired)).toEqual([]);
+    // Voided in the console before the capture: the order and the stock are what is left.
+    const voided = afterOrderLeaving({ inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'capture_payment'), voided)).toEqual([]);
+  });
+
+  it('capture_payment is contradicted by a ledger with no order, or with a capture standing', () => {
+    const noOrder = afterOrderLeaving({ authorization: true, inventory: true });
+    expect(aoAttention(aoAttentionRow(false, 'capture_payment'), noOrder)).toEqual([
+      'attention_contradicted',
+    ]);
+    const captured = afterOrderLeaving({ captured: true, inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'capture_payment'), captured)).toEqual([
+      'attention_unexplained',
+      'attention_contradicted',
+    ]);
+    const report = check({
+      checkouts: [aoSpec],
+      rows: [aoAttentionRow(true, 'capture_payment')],
+      answers: [],
+      ledger: captured,
+    });
+    expect(report.violations[1]?.message).toMatch(/a capture stands/);
+  });
+
+  it('settle_payment is the authorization’s without an order, the capture’s with one (the row says which)', () => {
+    const open = afterOrderLeaving({ authorization: true });
+    expect(aoAttention(aoAttentionRow(false, 'settle_payment'), open)).toEqual([]);
+    const atCapture = afterOrderLeaving({ captured: true, inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'settle_payment'), atCapture)).toEqual([]);
+    const notYet = afterOrderLeaving({ authorization: true, inventory: true, order: true });
+    expect(aoAttention(aoAttentionRow(true, 'settle_payment'), notYet)).toEqual([]);
+    // Without an order on the row, stock left is no authorization's doing.
+    expect(
+      aoAttention(
+        aoAttentionRow(false, 'settle_payment'),
+        afterOrderLeaving({ authorization: true, inventory: true }),
+      ),
+    ).toEqual(['attention_unexplained']);
+    // settle_order: the authorization open, the stock and maybe the order; never a capture.
+    expect(aoAttention(aoAttentionRow(false, 'settle_order'), notYet)).toEqual([]);
+    expect(aoAttention(aoAttentionRow(false, 'settle_order'), atCapture)).toEqual([
+      'attention_unexplained',
+    ]);
+  });
+
+  it('an order on a payment voided or refunded outside is explained only by that operator undo', () => {
+    const left = afterOrderLeaving({ inventory: true, order: true });
+    const row = aoAttentionRow(true, 'payment_undone_under_order');
+    const voided = [{ checkout: 0, refunded: false, voided: true, released: false }];
+    expect(aoAttention(row, left, { outsideUndos: voided })).toEqual([]);
+    expect(aoAttention(row, left)).toEqual(['attention_unexplained']);
+    const released = [{ checkout: 0, refunded: false, voided: false, released: true }];
+    const stockRow = aoAttentionRow(true, 'inventory_undone_under_order');
+    const onRelease = afterOrderLeaving({ authorization: true, order: true });
+    expect(aoAttention(stockRow, onRelease, { outsideUndos: released })).toEqual([]);
+  });
+
+  it('reports two authorizations held for one checkout, whatever it ended as', () => {
+    const twice = afterOrderLeaving({ authorization: true });
+    twice.authorizations.push(
+      authorizationOf({ transactionId: 'txn_auth_2', status: 'voided', captured: 0 }),
+    );
+    expect(aoAttention(aoAttentionRow(false, 'void_payment'), twice)).toEqual(['payment_twice']);
+  });
+
+  it('an operator void that left nothing standing ends failed, not requires_attention', () => {
+    const voided = [{ checkout: 0, refunded: false, voided: true, released: true }];
+    expect(
+      aoAttention(aoAttentionRow(false, 'void_payment'), afterOrderLeaving({}), {
+        outsideUndos: voided,
+      }),
+    ).toEqual(['attention_over_outside_undo']);
+  });
+});
+
+describe('the chaos oracle: a checkout follows the flow it was recorded with', () => {
+  it('reports a checkout paid both ways (a charge and an authorization)', () => {
+    const both = capturedLedger();
+    both.charges = completedLedger().charges;
+    expect(ao({ ledger: both })).toContain('flow_mixed');
+  });
+
+  it('reports a payment of the other flow than the setting it was recorded under, or than its row says', () => {
+    // Recorded under after_order, resumed after PAYMENT_CAPTURE changed to immediate, charged.
+    expect(kinds({ checkouts: [aoSpec] })).toEqual(['flow_not_recorded']);
+    expect(kinds({ rows: [{ ...completedRow, flow: 'after_order' }] })).toEqual([
+      'flow_not_recorded',
+    ]);
+    expect(ao({ rows: [{ ...aoRow, flow: 'immediate' }] })).toEqual([
+      'flow_not_recorded',
+      'flow_not_recorded',
+    ]);
+    // Recorded while either setting could have been the recorder's: either flow.
+    const either: CheckoutSpec = { ...spec, flows: ['after_order', 'immediate'] };
+    expect(ao({ checkouts: [either] })).toEqual([]);
+    expect(kinds({ checkouts: [either] })).toEqual([]);
+    // No payment at all: the row's flow still has to be one the setting allowed.
+    const none = {
+      rows: [{ ...failedRow, paymentId: null, flow: 'immediate' as const }],
+      answers: [],
+      ledger: nothing(),
+    };
+    expect(kinds({ ...none, checkouts: [aoSpec] })).toEqual(['flow_not_recorded']);
+    expect(check({ ...none, checkouts: [aoSpec] }).byFlow).toEqual({ 'immediate failed': 1 });
+  });
+});
+
+describe('the chaos oracle on the rest of the payment service', () => {
+  it('every authorization and capture is of the catalog total', () => {
+    const cheap = capturedLedger();
+    cheap.authorizations.unshift(
+      authorizationOf({ transactionId: 'txn_0', status: 'failed', captured: 0, amount: 30000 }),
+    );
+    expect(ao({ ledger: cheap })).toEqual(['not_catalog_price']);
+  });
+
+  it('reports a failed or requires_attention row naming a payment or an order the ledgers do not hold', () => {
+    const ghost = { ...aoFailedRow, paymentId: 'txn_of_someone_else' };
+    expect(ao({ rows: [ghost], answers: [failed502], ledger: voidedLedger() })).toEqual([
+      'record_disagrees',
+    ]);
+    const declined = voidedLedger();
+    declined.authorizations = [authorizationOf({ status: 'failed', captured: 0 })];
+    declined.voids = [];
+    expect(ao({ rows: [aoFailedRow], answers: [failed502], ledger: declined })).toEqual([
+      'record_disagrees',
+    ]);
+    const noOrder = aoAttentionRow(true, 'settle_order');
+    expect(
+      aoAttention(noOrder, afterOrderLeaving({ authorization: true, inventory: true })),
+    ).toEqual(['record_disagrees']);
+  });
+
+  it('reports an authorization or a capture with no checkout row, named by its client', () => {
+    const report = check({
+      rows: [],
+      answers: [],
+      ledger: { ...capturedLedger(), deductions: [], orders: [] },
+    });
+    expect(report.violations.map((v) => [v.kind, v.checkout])).toEqual([
+      ['ledger_without_row', 0],
+      ['ledger_without_row', 0],
+    ]);
+  });
+
+  it('reports a request under another Idempotency-Key than <checkout_id>:<step>', () => {
+    expect(
+      kinds({ keyMisuses: ['capture of x under Idempotency-Key x:charge, not x:capture'] }),
+    ).toEqual(['wrong_idempotency_key']);
+  });
+});
+
+describe('the token paid with is card data too', () => {
+  it('reports the token in the row or the logs', () => {
+    const tokenSpec = { ...aoSpec, card: { ...spec.card, token: 'tok_1234567890' } };
+    const dump = aoRow.dump.replace('}', ',"payment_method":"card_token","x":"tok_1234567890"}');
+    expect(ao({ checkouts: [tokenSpec], rows: [{ ...aoRow, dump }] })).toEqual([
+      'card_in_database',
+    ]);
+    expect(ao({ checkouts: [tokenSpec], logs: '{"token":"tok_1234567890"}' })).toEqual([
+      'card_in_logs',
+    ]);
+    expect(ao({ checkouts: [tokenSpec], logs: '{"payment_method":"card_token"}' })).toEqual([]);
+  });
+});
+
+describe('the flow stored on a row, whatever its column is called', () => {
+  it('reads the one column whose value is a flow, preferring one named for it', () => {
+    expect(storedFlow('{"id":"x","payment_flow":"after_order","status":"completed"}')).toBe(
+      'after_order',
+    );
+    expect(storedFlow('{"capture":"immediate"}')).toBe('immediate');
+    expect(storedFlow('{"flow":"immediate","note":"after_order"}')).toBe('immediate');
+    expect(storedFlow('{"a":"immediate","b":"after_order"}')).toBeUndefined();
+    expect(storedFlow('{"status":"completed"}')).toBeUndefined();
+    expect(storedFlow('not json')).toBeUndefined();
   });
 });

@@ -1,7 +1,10 @@
+import type { PaymentFlow } from './fault-schedule.ts';
 import {
+  type Authorization,
   type Charge,
   type ItemQuantity,
   type LedgerSnapshot,
+  type NetPosition,
   netPosition,
   toMinor,
 } from './ledger.ts';
@@ -23,7 +26,15 @@ export interface CheckoutSpec {
    * checkout had been recorded by then (it then keeps the prices it was recorded with).
    */
   priceChange?: { prices: Readonly<Record<string, number>>; recordedBefore: boolean };
-  card: { number: string; cvv: string };
+  /** The card it was planned with, and the token it paid with instead, if it did. */
+  card: { number: string; cvv: string; token?: string };
+  /**
+   * The payment flows it may have been recorded with: the `PAYMENT_CAPTURE` of each process
+   * whose request could have recorded it (the traffic's or the child's if it was recorded by
+   * the end of the traffic, else the setting of the lease-expired retries). Its payment must
+   * follow that flow, whatever the setting of the process that resumed it. Absent: any.
+   */
+  flows?: readonly PaymentFlow[];
 }
 
 /** One answer a client (or the killed child, had it answered) got for a checkout. */
@@ -48,8 +59,10 @@ export interface ClientAnswer {
 /** A step of a stuck checkout undone outside it, by an operator in a console (`external_undo`). */
 export interface OutsideUndo {
   checkout: number;
-  /** Its charge was refunded in full in the payment console. */
+  /** Its charge (or captured authorization) was refunded in full in the payment console. */
   refunded: boolean;
+  /** Its open authorization was voided in the payment console. */
+  voided?: boolean;
   /** Its deduction was released in the inventory console. */
   released: boolean;
 }
@@ -62,6 +75,8 @@ export interface CheckoutRowView {
   paymentId: string | null;
   orderId: string | null;
   undoFailures: string[];
+  /** The payment flow stored on the row (absent: the row does not say, or not readably). */
+  flow?: PaymentFlow;
   /** Every column of the row as text (`row_to_json`), searched for card data. */
   dump: string;
 }
@@ -73,8 +88,13 @@ export interface OracleInput {
   ledger: LedgerSnapshot;
   /** Everything the processes logged during the scenario. */
   logs: string;
-  /** Requests that carried card data to a service other than the charge (from the simulator). */
+  /**
+   * Requests that carried card data anywhere but a charge or an authorization (from the
+   * simulator).
+   */
   cardLeaks: string[];
+  /** Acting requests whose Idempotency-Key was not `<checkout_id>:<step>` (from the simulator). */
+  keyMisuses?: string[];
   /** Steps undone outside the checkouts (none when absent). */
   outsideUndos?: OutsideUndo[];
   /** Checkouts whose lookups kept failing into the quiescence rounds (`lookups_keep_failing`). */
@@ -106,7 +126,15 @@ export type ViolationKind =
   | 'recorded_against_catalog'
   | 'pricing_refusal_untrue'
   | 'pricing_refusal_recorded'
-  | 'pricing_refusal_over_holder';
+  | 'pricing_refusal_over_holder'
+  | 'flow_mixed'
+  | 'flow_not_recorded'
+  | 'refund_under_after_order'
+  | 'order_payment_status'
+  | 'payment_twice'
+  | 'attention_contradicted'
+  | 'record_disagrees'
+  | 'wrong_idempotency_key';
 
 export interface Violation {
   kind: ViolationKind;
@@ -128,6 +156,11 @@ export interface OracleReport {
   attention: Attention[];
   /** Final status (or `not_recorded`, `unfinished`) → count. */
   outcomes: Record<string, number>;
+  /**
+   * Recorded checkouts by the flow their payment followed (`after_order`, `immediate`, or `no
+   * payment` when the ledgers hold none) and final status (`after_order completed` → count).
+   */
+  byFlow: Record<string, number>;
 }
 
 const FINAL = new Set(['completed', 'failed', 'requires_attention']);
@@ -141,6 +174,7 @@ export function checkInvariants(input: OracleInput): OracleReport {
   const violations: Violation[] = [];
   const attention: Attention[] = [];
   const outcomes: Record<string, number> = {};
+  const byFlow: Record<string, number> = {};
   const violate = (kind: ViolationKind, checkout: number | undefined, message: string) =>
     violations.push({ kind, checkout, message });
 
@@ -158,27 +192,33 @@ export function checkInvariants(input: OracleInput): OracleReport {
       outcomes.not_recorded = (outcomes.not_recorded ?? 0) + 1;
       continue;
     }
-    outcomes[FINAL.has(row.status) ? row.status : 'unfinished'] =
-      (outcomes[FINAL.has(row.status) ? row.status : 'unfinished'] ?? 0) + 1;
+    const status = FINAL.has(row.status) ? row.status : 'unfinished';
+    outcomes[status] = (outcomes[status] ?? 0) + 1;
     if (!FINAL.has(row.status)) v('not_final', `still ${row.status} after recovery`);
+    const flow = checkFlow(spec, row, input.ledger, v);
+    const flowKey = `${flow ?? 'no payment'} ${status}`;
+    byFlow[flowKey] = (byFlow[flowKey] ?? 0) + 1;
     const position = netPosition(input.ledger, row.id);
     const stockLeft = [...position.netStock].map(([p, q]) => `${p}:${q}`).join(', ');
-    const money = `charges [${position.charges
-      .map((c) => `${c.amount} ${c.currency}, ${c.left} left`)
-      .join('; ')}], net ${position.netCharge}, total ${catalogTotal(spec)}`;
+    const money = describeMoney(input.ledger, row.id, position, catalogTotal(spec));
 
     const outside = input.outsideUndos?.find((u) => u.checkout === spec.index);
     if (row.status === 'completed') {
-      checkCompleted(spec, row, input.ledger, outside, v);
+      if (flow === 'after_order') checkCompletedAfterOrder(spec, row, input.ledger, outside, v);
+      else checkCompleted(spec, row, input.ledger, outside, v);
     }
     if (row.status === 'failed') {
-      // At most one charge moved money (a declined one did not), and it was refunded in full.
-      const moved = movedMoney(input.ledger, row.id);
-      if (
-        moved.length > 1 ||
-        moved.some((c) => c.status !== 'refunded' || c.refunded !== c.amount)
-      ) {
-        v('failed_money', `failed, but ${money}`);
+      if (flow === 'after_order') {
+        checkFailedAfterOrder(input.ledger, row.id, money, v);
+      } else {
+        // At most one charge moved money (a declined one did not), and it was refunded in full.
+        const moved = movedMoney(input.ledger, row.id);
+        if (
+          moved.length > 1 ||
+          moved.some((c) => c.status !== 'refunded' || c.refunded !== c.amount)
+        ) {
+          v('failed_money', `failed, but ${money}`);
+        }
       }
       if (position.netStock.size > 0) v('failed_stock', `failed, but stock kept: {${stockLeft}}`);
       if (position.orders.length > 0) v('failed_order', `failed, but an order exists`);
@@ -186,26 +226,47 @@ export function checkInvariants(input: OracleInput): OracleReport {
     if (row.status === 'requires_attention') {
       const discrepancies: Discrepancy[] = [];
       if (position.netCharge !== 0) discrepancies.push('payment');
+      if (position.openAuthorizations.length > 0) discrepancies.push('authorization');
       if (position.netStock.size > 0) discrepancies.push('inventory');
       if (position.orders.length > 0) discrepancies.push('order');
-      const explains = (failure: string) => leftBy(failure, outside);
+      const explains = (failure: string) =>
+        leftBy(failure, { flow, ordered: row.orderId !== null, outside });
       const unknown = row.undoFailures.filter((failure) => explains(failure) === undefined);
       const unexplained = discrepancies.filter(
         (d) => !row.undoFailures.some((failure) => explains(failure)?.includes(d)),
       );
+      const ledgers = `ledgers: ${money}, stock {${stockLeft}}, ${position.orders.length} order(s)`;
       if (row.undoFailures.length === 0 || unknown.length > 0 || unexplained.length > 0) {
         const why = [
           row.undoFailures.length === 0 ? 'no undo or settle failure named' : '',
-          unknown.length ? `[${unknown}] not a failure this run can leave` : '',
+          unknown.length
+            ? `[${unknown}] not a failure this run can leave${flow ? ` under ${flow}` : ''}`
+            : '',
           unexplained.length ? `${unexplained.join(' + ')} left, explained by none` : '',
         ].filter(Boolean);
         v(
           'attention_unexplained',
-          `requires_attention with undo_failures [${row.undoFailures}] (${why.join('; ')}), ledgers: ${money}, stock {${stockLeft}}, ${position.orders.length} order(s)`,
+          `requires_attention with undo_failures [${row.undoFailures}] (${why.join('; ')}), ${ledgers}`,
         );
       }
-      // An operator's refund or release that left nothing standing finished the undo: the
-      // checkout ends failed. Only lookups that kept failing (recovery could not see the
+      // A capture refused (or never answered) is named for a person only where the order
+      // exists and no capture stands: else there is nothing to capture, or nothing missing.
+      if (row.undoFailures.includes(CAPTURE_FAILURE)) {
+        const captured = position.charges.filter((c) => c.left > 0).length > 0;
+        if (position.orders.length === 0 || captured) {
+          v(
+            'attention_contradicted',
+            `requires_attention [${row.undoFailures}], but ${position.orders.length === 0 ? 'no order exists' : 'a capture stands'}: ${ledgers}`,
+          );
+        }
+      }
+      // Two payments held for one checkout: each step runs once per key, whatever its end.
+      const held = heldPayments(input.ledger, row.id);
+      if (held.length > 1) {
+        v('payment_twice', `requires_attention with ${held.length} payments: ${money}`);
+      }
+      // An operator's refund, void or release that left nothing standing finished the undo:
+      // the checkout ends failed. Only lookups that kept failing (recovery could not see the
       // refund) excuse asking a person.
       const keptFailing = input.lookupsKeptFailing?.includes(spec.index) ?? false;
       if (outside && discrepancies.length === 0 && !keptFailing) {
@@ -223,16 +284,29 @@ export function checkInvariants(input: OracleInput): OracleReport {
           : 'none left on the ledgers',
       });
     }
+    if (row.status === 'failed' || row.status === 'requires_attention') {
+      checkRecord(row, input.ledger, v);
+    }
     checkCatalogPrices(spec, row, input.ledger, v);
     checkAnswers(spec, row, answers, v);
-    if (leaksCard(row.dump, spec.card)) v('card_in_database', 'card number or CVV in the row');
+    if (leaksCard(row.dump, spec.card)) {
+      v('card_in_database', 'card number, CVV or token in the row');
+    }
   }
 
   // Nothing on the ledgers for a checkout that has no row (one refused by pricing included):
   // named by its client where the entry carries the customer's email.
   const known = new Set(input.rows.map((r) => r.id));
+  const emailOf = (transactionId: string) =>
+    input.ledger.authorizations.find((a) => a.transactionId === transactionId)?.customerEmail;
   const orphans = [
     ...input.ledger.charges.map((c) => ['charge', c.checkoutId, c.customerEmail] as const),
+    ...input.ledger.authorizations.map(
+      (a) => ['authorization', a.checkoutId, a.customerEmail] as const,
+    ),
+    ...input.ledger.captures.map(
+      (c) => ['capture', c.checkoutId, emailOf(c.transactionId)] as const,
+    ),
     ...input.ledger.deductions.map((d) => ['deduction', d.checkoutId, undefined] as const),
     ...input.ledger.orders.map((o) => ['order', o.checkoutId, o.customerEmail] as const),
   ].filter(([, id]) => !known.has(id));
@@ -242,11 +316,263 @@ export function checkInvariants(input: OracleInput): OracleReport {
   }
   for (const spec of input.checkouts) {
     if (leaksCard(input.logs, spec.card)) {
-      violate('card_in_logs', spec.index, 'card number or CVV in the logs');
+      violate('card_in_logs', spec.index, 'card number, CVV or token in the logs');
     }
   }
   for (const leak of input.cardLeaks) violate('card_sent_elsewhere', undefined, leak);
-  return { violations, attention, outcomes };
+  for (const misuse of input.keyMisuses ?? []) {
+    violate('wrong_idempotency_key', undefined, misuse);
+  }
+  return { violations, attention, outcomes, byFlow };
+}
+
+/** The name a checkout ends `requires_attention` under when its capture is refused. */
+const CAPTURE_FAILURE = 'capture_payment';
+
+/** Which flow the ledgers show the checkout's payment followed: none, one, or both (`mixed`). */
+export function ledgerFlow(
+  ledger: LedgerSnapshot,
+  checkoutId: string,
+): PaymentFlow | 'mixed' | undefined {
+  const charged = ledger.charges.some((c) => c.checkoutId === checkoutId);
+  const authorized = ledger.authorizations.some((a) => a.checkoutId === checkoutId);
+  if (charged && authorized) return 'mixed';
+  return charged ? 'immediate' : authorized ? 'after_order' : undefined;
+}
+
+/**
+ * The checkout follows the flow it was recorded with (`PAYMENT_CAPTURE` of the process that
+ * recorded it, stored on its row), whatever the setting of the process that resumes it:
+ *
+ * - its payment is one flow's: charges (`POST /payments/process`) or authorizations, never both
+ *   (`flow_mixed`);
+ * - that flow is the one stored on its row, when the row says, and one the setting allowed when
+ *   it was recorded (`flow_not_recorded`): a checkout recorded under `after_order` and resumed
+ *   under `immediate` still authorizes and captures, and the other way round;
+ * - an order is told `payment_status: "authorized"` under after_order, nothing under immediate
+ *   (`order_payment_status`);
+ * - under after_order nothing of the checkout is ever refunded by it (an undo voids; after the
+ *   order nothing is undone): only an operator's console refund may stand on its ledger
+ *   (`refund_under_after_order`).
+ *
+ * Returns the flow the rest of the oracle judges it by: the ledgers', else the row's, else the
+ * only setting it can have been recorded under (undefined: no payment, and either flow).
+ */
+function checkFlow(
+  spec: CheckoutSpec,
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  v: (kind: ViolationKind, message: string) => void,
+): PaymentFlow | undefined {
+  const paid = ledgerFlow(ledger, row.id);
+  const allowed = spec.flows;
+  const setting = `PAYMENT_CAPTURE was ${allowed?.join(' or ')} when it was recorded`;
+  if (paid === 'mixed') {
+    v(
+      'flow_mixed',
+      `both a one-shot charge and an authorization: ${describePayments(ledger, row.id)}`,
+    );
+  } else if (paid !== undefined) {
+    if (row.flow !== undefined && row.flow !== paid) {
+      v('flow_not_recorded', `the row says ${row.flow}, but the payment followed ${paid}`);
+    }
+    if (allowed && !allowed.includes(paid)) {
+      v('flow_not_recorded', `the payment followed ${paid}, but ${setting}`);
+    }
+  }
+  if (row.flow !== undefined && allowed && !allowed.includes(row.flow)) {
+    v('flow_not_recorded', `the row says ${row.flow}, but ${setting}`);
+  }
+  const flow =
+    paid !== undefined && paid !== 'mixed'
+      ? paid
+      : (row.flow ?? (allowed?.length === 1 ? allowed[0] : undefined));
+  for (const order of ledger.orders.filter((o) => o.checkoutId === row.id)) {
+    const expected = flow === 'after_order' ? 'authorized' : undefined;
+    if (flow !== undefined && order.paymentStatus !== expected) {
+      v(
+        'order_payment_status',
+        `order ${order.orderId} sent payment_status ${order.paymentStatus ?? '(none)'} under ${flow}`,
+      );
+    }
+  }
+  const authorizations = new Set(
+    ledger.authorizations.filter((a) => a.checkoutId === row.id).map((a) => a.transactionId),
+  );
+  for (const refund of ledger.refunds) {
+    if (!refund.byOperator && authorizations.has(refund.transactionId)) {
+      v(
+        'refund_under_after_order',
+        `the checkout refunded ${refund.amount} of ${refund.transactionId}: an after_order payment is voided before the order, never refunded`,
+      );
+    }
+  }
+  return flow;
+}
+
+/**
+ * `failed` under after_order costs the customer nothing, the strongest thing that holds: no
+ * capture ever happened (a capture comes only after the order, and a checkout with an order
+ * never fails), so no refund either, not even an operator's; at most one authorization was
+ * not declined, and it is voided (by the checkout or in the console), none left open.
+ */
+function checkFailedAfterOrder(
+  ledger: LedgerSnapshot,
+  checkoutId: string,
+  money: string,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const held = heldPayments(ledger, checkoutId);
+  const captures = ledger.captures.filter((c) => c.checkoutId === checkoutId);
+  const refunds = ledger.refunds.filter((r) => r.checkoutId === checkoutId);
+  const notVoided = held.filter((a) => a.status !== 'voided');
+  if (held.length > 1 || notVoided.length > 0 || captures.length > 0 || refunds.length > 0) {
+    const why = [
+      held.length > 1 ? `${held.length} authorizations` : '',
+      notVoided.length ? `${notVoided.map((a) => a.status).join(', ')} not voided` : '',
+      captures.length ? `${captures.length} capture(s)` : '',
+      refunds.length ? `${refunds.length} refund(s)` : '',
+    ].filter(Boolean);
+    v('failed_money', `failed under after_order, but ${why.join(', ')}: ${money}`);
+  }
+}
+
+/**
+ * `completed` under after_order: one authorization that was not declined, of the total,
+ * captured once in full (one capture, of the total) and nothing refunded, so none left open;
+ * one deduction standing; one order of the total, paid by that authorization, told it was
+ * `authorized`; and the row names that authorization and that order. As for a one-shot charge,
+ * a payment (void or refund) or stock an operator undid outside must never end `completed`.
+ */
+function checkCompletedAfterOrder(
+  spec: CheckoutSpec,
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  outside: OutsideUndo | undefined,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const held = heldPayments(ledger, row.id);
+  const auth = held.find((p): p is Authorization => 'captured' in p);
+  const captures = ledger.captures.filter((c) => c.checkoutId === row.id);
+  const total = catalogTotal(spec);
+  const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
+  const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
+  const [order] = orders;
+  if (outside && (outside.refunded || outside.voided || outside.released)) {
+    v(
+      'completed_after_outside_undo',
+      `completed although ${describeUndo(outside)} outside the checkout (${describePayments(ledger, row.id)}, ${standing.length} deduction(s) standing)`,
+    );
+  } else {
+    const [capture] = captures;
+    if (
+      held.length !== 1 ||
+      auth?.status !== 'captured' ||
+      auth.amount !== total ||
+      auth.captured !== total ||
+      auth.refunded !== 0 ||
+      auth.currency !== spec.currency ||
+      captures.length !== 1 ||
+      capture?.transactionId !== auth.transactionId ||
+      capture.amount !== total
+    ) {
+      v(
+        'completed_money',
+        `completed under after_order, but ${describePayments(ledger, row.id)}, total ${total} ${spec.currency}`,
+      );
+    }
+    const [deduction] = standing;
+    if (standing.length !== 1 || !deduction || !sameStock(deduction.items, spec.items)) {
+      const what = standing.map((d) => d.items.map((i) => `${i.productId}:${i.quantity}`));
+      v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
+    }
+  }
+  if (orders.length !== 1 || !order) {
+    v('completed_order', `completed with ${orders.length} orders`);
+  } else if (order.totalAmount !== total || order.currency !== spec.currency) {
+    v('completed_order', `the order is for ${order.totalAmount} ${order.currency}`);
+  } else if (auth && order.paymentId !== auth.transactionId) {
+    v(
+      'completed_order',
+      `the order is paid by ${order.paymentId}, the authorization is ${auth.transactionId}`,
+    );
+  }
+  if (row.paymentId !== auth?.transactionId || row.orderId !== order?.orderId) {
+    v(
+      'completed_record',
+      `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${auth?.transactionId}, ${order?.orderId}`,
+    );
+  }
+}
+
+/**
+ * The payments of a checkout that were not declined: its one-shot charges that moved money and
+ * its authorizations that held some (whatever became of them since).
+ */
+function heldPayments(ledger: LedgerSnapshot, checkoutId: string): (Charge | Authorization)[] {
+  return [
+    ...movedMoney(ledger, checkoutId),
+    ...ledger.authorizations.filter((a) => a.checkoutId === checkoutId && a.status !== 'failed'),
+  ];
+}
+
+/**
+ * A row that is not completed names only what the ledgers hold: its payment id, when set, a
+ * payment of this checkout that was not declined; its order id, when set, an order of this
+ * checkout (`record_disagrees`). The completed row is held to more (`completed_record`).
+ */
+function checkRecord(
+  row: CheckoutRowView,
+  ledger: LedgerSnapshot,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const payments = heldPayments(ledger, row.id).map((p) => p.transactionId);
+  if (row.paymentId !== null && !payments.includes(row.paymentId)) {
+    v(
+      'record_disagrees',
+      `${row.status} row names payment ${row.paymentId}; the checkout's payments are [${payments}]`,
+    );
+  }
+  const orders = ledger.orders.filter((o) => o.checkoutId === row.id).map((o) => o.orderId);
+  if (row.orderId !== null && !orders.includes(row.orderId)) {
+    v(
+      'record_disagrees',
+      `${row.status} row names order ${row.orderId}; the ledgers hold [${orders}]`,
+    );
+  }
+}
+
+/** A checkout's payments, for a message. */
+function describePayments(ledger: LedgerSnapshot, checkoutId: string): string {
+  const charges = ledger.charges.filter((c) => c.checkoutId === checkoutId).map(describeCharge);
+  const auths = ledger.authorizations
+    .filter((a) => a.checkoutId === checkoutId)
+    .map(
+      (a) =>
+        `authorization ${a.transactionId} ${a.status}${a.expired ? ' (expired)' : ''} ${a.amount} ${a.currency}, ${a.captured} captured, ${a.refunded} refunded`,
+    );
+  const captures = ledger.captures.filter((c) => c.checkoutId === checkoutId).length;
+  const voids = ledger.voids.filter((x) => x.checkoutId === checkoutId).length;
+  const refunds = ledger.refunds.filter((r) => r.checkoutId === checkoutId).length;
+  return `payments [${[...charges, ...auths].join('; ')}], ${captures} capture(s), ${voids} void(s), ${refunds} refund(s)`;
+}
+
+/** What the ledgers hold of a checkout's money, for a message. */
+function describeMoney(
+  ledger: LedgerSnapshot,
+  checkoutId: string,
+  position: NetPosition,
+  total: number | undefined,
+): string {
+  const taken = position.charges.map((c) => `${c.amount} ${c.currency}, ${c.left} left`);
+  const open = position.openAuthorizations.map((a) => `${a.amount} ${a.currency}`);
+  const authorized = ledgerFlow(ledger, checkoutId) === 'after_order';
+  return [
+    `charges [${taken.join('; ')}], net ${position.netCharge}`,
+    open.length ? `, open authorizations [${open.join('; ')}]` : '',
+    `, total ${total}`,
+    authorized ? ` (${describePayments(ledger, checkoutId)})` : '',
+  ].join('');
 }
 
 /**
@@ -448,7 +774,7 @@ function checkCompleted(
   const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
   const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
   const [order] = orders;
-  if (outside && (outside.refunded || outside.released)) {
+  if (outside && (outside.refunded || outside.voided || outside.released)) {
     v(
       'completed_after_outside_undo',
       `completed although ${describeUndo(outside)} outside the checkout (charges [${moved.map(describeCharge).join('; ')}], ${standing.length} deduction(s) standing)`,
@@ -519,9 +845,10 @@ export function catalogTotal(spec: CheckoutSpec): number | undefined {
  * - it could be recorded: the catalog knew every product of the cart, and every price the
  *   client sent (the price the customer saw) was the catalog's then; otherwise the answer was
  *   a refusal and nothing was written (`recorded_against_catalog`);
- * - every charge (declined, refunded or standing) is of the catalog's total for the cart in its
- *   currency, as priced when the checkout was recorded: neither a cheaper price the customer
- *   sent, nor a price the catalog set after (`not_catalog_price`);
+ * - every charge and authorization (declined, refunded, voided or standing) and every capture
+ *   is of the catalog's total for the cart in its currency, as priced when the checkout was
+ *   recorded: neither a cheaper price the customer sent, nor a price the catalog set after
+ *   (`not_catalog_price`);
  * - every order is of that total, each item at the catalog's unit price then.
  */
 function checkCatalogPrices(
@@ -560,6 +887,22 @@ function checkCatalogPrices(
       v(
         'not_catalog_price',
         `charge ${describeCharge(charge)}${compare(charge.amount)}, the catalog's total is ${total} ${spec.currency}${when}`,
+      );
+    }
+  }
+  const payments = [
+    ...ledger.authorizations
+      .filter((a) => a.checkoutId === row.id)
+      .map((a) => ({ what: `authorization ${a.transactionId} ${a.status}`, ...a })),
+    ...ledger.captures
+      .filter((c) => c.checkoutId === row.id)
+      .map((c) => ({ what: `capture of ${c.transactionId}`, ...c })),
+  ];
+  for (const p of payments) {
+    if (p.amount !== total || p.currency !== spec.currency) {
+      v(
+        'not_catalog_price',
+        `${p.what} of ${p.amount} ${p.currency}${compare(p.amount)}, the catalog's total is ${total} ${spec.currency}${when}`,
       );
     }
   }
@@ -664,7 +1007,11 @@ function describeCharge(c: Charge): string {
 }
 
 function describeUndo(undo: OutsideUndo): string {
-  return [undo.refunded ? 'its charge was refunded' : '', undo.released ? 'its stock released' : '']
+  return [
+    undo.refunded ? 'its charge was refunded' : '',
+    undo.voided ? 'its authorization voided' : '',
+    undo.released ? 'its stock released' : '',
+  ]
     .filter(Boolean)
     .join(' and ');
 }
@@ -675,61 +1022,136 @@ function sameStock(a: ItemQuantity[], b: ItemQuantity[]): boolean {
   return x.size === y.size && [...x].every(([p, q]) => y.get(p) === q);
 }
 
-type Discrepancy = 'payment' | 'inventory' | 'order';
+/**
+ * What a checkout left `requires_attention` may still hold: money taken (a charge, or a
+ * capture, not refunded), an authorization still open (held on the card, not captured), stock
+ * deducted, an order.
+ */
+type Discrepancy = 'payment' | 'authorization' | 'inventory' | 'order';
+
+/** Where the checkout stood: what decides what a name in `undo_failures` may leave. */
+interface AttentionContext {
+  /** The flow its payment followed (undefined: no payment on the ledgers, and either flow). */
+  flow: PaymentFlow | undefined;
+  /** Its row names an order: it had reached the order (the recovery point is written first). */
+  ordered: boolean;
+  outside: OutsideUndo | undefined;
+}
 
 /**
  * What each name a `requires_attention` row can carry in `undo_failures` may leave on the
- * ledgers: nothing else may be left. The names and what stands behind them, from the code:
+ * ledgers, by flow: nothing else may be left. The names and what stands behind them, from the
+ * code:
  *
  * - `settle_<step>` (recovery.ts): recovery gave up asking whether the open step happened. The
  *   checkout stood at that step's recovery point and nothing was undone, so the step itself
  *   may have happened and every step before it did (each recovery point is durable before the
- *   next call): `settle_payment` (at `pending`) may leave a charge only; `settle_inventory`
- *   (at `payment_processed`) the charge and a deduction; `settle_order` (at
- *   `inventory_deducted`) the charge, the deduction and an order. A later step cannot have
- *   been called.
- * - `refund_payment`, `release_inventory` (saga-steps.ts, via compensate): that undo kept
- *   failing, so its own service may still show the step. The other undos went through, and no
- *   order exists for a compensated checkout: compensation starts only when the order service
- *   refused or was never reached, or its lookup found no order after the settle delay.
+ *   next call). Immediate: `settle_payment` (at `pending`) may leave a charge only;
+ *   `settle_inventory` (at `payment_processed`) the charge and a deduction; `settle_order` (at
+ *   `inventory_deducted`) the charge, the deduction and an order. After_order: the same with an
+ *   open authorization for the charge; and `settle_payment` names both payment steps, told
+ *   apart by the row: without an order it is the authorization's (at `pending`: an open
+ *   authorization only), with one the capture's (at `order_created`: the authorization open or
+ *   captured, the deduction and the order). A later step cannot have been called.
+ * - `refund_payment` (immediate), `void_payment` (after_order), `release_inventory`
+ *   (saga-steps.ts, via compensate): that undo kept failing, so its own service may still show
+ *   the step. The other undos went through, and no order exists for a compensated checkout:
+ *   compensation starts only when the order service refused or was never reached, or its
+ *   lookup found no order after the settle delay. An after_order checkout never refunds:
+ *   `refund_payment` is not one of its names, nor `void_payment` one of immediate's.
+ * - `capture_payment` (after_order, the capture's `attention`): the capture was refused (an
+ *   authorization that expired, was voided, or a refusal) or never went through: the order
+ *   stands with its stock, the authorization is left (open, or voided by whoever voided it),
+ *   and nothing was captured (checked apart: `attention_contradicted`).
  * - `read_checkout` (checkout-repository.ts, claimAbandoned) marks a row recovery could not
  *   read (an amount its currency cannot hold, from an older version). Every row of a chaos run
  *   is written by the code under test, so here it means the code wrote a row it cannot read
  *   back: it is not in this table, and any name not in it is itself a violation.
  */
-const LEFT_BY: ReadonlyMap<string, readonly Discrepancy[]> = new Map([
-  ['settle_payment', ['payment']],
-  ['settle_inventory', ['payment', 'inventory']],
-  ['settle_order', ['payment', 'inventory', 'order']],
-  ['refund_payment', ['payment']],
-  ['release_inventory', ['inventory']],
-]);
+const LEFT_BY: Readonly<
+  Record<PaymentFlow, ReadonlyMap<string, (c: AttentionContext) => readonly Discrepancy[]>>
+> = {
+  immediate: new Map([
+    ['settle_payment', () => ['payment']],
+    ['settle_inventory', () => ['payment', 'inventory']],
+    ['settle_order', () => ['payment', 'inventory', 'order']],
+    ['refund_payment', () => ['payment']],
+    ['release_inventory', () => ['inventory']],
+  ]),
+  after_order: new Map<string, (c: AttentionContext) => readonly Discrepancy[]>([
+    [
+      'settle_payment',
+      ({ ordered }) =>
+        ordered ? ['authorization', 'payment', 'inventory', 'order'] : ['authorization'],
+    ],
+    ['settle_inventory', () => ['authorization', 'inventory']],
+    ['settle_order', () => ['authorization', 'inventory', 'order']],
+    ['void_payment', () => ['authorization']],
+    ['release_inventory', () => ['inventory']],
+    ['capture_payment', () => ['authorization', 'inventory', 'order']],
+  ]),
+};
 
 /*
  * ──── Names for "a step was undone outside the checkout while an order exists" ────
  *
- * An operator refunded (or released) a stuck checkout whose order, it turns out, exists: an
- * order cannot be undone and the checkout cannot complete, so it ends `requires_attention`
- * under a name of its own (issue 19, finding 1). The names belong to the recovery fix, which
- * chooses them: the entries below are the names its work in progress writes
- * (`<step>_undone_under_order`, lib/checkout/saga-transitions.ts `orderOnUndoneStep`) and
- * must follow it. Each explains the order and what the operator left standing (a refund
- * leaves the stock deducted for the order; a release leaves the charge), and only on a
- * checkout whose step the operator did undo: anywhere else it is an unknown name.
+ * An operator refunded (or voided, or released) a stuck checkout whose order, it turns out,
+ * exists: an order cannot be undone and the checkout cannot complete, so it ends
+ * `requires_attention` under a name of its own (issue 19, finding 1):
+ * `<step>_undone_under_order` (lib/checkout/saga-transitions.ts `orderOnUndoneStep`). Each
+ * explains the order and what the operator left standing (a refund or void leaves the stock
+ * deducted for the order; a release leaves the payment: a charge, or an authorization open or
+ * already captured), and only on a checkout whose step the operator did undo: anywhere else it
+ * is an unknown name.
  */
 const UNDONE_UNDER_ORDER: ReadonlyMap<
   string,
-  { undone: keyof Omit<OutsideUndo, 'checkout'>; leaves: readonly Discrepancy[] }
+  {
+    undone: readonly (keyof Omit<OutsideUndo, 'checkout'>)[];
+    leaves: Readonly<Record<PaymentFlow, readonly Discrepancy[]>>;
+  }
 > = new Map([
-  ['payment_undone_under_order', { undone: 'refunded', leaves: ['inventory', 'order'] }],
-  ['inventory_undone_under_order', { undone: 'released', leaves: ['payment', 'order'] }],
+  [
+    'payment_undone_under_order',
+    {
+      undone: ['refunded', 'voided'],
+      leaves: { immediate: ['inventory', 'order'], after_order: ['inventory', 'order'] },
+    },
+  ],
+  [
+    'inventory_undone_under_order',
+    {
+      undone: ['released'],
+      leaves: {
+        immediate: ['payment', 'order'],
+        after_order: ['authorization', 'payment', 'order'],
+      },
+    },
+  ],
 ]);
 
-/** What a name in `undo_failures` may leave on the ledgers; undefined: a name it cannot carry. */
-function leftBy(failure: string, outside: OutsideUndo | undefined) {
-  const underOrder = UNDONE_UNDER_ORDER.get(failure);
-  if (underOrder) return outside?.[underOrder.undone] ? underOrder.leaves : undefined;
-  return LEFT_BY.get(failure);
+/**
+ * What a name in `undo_failures` may leave on the ledgers; undefined: a name it cannot carry.
+ * With no payment on the ledgers (the flow unknown), a name of either flow.
+ */
+function leftBy(failure: string, context: AttentionContext): readonly Discrepancy[] | undefined {
+  const flows: readonly PaymentFlow[] = context.flow
+    ? [context.flow]
+    : ['immediate', 'after_order'];
+  const left = new Set<Discrepancy>();
+  let known = false;
+  for (const flow of flows) {
+    const underOrder = UNDONE_UNDER_ORDER.get(failure);
+    const names = underOrder
+      ? underOrder.undone.some((u) => context.outside?.[u])
+        ? underOrder.leaves[flow]
+        : undefined
+      : LEFT_BY[flow].get(failure)?.(context);
+    if (names === undefined) continue;
+    known = true;
+    for (const name of names) left.add(name);
+  }
+  return known ? [...left] : undefined;
 }
 
 function expectedStock(items: ItemQuantity[]): Map<string, number> {
@@ -740,10 +1162,17 @@ function expectedStock(items: ItemQuantity[]): Map<string, number> {
   return stock;
 }
 
-/** A card number, its CVV as a JSON string (plain or escaped), or card fields by name. */
-export function leaksCard(text: string, card: { number: string; cvv: string }): boolean {
+/**
+ * A card number, its CVV as a JSON string (plain or escaped), card fields by name, or the
+ * token paid with (like the card, sent to the payment service and never stored or logged).
+ */
+export function leaksCard(
+  text: string,
+  card: { number: string; cvv: string; token?: string },
+): boolean {
   return (
     text.includes(card.number) ||
+    (card.token !== undefined && text.includes(card.token)) ||
     text.includes(`"${card.cvv}"`) ||
     text.includes(`\\"${card.cvv}\\"`) ||
     /card_number|card_cvv/.test(text)

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * What the simulated services hold: charges and refunds (payment), stock movements (inventory)
- * and orders. The chaos oracle judges every checkout against these ledgers, never against our
- * own rows. Amounts are integer minor units of the charge's currency.
+ * What the simulated services hold: one-shot charges, authorizations with their captures and
+ * voids, and refunds (payment), stock movements (inventory) and orders. The chaos oracle judges
+ * every checkout against these ledgers, never against our own rows. Amounts are integer minor
+ * units of the payment's currency.
  */
 
 export interface ItemQuantity {
@@ -20,6 +21,52 @@ export interface Charge {
   /** `failed`: declined, no money moved. */
   status: 'success' | 'failed' | 'refunded';
   refunded: number;
+}
+
+/**
+ * An authorization (`PAYMENT_CAPTURE=after_order`): an amount held on the card, taken only by a
+ * capture, released by a void. `failed`: declined, nothing held. A captured authorization is
+ * undone by a refund (`refunded` once refunded in full); an authorized one only by a void.
+ */
+export interface Authorization {
+  transactionId: string;
+  checkoutId: string;
+  customerEmail: string;
+  amount: number;
+  currency: string;
+  status: 'authorized' | 'captured' | 'voided' | 'refunded' | 'failed';
+  /** What was captured (0 until then). */
+  captured: number;
+  /** What was refunded of the capture. */
+  refunded: number;
+  /** How the customer paid: `credit_card`, `debit_card` or `card_token`. */
+  method: string;
+  /** The installments the authorization was asked for. */
+  installments: number;
+  /**
+   * It lapsed before any capture (an `authorization_expired` fault): every capture is refused.
+   * Its lookup still says `authorized` (nothing was taken), until it is voided.
+   */
+  expired?: true;
+}
+
+/** A capture of an authorization (at most one per authorization). */
+export interface Capture {
+  captureId: string;
+  transactionId: string;
+  checkoutId: string;
+  amount: number;
+  currency: string;
+}
+
+/** A void of an authorization: the hold released, nothing taken. */
+export interface Void {
+  voidId: string;
+  transactionId: string;
+  checkoutId: string;
+  reason: string;
+  /** Made in the payment console, outside any checkout (an `external_undo`). */
+  byOperator?: true;
 }
 
 export interface Refund {
@@ -47,11 +94,16 @@ export interface Order {
   paymentId: string;
   /** The items as ordered, each at the unit price the order service was sent. */
   items: (ItemQuantity & { priceMinor: number })[];
+  /** The `payment_status` it was sent (`authorized` under after_order; absent under immediate). */
+  paymentStatus?: string;
   status: 'created';
 }
 
 export interface LedgerSnapshot {
   charges: Charge[];
+  authorizations: Authorization[];
+  captures: Capture[];
+  voids: Void[];
   refunds: Refund[];
   deductions: Deduction[];
   orders: Order[];
@@ -59,12 +111,18 @@ export interface LedgerSnapshot {
 
 export class Ledger implements LedgerSnapshot {
   charges: Charge[] = [];
+  authorizations: Authorization[] = [];
+  captures: Capture[] = [];
+  voids: Void[] = [];
   refunds: Refund[] = [];
   deductions: Deduction[] = [];
   orders: Order[] = [];
 
   clear() {
     this.charges = [];
+    this.authorizations = [];
+    this.captures = [];
+    this.voids = [];
     this.refunds = [];
     this.deductions = [];
     this.orders = [];
@@ -72,24 +130,55 @@ export class Ledger implements LedgerSnapshot {
 
   /**
    * What an operator does in the payment console to a stuck checkout (the runbook): every charge
-   * of the checkout that still holds money is refunded in full. Returns how many were.
+   * of the checkout that still holds money, and every captured authorization, is refunded in
+   * full. Returns how many were.
    */
   refundOutside(checkoutId: string): number {
     let refunded = 0;
-    for (const charge of this.charges) {
-      if (charge.checkoutId !== checkoutId || charge.status !== 'success') continue;
+    const refund = (transactionId: string, amount: number) =>
       this.refunds.push({
         refundId: `rf_console_${randomUUID()}`,
-        transactionId: charge.transactionId,
+        transactionId,
         checkoutId,
-        amount: charge.amount - charge.refunded,
+        amount,
         byOperator: true,
       });
+    for (const charge of this.charges) {
+      if (charge.checkoutId !== checkoutId || charge.status !== 'success') continue;
+      refund(charge.transactionId, charge.amount - charge.refunded);
       charge.refunded = charge.amount;
       charge.status = 'refunded';
       refunded++;
     }
+    for (const auth of this.authorizations) {
+      if (auth.checkoutId !== checkoutId || auth.status !== 'captured') continue;
+      refund(auth.transactionId, auth.captured - auth.refunded);
+      auth.refunded = auth.captured;
+      auth.status = 'refunded';
+      refunded++;
+    }
     return refunded;
+  }
+
+  /**
+   * The console's void: every authorization of the checkout still open (not captured) is
+   * voided, its hold released. Returns how many were.
+   */
+  voidOutside(checkoutId: string): number {
+    let voided = 0;
+    for (const auth of this.authorizations) {
+      if (auth.checkoutId !== checkoutId || auth.status !== 'authorized') continue;
+      auth.status = 'voided';
+      this.voids.push({
+        voidId: `void_console_${randomUUID()}`,
+        transactionId: auth.transactionId,
+        checkoutId,
+        reason: 'operator',
+        byOperator: true,
+      });
+      voided++;
+    }
+    return voided;
   }
 
   /** The inventory console's twin: every deduction of the checkout still standing is released. */
@@ -102,6 +191,9 @@ export class Ledger implements LedgerSnapshot {
   snapshot(): LedgerSnapshot {
     return structuredClone({
       charges: this.charges,
+      authorizations: this.authorizations,
+      captures: this.captures,
+      voids: this.voids,
       refunds: this.refunds,
       deductions: this.deductions,
       orders: this.orders,
@@ -111,24 +203,40 @@ export class Ledger implements LedgerSnapshot {
 
 /** Money and stock the ledgers hold for one checkout, net of undos. */
 export interface NetPosition {
-  /** Charges that moved money (success or refunded), with what is left of each. */
+  /**
+   * Payments that moved money, with what is left of each: charges (success or refunded) and
+   * captured authorizations (the amount captured).
+   */
   charges: { transactionId: string; amount: number; left: number; currency: string }[];
-  /** Σ charged − Σ refunded. */
+  /** Σ charged or captured − Σ refunded. */
   netCharge: number;
+  /** Authorizations still open (held on the card, neither captured nor voided). */
+  openAuthorizations: Authorization[];
   /** Product → deducted − released (only products with a non-zero balance). */
   netStock: Map<string, number>;
   orders: Order[];
 }
 
 export function netPosition(ledger: LedgerSnapshot, checkoutId: string): NetPosition {
-  const charges = ledger.charges
-    .filter((c) => c.checkoutId === checkoutId && c.status !== 'failed')
-    .map((c) => ({
-      transactionId: c.transactionId,
-      amount: c.amount,
-      left: c.amount - c.refunded,
-      currency: c.currency,
-    }));
+  const authorizations = ledger.authorizations.filter((a) => a.checkoutId === checkoutId);
+  const charges = [
+    ...ledger.charges
+      .filter((c) => c.checkoutId === checkoutId && c.status !== 'failed')
+      .map((c) => ({
+        transactionId: c.transactionId,
+        amount: c.amount,
+        left: c.amount - c.refunded,
+        currency: c.currency,
+      })),
+    ...authorizations
+      .filter((a) => a.captured > 0)
+      .map((a) => ({
+        transactionId: a.transactionId,
+        amount: a.captured,
+        left: a.captured - a.refunded,
+        currency: a.currency,
+      })),
+  ];
   const netStock = new Map<string, number>();
   for (const deduction of ledger.deductions.filter((d) => d.checkoutId === checkoutId)) {
     if (deduction.released) continue;
@@ -140,6 +248,7 @@ export function netPosition(ledger: LedgerSnapshot, checkoutId: string): NetPosi
   return {
     charges,
     netCharge: charges.reduce((sum, c) => sum + c.left, 0),
+    openAuthorizations: authorizations.filter((a) => a.status === 'authorized'),
     netStock,
     orders: ledger.orders.filter((o) => o.checkoutId === checkoutId),
   };

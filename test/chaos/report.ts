@@ -25,6 +25,7 @@ const FAULT_KINDS: readonly (
   'duplicate_answer',
   'unreachable',
   'misquote',
+  'authorization_expired',
   'catalog_outage',
   'external_undo',
   'lookups_keep_failing',
@@ -43,6 +44,8 @@ export function formatSummary(report: ChaosReport): string[] {
     `scenarios         ${report.scenarios} (seeds ${options.seed}..${options.seed + options.runs - 1}, db ${options.db})`,
     `  with            ${stats.kills} killed processes, ${stats.crashes} database crashes, ${stats.sameKeyRetries} same-key retries, ${stats.recoveryRuns} recovery runs, ${stats.undosBeforeRetries + stats.undosBetweenRounds} stuck checkouts undone by an operator (${stats.undosBeforeRetries} before the retries, ${stats.undosBetweenRounds} between quiescence rounds)`,
     `checkouts         ${counts(report.checkouts)}`,
+    `  by payment      ${counts(report.checkoutsByFlow).replace(/^\d+: /, '')}`,
+    `PAYMENT_CAPTURE   traffic under after_order in ${stats.afterOrderScenarios} scenarios, immediate in ${stats.immediateScenarios}; changed before the lease-expired retries and recovery in ${stats.captureChanges}; the child process under the other setting in ${stats.childOtherCapture}; paid by token in ${stats.tokenScenarios}`,
     `requests          ${counts(report.requests)}`,
     `faults injected   ${counts({ ...Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])), ...report.faults })}`,
     `  on              ${counts(report.faultTargets).replace(/^\d+: /, '')}`,
@@ -51,7 +54,7 @@ export function formatSummary(report: ChaosReport): string[] {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, seeds]) => `  ${key}: seeds ${seeds.join(' ')}`),
     `pricing           answers 409 price_changed ${stats.priceChangedAnswers}, 422 unknown_product ${stats.unknownProductAnswers}, 503 pricing_unavailable ${stats.pricingUnavailableAnswers}; ${stats.priceCorrections} resent with the current prices; ${stats.priceChanges} catalog price changes before a lease-expired retry (${stats.priceChangesAfterRecording} on a checkout already recorded, ${stats.priceChangeResumes} of them unfinished and resumed by that retry)`,
-    `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges`,
+    `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges and authorizations`,
     `violations        ${counts(report.violations)}`,
     `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,
   ];

@@ -37,9 +37,50 @@ function invalidItems(items: unknown, withPrice: boolean, currency?: unknown): b
   });
 }
 
+/** A raw card as a provider takes it: a Luhn-valid number, an expiry MM/YY, a CVV. */
+function invalidCard(card: JsonObject): boolean {
+  const number = String(card.card_number ?? '');
+  return (
+    !/^\d{12,19}$/.test(number) ||
+    !isLuhnValid(number) ||
+    !/^\d{2}\/\d{2}$/.test(String(card.card_expiry ?? '')) ||
+    !/^\d{3,4}$/.test(String(card.card_cvv ?? ''))
+  );
+}
+
+/** A token of the payment service's SDK: `tok_` and letters, digits, `_` or `-`. */
+const TOKEN = /^tok_[A-Za-z0-9_-]{4,}$/;
+
+/**
+ * An authorization's payment method: a raw card (`credit_card` or `debit_card`, its number,
+ * expiry and CVV) or a token (`card_token` and `token` alone, no card field beside it).
+ */
+function invalidPaymentMethod(method: JsonObject): string | undefined {
+  if (method.type === 'card_token') {
+    const extra = Object.keys(method).filter((k) => k !== 'type' && k !== 'token');
+    return typeof method.token === 'string' && TOKEN.test(method.token) && extra.length === 0
+      ? undefined
+      : 'invalid_token';
+  }
+  if (method.type !== 'credit_card' && method.type !== 'debit_card') {
+    return 'invalid_payment_method';
+  }
+  return invalidCard(method) ? 'invalid_card' : undefined;
+}
+
+/** `installments`: a whole number from 1 to 24, or an object whose `count` is one. */
+function invalidInstallments(value: unknown): boolean {
+  const count =
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as JsonObject).count
+      : value;
+  return !Number.isInteger(count) || (count as number) < 1 || (count as number) > 24;
+}
+
 /**
  * Why a provider would reject this body before acting (400, nothing stored under the key), or
- * undefined when it is well-formed. A charge must carry a card: none is `payment_method_required`.
+ * undefined when it is well-formed. A charge or an authorization must carry a card (or, an
+ * authorization, a token): none is `payment_method_required`.
  */
 export function invalidBody(endpoint: Endpoint, body: JsonObject): string | undefined {
   if (!isText(body.checkout_id)) return 'checkout_id_required';
@@ -50,17 +91,27 @@ export function invalidBody(endpoint: Endpoint, body: JsonObject): string | unde
       if (!isText(body.customer_email)) return 'customer_email_required';
       const card = body.payment_method as JsonObject | null | undefined;
       if (card === null || card === undefined) return 'payment_method_required';
-      const number = String(card.card_number ?? '');
-      if (
-        !/^\d{12,19}$/.test(number) ||
-        !isLuhnValid(number) ||
-        !/^\d{2}\/\d{2}$/.test(String(card.card_expiry ?? '')) ||
-        !/^\d{3,4}$/.test(String(card.card_cvv ?? ''))
-      ) {
-        return 'invalid_card';
-      }
-      return undefined;
+      return invalidCard(card) ? 'invalid_card' : undefined;
     }
+    case 'authorize': {
+      if (!isCurrency(body.currency)) return 'invalid_currency';
+      if (!isAmount(body.amount, body.currency)) return 'invalid_amount';
+      if (!isText(body.customer_email)) return 'customer_email_required';
+      if (body.installments === undefined) return 'installments_required';
+      if (invalidInstallments(body.installments)) return 'invalid_installments';
+      if (body.customer_document !== undefined && !isText(body.customer_document)) {
+        return 'invalid_customer_document';
+      }
+      const method = body.payment_method as JsonObject | null | undefined;
+      if (method === null || method === undefined) return 'payment_method_required';
+      if (typeof method !== 'object') return 'invalid_payment_method';
+      return invalidPaymentMethod(method);
+    }
+    case 'capture':
+      if (!isCurrency(body.currency)) return 'invalid_currency';
+      return isAmount(body.amount, body.currency) ? undefined : 'invalid_amount';
+    case 'void':
+      return isText(body.reason) ? undefined : 'reason_required';
     case 'refund':
       if (!isCurrency(body.currency)) return 'invalid_currency';
       return isAmount(body.amount, body.currency) ? undefined : 'invalid_amount';
@@ -74,6 +125,9 @@ export function invalidBody(endpoint: Endpoint, body: JsonObject): string | unde
         return 'shipping_address_required';
       }
       if (!isText(body.payment_id)) return 'payment_id_required';
+      if (body.payment_status !== undefined && body.payment_status !== 'authorized') {
+        return 'invalid_payment_status';
+      }
       if (!isAmount(body.total_amount, body.currency)) return 'invalid_amount';
       return invalidItems(body.items, true, body.currency) ? 'invalid_items' : undefined;
     default:

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
 import { ChildPool } from './child-pool.ts';
-import type { Client } from './fault-schedule.ts';
+import type { Client, PaymentFlow } from './fault-schedule.ts';
 import { OutputCapture } from './output-capture.ts';
 import {
   emptyStats,
@@ -34,6 +34,8 @@ export interface ChaosReport {
   scenarios: number;
   /** Final status of every checkout (or `not_recorded`, `unfinished`) → count. */
   checkouts: Record<string, number>;
+  /** Recorded checkouts by the flow their payment followed and final status → count. */
+  checkoutsByFlow: Record<string, number>;
   faults: Record<string, number>;
   /** Faults by what they hit (forward steps, undo steps, lookups). */
   faultTargets: Record<string, number>;
@@ -69,6 +71,10 @@ const LEASE_MS = 2_000;
  * service by 127.0.0.1 alone (a plain ECONNREFUSED of connect): both ways a refusal looks.
  * Prices come from the catalog at its default address, the inventory service's (`PRICING` and
  * `CATALOG_SERVICE_URL` of the caller's environment are set aside for the run).
+ *
+ * `PAYMENT_CAPTURE` is each scenario's (`CapturePlan`): the in-process app is started anew when
+ * a scenario changes it (between scenarios, and between a scenario's traffic and its
+ * lease-expired retries), and the child process is started with the child's setting.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const simulator = await startSimulator();
@@ -87,6 +93,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     INVENTORY_TIMEOUT_MS: String(TIMEOUT_MS.inventory),
     ORDER_TIMEOUT_MS: String(TIMEOUT_MS.order),
     PRICING: 'catalog',
+    PAYMENT_CAPTURE: 'after_order',
     CATALOG_TIMEOUT_MS: String(TIMEOUT_MS.catalog),
     HTTP_MAX_RETRIES: '1',
     HTTP_RETRY_BASE_MS: '10',
@@ -114,7 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const { workBudget } = await import('#lib/checkout/lease.ts');
     const { createLocalGateway, listen } = await import('#dev/local/local-gateway.ts');
     const { localRoutes } = await import('#dev/local/routes.ts');
-    const app = await getApp();
+    let app = await getApp();
     server = createLocalGateway(localRoutes);
     const gatewayUrl = await listen(server, 0, '127.0.0.1');
     const recoveryOptions: RecoveryOptions = {
@@ -144,6 +151,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           return `threw ${error instanceof Error ? error.message : String(error)}`;
         }
       },
+      async setPaymentCapture(flow: PaymentFlow) {
+        if (process.env.PAYMENT_CAPTURE === flow) return;
+        process.env.PAYMENT_CAPTURE = flow;
+        // The configuration is read once per app: the handlers and recovery get a new one
+        // (the database, outside this process, keeps every checkout).
+        await closeApp();
+        app = await getApp();
+      },
       children,
       output,
       timeoutMs: TIMEOUT_MS,
@@ -155,6 +170,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       options: { runs: options.runs, seed: options.seed, db: options.db },
       scenarios: 0,
       checkouts: {},
+      checkoutsByFlow: {},
       faults: {},
       faultTargets: {},
       requests: {},
@@ -165,27 +181,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       stats: emptyStats(),
       durationsMs: [],
     };
-    children.prewarm();
-    output.start();
-    for (let i = 0; i < options.runs; i++) {
-      const plan = planScenario(options.seed + i, {
+    const plan = (i: number) =>
+      planScenario(options.seed + i, {
         runId,
         crashes: database.crash !== undefined,
         kills: true,
         maxAttempts: app.config.recovery.maxAttempts,
       });
-      const result = await runScenario(harness, plan);
+    // The child process warms up with the setting the scenario that needs it next runs it under.
+    const childEnv = (p: ReturnType<typeof plan>) => ({ PAYMENT_CAPTURE: p.capture.child });
+    let next = options.runs > 0 ? plan(0) : undefined;
+    if (next) children.prefer(childEnv(next));
+    children.prewarm();
+    output.start();
+    for (let i = 0; next !== undefined; i++) {
+      const current = next;
+      next = i + 1 < options.runs ? plan(i + 1) : undefined;
+      if (next) children.prefer(childEnv(next));
+      const result = await runScenario(harness, current);
       report.scenarios++;
       report.durationsMs.push(result.durationMs);
       add(report.checkouts, result.report.outcomes);
+      add(report.checkoutsByFlow, result.report.byFlow);
       for (const v of result.report.violations) add(report.violations, { [v.kind]: 1 });
       if (result.harnessErrors.length > 0) add(report.violations, { harness_error: 1 });
       for (const a of result.report.attention) {
         const key = `[${a.undoFailures.join(', ')}]${a.ledgersClean ? ' with clean ledgers' : ''}`;
         add(report.attention, { [key]: 1 });
         const seeds = report.attentionSeeds[key] ?? [];
-        if (seeds.length < 5 && !seeds.includes(plan.seed)) {
-          report.attentionSeeds[key] = [...seeds, plan.seed];
+        if (seeds.length < 5 && !seeds.includes(current.seed)) {
+          report.attentionSeeds[key] = [...seeds, current.seed];
         }
       }
       for (const key of Object.keys(report.stats) as (keyof ChaosReport['stats'])[]) {

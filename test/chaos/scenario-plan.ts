@@ -1,5 +1,5 @@
 import { isLuhnValid } from '#lib/checkout/card.ts';
-import type { Endpoint } from './fault-schedule.ts';
+import type { Endpoint, PaymentFlow } from './fault-schedule.ts';
 import { fromMinor, type ItemQuantity } from './ledger.ts';
 import { Draw, mixSeed } from './prng.ts';
 import type { HookMoment } from './simulator.ts';
@@ -50,6 +50,13 @@ export interface CheckoutPlan {
    */
   catalogOutage: 'first_request' | 'lease_retry' | undefined;
   card: { number: string; expiry: string; cvv: string };
+  /**
+   * How the request pays: the raw card, or a token of the payment service's SDK (`token`),
+   * which only an authorization takes (a scenario uses tokens only when every setting of
+   * `PAYMENT_CAPTURE` it runs under is `after_order`).
+   */
+  paymentMethod: 'credit_card' | 'card_token';
+  token: string;
   /** Delay before the first request, so the checkouts interleave differently. */
   startMs: number;
   retry: RetryPlan;
@@ -85,9 +92,28 @@ export interface RequestTrigger {
   moment: HookMoment;
 }
 
+/**
+ * The `PAYMENT_CAPTURE` setting of each process of a scenario. A checkout follows the flow stored
+ * on its row when it was recorded, never the setting of the process that resumes it: a scenario
+ * that changes the setting between the traffic and the lease-expired retries (or runs the child
+ * process under the other one) checks that changing it with checkouts open loses nothing.
+ */
+export interface CapturePlan {
+  /** The app's setting during the traffic: the first requests and their same-key retries. */
+  traffic: PaymentFlow;
+  /** The child process's setting (the checkout that may be killed): sometimes the other one. */
+  child: PaymentFlow;
+  /**
+   * The app's setting from the lease-expired retries on: those retries (which may record a
+   * checkout the traffic did not), the recovery runs, the quiescence rounds, the last replays.
+   */
+  later: PaymentFlow;
+}
+
 export interface ScenarioPlan {
   seed: number;
   checkouts: CheckoutPlan[];
+  capture: CapturePlan;
   /** SIGKILL of the child process when the simulator sees this request. */
   kill: RequestTrigger | undefined;
   /** `pg_ctl stop -m immediate` on this request, or right after this checkout's 200. */
@@ -138,6 +164,8 @@ export function planScenario(
       items,
       totalMinor: items.reduce((sum, i) => sum + i.quantity * i.priceMinor, 0),
       card: newCard(draw),
+      paymentMethod: 'credit_card',
+      token: '',
       startMs: draw.int(0, 40),
       retry: keyed
         ? draw.weighted([
@@ -223,7 +251,59 @@ export function planScenario(
       downMs: draw.int(0, 300),
     };
   }
-  return { seed, checkouts, kill, crash, recoveryRuns: draw.chance(0.6) ? 2 : 1 };
+  const plan: Omit<ScenarioPlan, 'capture'> = {
+    seed,
+    checkouts,
+    kill,
+    crash,
+    recoveryRuns: draw.chance(0.6) ? 2 : 1,
+  };
+  const capture = planPayment(seed, plan); // moves the kill and crash triggers to its flows
+  return { ...plan, capture };
+}
+
+/** The flows' share: `after_order` (the default) in most scenarios, `immediate` in the rest. */
+const AFTER_ORDER_SHARE = 0.7;
+
+/**
+ * The `PAYMENT_CAPTURE` settings of a scenario and how its requests pay, drawn from a stream of
+ * their own (the rest of a seed's scenario stays as it was): the traffic's setting (70 %
+ * `after_order`), the other one from the lease-expired retries on in a quarter of the scenarios,
+ * and for the child process in 30 % of those with one. Tokens (40 % of the scenarios that run
+ * under `after_order` alone) stand for the card. The kill and crash triggers drawn on the one-shot
+ * flow's steps are moved to the same steps of the flow they meet (`charge` → `authorize`,
+ * `refund` → `void`, and some `order`s → `capture`).
+ */
+function planPayment(seed: number, plan: Omit<ScenarioPlan, 'capture'>): CapturePlan {
+  const pay = new Draw(mixSeed('scenario-payment', seed));
+  const traffic: PaymentFlow = pay.chance(AFTER_ORDER_SHARE) ? 'after_order' : 'immediate';
+  const other: PaymentFlow = traffic === 'after_order' ? 'immediate' : 'after_order';
+  const later = pay.chance(0.25) ? other : traffic;
+  const childOther = pay.chance(0.3);
+  const child = plan.kill && childOther ? other : traffic;
+  const tokens = traffic === 'after_order' && later === 'after_order' && child === 'after_order';
+  const method = tokens && pay.chance(0.4) ? 'card_token' : 'credit_card';
+  for (const c of plan.checkouts) {
+    c.paymentMethod = method;
+    c.token = `tok_${pay.digits(8)}${c.index}`;
+  }
+  const toCapture = pay.chance(0.4);
+  const moved = (t: RequestTrigger, flow: PaymentFlow): RequestTrigger => {
+    if (flow !== 'after_order') return t;
+    const endpoint = {
+      charge: 'authorize',
+      refund: 'void',
+      order: toCapture ? 'capture' : 'order',
+    }[t.endpoint as string] as Endpoint | undefined;
+    return endpoint ? { ...t, endpoint } : t;
+  };
+  const flowOf = (checkout: number) => (plan.checkouts[checkout]?.viaChild ? child : traffic);
+  if (plan.kill) plan.kill = moved(plan.kill, child);
+  const on = plan.crash?.on;
+  if (plan.crash && on && 'endpoint' in on) {
+    plan.crash.on = moved(on, flowOf(on.checkout));
+  }
+  return { traffic, child, later };
 }
 
 /**
@@ -304,12 +384,15 @@ export function catalogPrices(c: CheckoutPlan): Record<string, number> {
  */
 export function requestBody(c: CheckoutPlan, sent: ReadonlyMap<string, number> = sentPrices(c)) {
   return {
-    payment_method: {
-      type: 'credit_card',
-      card_number: c.card.number,
-      card_expiry: c.card.expiry,
-      card_cvv: c.card.cvv,
-    },
+    payment_method:
+      c.paymentMethod === 'card_token'
+        ? { type: 'card_token', token: c.token }
+        : {
+            type: 'credit_card',
+            card_number: c.card.number,
+            card_expiry: c.card.expiry,
+            card_cvv: c.card.cvv,
+          },
     customer_email: c.email,
     shipping_address: {
       street: 'Rua do Caos',
@@ -353,7 +436,23 @@ export function describePlan(plan: ScenarioPlan): string[] {
     );
   }
   lines.push(`recovery runs racing after the traffic: ${plan.recoveryRuns}`);
+  lines.push(describeCapture(plan));
   return lines;
+}
+
+/** The scenario's `PAYMENT_CAPTURE` settings and payment method, in a line. */
+export function describeCapture(plan: ScenarioPlan): string {
+  const { traffic, child, later } = plan.capture;
+  const victim = plan.checkouts.some((c) => c.viaChild);
+  const method = plan.checkouts[0]?.paymentMethod ?? 'credit_card';
+  return (
+    `PAYMENT_CAPTURE ${traffic} for the traffic` +
+    (victim ? `, ${child} in the child process` : '') +
+    (later === traffic
+      ? ', unchanged after it'
+      : `, then ${later} from the lease-expired retries on (recovery included)`) +
+    `; payment by ${method}`
+  );
 }
 
 /** What a checkout's client sends of prices and what the catalog does, in a few words. */

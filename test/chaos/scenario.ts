@@ -6,6 +6,7 @@ import {
   type Client,
   type KeptFault,
   keptFailingLookups,
+  type PaymentFlow,
   scheduledFaults,
   withPlannedFaults,
 } from './fault-schedule.ts';
@@ -42,6 +43,12 @@ export interface Harness {
   ): Promise<T[]>;
   /** One run of the recovery function; resolves with a line for the trace. */
   recover(): Promise<string>;
+  /**
+   * Sets the app's `PAYMENT_CAPTURE` (its checkout handler and recovery, in this process): the
+   * app reads its configuration once, so it is started anew when the setting changes. Called
+   * only while nothing of the scenario is in flight.
+   */
+  setPaymentCapture(flow: PaymentFlow): Promise<void>;
   children: ChildPool;
   output: OutputCapture;
   timeoutMs: Record<Client, number>;
@@ -72,6 +79,15 @@ export interface ScenarioStats {
   priceChangedAnswers: number;
   unknownProductAnswers: number;
   pricingUnavailableAnswers: number;
+  /** Scenarios whose traffic ran under each PAYMENT_CAPTURE... */
+  afterOrderScenarios: number;
+  immediateScenarios: number;
+  /** ...of which changed it before the lease-expired retries and recovery... */
+  captureChanges: number;
+  /** ...and whose child process ran under the other setting. */
+  childOtherCapture: number;
+  /** Scenarios whose requests paid with a token (card_token). */
+  tokenScenarios: number;
 }
 
 /** Every count at zero: a scenario's before it runs, and a run's before its first scenario. */
@@ -91,6 +107,11 @@ export function emptyStats(): ScenarioStats {
     priceChangedAnswers: 0,
     unknownProductAnswers: 0,
     pricingUnavailableAnswers: 0,
+    afterOrderScenarios: 0,
+    immediateScenarios: 0,
+    captureChanges: 0,
+    childOtherCapture: 0,
+    tokenScenarios: 0,
   };
 }
 
@@ -134,6 +155,14 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const answers: ClientAnswer[] = [];
   const outsideUndos: OutsideUndo[] = [];
   const stats = emptyStats();
+  const { capture } = plan;
+  if (capture.traffic === 'after_order') stats.afterOrderScenarios++;
+  else stats.immediateScenarios++;
+  if (capture.later !== capture.traffic) stats.captureChanges++;
+  if (plan.checkouts.some((c) => c.viaChild) && capture.child !== capture.traffic) {
+    stats.childOtherCapture++;
+  }
+  if (plan.checkouts.some((c) => c.paymentMethod === 'card_token')) stats.tokenScenarios++;
   const indexOf = new Map(plan.checkouts.map((c) => [c.email, c.index]));
   for (const c of plan.checkouts) {
     const unknown = c.items.filter((i) => i.priceMinor === undefined).map((i) => i.productId);
@@ -147,13 +176,15 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const pattern = plan.checkouts[0]?.email.replace(/c0@example\.com$/, 'c%@example.com') ?? '';
 
   // The planned faults of the first requests (A), then of the lease-expired retries (B): the
-  // catalog down, and the charges of a checkout that its retry must resume after a price change.
+  // catalog down, and the payments (charge or authorization) of a checkout that its retry must
+  // resume after a price change.
   let moment: 'first_request' | 'lease_retry' = 'first_request';
   const planned = (i: number, endpoint: string): KeptFault | null => {
     const c = plan.checkouts[i];
     if (endpoint === 'quote' && c?.catalogOutage === moment) return CATALOG_DOWN;
     const waits = c?.priceChange?.resumedByRetry && moment === 'first_request';
-    return endpoint === 'charge' && waits ? { kind: '5xx_before', status: 503 } : null;
+    const pays = endpoint === 'charge' || endpoint === 'authorize';
+    return pays && waits ? { kind: '5xx_before', status: 503 } : null;
   };
   simulator.faults = withPlannedFaults(
     scheduledFaults({
@@ -286,10 +317,10 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     if (c.retry === 'after_answer') await post(c, 'retry');
   };
   const runChild = async (c: CheckoutPlan) => {
-    const child = await h.children.take();
+    const child = await h.children.take({ PAYMENT_CAPTURE: capture.child });
     h.children.prewarm();
     victim = child;
-    note(`c${c.index} runs in a child process`);
+    note(`c${c.index} runs in a child process (PAYMENT_CAPTURE ${capture.child})`);
     const running = child.run({ body: bodies.get(c.index) ?? '', key: c.key }, 20_000);
     // The concurrent same-key request goes out once the child holds the checkout.
     const extra =
@@ -357,20 +388,31 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     for (const c of due) {
       const row = rows.find((r) => r.email === c.email);
       if (!row || !c.outsideUndo || FINAL_STATUSES.includes(row.status)) continue;
+      // The payment is undone as the console allows: a charge or a capture refunded, an
+      // authorization still open voided.
       const refunded = c.outsideUndo.refund && simulator.ledger.refundOutside(row.id) > 0;
+      const voided = c.outsideUndo.refund && simulator.ledger.voidOutside(row.id) > 0;
       const released = c.outsideUndo.release && simulator.ledger.releaseOutside(row.id) > 0;
-      if (!refunded && !released) continue;
-      outsideUndos.push({ checkout: c.index, refunded, released });
+      if (!refunded && !voided && !released) continue;
+      outsideUndos.push({ checkout: c.index, refunded, voided, released });
       if (at === 'before_retries') stats.undosBeforeRetries++;
       else stats.undosBetweenRounds++;
-      const what = [refunded ? 'refunds' : '', released ? 'releases' : ''].filter(Boolean);
+      const what = [
+        refunded ? 'refunds' : '',
+        voided ? 'voids' : '',
+        released ? 'releases' : '',
+      ].filter(Boolean);
       simulator.count('external_undo', ...what.map((w) => `operator ${w}`));
       note(`OPERATOR ${what.join(' and ')} c${c.index} (stuck at ${row.status}) in the console`);
     }
   };
 
+  // The flows each checkout may have been recorded with, once the traffic is over.
+  let recordedFlows: Map<number, PaymentFlow[]> | undefined;
   try {
-    // A) the traffic
+    // A) the traffic, under the traffic's PAYMENT_CAPTURE
+    await h.setPaymentCapture(capture.traffic);
+    note(`PAYMENT_CAPTURE ${capture.traffic}`);
     await Promise.all(
       plan.checkouts.map(async (c) => {
         await sleep(c.startMs);
@@ -391,6 +433,13 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     );
     changePrices(held);
     moment = 'lease_retry';
+    // From here on the app runs under the later setting: a checkout recorded by now keeps the
+    // flow stored on its row, one the lease-expired retry records gets the new one.
+    if (capture.later !== capture.traffic) {
+      await h.setPaymentCapture(capture.later);
+      note(`PAYMENT_CAPTURE changed to ${capture.later} (${held.size} checkout(s) recorded)`);
+    }
+    recordedFlows = flowsOf(plan, held);
 
     // B) leases expired: the same-key retries race the recovery runs, faults still on (but
     // the retries after a price change planned to go first, which resume their checkouts)
@@ -460,20 +509,24 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
   const logs = h.output.take();
   stats.logLines = logs.split('\n').filter((line) => line.trim()).length;
   const report = checkInvariants({
-    checkouts: plan.checkouts.map((c) =>
-      specOf(c, sent.get(c.index) ?? sentPrices(c), recordedBeforeChange.get(c.index)),
-    ),
+    checkouts: plan.checkouts.map((c) => ({
+      ...specOf(c, sent.get(c.index) ?? sentPrices(c), recordedBeforeChange.get(c.index)),
+      ...(recordedFlows ? { flows: recordedFlows.get(c.index) } : {}),
+    })),
     answers,
     rows: rows.map(rowView),
     ledger: simulator.ledger.snapshot(),
     logs,
     cardLeaks: simulator.cardLeaks,
+    keyMisuses: simulator.keyMisuses,
     outsideUndos,
     lookupsKeptFailing: keptFailing(simulator.events, indexOf),
   });
   harnessErrors.push(...simulator.errors.splice(0));
   if (simulator.cardlessCharges > 0) {
-    note(`${simulator.cardlessCharges} charge(s) without a card were refused (400)`);
+    note(
+      `${simulator.cardlessCharges} charge(s) or authorization(s) without a card were refused (400)`,
+    );
   }
   const trace = [
     ...describePlan(plan),
@@ -486,6 +539,21 @@ export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<Scena
     ),
   ];
   return { plan, report, harnessErrors, trace, stats, durationMs: performance.now() - started };
+}
+
+/**
+ * The `PAYMENT_CAPTURE` settings each checkout may have been recorded under: one recorded by the
+ * end of the traffic (`held`), by a request of the traffic (the app's setting then, or the child
+ * process's for the checkout it ran); any other by its lease-expired retry (the later setting).
+ */
+function flowsOf(plan: ScenarioPlan, held: ReadonlySet<string>): Map<number, PaymentFlow[]> {
+  const { traffic, child, later } = plan.capture;
+  return new Map(
+    plan.checkouts.map((c) => {
+      if (!held.has(c.email)) return [c.index, [later]];
+      return [c.index, c.viaChild && child !== traffic ? [traffic, child] : [traffic]];
+    }),
+  );
 }
 
 /** The checkouts whose lookups did fail in the quiescence rounds (`lookups_keep_failing`). */
@@ -522,7 +590,11 @@ function specOf(
           },
         }
       : {}),
-    card: { number: c.card.number, cvv: c.card.cvv },
+    card: {
+      number: c.card.number,
+      cvv: c.card.cvv,
+      ...(c.paymentMethod === 'card_token' ? { token: c.token } : {}),
+    },
   };
 }
 
@@ -562,6 +634,7 @@ function parseError(text: string): unknown {
 }
 
 function rowView(r: Record<string, unknown>): CheckoutRowView {
+  const flow = storedFlow(String(r.dump));
   return {
     id: String(r.id),
     status: String(r.status),
@@ -569,8 +642,30 @@ function rowView(r: Record<string, unknown>): CheckoutRowView {
     paymentId: (r.payment_id as string | null) ?? null,
     orderId: (r.order_id as string | null) ?? null,
     undoFailures: r.undo_failures ? (JSON.parse(String(r.undo_failures)) as string[]) : [],
+    ...(flow ? { flow } : {}),
     dump: String(r.dump),
   };
+}
+
+/**
+ * The payment flow stored on a row, read from its columns (`row_to_json`) whatever the column
+ * is called: the one column whose value is a flow's name, preferring one named for the flow or
+ * the capture. Undefined when no column (or more than one, disagreeing) says.
+ */
+export function storedFlow(dump: string): PaymentFlow | undefined {
+  let columns: Record<string, unknown>;
+  try {
+    columns = JSON.parse(dump) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const flows = Object.entries(columns ?? {}).filter(
+    (entry): entry is [string, PaymentFlow] =>
+      entry[1] === 'after_order' || entry[1] === 'immediate',
+  );
+  const named = flows.filter(([column]) => /flow|capture/i.test(column));
+  const candidates = new Set((named.length > 0 ? named : flows).map(([, flow]) => flow));
+  return candidates.size === 1 ? [...candidates][0] : undefined;
 }
 
 function simLine(e: Simulator['events'][number], indexOf: Map<string, number>): string {

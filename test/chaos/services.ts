@@ -1,6 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Endpoint, SERVICE_OF } from './fault-schedule.ts';
-import { fromMinor, type ItemQuantity, type Ledger, toMinor } from './ledger.ts';
+import {
+  type Authorization,
+  fromMinor,
+  type ItemQuantity,
+  type Ledger,
+  toMinor,
+} from './ledger.ts';
 import type { JsonObject } from './request-checks.ts';
 
 /**
@@ -22,17 +28,27 @@ export const json = (status: number, body: unknown): Answer => ({
 export interface Route {
   method: 'GET' | 'POST';
   endpoint: Endpoint;
-  /** The transaction a refund is for (from its path). */
+  /** The transaction a refund, capture or void is for (from its path). */
   transactionId?: string;
 }
+
+/** How long an authorization holds, as its answer says (`expiresAt`); the simulator never lapses one on its own. */
+const AUTHORIZATION_DAYS = 7;
 
 /** The endpoint a request is for, by service, method and path (design §3). */
 export function routeOf(service: string, method: string, path: string): Route | undefined {
   if (service === 'payment') {
     if (method === 'POST' && path === '/payments/process') return { method, endpoint: 'charge' };
-    const refund = /^\/payments\/([^/]+)\/refund$/.exec(path);
-    if (method === 'POST' && refund?.[1]) {
-      return { method, endpoint: 'refund', transactionId: decodeURIComponent(refund[1]) };
+    if (method === 'POST' && path === '/payments/authorize') {
+      return { method, endpoint: 'authorize' };
+    }
+    const onTransaction = /^\/payments\/([^/]+)\/(refund|capture|void)$/.exec(path);
+    if (method === 'POST' && onTransaction?.[1] && onTransaction[2]) {
+      return {
+        method,
+        endpoint: onTransaction[2] as 'refund' | 'capture' | 'void',
+        transactionId: decodeURIComponent(onTransaction[1]),
+      };
     }
     if (method === 'GET' && path === '/payments') return { method, endpoint: 'find_payments' };
   }
@@ -55,8 +71,8 @@ export function routeOf(service: string, method: string, path: string): Route | 
 /**
  * What an answer to `body` echoes of it (design §3), success or refusal alike: a payment answer
  * the checkout id, the amount (the JSON number as sent) and the currency, where the request
- * carried them, and a refund answer the transaction id of its path; an inventory or order answer
- * the checkout id. A client checks these against its own request: an answer that does not
+ * carried them (a void carries no amount), and a refund, capture or void answer the transaction
+ * id of its path; an inventory or order answer the checkout id. A client checks these against its own request: an answer that does not
  * belong to it (a duplicate on a kept-alive connection) is then an unknown outcome.
  */
 export function echoOf(route: Route, body: JsonObject): JsonObject {
@@ -100,8 +116,39 @@ export function act(ledger: Ledger, route: Route, body: JsonObject): Answer {
       });
       return json(200, { status: 'success', transactionId, amount: body.amount, currency });
     }
+    case 'authorize': {
+      const transactionId = `txn_${randomUUID()}`;
+      const method = paymentMethodOf(body);
+      ledger.authorizations.push({
+        transactionId,
+        checkoutId,
+        customerEmail: String(body.customer_email),
+        amount: toMinor(body.amount, currency) ?? 0,
+        currency,
+        status: 'authorized',
+        captured: 0,
+        refunded: 0,
+        method: String(method.type),
+        installments: installmentsOf(body) ?? 1,
+      });
+      const expiresAt = new Date(Date.now() + AUTHORIZATION_DAYS * 86_400_000).toISOString();
+      return json(200, {
+        status: 'authorized',
+        transactionId,
+        amount: body.amount,
+        currency,
+        expiresAt,
+        card: cardOf(method),
+      });
+    }
+    case 'capture':
+      return capture(ledger, route, body);
+    case 'void':
+      return voidAuthorization(ledger, route, body);
     case 'refund': {
       const charge = ledger.charges.find((c) => c.transactionId === route.transactionId);
+      const auth = ledger.authorizations.find((a) => a.transactionId === route.transactionId);
+      if (!charge && auth) return refundCapture(ledger, auth, body);
       if (!charge) return json(404, { status: 'failed', error: 'transaction_not_found' });
       if (charge.checkoutId !== checkoutId || charge.currency !== currency) {
         return json(400, { status: 'failed', error: 'refund_does_not_match_charge' });
@@ -141,6 +188,7 @@ export function act(ledger: Ledger, route: Route, body: JsonObject): Answer {
           ...item,
           priceMinor: toMinor((body.items as JsonObject[])[i]?.price, currency) ?? 0,
         })),
+        ...(typeof body.payment_status === 'string' ? { paymentStatus: body.payment_status } : {}),
         status: 'created',
       });
       return json(201, { orderId, status: 'created' });
@@ -173,6 +221,23 @@ export function refuse(
       });
       return json(422, { status: 'failed', error: reason, message, transactionId });
     }
+    case 'authorize': {
+      const transactionId = `txn_${randomUUID()}`;
+      const currency = String(body.currency);
+      ledger.authorizations.push({
+        transactionId,
+        checkoutId: String(body.checkout_id),
+        customerEmail: String(body.customer_email),
+        amount: toMinor(body.amount, currency) ?? 0,
+        currency,
+        status: 'failed',
+        captured: 0,
+        refunded: 0,
+        method: String(paymentMethodOf(body).type),
+        installments: installmentsOf(body) ?? 1,
+      });
+      return json(422, { status: 'failed', error: reason, message, transactionId });
+    }
     case 'deduct':
     case 'release':
       return json(409, {
@@ -186,19 +251,175 @@ export function refuse(
   }
 }
 
+/**
+ * What an `authorization_expired` fault does to a capture: the authorization lapsed before it,
+ * so this capture and every later one is refused (422 `authorization_expired`), nothing taken.
+ * Undefined when the capture is not of an open authorization of its checkout: the service then
+ * answers as it would anyway (and the fault is not counted).
+ */
+export function expire(ledger: Ledger, route: Route, body: JsonObject): Answer | undefined {
+  const auth = ledger.authorizations.find((a) => a.transactionId === route.transactionId);
+  if (auth?.status !== 'authorized' || auth.checkoutId !== body.checkout_id) {
+    return undefined;
+  }
+  auth.expired = true;
+  return expiredAnswer();
+}
+
+const expiredAnswer = () =>
+  json(422, {
+    status: 'failed',
+    error: 'authorization_expired',
+    message: 'The authorization expired before it was captured',
+  });
+
+/**
+ * A capture: of an open authorization of the same checkout and currency, for at most the amount
+ * authorized (a real provider takes less, never more). Refused: an authorization declined,
+ * voided, lapsed or already captured (another key; the same key gets its stored answer).
+ */
+function capture(ledger: Ledger, route: Route, body: JsonObject): Answer {
+  const auth = ledger.authorizations.find((a) => a.transactionId === route.transactionId);
+  if (!auth) return notAnAuthorization(ledger, route);
+  const currency = String(body.currency);
+  if (auth.checkoutId !== body.checkout_id || auth.currency !== currency) {
+    return json(400, { status: 'failed', error: 'capture_does_not_match_authorization' });
+  }
+  const refused = (error: string, message: string) =>
+    json(422, { status: 'failed', error, message });
+  switch (auth.status) {
+    case 'failed':
+      return refused(
+        'authorization_declined',
+        'The authorization was declined: nothing to capture',
+      );
+    case 'voided':
+      return refused('authorization_voided', 'The authorization was voided: nothing to capture');
+    case 'captured':
+    case 'refunded':
+      return refused('already_captured', 'The authorization was already captured');
+    default:
+      break;
+  }
+  if (auth.expired) return expiredAnswer();
+  const amount = toMinor(body.amount, currency) ?? 0;
+  if (amount > auth.amount) {
+    return refused('capture_exceeds_authorization', 'The capture exceeds the amount authorized');
+  }
+  auth.status = 'captured';
+  auth.captured = amount;
+  const captureId = `cap_${randomUUID()}`;
+  ledger.captures.push({
+    captureId,
+    transactionId: auth.transactionId,
+    checkoutId: auth.checkoutId,
+    amount,
+    currency,
+  });
+  return json(200, { status: 'captured', transactionId: auth.transactionId, captureId });
+}
+
+/**
+ * A void: releases an open authorization of the same checkout. A second void (another key) finds
+ * it voided and says so again; a captured one needs a refund, a declined one holds nothing.
+ */
+function voidAuthorization(ledger: Ledger, route: Route, body: JsonObject): Answer {
+  const auth = ledger.authorizations.find((a) => a.transactionId === route.transactionId);
+  if (!auth) return notAnAuthorization(ledger, route);
+  if (auth.checkoutId !== body.checkout_id) {
+    return json(400, { status: 'failed', error: 'void_does_not_match_authorization' });
+  }
+  if (auth.status === 'captured' || auth.status === 'refunded') {
+    return json(422, {
+      status: 'failed',
+      error: 'authorization_captured',
+      message: 'A captured payment cannot be voided: refund it',
+    });
+  }
+  if (auth.status === 'failed') {
+    return json(422, {
+      status: 'failed',
+      error: 'authorization_declined',
+      message: 'The authorization was declined: nothing to void',
+    });
+  }
+  if (auth.status === 'authorized') {
+    auth.status = 'voided';
+    ledger.voids.push({
+      voidId: `void_${randomUUID()}`,
+      transactionId: auth.transactionId,
+      checkoutId: auth.checkoutId,
+      reason: String(body.reason),
+    });
+  }
+  return json(200, { status: 'voided', transactionId: auth.transactionId });
+}
+
+/**
+ * A refund of an authorization: only of what was captured (an authorization only authorized is
+ * voided, not refunded), in its currency, for its checkout.
+ */
+function refundCapture(ledger: Ledger, auth: Authorization, body: JsonObject): Answer {
+  const currency = String(body.currency);
+  if (auth.checkoutId !== body.checkout_id || auth.currency !== currency) {
+    return json(400, { status: 'failed', error: 'refund_does_not_match_charge' });
+  }
+  if (auth.status === 'authorized') {
+    return json(422, {
+      status: 'failed',
+      error: 'refund_requires_capture',
+      message: 'Nothing was captured: void the authorization instead',
+    });
+  }
+  const amount = toMinor(body.amount, currency) ?? 0;
+  if (auth.captured === 0 || amount > auth.captured - auth.refunded) {
+    return json(422, { status: 'failed', error: 'refund_exceeds_charge' });
+  }
+  const refundId = `rf_${randomUUID()}`;
+  auth.refunded += amount;
+  if (auth.refunded === auth.captured) auth.status = 'refunded';
+  ledger.refunds.push({
+    refundId,
+    transactionId: auth.transactionId,
+    checkoutId: auth.checkoutId,
+    amount,
+  });
+  return json(200, { status: 'refunded', refundId, transactionId: auth.transactionId });
+}
+
+/** A capture or void of a transaction that is no authorization: a one-shot charge, or none. */
+function notAnAuthorization(ledger: Ledger, route: Route): Answer {
+  if (ledger.charges.some((c) => c.transactionId === route.transactionId)) {
+    return json(422, {
+      status: 'failed',
+      error: 'not_an_authorization',
+      message: 'A one-shot charge is neither captured nor voided',
+    });
+  }
+  return json(404, { status: 'failed', error: 'transaction_not_found' });
+}
+
 /** An outcome lookup (design §3), answered from the ledgers. */
 export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): Answer {
   if (endpoint === 'find_payments') {
+    const entry = (p: {
+      transactionId: string;
+      checkoutId: string;
+      status: string;
+      amount: number;
+      currency: string;
+    }) => ({
+      transactionId: p.transactionId,
+      checkout_id: p.checkoutId,
+      status: p.status,
+      amount: fromMinor(p.amount, p.currency),
+      currency: p.currency,
+    });
     return json(200, {
-      payments: ledger.charges
-        .filter((c) => c.checkoutId === checkoutId)
-        .map((c) => ({
-          transactionId: c.transactionId,
-          checkout_id: c.checkoutId,
-          status: c.status,
-          amount: fromMinor(c.amount, c.currency),
-          currency: c.currency,
-        })),
+      payments: [
+        ...ledger.charges.filter((c) => c.checkoutId === checkoutId).map(entry),
+        ...ledger.authorizations.filter((a) => a.checkoutId === checkoutId).map(entry),
+      ],
     });
   }
   if (endpoint === 'find_deductions') {
@@ -217,6 +438,36 @@ export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): 
       .filter((o) => o.checkoutId === checkoutId)
       .map((o) => ({ orderId: o.orderId, checkout_id: o.checkoutId, status: o.status })),
   });
+}
+
+function paymentMethodOf(body: JsonObject): JsonObject {
+  const method = body.payment_method;
+  return method && typeof method === 'object' ? (method as JsonObject) : {};
+}
+
+/** The installments asked for: a whole number, or an object with a whole `count`. */
+export function installmentsOf(body: JsonObject): number | undefined {
+  const value = body.installments;
+  const count =
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as JsonObject).count
+      : value;
+  return Number.isInteger(count) ? (count as number) : undefined;
+}
+
+/**
+ * The card an authorization was for, as a provider tells it: the brand from the number's first
+ * digit and its last four, or for a token the card it stands for (made up from the token,
+ * the same for the same token).
+ */
+function cardOf(method: JsonObject): { brand: string; last4: string } {
+  if (method.type === 'card_token') {
+    const digest = createHash('sha256').update(String(method.token)).digest();
+    return { brand: 'visa', last4: String(digest.readUInt16BE(0) % 10_000).padStart(4, '0') };
+  }
+  const number = String(method.card_number ?? '');
+  const brands: Record<string, string> = { '3': 'amex', '4': 'visa', '5': 'mastercard' };
+  return { brand: brands[number[0] ?? ''] ?? 'unknown', last4: number.slice(-4) };
 }
 
 function itemsOf(body: JsonObject): ItemQuantity[] {

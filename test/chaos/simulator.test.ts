@@ -7,9 +7,10 @@ import {
   keptFailingLookups,
   MISQUOTES,
   type RequestContext,
+  scheduledFaults,
 } from './fault-schedule.ts';
 import { fromMinor } from './ledger.ts';
-import { planScenario, requestBody } from './scenario-plan.ts';
+import { describeCapture, planScenario, requestBody } from './scenario-plan.ts';
 import { type Simulator, startSimulator } from './simulator.ts';
 import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
 
@@ -759,3 +760,470 @@ function answersOn(socket: net.Socket) {
     },
   };
 }
+
+/** An authorization's body (design §3, `PAYMENT_CAPTURE=after_order`), with a raw card. */
+const authorization = (checkoutId: string, overrides: Record<string, unknown> = {}) => ({
+  checkout_id: checkoutId,
+  amount: 349.7,
+  currency: 'BRL',
+  installments: 1,
+  customer_email: 'sim@example.com',
+  payment_method: {
+    type: 'credit_card',
+    card_number: CARD,
+    card_expiry: '12/30',
+    card_cvv: '7391',
+  },
+  ...overrides,
+});
+const TOKEN = { type: 'card_token', token: 'tok_4f9a2c1e' };
+const authorize = (id: string, overrides: Record<string, unknown> = {}) =>
+  call('payment', '/payments/authorize', authorization(id, overrides), `${id}:authorize`);
+const capture = (
+  id: string,
+  txn: unknown,
+  overrides: Record<string, unknown> = {},
+  step = 'capture',
+) =>
+  call(
+    'payment',
+    `/payments/${String(txn)}/capture`,
+    { checkout_id: id, amount: 349.7, currency: 'BRL', ...overrides },
+    `${id}:${step}`,
+  );
+const voidIt = (id: string, txn: unknown, step = 'void') =>
+  call(
+    'payment',
+    `/payments/${String(txn)}/void`,
+    { checkout_id: id, reason: 'inventory_out_of_stock' },
+    `${id}:${step}`,
+  );
+const payments = async (id: string) =>
+  (await call('payment', `/payments?checkout_id=${id}`)).json.payments;
+
+describe('authorize, capture and void (PAYMENT_CAPTURE=after_order)', () => {
+  it('authorizes: holds the amount, echoes the request, tells the card, and replays per key', async () => {
+    const first = await authorize('a1');
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({
+      status: 'authorized',
+      checkout_id: 'a1',
+      amount: 349.7,
+      currency: 'BRL',
+      card: { brand: 'visa', last4: '5556' },
+    });
+    expect(first.json.transactionId).toMatch(/^txn_/);
+    expect(Date.parse(String(first.json.expiresAt))).toBeGreaterThan(Date.now());
+    expect(await authorize('a1')).toEqual(first); // same key, same body: the stored answer
+    const other = await authorize('a1', { amount: 1 });
+    expect(other.status).toBe(400);
+    expect(other.json.error).toBe('idempotency_error');
+    expect(sim.ledger.authorizations).toEqual([
+      expect.objectContaining({
+        transactionId: first.json.transactionId,
+        checkoutId: 'a1',
+        amount: 34970,
+        status: 'authorized',
+        captured: 0,
+        method: 'credit_card',
+        installments: 1,
+      }),
+    ]);
+    expect(sim.ledger.charges).toEqual([]); // nothing taken
+    expect(await payments('a1')).toEqual([
+      {
+        transactionId: first.json.transactionId,
+        checkout_id: 'a1',
+        status: 'authorized',
+        amount: 349.7,
+        currency: 'BRL',
+      },
+    ]);
+  });
+
+  it('takes a token instead of a card, and tells which card it stands for', async () => {
+    const { status, json } = await authorize('a2', {
+      payment_method: TOKEN,
+      installments: { count: 3 },
+      customer_document: '52998224725',
+    });
+    expect(status).toBe(200);
+    expect(json.card).toEqual({ brand: 'visa', last4: expect.stringMatching(/^\d{4}$/) });
+    expect(sim.ledger.authorizations[0]).toMatchObject({ method: 'card_token', installments: 3 });
+  });
+
+  it('refuses an authorization without a card or token, or malformed (400, nothing stored under the key)', async () => {
+    const refusals: Record<string, unknown> = {};
+    const bad: Record<string, Record<string, unknown>> = {
+      payment_method_required: { payment_method: null },
+      invalid_token: { payment_method: { ...TOKEN, card_number: CARD } },
+      invalid_card: { payment_method: { ...authorization('x').payment_method, card_cvv: '1' } },
+      invalid_payment_method: { payment_method: { type: 'pix' } },
+      installments_required: { installments: undefined },
+      invalid_installments: { installments: 0 },
+      invalid_amount: { amount: 0 },
+    };
+    for (const [error, overrides] of Object.entries(bad)) {
+      const answer = await authorize('a3', overrides);
+      refusals[error] = [answer.status, answer.json.error, answer.json.checkout_id];
+    }
+    expect(refusals).toEqual(
+      Object.fromEntries(Object.keys(bad).map((error) => [error, [400, error, 'a3']])),
+    );
+    const second = await authorize('a3-token', {
+      payment_method: { type: 'card_token', token: 'x' },
+    });
+    expect(second.json.error).toBe('invalid_token');
+    expect(sim.cardlessCharges).toBe(1);
+    expect(sim.ledger.authorizations).toEqual([]);
+    expect((await authorize('a3')).status).toBe(200); // nothing was stored under the key
+  });
+
+  it('captures once, up to the amount authorized; a capture after it (another key) is refused', async () => {
+    const txn = (await authorize('a4')).json.transactionId;
+    const more = await capture('a4', txn, { amount: 349.71 }, 'capture-more');
+    expect(more).toMatchObject({ status: 422, json: { error: 'capture_exceeds_authorization' } });
+    const otherCurrency = await capture('a4', txn, { currency: 'USD' }, 'capture-usd');
+    expect(otherCurrency.status).toBe(400);
+    const otherCheckout = await capture('a4-other', txn, {}, 'capture');
+    expect(otherCheckout.json.error).toBe('capture_does_not_match_authorization');
+    const done = await capture('a4', txn);
+    expect(done.status).toBe(200);
+    expect(done.json).toMatchObject({
+      status: 'captured',
+      transactionId: txn,
+      checkout_id: 'a4',
+      amount: 349.7,
+      currency: 'BRL',
+    });
+    expect(await capture('a4', txn)).toEqual(done); // same key, same body: replayed
+    const again = await capture('a4', txn, {}, 'capture-2');
+    expect(again).toMatchObject({ status: 422, json: { error: 'already_captured' } });
+    expect(sim.ledger.captures).toEqual([
+      expect.objectContaining({ transactionId: txn, checkoutId: 'a4', amount: 34970 }),
+    ]);
+    expect(sim.ledger.authorizations[0]).toMatchObject({ status: 'captured', captured: 34970 });
+    expect(await payments('a4')).toEqual([expect.objectContaining({ status: 'captured' })]);
+    expect((await capture('a4', 'txn_nope', {}, 'capture-3')).status).toBe(404);
+  });
+
+  it('voids an open authorization once (a second void says voided again); a voided one is not captured', async () => {
+    const txn = (await authorize('a5')).json.transactionId;
+    const voided = await voidIt('a5', txn);
+    expect(voided.status).toBe(200);
+    expect(voided.json).toMatchObject({ status: 'voided', transactionId: txn, checkout_id: 'a5' });
+    expect(await voidIt('a5', txn)).toEqual(voided); // replay
+    const twice = await voidIt('a5', txn, 'void-2');
+    expect(twice.json).toMatchObject({ status: 'voided', transactionId: txn });
+    expect(sim.ledger.voids).toHaveLength(1);
+    const late = await capture('a5', txn);
+    expect(late).toMatchObject({
+      status: 422,
+      json: { error: 'authorization_voided', transactionId: txn, checkout_id: 'a5' },
+    });
+    expect(sim.ledger.captures).toEqual([]);
+    expect(await payments('a5')).toEqual([expect.objectContaining({ status: 'voided' })]);
+  });
+
+  it('refuses to void a captured payment (it needs a refund) and to refund one only authorized (it needs a void)', async () => {
+    const txn = (await authorize('a6')).json.transactionId;
+    const refund = { amount: 349.7, currency: 'BRL', checkout_id: 'a6', reason: 'test' };
+    const early = await call('payment', `/payments/${txn}/refund`, refund, 'a6:refund');
+    expect(early).toMatchObject({ status: 422, json: { error: 'refund_requires_capture' } });
+    await capture('a6', txn);
+    const tooLate = await voidIt('a6', txn);
+    expect(tooLate).toMatchObject({ status: 422, json: { error: 'authorization_captured' } });
+    const refunded = await call('payment', `/payments/${txn}/refund`, refund, 'a6:refund-2');
+    expect(refunded.json).toMatchObject({ status: 'refunded', transactionId: txn });
+    expect(sim.ledger.authorizations[0]).toMatchObject({ status: 'refunded', refunded: 34970 });
+    expect(await payments('a6')).toEqual([expect.objectContaining({ status: 'refunded' })]);
+    // A one-shot charge is neither captured nor voided.
+    const charged = (await call('payment', '/payments/process', charge('a7'), 'a7:charge')).json;
+    const voidCharge = await voidIt('a7', charged.transactionId);
+    expect(voidCharge).toMatchObject({ status: 422, json: { error: 'not_an_authorization' } });
+  });
+
+  it('tells an order it is paid by an authorization (payment_status), and nothing else', async () => {
+    const order = {
+      checkout_id: 'a8',
+      customer_email: 'sim@example.com',
+      shipping_address: { street: 'Rua' },
+      items: [{ product_id: 'prod_1', quantity: 1, price: 10.5 }],
+      total_amount: 10.5,
+      currency: 'BRL',
+      payment_id: 'txn_1',
+      payment_status: 'authorized',
+    };
+    expect((await call('order', '/orders', order, 'a8:order')).status).toBe(201);
+    expect(sim.ledger.orders[0]?.paymentStatus).toBe('authorized');
+    const wrong = { ...order, checkout_id: 'a9', payment_status: 'paid' };
+    expect((await call('order', '/orders', wrong, 'a9:order')).json.error).toBe(
+      'invalid_payment_status',
+    );
+  });
+});
+
+describe('the faults on authorize, capture and void', () => {
+  it('a 5xx before a capture does nothing; after it, the capture stands and the retry gets the stored answer', async () => {
+    const txn = (await authorize('b1')).json.transactionId;
+    faultOnce({ kind: '5xx_before', status: 503 });
+    expect((await capture('b1', txn)).status).toBe(503);
+    expect(sim.ledger.captures).toHaveLength(0);
+    sim.faults = ({ endpoint, nth }) =>
+      endpoint === 'capture' && nth === 2 ? { kind: '5xx_after', status: 502 } : null;
+    expect((await capture('b1', txn)).status).toBe(502);
+    expect(sim.ledger.captures).toHaveLength(1);
+    expect((await capture('b1', txn)).json).toMatchObject({ status: 'captured' });
+    expect(sim.ledger.captures).toHaveLength(1);
+  });
+
+  it('a reset after a void has voided; a garbled answer to an authorization has authorized', async () => {
+    sim.faults = ({ endpoint }) =>
+      endpoint === 'authorize' ? { kind: 'garbled', body: '{"status":"authorized"}' } : null;
+    expect((await authorize('b2')).text).toBe('{"status":"authorized"}');
+    const [auth] = sim.ledger.authorizations;
+    expect(auth?.status).toBe('authorized');
+    sim.faults = ({ endpoint }) => (endpoint === 'void' ? { kind: 'reset_after' } : null);
+    expect((await voidIt('b2', auth?.transactionId)).status).toBe('reset');
+    await sim.idle();
+    expect(sim.ledger.authorizations[0]?.status).toBe('voided');
+  });
+
+  it('a refused authorization is a declined one on the ledger (failed), stored under the key', async () => {
+    faultOnce({ kind: 'refusal', reason: 'card_declined' });
+    const refused = await authorize('b3');
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({
+      status: 'failed',
+      error: 'card_declined',
+      checkout_id: 'b3',
+      amount: 349.7,
+      currency: 'BRL',
+    });
+    expect(await authorize('b3')).toEqual(refused);
+    expect(sim.ledger.authorizations).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(await payments('b3')).toEqual([expect.objectContaining({ status: 'failed' })]);
+  });
+
+  it('a refused capture leaves the authorization open; the same key gets the refusal again', async () => {
+    const txn = (await authorize('b4')).json.transactionId;
+    faultOnce({ kind: 'refusal', reason: 'capture_rejected' });
+    const refused = await capture('b4', txn);
+    expect(refused).toMatchObject({ status: 422, json: { error: 'capture_rejected' } });
+    expect(await capture('b4', txn)).toEqual(refused);
+    expect(sim.ledger.authorizations[0]?.status).toBe('authorized');
+    expect(sim.ledger.captures).toEqual([]);
+  });
+
+  it('authorization_expired: this capture and every later one refused (422), nothing taken, counted by kind', async () => {
+    const txn = (await authorize('b5')).json.transactionId;
+    const before = sim.faultCounts.get('authorization_expired') ?? 0;
+    sim.faults = ({ endpoint }) =>
+      endpoint === 'capture' ? { kind: 'authorization_expired' } : null;
+    const expired = await capture('b5', txn);
+    expect(expired.status).toBe(422);
+    expect(expired.json).toMatchObject({
+      status: 'failed',
+      error: 'authorization_expired',
+      transactionId: txn,
+      checkout_id: 'b5',
+      amount: 349.7,
+    });
+    sim.faults = null;
+    expect(await capture('b5', txn)).toEqual(expired); // the same key: stored
+    const other = await capture('b5', txn, {}, 'capture-2');
+    expect(other.json.error).toBe('authorization_expired');
+    expect(sim.faultCounts.get('authorization_expired')).toBe(before + 1);
+    expect(sim.ledger.captures).toEqual([]);
+    expect(await payments('b5')).toEqual([expect.objectContaining({ status: 'authorized' })]);
+    expect((await voidIt('b5', txn)).json.status).toBe('voided'); // the hold can be released
+  });
+
+  it('an authorization_expired fault on a capture already made, or on another endpoint, does nothing', async () => {
+    const txn = (await authorize('b6')).json.transactionId;
+    await capture('b6', txn);
+    sim.faults = () => ({ kind: 'authorization_expired' });
+    expect((await capture('b6', txn)).json.status).toBe('captured'); // replayed
+    expect((await authorize('b7')).json.status).toBe('authorized');
+    sim.faults = null;
+    expect(sim.faultCounts.get('authorization_expired') ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('a duplicate answer to an authorization is what the next request on that socket reads', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    sim.faults = ({ checkoutId, endpoint }) =>
+      checkoutId === 'b8' && endpoint === 'authorize' ? { kind: 'duplicate_answer' } : null;
+    try {
+      const url = sim.urls.payment;
+      const first = await viaAgent(
+        agent,
+        url,
+        '/payments/authorize',
+        authorization('b8'),
+        'b8:authorize',
+      );
+      const txn = first.json.transactionId;
+      const captured = await viaAgent(
+        agent,
+        url,
+        `/payments/${txn}/capture`,
+        { checkout_id: 'b8', amount: 349.7, currency: 'BRL' },
+        'b8:capture',
+      );
+      // The copy of the authorization is read as the capture's answer (no transactionId echo
+      // of a capture, status authorized): a client that checks the echo sees it is not its own.
+      expect(captured).toEqual(first);
+      await sim.idle();
+      expect(sim.ledger.captures).toHaveLength(1); // while the capture was made
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('draws authorization_expired for captures only, from the seed', () => {
+    const decider = scheduledFaults({
+      seed: 3,
+      rateOf: () => 1,
+      indexOf: () => 0,
+      timeoutMs: { payment: 250, inventory: 200, order: 200, catalog: 150 },
+    });
+    const kinds = (endpoint: RequestContext['endpoint']) =>
+      new Set(
+        Array.from(
+          { length: 400 },
+          (_, nth) => decider({ endpoint, checkoutId: 'x', email: 'e', nth })?.kind,
+        ),
+      );
+    expect(kinds('capture').has('authorization_expired')).toBe(true);
+    for (const endpoint of ['authorize', 'void', 'charge', 'refund', 'order'] as const) {
+      expect(kinds(endpoint).has('authorization_expired'), endpoint).toBe(false);
+    }
+    expect(kinds('authorize').has('refusal')).toBe(true);
+    expect(kinds('void').has('refusal')).toBe(true);
+  });
+});
+
+describe('card data and keys on the payment service', () => {
+  it('takes card data on an authorization, and notes it on a capture, a void or a refund', async () => {
+    const txn = (await authorize('k2')).json.transactionId;
+    expect(sim.cardLeaks).toEqual([]);
+    await call(
+      'payment',
+      `/payments/${txn}/capture`,
+      { checkout_id: 'k2', amount: 349.7, currency: 'BRL', payment_method: TOKEN },
+      'k2:capture',
+    );
+    await call(
+      'payment',
+      `/payments/${txn}/void`,
+      { checkout_id: 'k2', reason: 'x', card_expiry: '12/30' },
+      'k2:void',
+    );
+    expect(sim.cardLeaks).toEqual([
+      'capture of k2 carried card data',
+      'void of k2 carried card data',
+    ]);
+    expect(JSON.stringify(sim.ledger.snapshot())).not.toContain(CARD);
+  });
+
+  it('notes an acting request whose key is not <checkout_id>:<step>', async () => {
+    const txn = (await authorize('k3')).json.transactionId;
+    await call(
+      'payment',
+      `/payments/${txn}/capture`,
+      { checkout_id: 'k3', amount: 349.7, currency: 'BRL' },
+      'k3:charge',
+    );
+    await call('payment', '/payments/authorize', authorization('k4'), 'k4');
+    await voidIt('k3', txn); // the right key
+    expect(sim.keyMisuses).toEqual([
+      'capture of k3 under Idempotency-Key k3:charge, not k3:capture',
+      'authorize of k4 under Idempotency-Key k4, not k4:authorize',
+    ]);
+  });
+});
+
+describe('an operator undoes a stuck after_order checkout in the payment console', () => {
+  it('voids what is authorized, refunds what was captured', async () => {
+    const open = (await authorize('o2')).json.transactionId;
+    expect(sim.ledger.refundOutside('o2')).toBe(0); // nothing captured to refund
+    expect(sim.ledger.voidOutside('o2')).toBe(1);
+    expect(sim.ledger.voidOutside('o2')).toBe(0);
+    expect(sim.ledger.voids).toEqual([
+      expect.objectContaining({ transactionId: open, checkoutId: 'o2', byOperator: true }),
+    ]);
+    // The checkout's own void, under its key, finds it voided: it says so.
+    expect((await voidIt('o2', open)).json.status).toBe('voided');
+    const taken = (await authorize('o3')).json.transactionId;
+    await capture('o3', taken);
+    expect(sim.ledger.voidOutside('o3')).toBe(0);
+    expect(sim.ledger.refundOutside('o3')).toBe(1);
+    expect(sim.ledger.refunds).toEqual([
+      expect.objectContaining({ transactionId: taken, amount: 34970, byOperator: true }),
+    ]);
+    expect(await payments('o3')).toEqual([expect.objectContaining({ status: 'refunded' })]);
+  });
+});
+
+describe('the scenario plans PAYMENT_CAPTURE from the seed', () => {
+  const options = { runId: 'r', crashes: true, kills: true, maxAttempts: 5 };
+  const plans = Array.from({ length: 400 }, (_, seed) => planScenario(seed, options));
+
+  it('runs most scenarios under after_order, sometimes changing it before the retries, or in the child', () => {
+    expect(plans).toEqual(Array.from({ length: 400 }, (_, seed) => planScenario(seed, options)));
+    const share = plans.filter((p) => p.capture.traffic === 'after_order').length / plans.length;
+    expect(share).toBeGreaterThan(0.6);
+    expect(share).toBeLessThan(0.8);
+    const changed = plans.filter((p) => p.capture.later !== p.capture.traffic);
+    expect(changed.some((p) => p.capture.later === 'immediate')).toBe(true);
+    expect(changed.some((p) => p.capture.later === 'after_order')).toBe(true);
+    const childOther = plans.filter((p) => p.capture.child !== p.capture.traffic);
+    expect(childOther.length).toBeGreaterThan(0);
+    for (const p of childOther) expect(p.kill).toBeDefined(); // only where a child runs
+    const [first] = changed;
+    expect(first && describeCapture(first)).toMatch(/then \w+ from the lease-expired retries/);
+  });
+
+  it('pays by token only where every setting is after_order, and sends the token, never a card', () => {
+    const tokens = plans.filter((p) => p.checkouts.some((c) => c.paymentMethod === 'card_token'));
+    expect(tokens.length).toBeGreaterThan(10);
+    for (const p of tokens) {
+      expect([p.capture.traffic, p.capture.child, p.capture.later]).toEqual([
+        'after_order',
+        'after_order',
+        'after_order',
+      ]);
+      for (const c of p.checkouts) {
+        expect(c.paymentMethod).toBe('card_token');
+        expect(requestBody(c).payment_method).toEqual({ type: 'card_token', token: c.token });
+        expect(c.token).toMatch(/^tok_[A-Za-z0-9_-]{4,}$/);
+      }
+    }
+    const cards = plans
+      .flatMap((p) => p.checkouts)
+      .filter((c) => c.paymentMethod === 'credit_card');
+    for (const c of cards.slice(0, 5)) {
+      expect(requestBody(c).payment_method).toMatchObject({ type: 'credit_card' });
+    }
+  });
+
+  it('moves the kill and crash triggers to the steps of the flow they meet', () => {
+    const killed = plans.filter((p) => p.kill);
+    const endpoints = (flow: string) =>
+      new Set(killed.filter((p) => p.capture.child === flow).map((p) => p.kill?.endpoint));
+    expect([...endpoints('immediate')].sort()).toEqual(['charge', 'deduct', 'order', 'refund']);
+    expect(endpoints('after_order').has('authorize')).toBe(true);
+    expect(endpoints('after_order').has('capture')).toBe(true);
+    for (const e of ['charge', 'refund'])
+      expect(endpoints('after_order').has(e as never)).toBe(false);
+    const crashes = plans.flatMap((p) => {
+      const on = p.crash?.on;
+      return on && 'endpoint' in on
+        ? [[p.capture.traffic, on.endpoint, p.checkouts[on.checkout]?.viaChild] as const]
+        : [];
+    });
+    for (const [flow, endpoint, viaChild] of crashes) {
+      if (flow === 'after_order' && !viaChild) expect(['charge', 'refund']).not.toContain(endpoint);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import {
   type Endpoint,
   type FaultDecider,
   FORWARD,
+  KEY_STEP,
   type KeptFault,
   type RequestContext,
   SERVICE_OF,
@@ -23,6 +24,7 @@ import {
   type Answer,
   act,
   echoOf,
+  expire,
   json,
   lookup,
   type Route,
@@ -78,8 +80,11 @@ const FIVE_XX_BODIES: Record<number, string> = {
  * behaves like a strict provider per `Idempotency-Key`: the same key and body get the stored
  * answer, a different body gets 400 `idempotency_error` and a request while the first is still
  * being processed gets 409 `idempotency_key_in_use`. Every answer echoes what design §3 says it
- * echoes. It checks that a charge carries a card and forgets it (only a hash of the body is
- * kept), and injects the faults `faults` decides.
+ * echoes. Payments are one-shot charges (`POST /payments/process`, refunded) or authorizations
+ * (`POST /payments/authorize`), captured or voided (`POST /payments/{id}/capture`, `/void`),
+ * a captured one refunded. It checks that a charge or an authorization carries a card (or a
+ * token) and forgets it (only a hash of the body is kept), that no other request carries one,
+ * and that each key is `<checkout_id>:<step>`; and injects the faults `faults` decides.
  */
 export class Simulator {
   readonly ledger = new Ledger();
@@ -97,9 +102,17 @@ export class Simulator {
   readonly faultTargets = new Map<string, number>();
   /** Requests received since start, by endpoint. */
   readonly requestCounts = new Map<string, number>();
-  /** Requests that carried card data to a service other than the payment charge. */
+  /**
+   * Requests that carried card data (a card field or a payment method) anywhere but a charge
+   * (`POST /payments/process`) or an authorization (`POST /payments/authorize`).
+   */
   cardLeaks: string[] = [];
-  /** Charges that came without a card (refused with 400): a replay recovery should not send. */
+  /** Acting requests whose `Idempotency-Key` is not `<checkout_id>:<step>` (`KEY_STEP`). */
+  keyMisuses: string[] = [];
+  /**
+   * Charges or authorizations that came without a card or token (refused with 400): a replay
+   * recovery should not send.
+   */
   cardlessCharges = 0;
   /** Exceptions of the simulator itself (a harness bug, never expected). */
   errors: string[] = [];
@@ -146,6 +159,7 @@ export class Simulator {
     this.copies = new WeakMap(); // a copy never lands in the next scenario
     this.events = [];
     this.cardLeaks = [];
+    this.keyMisuses = [];
     this.cardlessCharges = 0;
     this.startedAt = performance.now();
     return this.startedAt;
@@ -233,8 +247,16 @@ export class Simulator {
     const notes: string[] = stale ? [`read a stale copy of ${stale.of}`] : [];
     try {
       this.hook?.(request, 'received');
-      if (route.endpoint !== 'charge' && /card_number|card_cvv|payment_method/.test(raw)) {
+      const carriesCard = route.endpoint === 'charge' || route.endpoint === 'authorize';
+      if (!carriesCard && /card_number|card_cvv|card_expiry|payment_method/.test(raw)) {
         this.cardLeaks.push(`${route.endpoint} of ${checkoutId} carried card data`);
+      }
+      const step = KEY_STEP[route.endpoint];
+      const key = header(req, 'idempotency-key');
+      if (step && key !== undefined && checkoutId && key !== `${checkoutId}:${step}`) {
+        this.keyMisuses.push(
+          `${route.endpoint} of ${checkoutId} under Idempotency-Key ${key}, not ${checkoutId}:${step}`,
+        );
       }
       drawn = this.faults?.(request) ?? null;
       const result =
@@ -338,8 +360,15 @@ export class Simulator {
         } else if (this.latencyMs > 0) {
           await sleep(Math.random() * this.latencyMs);
         }
+        const expired =
+          fault?.kind === 'authorization_expired' && route.endpoint === 'capture'
+            ? expire(this.ledger, route, body)
+            : undefined;
         if (fault?.kind === 'refusal') {
           answer = withEcho(refuse(this.ledger, route.endpoint, body, fault.reason), echo);
+          faulted = true;
+        } else if (expired) {
+          answer = withEcho(expired, echo);
           faulted = true;
         } else {
           answer = withEcho(act(this.ledger, route, body), echo);

@@ -143,6 +143,7 @@ describe('API documentation served by the local gateway', () => {
       'checkout_in_progress',
       'checkout_requires_attention',
       'price_changed',
+      'checkout_requires_attention',
     ]);
     expect(errors('422')).toContain('idempotency_key_mismatch');
     expect(errors('422')).toContain('unknown_product');

@@ -18,6 +18,9 @@ import {
 } from '#dev/api-docs/test-values.ts';
 import { type ApiResponse, newMarker, useLocalApi } from '../support/local-api.ts';
 
+// The documented answers are the default flow's: authorize, capture after the order.
+process.env.PAYMENT_CAPTURE = 'after_order';
+
 /**
  * The examples of `/openapi.json` sent as they are to the real handlers behind the local
  * gateway, with the run's WireMocks: each request example answers what its name says, and the

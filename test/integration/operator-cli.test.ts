@@ -95,10 +95,13 @@ describe('npm run checkouts against a checkout that requires attention', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`Checkout ${stuck.id}`);
     expect(stdout).toMatch(/status\s+requires_attention/);
-    expect(stdout).toMatch(/card\s+visa ending 1111/);
+    expect(stdout).toMatch(/payment\s+credit_card, visa ending 1111/);
     expect(stdout).toMatch(/\(new\) -> pending\s+request:/);
     expect(stdout).toMatch(/compensating -> requires_attention\s+recovery:test/);
-    expect(stdout).toMatch(new RegExp(`payment\\s+txn_${stuck.id} success`));
+    // WireMock's stateless lookup says every checkout's payment was captured (wiremock/README.md).
+    expect(stdout).toMatch(
+      new RegExp(`payment\\s+txn_${stuck.id} captured \\(authorization, captured\\)`),
+    );
     expect(stdout).toMatch(/inventory\s+\S/);
     expect(stdout).not.toContain(CARD_NUMBER);
 
@@ -110,7 +113,7 @@ describe('npm run checkouts against a checkout that requires attention', () => {
       by: 'recovery:test',
     });
     expect(report.services.payment).toEqual({
-      records: [{ transactionId: `txn_${stuck.id}`, status: 'success' }],
+      records: [{ transactionId: `txn_${stuck.id}`, status: 'captured' }],
     });
     expect(json.stdout).not.toContain(CARD_NUMBER);
   });

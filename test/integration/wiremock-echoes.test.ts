@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import type { PaymentCard } from '#lib/checkout/checkout.ts';
-import { ServiceRefusedError } from '#lib/checkout/service-errors.ts';
+import type { PaymentSecrets, RawCard } from '#lib/checkout/checkout.ts';
+import { ServiceOutcomeUnknownError, ServiceRefusedError } from '#lib/checkout/service-errors.ts';
 import { createInventoryClient } from '#lib/clients/inventory-client.ts';
 import { createOrderClient } from '#lib/clients/order-client.ts';
 import { createPaymentClient } from '#lib/clients/payment-client.ts';
@@ -26,7 +26,7 @@ const payment = createPaymentClient(http('payment'));
 const inventory = createInventoryClient(http('inventory'));
 const order = createOrderClient(http('order'));
 
-const CARD: PaymentCard = {
+const CARD: RawCard = {
   type: 'credit_card',
   cardNumber: '4111111111111111',
   cardExpiry: '12/30',
@@ -43,11 +43,15 @@ const charge = (checkoutId: string, amountCents = 34_970, currency = 'BRL', card
     customerEmail: 'customer@example.com',
   });
 
-async function refusal(call: Promise<unknown>) {
-  const error = await call.then(
+/** What a call that must fail threw (undefined if it did not fail). */
+const errorOf = (call: Promise<unknown>) =>
+  call.then(
     () => undefined,
     (e: unknown) => e,
   );
+
+async function refusal(call: Promise<unknown>) {
+  const error = await errorOf(call);
   expect(error).toBeInstanceOf(ServiceRefusedError);
   return error as ServiceRefusedError;
 }
@@ -85,11 +89,89 @@ describe('the payment mappings echo checkout, amount and currency, which the cli
     });
   });
 
-  it('finds the default charge of a checkout', async () => {
+  it('finds the default payment of a checkout: its default authorization, captured', async () => {
     const id = randomUUID();
     expect(await payment.findCharges(id)).toEqual([
-      { transactionId: `txn_${id}`, status: 'success' },
+      { transactionId: `txn_${id}`, status: 'captured' },
     ]);
+  });
+});
+
+describe('the card-payment mappings echo what the client checks: authorize, capture, void', () => {
+  const authorize = (
+    checkoutId: string,
+    instrument: PaymentSecrets['instrument'] = CARD,
+    amountCents = 34_970,
+    currency = 'BRL',
+  ) =>
+    payment.authorize({
+      checkoutId,
+      amountCents,
+      currency,
+      installments: { count: 1, firstCents: amountCents, otherCents: 0 },
+      customerEmail: 'customer@example.com',
+      payment: { instrument },
+    });
+  const token = (value: string) => ({ type: 'card_token', token: value }) as const;
+
+  it.each([
+    [34_970, 'BRL'],
+    [150, 'JPY'],
+    [1_234, 'KWD'],
+  ])(
+    'authorizes %i minor units of %s, captures them, and voids another authorization',
+    async (amountCents, currency) => {
+      const id = randomUUID();
+      expect(await authorize(id, CARD, amountCents, currency)).toEqual({
+        transactionId: `txn_${id}`,
+      });
+      await payment.capture({ checkoutId: id, transactionId: `txn_${id}`, amountCents, currency });
+
+      const other = randomUUID();
+      await authorize(other, CARD, amountCents, currency);
+      await payment.void({ checkoutId: other, transactionId: `txn_${other}`, reason: 'test' });
+    },
+  );
+
+  it('authorizes a token, and tells which card it stands for', async () => {
+    const id = randomUUID();
+    expect(await authorize(id, token('tok_mastercard'))).toEqual({
+      transactionId: `txn_${id}`,
+      card: { brand: 'mastercard', last4: '4444' },
+    });
+  });
+
+  it.each([
+    [
+      'the declined test card',
+      () => authorize(randomUUID(), { ...CARD, cardNumber: '4000000000000002' }),
+      'card_declined',
+    ],
+    ['tok_declined', () => authorize(randomUUID(), token('tok_declined')), 'card_declined'],
+    ['over 1000', () => authorize(randomUUID(), CARD, 100_001), 'insufficient_funds'],
+  ])('refuses to authorize %s', async (_what, call, reason) => {
+    expect(await refusal(call())).toMatchObject({ reason });
+  });
+
+  it('refuses the capture of tok_capture_refused (its authorization expired)', async () => {
+    const id = randomUUID();
+    const { transactionId } = await authorize(id, token('tok_capture_refused'));
+    expect(transactionId).toBe(`auth_capture_refused_${id}`);
+
+    const capture = payment.capture({
+      checkoutId: id,
+      transactionId,
+      amountCents: 34_970,
+      currency: 'BRL',
+    });
+    expect(await refusal(capture)).toMatchObject({ reason: 'authorization_expired' });
+  });
+
+  it('fails the void of tok_void_fails (500): an outcome the client does not take as done', async () => {
+    const id = randomUUID();
+    const { transactionId } = await authorize(id, token('tok_void_fails'));
+    const voided = payment.void({ checkoutId: id, transactionId, reason: 'test' });
+    expect(await errorOf(voided)).toBeInstanceOf(ServiceOutcomeUnknownError);
   });
 });
 

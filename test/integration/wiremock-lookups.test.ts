@@ -5,9 +5,10 @@ import type { ServiceName } from '#dev/local/wiremock-process.ts';
 
 /**
  * The outcome lookups of the WireMock mappings, asked directly over HTTP: by default they
- * answer from the checkout id (the service acted), each entry carrying that id, and a fault
- * stub that did not act makes its WireMock answer "nothing there" for that one checkout (a
- * webhook registers the stub, so the tests poll).
+ * answer from the checkout id (the service acted), each entry carrying that id; a fault stub
+ * that did not act makes its WireMock answer "nothing there" for that one checkout, and a
+ * payment fault stub that did act makes it show the transaction it answered (a webhook
+ * registers the stub, so the tests poll).
  */
 const wiremock = inject('wiremock');
 
@@ -40,6 +41,13 @@ async function pollUntil<T>(
     await sleep(50);
   }
 }
+
+/** The stub a fault's webhook registered for a checkout, once it has (webhooks are asynchronous). */
+const untilRegistered = (service: ServiceName, checkoutId: string) =>
+  pollUntil(
+    () => registeredStub(service, checkoutId),
+    (stub) => stub !== null,
+  );
 
 /** Asks the lookup until it answers an empty list (webhooks are asynchronous). */
 const untilNothingThere = (service: ServiceName, checkoutId: string) =>
@@ -119,23 +127,41 @@ async function registeredStub(service: ServiceName, checkoutId: string) {
   return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
 }
 
-describe('the default outcome lookups answer from the checkout id', () => {
-  it('payment: the checkout was charged as txn_<id>, the id its default charge answers', async () => {
-    const id = randomUUID();
-    expect(await lookup('payment', id)).toEqual([
-      { transactionId: `txn_${id}`, checkout_id: id, status: 'success' },
-    ]);
+/** What the default payment lookup answers: the default authorization, captured. */
+const captured = (id: string) => [
+  { transactionId: `txn_${id}`, checkout_id: id, status: 'captured' },
+];
 
-    const res = await post('payment', '/payments/process', charge(id));
+describe('the default outcome lookups answer from the checkout id', () => {
+  it('payment: the checkout was authorized as txn_<id>, the id its default authorization answers, and captured', async () => {
+    const id = randomUUID();
+    expect(await lookup('payment', id)).toEqual(captured(id));
+
+    const res = await post('payment', '/payments/authorize', charge(id));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      status: 'success',
+      status: 'authorized',
       transactionId: `txn_${id}`,
       checkout_id: id,
       amount: 349.7,
       currency: 'BRL',
     });
+    const capture = await post('payment', `/payments/txn_${id}/capture`, {
+      checkout_id: id,
+      amount: 349.7,
+      currency: 'BRL',
+    });
+    expect(capture.status).toBe(200);
     expect(await registeredStub('payment', id)).toBeNull(); // no webhook on the happy path
+  });
+
+  it('payment: the one-shot charge answers txn_<id>, a transaction the default lookup does not name', async () => {
+    // The lookup is stateless and cannot tell the flows apart (wiremock/README.md, "Outcome lookups").
+    const id = randomUUID();
+    const res = await post('payment', '/payments/process', charge(id));
+    expect(await res.json()).toMatchObject({ status: 'success', transactionId: `txn_${id}` });
+    expect(await lookup('payment', id)).toEqual(captured(id));
+    expect(await registeredStub('payment', id)).toBeNull();
   });
 
   it('inventory: the checkout stock was deducted (the mock does not know the items)', async () => {
@@ -169,21 +195,22 @@ describe('the default outcome lookups answer from the checkout id', () => {
   });
 });
 
+/** The payment call of each flow: the one-shot charge and the authorization. */
+const PAYMENT_CALLS = ['/payments/process', '/payments/authorize'] as const;
+
 describe('a fault that did not act makes its lookup answer "nothing there" for that checkout', () => {
-  it('payment-error: a 503 without a charge', async () => {
+  it.each(PAYMENT_CALLS)('payment-error: a 503 without a payment (%s)', async (path) => {
     const id = randomUUID();
     const other = randomUUID();
     const email = `payment-error+${id}@example.com`;
 
-    const res = await post('payment', '/payments/process', charge(id, email));
+    const res = await post('payment', path, charge(id, email));
     expect(res.status).toBe(503);
-    // The retry of the same charge registers nothing new (the stub id is the checkout id).
-    expect((await post('payment', '/payments/process', charge(id, email))).status).toBe(503);
+    // The retry of the same call registers nothing new (the stub id is the checkout id).
+    expect((await post('payment', path, charge(id, email))).status).toBe(503);
 
     expect(await untilNothingThere('payment', id)).toEqual([]);
-    expect(await lookup('payment', other)).toEqual([
-      { transactionId: `txn_${other}`, checkout_id: other, status: 'success' },
-    ]);
+    expect(await lookup('payment', other)).toEqual(captured(other));
     expect(await registeredStub('payment', id)).toMatchObject({
       id,
       priority: 1,
@@ -191,42 +218,25 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
     });
   });
 
-  it('payment-timeout-lost: no answer within the timeout, and no charge', async () => {
-    const id = randomUUID();
+  it.each(PAYMENT_CALLS)(
+    'payment-timeout-lost: no answer within the timeout, and no payment (%s)',
+    async (path) => {
+      const id = randomUUID();
 
-    // Ended by our own timeout, not by an answer or a failed connection.
-    await expect(
-      post(
-        'payment',
-        '/payments/process',
-        charge(id, `payment-timeout-lost+${id}@example.com`),
-        AbortSignal.timeout(500),
-      ),
-    ).rejects.toMatchObject({ name: 'TimeoutError' });
+      // Ended by our own timeout, not by an answer or a failed connection.
+      await expect(
+        post(
+          'payment',
+          path,
+          charge(id, `payment-timeout-lost+${id}@example.com`),
+          AbortSignal.timeout(500),
+        ),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
 
-    expect(await untilNothingThere('payment', id)).toEqual([]);
-    expect(await lookup('payment', randomUUID())).toHaveLength(1);
-  });
-
-  it('payment-timeout (for contrast): no answer within the timeout, but the charge happened', async () => {
-    const id = randomUUID();
-
-    await expect(
-      post(
-        'payment',
-        '/payments/process',
-        charge(id, `payment-timeout+${id}@example.com`),
-        AbortSignal.timeout(500),
-      ),
-    ).rejects.toThrow();
-
-    // No webhook can register a "nothing there" stub later: the stub that served it has none.
-    expect(await listenersOfStubThatServed('payment', id)).toEqual([]);
-    expect(await lookup('payment', id)).toEqual([
-      { transactionId: `txn_${id}`, checkout_id: id, status: 'success' },
-    ]);
-    expect(await registeredStub('payment', id)).toBeNull();
-  });
+      expect(await untilNothingThere('payment', id)).toEqual([]);
+      expect(await lookup('payment', randomUUID())).toHaveLength(1);
+    },
+  );
 
   it('prod_inventory_error: a 500 without a deduction', async () => {
     const id = randomUUID();
@@ -261,5 +271,30 @@ describe('a fault that did not act makes its lookup answer "nothing there" for t
 
     expect(await lookup('inventory', id)).toHaveLength(1);
     expect(await lookup('order', id)).toHaveLength(1);
+  });
+});
+
+describe('a payment fault that acted makes its lookup show what it did, under the transaction it answered', () => {
+  const charged = (id: string) => ({ transactionId: `txn_${id}`, status: 'success' });
+  const authorized = (id: string) => ({ transactionId: `txn_${id}`, status: 'authorized' });
+
+  it.each([
+    ['payment-timeout', '/payments/process', charged],
+    ['payment-timeout', '/payments/authorize', authorized],
+    ['payment-reset', '/payments/process', charged],
+    ['payment-reset', '/payments/authorize', authorized],
+  ] as const)('%s (%s)', async (trigger, path, held) => {
+    const id = randomUUID();
+
+    // Ended by our own timeout or by the reset: either way the service acted.
+    await expect(
+      post('payment', path, charge(id, `${trigger}+${id}@example.com`), AbortSignal.timeout(500)),
+    ).rejects.toThrow();
+
+    expect(await untilRegistered('payment', id)).toMatchObject({ id, priority: 1 });
+    expect(await lookup('payment', id)).toEqual([
+      { ...held(id), checkout_id: id, amount: 349.7, currency: 'BRL' },
+    ]);
+    expect(await listenersOfStubThatServed('payment', id)).toEqual(['webhook']);
   });
 });

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PaymentCard, SagaStep } from '#lib/checkout/checkout.ts';
+import type { RawCard, SagaStep } from '#lib/checkout/checkout.ts';
 import {
   ServiceOutcomeUnknownError,
   ServiceRefusedError,
@@ -121,7 +121,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the call to fail');
 }
 
-const CARD: PaymentCard = {
+const CARD: RawCard = {
   type: 'credit_card',
   cardNumber: '4111111111111111',
   cardExpiry: '12/30',

@@ -6,7 +6,7 @@ import { type App, createApp } from '#lib/app.ts';
 import { type WorkBudget, workBudget } from '#lib/checkout/lease.ts';
 import { loadConfig } from '#lib/config.ts';
 import { DatabaseUnavailableError } from '#lib/errors.ts';
-import { sampleCard, sampleCart } from './fakes.ts';
+import { sampleCart, sampleSecrets } from './fakes.ts';
 import { CLUSTER, SECRET } from './rds-data-fixtures.ts';
 
 /*
@@ -53,7 +53,7 @@ describe('App: database calls under the work budget’s deadline', () => {
     const started = performance.now();
 
     const error = await app
-      .processCheckout({ cart: sampleCart(), card: sampleCard() }, budget)
+      .processCheckout({ cart: sampleCart(), secrets: sampleSecrets() }, budget)
       .catch((e: unknown) => e);
 
     const elapsed = performance.now() - started;
@@ -68,7 +68,7 @@ describe('App: database calls under the work budget’s deadline', () => {
     [
       'processCheckout',
       (budget: WorkBudget) =>
-        app.processCheckout({ cart: sampleCart(), card: sampleCard() }, budget),
+        app.processCheckout({ cart: sampleCart(), secrets: sampleSecrets() }, budget),
     ],
     ['recoverAbandoned', (budget: WorkBudget) => app.recoverAbandoned(budget)],
     [

@@ -62,7 +62,7 @@ describe('cardSummary', () => {
     ['2223003122003222', 'mastercard', '3222'],
     ['378282246310005', 'amex', '0005'],
     ['6011111111111117', 'discover', '1117'],
-    ['3530111333300000', 'other', '0000'],
+    ['3530111333300000', 'jcb', '0000'],
   ])('summarises %s as brand %s and last four %s', (number, brand, last4) => {
     expect(cardSummary(number)).toEqual({ brand, last4 });
   });

@@ -3,7 +3,7 @@ import { PricingUnavailableError, UnknownProductError } from '#lib/checkout/pric
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
 import { useCatalogDoubles } from '../support/catalog-double.ts';
-import { createSagaFakes, sampleCard, sampleCart } from './fakes.ts';
+import { createSagaFakes, sampleCart, sampleSecrets } from './fakes.ts';
 
 /**
  * Issue 20, found by an adversarial review: what the catalog client takes from answers that do not fit the contract
@@ -37,7 +37,11 @@ describe('a catalog answer that prices one product twice, differently', () => {
     const cart = sampleCart();
     for (const item of cart.items) delete item.priceSeenCents;
 
-    const outcome = await processCheckout(fakes.deps, { cart, card: sampleCard() }, fakes.budget);
+    const outcome = await processCheckout(
+      fakes.deps,
+      { cart, secrets: sampleSecrets() },
+      fakes.budget,
+    );
 
     const charges = fakes.log.filter((c) => c.name === 'payment.charge');
     expect({ kind: outcome.kind, charges: charges.map((c) => c.input) }).toEqual({
@@ -69,7 +73,7 @@ describe('a refusal naming a product of the cart with a status other than 404/42
     });
     const outcome = await processCheckout(
       fakes.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       fakes.budget,
     );
     const answer = presentOutcome(outcome);

@@ -232,6 +232,7 @@ describe('checkoutView', () => {
     expect(view).toEqual({
       ...COMPLETED_BODY,
       reason: null,
+      installments: { count: 1, amounts: ['349.70'] },
       created_at: completed.createdAt,
       updated_at: completed.updatedAt,
     });

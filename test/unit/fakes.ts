@@ -1,9 +1,12 @@
 import {
+  type CardSummary,
   type Checkout,
   type CheckoutOrder,
   newCheckout,
-  type PaymentCard,
+  type PaymentSecrets,
+  type RawCard,
 } from '#lib/checkout/checkout.ts';
+import { installmentPlan } from '#lib/checkout/installments.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
 import type {
   ChargeRecord,
@@ -61,6 +64,43 @@ export class FakePaymentService implements PaymentService {
     if (earlier) return { transactionId: earlier.transactionId };
     this.charges.set(input.checkoutId, [{ transactionId: this.transactionId, status: 'success' }]);
     return { transactionId: this.transactionId };
+  }
+
+  /** The card a token's authorization reports (a raw card's is known from its number). */
+  tokenCard: CardSummary = { brand: 'visa', last4: '4242' };
+
+  async authorize(input: Parameters<PaymentService['authorize']>[0]) {
+    this.log.push({ name: 'payment.authorize', input });
+    if (this.failWith.authorize) throw this.failWith.authorize;
+    const earlier = this.charges.get(input.checkoutId)?.find((c) => c.status !== 'failed');
+    const transactionId = earlier?.transactionId ?? this.transactionId;
+    if (!earlier) this.charges.set(input.checkoutId, [{ transactionId, status: 'authorized' }]);
+    const token = input.payment.instrument.type === 'card_token';
+    return { transactionId, ...(token && { card: this.tokenCard }) };
+  }
+
+  /** Captures an authorization; as a strict service, refuses one voided or refunded. */
+  async capture(input: Parameters<PaymentService['capture']>[0]) {
+    this.log.push({ name: 'payment.capture', input });
+    if (this.failWith.capture) throw this.failWith.capture;
+    const held = this.held(input.checkoutId, input.transactionId);
+    if (held.status === 'authorized') held.status = 'captured';
+    else if (held.status !== 'captured') throw refused('payment', `authorization_${held.status}`);
+  }
+
+  /** Voids an authorization; as a strict service, refuses one captured (it needs a refund). */
+  async void(input: Parameters<PaymentService['void']>[0]) {
+    this.log.push({ name: 'payment.void', input });
+    if (this.failWith.void) throw this.failWith.void;
+    const held = this.held(input.checkoutId, input.transactionId);
+    if (held.status === 'authorized') held.status = 'voided';
+    else if (held.status !== 'voided') throw refused('payment', `authorization_${held.status}`);
+  }
+
+  private held(checkoutId: string, transactionId: string): ChargeRecord {
+    const held = this.charges.get(checkoutId)?.find((c) => c.transactionId === transactionId);
+    if (!held) throw refused('payment', 'unknown_transaction');
+    return held;
   }
 
   async refund(input: Parameters<PaymentService['refund']>[0]) {
@@ -128,6 +168,7 @@ export class FakeOrderService implements OrderService {
  * sets in `prices`; a product it does not know is refused, as the real one does.
  */
 export class FakeCatalog implements PricingService {
+  readonly source = 'catalog';
   failWith: Error | undefined;
   readonly prices = new Map<string, number>(
     sampleOrder().items.map((item) => [item.productId, item.priceCents]),
@@ -214,6 +255,8 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     renderAnswer: renderFinished,
     scheduler,
     pricing: catalog,
+    // The seed's one-shot charge, as most tests were written for; `after_order` tests set it.
+    paymentFlow: 'immediate',
   };
   /** A work budget whose deadline never fires unless the test aborts `deadline`. */
   const deadline = new AbortController();
@@ -260,14 +303,17 @@ export function sampleOrder(): CheckoutOrder {
     },
     totalCents: 34_970,
     card: { brand: 'visa', last4: '1111' },
+    method: 'credit_card',
+    installments: installmentPlan(34_970, 1),
   };
 }
 
 /** The seed's cart as `parseCheckoutRequest` makes it: the prices the customer saw sent. */
 export function sampleCart(): Cart {
-  const { items, totalCents: _total, ...rest } = sampleOrder();
+  const { items, totalCents: _total, installments, ...rest } = sampleOrder();
   return {
     ...rest,
+    installments: installments.count,
     items: items.map(({ productId, quantity, priceCents }) => ({
       productId,
       quantity,
@@ -276,13 +322,18 @@ export function sampleCart(): Cart {
   };
 }
 
-export function sampleCard(): PaymentCard {
+export function sampleCard(): RawCard {
   return {
     type: 'credit_card',
     cardNumber: '4111111111111111',
     cardExpiry: '12/30',
     cardCvv: '987',
   };
+}
+
+/** What the seed's request carries for the payment service: its raw card. */
+export function sampleSecrets(): PaymentSecrets {
+  return { instrument: sampleCard() };
 }
 
 type Service = 'payment' | 'inventory' | 'order';
@@ -306,15 +357,25 @@ export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Ch
  * `inventory_deducted` on. A worker that takes a checkout over checks those records.
  */
 export function holdStepsDone(fakes: SagaFakes, checkout: Checkout) {
-  const done = ['payment_processed', 'inventory_deducted', 'compensating'];
+  const done = [
+    'payment_processed',
+    'payment_authorized',
+    'inventory_deducted',
+    'order_created',
+    'compensating',
+  ];
   if (done.includes(checkout.status) && checkout.paymentId) {
-    fakes.payment.charges.set(checkout.id, [
-      { transactionId: checkout.paymentId, status: 'success' },
-    ]);
+    const status = checkout.flow === 'after_order' ? 'authorized' : 'success';
+    fakes.payment.charges.set(checkout.id, [{ transactionId: checkout.paymentId, status }]);
   }
   const deducted =
-    checkout.status === 'inventory_deducted' || checkout.compensationFrom === 'inventory_deducted';
+    checkout.status === 'inventory_deducted' ||
+    checkout.status === 'order_created' ||
+    checkout.compensationFrom === 'inventory_deducted';
   if (deducted) fakes.inventory.deductions.set(checkout.id, [{ status: 'deducted' }]);
+  if (checkout.status === 'order_created' && checkout.orderId) {
+    fakes.order.orders.set(checkout.id, [{ orderId: checkout.orderId, status: 'created' }]);
+  }
 }
 
 /** The fakes of one test, as `createSagaFakes` wires them. */

@@ -11,8 +11,8 @@ import {
   FIXED_NOW,
   refused,
   type SagaFakes,
-  sampleCard,
   sampleCart,
+  sampleSecrets,
   storedRow,
   unavailable,
   unknown,
@@ -51,7 +51,7 @@ async function needingAttention(): Promise<SagaFakes> {
   const fakes = createSagaFakes();
   fakes.inventory.failWith.deduct = refused('inventory', 'out_of_stock');
   fakes.payment.failWith.refund = unavailable('payment');
-  await processCheckout(fakes.deps, { cart: sampleCart(), card: sampleCard() }, fakes.budget);
+  await processCheckout(fakes.deps, { cart: sampleCart(), secrets: sampleSecrets() }, fakes.budget);
   expireLease(fakes);
   await recoverAbandoned(fakes.deps, RECOVERY, { ...fakes.budget, worker: 'recovery:run-1' });
   expect(storedRow(fakes, ID).checkout.status).toBe('requires_attention');
@@ -64,7 +64,7 @@ describe('listCheckouts', () => {
     const completed = createSagaFakes();
     await processCheckout(
       completed.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       completed.budget,
     );
 
@@ -138,10 +138,14 @@ describe('retryCheckout', () => {
 
   it('refuses a checkout that ended, and one another worker holds', async () => {
     const ended = createSagaFakes();
-    await processCheckout(ended.deps, { cart: sampleCart(), card: sampleCard() }, ended.budget);
+    await processCheckout(
+      ended.deps,
+      { cart: sampleCart(), secrets: sampleSecrets() },
+      ended.budget,
+    );
     const held = createSagaFakes();
     held.inventory.failWith.deduct = unknown('inventory');
-    await processCheckout(held.deps, { cart: sampleCart(), card: sampleCard() }, held.budget);
+    await processCheckout(held.deps, { cart: sampleCart(), secrets: sampleSecrets() }, held.budget);
 
     expect(await retryCheckout(ended.deps, ID, RECOVERY, operator(ended))).toEqual({
       refused: 'finished',
@@ -155,7 +159,11 @@ describe('retryCheckout', () => {
   it('waits the settle delay after the lease ended, as recovery does: a request may still land', async () => {
     const fakes = createSagaFakes();
     fakes.inventory.failWith.deduct = unknown('inventory');
-    await processCheckout(fakes.deps, { cart: sampleCart(), card: sampleCard() }, fakes.budget);
+    await processCheckout(
+      fakes.deps,
+      { cart: sampleCart(), secrets: sampleSecrets() },
+      fakes.budget,
+    );
     expireLease(fakes);
     const options = { ...RECOVERY, settleDelayMs: 60_000 };
 
@@ -215,7 +223,7 @@ describe('resolveCheckout', () => {
 
     expect(await resolve(fakes, { as: 'completed', note: 'shipped' })).toEqual({
       refused: 'services_disagree',
-      detail: 'no charge that stands and no created order',
+      detail: 'no charge or capture that stands and no created order',
     });
     expect(storedRow(fakes, ID).checkout.status).toBe('requires_attention');
   });
@@ -255,7 +263,11 @@ describe('resolveCheckout', () => {
 
   it('refuses to resolve a checkout that ended', async () => {
     const fakes = createSagaFakes();
-    await processCheckout(fakes.deps, { cart: sampleCart(), card: sampleCard() }, fakes.budget);
+    await processCheckout(
+      fakes.deps,
+      { cart: sampleCart(), secrets: sampleSecrets() },
+      fakes.budget,
+    );
     expect(await resolve(fakes, { as: 'failed', note: 'x' })).toEqual({ refused: 'finished' });
     expect(storedRow(fakes, ID).checkout.status).toBe('completed');
   });

@@ -3,7 +3,7 @@ import type { Cart } from '#lib/checkout/pricing.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { ServiceOutcomeUnknownError } from '#lib/checkout/service-errors.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
-import { createSagaFakes, sampleCard, sampleCart } from './fakes.ts';
+import { createSagaFakes, sampleCart, sampleSecrets } from './fakes.ts';
 
 /**
  * Issue 20, found by an adversarial review: a quote whose answer is used after the work budget has ended. The quote
@@ -30,7 +30,7 @@ describe('a quote answered as the work budget ends', () => {
 
     const outcome = await processCheckout(
       fakes.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       fakes.budget,
     );
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { callerPricing, PricingUnavailableError, priceCart } from '#lib/checkout/pricing.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { MAX_PRICE } from '#lib/checkout/request-schema.ts';
+import { requestHash } from '#lib/checkout/request-hash.ts';
+import { checkoutRequestSchema, MAX_PRICE } from '#lib/checkout/request-schema.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
 import { formatMinorUnits } from '#lib/money.ts';
@@ -12,8 +12,8 @@ import {
   createSagaFakes,
   FIXED_NOW,
   type SagaFakes,
-  sampleCard,
   sampleCart,
+  sampleSecrets,
   storedRow,
 } from './fakes.ts';
 
@@ -47,7 +47,7 @@ describe('the fingerprint covers the request as sent', () => {
   const hashOf = (change: (items: Record<string, unknown>[]) => void) => {
     const body = validCheckoutBody();
     change(body.items);
-    return parseCheckoutRequest(body).requestHash;
+    return requestHash(checkoutRequestSchema.parse(body), undefined, '');
   };
   it('a price omitted and sent differ; 99.9 and 99.90 are one; quantity counts', () => {
     const sent = hashOf(() => {});
@@ -107,7 +107,7 @@ describe('the catalog client', () => {
     setTimeout(() => fakes.deadline.abort(), 50);
     const outcome = await processCheckout(
       fakes.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       fakes.budget,
     );
     expect(outcome).toMatchObject({ kind: 'pricing_unavailable' });
@@ -151,7 +151,11 @@ describe('duplicate lines', () => {
     const cart = sampleCart();
     cart.items.push({ productId: 'prod_001', quantity: 1, priceSeenCents: 1 });
     cart.items.push({ productId: 'prod_001', quantity: 1 });
-    const outcome = await processCheckout(fakes.deps, { cart, card: sampleCard() }, fakes.budget);
+    const outcome = await processCheckout(
+      fakes.deps,
+      { cart, secrets: sampleSecrets() },
+      fakes.budget,
+    );
     expect(outcome).toMatchObject({ kind: 'price_changed' });
     expect(nothingDone(fakes)).toEqual({ writes: 0, calls: [] });
   });
@@ -176,7 +180,7 @@ describe('the key holder on a refusal', () => {
     const cart = sampleCart();
     const first = await processCheckout(
       fakes.deps,
-      { cart, card: sampleCard(), idempotency: claim('h1') },
+      { cart, secrets: sampleSecrets(), idempotency: claim('h1') },
       fakes.budget,
     );
     expect(first).toMatchObject({ kind: 'completed' });
@@ -189,12 +193,12 @@ describe('the key holder on a refusal', () => {
 
     const other = await processCheckout(
       fakes.deps,
-      { cart, card: sampleCard(), idempotency: claim('h2') },
+      { cart, secrets: sampleSecrets(), idempotency: claim('h2') },
       fakes.budget,
     );
     const same = await processCheckout(
       fakes.deps,
-      { cart, card: sampleCard(), idempotency: claim('h1') },
+      { cart, secrets: sampleSecrets(), idempotency: claim('h1') },
       fakes.budget,
     );
     expect(other).toEqual({ kind: 'key_mismatch' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callerPricing } from '#lib/checkout/pricing.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { createSagaFakes, sampleCard, sampleCart, storedRow } from './fakes.ts';
+import { createSagaFakes, sampleCart, sampleSecrets, storedRow } from './fakes.ts';
 
 /**
  * Review of issue 20, design §2: "A same-key retry of a recorded checkout gets its stored answer
@@ -21,7 +21,7 @@ describe('a same-key retry after PRICING moved from catalog to caller', () => {
     for (const item of cart.items) delete item.priceSeenCents; // valid under PRICING=catalog
     const first = await processCheckout(
       fakes.deps,
-      { cart, card: sampleCard(), idempotency: claim },
+      { cart, secrets: sampleSecrets(), idempotency: claim },
       fakes.budget,
     );
     expect(first).toMatchObject({ kind: 'completed' });
@@ -30,7 +30,7 @@ describe('a same-key retry after PRICING moved from catalog to caller', () => {
     fakes.deps.pricing = callerPricing; // the deployment now runs PRICING=caller
     const retry = await processCheckout(
       fakes.deps,
-      { cart, card: sampleCard(), idempotency: claim },
+      { cart, secrets: sampleSecrets(), idempotency: claim },
       fakes.budget,
     ).catch((error: unknown) => ({ thrown: (error as Error).name }));
 

@@ -3,7 +3,7 @@ import { callerPricing, PricingUnavailableError, priceCart } from '#lib/checkout
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { presentOutcome } from '#lib/http/checkout-presenter.ts';
-import { createSagaFakes, type SagaFakes, sampleCard, sampleCart, storedRow } from './fakes.ts';
+import { createSagaFakes, type SagaFakes, sampleCart, sampleSecrets, storedRow } from './fakes.ts';
 
 /**
  * Pricing in the use case (issue 20): the cart is priced before anything is written, the
@@ -23,7 +23,7 @@ const claim = () => ({
 const post = (fakes: SagaFakes, cart = sampleCart(), withKey = false) =>
   processCheckout(
     fakes.deps,
-    { cart, card: sampleCard(), ...(withKey && { idempotency: claim() }) },
+    { cart, secrets: sampleSecrets(), ...(withKey && { idempotency: claim() }) },
     fakes.budget,
   );
 

@@ -10,8 +10,8 @@ import {
   outcomeOfKind,
   refused,
   type SagaFakes,
-  sampleCard,
   sampleCart,
+  sampleSecrets,
   storedRow,
   unavailable,
   unknown,
@@ -37,7 +37,7 @@ const claim = (requestHash = 'hash-of-the-first-body'): IdempotencyClaim => ({
 function post(fakes: SagaFakes, idempotency?: IdempotencyClaim) {
   return processCheckout(
     fakes.deps,
-    { cart: sampleCart(), card: sampleCard(), idempotency },
+    { cart: sampleCart(), secrets: sampleSecrets(), idempotency },
     fakes.budget,
   );
 }
@@ -302,7 +302,7 @@ describe('processCheckout with a key whose checkout’s lease has expired', () =
     ]);
     expect(fakes.log.find((c) => c.name === 'payment.charge')?.input).toMatchObject({
       checkoutId: ID,
-      card: sampleCard(),
+      card: sampleSecrets().instrument,
     });
     expect(stored(fakes).checkout.attempt).toBe(2);
   });

@@ -19,6 +19,7 @@ import {
   sampleCard,
   sampleCart,
   sampleOrder,
+  sampleSecrets,
   storedRow,
   unavailable,
   unknown,
@@ -35,7 +36,7 @@ import {
 const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
 
 const checkout = (fakes: SagaFakes) =>
-  processCheckout(fakes.deps, { cart: sampleCart(), card: sampleCard() }, fakes.budget);
+  processCheckout(fakes.deps, { cart: sampleCart(), secrets: sampleSecrets() }, fakes.budget);
 
 const stored = (fakes: SagaFakes) => storedRow(fakes, ID);
 
@@ -143,9 +144,9 @@ describe('processCheckout when every service succeeds', () => {
     expect(completed?.extra[0]).toMatchObject({
       checkout_id: ID,
       step_ms: {
-        payment: expect.any(Number),
-        inventory: expect.any(Number),
-        order: expect.any(Number),
+        charge: expect.any(Number),
+        deduct: expect.any(Number),
+        create_order: expect.any(Number),
       },
     });
     const extra = completed?.extra[0] as { step_ms?: Record<string, number> } | undefined;
@@ -590,7 +591,7 @@ describe('processCheckout near the end of the invocation', () => {
     const started = performance.now();
     const outcome = await processCheckout(
       f.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       budget,
     );
     const elapsed = performance.now() - started;

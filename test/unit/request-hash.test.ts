@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLuhnValid } from '#lib/checkout/card.ts';
+import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { requestHash } from '#lib/checkout/request-hash.ts';
 import { checkoutRequestSchema } from '#lib/checkout/request-schema.ts';
 import { type CheckoutBody, validCheckoutBody } from './checkout-body.ts';
 
 /** The hash of a body as the handler computes it: after validation (defaults applied). */
-const hashOf = (body: unknown) => requestHash(checkoutRequestSchema.parse(body));
+const hashOf = (body: unknown) => requestHash(checkoutRequestSchema.parse(body), undefined, '');
 
 /** The same JSON value with the keys of every object in reverse order. */
 function reversedKeys(value: unknown): unknown {
@@ -196,5 +197,72 @@ describe('requestHash', () => {
     const hash = hashOf(body());
     expect(hash).not.toContain('4111111111111111');
     expect(hash).not.toContain('987');
+  });
+});
+
+describe('the fingerprint across releases and with a CPF/CNPJ', () => {
+  const body = (cardNumber: string) => ({
+    payment_method: {
+      type: 'credit_card',
+      card_number: cardNumber,
+      card_expiry: '12/30',
+      card_cvv: '123',
+    },
+    customer_email: 'customer@example.com',
+    shipping_address: {
+      street: 'Rua das Flores',
+      number: '123',
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    },
+    items: [{ product_id: 'prod_001', quantity: 2, price: 99.9 }],
+  });
+
+  // Computed by the release before card brands learned Elo, Hipercard and JCB: a key stored
+  // then must still recognise its retry.
+  it.each([
+    ['4111111111111111', '2678219002c3f55f2142c02e1b18ed40d3407bd0038bcb61c38c4672960ac23a'],
+    ['4011780000000006', '809767c1f4d0c99cde73c00c221858a8d5a9fe21ab52a85e655f686fc18475ac'],
+    ['6062820000000003', '4b66e0632e5cad1906102ebb62ffdf93886ac607a8479f6c50310d9ab6744ea0'],
+    ['3530111333300000', '4186a33f47a608aaf2dd3478bcc26fc03ebc5dcd4de0426cd19cd10f9c84e045'],
+  ])('is unchanged for a raw card %s (Visa, Elo, Hipercard, JCB)', (card, earlier) => {
+    expect(hashOf(body(card))).toBe(earlier);
+  });
+
+  const withDocument = (document: string) => ({
+    ...body('4111111111111111'),
+    customer_document: document,
+  });
+  const fingerprint = (document: string, key = 'secret-a') =>
+    parseCheckoutRequest(withDocument(document)).fingerprint(async () => key);
+
+  it('keys the document with the secret: the same CPF punctuated or not is one request, another CPF or another secret differs', async () => {
+    const plain = await fingerprint('52998224725');
+    expect(await fingerprint('529.982.247-25')).toBe(plain);
+    expect(await fingerprint('111.444.777-35')).not.toBe(plain);
+    expect(await fingerprint('52998224725', 'secret-b')).not.toBe(plain);
+  });
+
+  it('is no plain hash of the document: without the secret it cannot be recomputed', async () => {
+    const { createHash } = await import('node:crypto');
+    const parsed = parseCheckoutRequest(withDocument('52998224725'));
+    const hash = await parsed.fingerprint(async () => 'secret-a');
+    const unkeyed = createHash('sha256').update('52998224725').digest('hex');
+    const request = checkoutRequestSchema.parse(withDocument('52998224725'));
+    expect(hash).not.toBe(requestHash(request, '52998224725', ''));
+    expect(hash).not.toContain(unkeyed);
+  });
+
+  it('reads the secret only for a request that carries a document', async () => {
+    let reads = 0;
+    const key = async () => {
+      reads += 1;
+      return 'secret-a';
+    };
+    await parseCheckoutRequest(body('4111111111111111')).fingerprint(key);
+    expect(reads).toBe(0);
+    await parseCheckoutRequest(withDocument('52998224725')).fingerprint(key);
+    expect(reads).toBe(1);
   });
 });

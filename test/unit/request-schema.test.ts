@@ -408,8 +408,8 @@ describe('a valid checkout body', () => {
   });
 
   it('hands the full card to the payment step only, through the separate card object', () => {
-    const { card } = parseCheckoutRequest(validCheckoutBody());
-    expect(card).toEqual({
+    const { secrets } = parseCheckoutRequest(validCheckoutBody());
+    expect(secrets.instrument).toEqual({
       type: 'credit_card',
       cardNumber: '4111111111111111',
       cardExpiry: '12/30',

@@ -13,7 +13,7 @@ import {
   FIXED_NOW,
   recordedCheckout,
   type SagaFakes,
-  sampleCard,
+  sampleSecrets,
   storedRow,
   unavailable,
   unknown,
@@ -50,7 +50,7 @@ describe('runSaga resuming a recorded checkout', () => {
   it('continues from payment_processed without charging again', async () => {
     const fakes = createSagaFakes();
     const checkout = held(fakes, { status: 'payment_processed' });
-    const outcome = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
+    const outcome = await runSaga(fakes.deps, checkout, sampleSecrets(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['inventory.deduct', 'order.create']);
     expect(outcome).toMatchObject({
       kind: 'completed',
@@ -61,7 +61,7 @@ describe('runSaga resuming a recorded checkout', () => {
   it('only creates the order of a checkout at inventory_deducted', async () => {
     const fakes = createSagaFakes();
     const checkout = held(fakes, { status: 'inventory_deducted' });
-    const outcome = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
+    const outcome = await runSaga(fakes.deps, checkout, sampleSecrets(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['order.create']);
     expect(outcome).toMatchObject({ kind: 'completed', checkout: { status: 'completed' } });
   });
@@ -73,7 +73,7 @@ describe('runSaga resuming a recorded checkout', () => {
       compensationFrom: 'inventory_deducted',
       failure: ORDER_REFUSED,
     });
-    const outcome = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
+    const outcome = await runSaga(fakes.deps, checkout, sampleSecrets(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['inventory.release', 'payment.refund']);
     expect(outcome).toMatchObject({
       kind: 'refused',
@@ -85,7 +85,7 @@ describe('runSaga resuming a recorded checkout', () => {
   it('undoes a compensating checkout that lacks a failure as abandoned, never as completed', async () => {
     const fakes = createSagaFakes();
     const checkout = held(fakes, { status: 'compensating', compensationFrom: 'payment_processed' });
-    const outcome = await runSaga(fakes.deps, checkout, sampleCard(), fakes.budget);
+    const outcome = await runSaga(fakes.deps, checkout, sampleSecrets(), fakes.budget);
     expect(fakes.serviceCalls()).toEqual(['payment.refund']);
     expect(outcome).toMatchObject({
       kind: 'unavailable',

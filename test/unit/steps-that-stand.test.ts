@@ -12,8 +12,8 @@ import {
   recordedCheckout,
   refused,
   type SagaFakes,
-  sampleCard,
   sampleCart,
+  sampleSecrets,
   storedRow,
   unknown,
 } from './fakes.ts';
@@ -75,7 +75,7 @@ function releasedInConsole(fakes: SagaFakes) {
 const retry = (fakes: SagaFakes, settleDelayMs?: number) =>
   processCheckout(
     { ...fakes.deps, settleDelayMs },
-    { cart: sampleCart(), card: sampleCard(), idempotency: claim() },
+    { cart: sampleCart(), secrets: sampleSecrets(), idempotency: claim() },
     fakes.budget,
   );
 
@@ -397,7 +397,7 @@ describe('a database that stops answering while a checkout is undone', () => {
 
     const outcome = await processCheckout(
       fakes.deps,
-      { cart: sampleCart(), card: sampleCard() },
+      { cart: sampleCart(), secrets: sampleSecrets() },
       fakes.budget,
     );
 

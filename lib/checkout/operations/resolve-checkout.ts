@@ -68,7 +68,7 @@ export async function resolveCheckout(
     changes.orderId = found.orderId;
   }
   if (resolution.as === 'failed') {
-    changes.failure = taken.failure ?? resolvedByHand(taken.status, note);
+    changes.failure = taken.failure ?? resolvedByHand(taken, note);
   }
   const resolved = await advance(deps, taken, changes);
   deps.logger.warn('checkout resolved by hand', {
@@ -101,18 +101,23 @@ function endState(
   }
   const records = <T>(record: { records: T[] } | { unknown: string }) =>
     'records' in record ? record.records : [];
-  const charge = records(services.payment).find((c) => c.status === 'success');
+  const payments = records(services.payment);
+  // Money taken: a one-shot charge, or a captured authorization (what completes one).
+  const charge = payments.find((c) => c.status === 'success' || c.status === 'captured');
+  // Money held: that, or an authorization not captured (it must be voided first).
+  const held = charge ?? payments.find((c) => c.status === 'authorized');
   const deducted = records(services.inventory).some((d) => d.status === 'deducted');
   const order = records(services.order).find((o) => o.status === 'created');
   if (as === 'completed') {
     if (!charge || !order) {
-      const missing = [!charge && 'no charge that stands', !order && 'no created order'];
+      const missing = [!charge && 'no charge or capture that stands', !order && 'no created order'];
       return { refused: 'services_disagree', detail: missing.filter(Boolean).join(' and ') };
     }
     return { paymentId: charge.transactionId, orderId: order.orderId };
   }
   const standing = [
-    charge && `charge ${charge.transactionId} still stands`,
+    held &&
+      `${held.status === 'authorized' ? 'authorization' : 'charge'} ${held.transactionId} still stands`,
     deducted && 'stock is still deducted',
     order && `order ${order.orderId} exists`,
   ].filter((part): part is string => Boolean(part));
@@ -121,9 +126,9 @@ function endState(
 }
 
 /** The failure of a checkout resolved `failed` that had none recorded (it was unfinished). */
-function resolvedByHand(status: Parameters<typeof stepFrom>[0], note: string): CheckoutFailure {
+function resolvedByHand(checkout: Parameters<typeof stepFrom>[0], note: string): CheckoutFailure {
   return {
-    step: stepFrom(status)?.step ?? 'payment',
+    step: stepFrom(checkout)?.step ?? 'payment',
     kind: 'unavailable',
     reason: 'resolved_by_hand',
     message: note,

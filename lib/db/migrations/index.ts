@@ -5,6 +5,7 @@ import * as settleTries from './0004-settle-tries.ts';
 import * as history from './0005-history.ts';
 import * as requiresAttentionAnswer from './0006-requires-attention-answer.ts';
 import * as checkoutCaller from './0007-checkout-caller.ts';
+import * as paymentTerms from './0008-payment-terms.ts';
 
 export interface Migration {
   version: string;
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { version: '0005-history', statements: history.statements },
   { version: '0006-requires-attention-answer', statements: requiresAttentionAnswer.statements },
   { version: '0007-checkout-caller', statements: checkoutCaller.statements },
+  { version: '0008-payment-terms', statements: paymentTerms.statements },
 ];
