@@ -255,7 +255,7 @@ export interface CheckoutRepository {
    */
   list(filter: CheckoutFilter): Promise<{ checkouts: Checkout[]; unreadable: string[] }>;
   /** How many checkouts are not final, and when the oldest of them was created. */
-  backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }>;
+  backlog(): Promise<Backlog>;
   /**
    * Takes one checkout for an operator: a non-final one whose lease expired at least
    * `settleDelayMs` ago (before that a request it sent may still land: `settling`), or one in
@@ -272,6 +272,20 @@ export interface CheckoutRepository {
   ): Promise<OperatorTake>;
 }
 
+/** What is still open: for the oldest-unfinished and the authorization-age alarms. */
+export interface Backlog {
+  /** How many checkouts are not final, and when the oldest of them was created. */
+  unfinished: number;
+  oldestCreatedAt: string | null;
+  /**
+   * When the oldest checkout whose authorization is still open was created: an `after_order`
+   * checkout not yet final, or one for a person whose capture or void did not go through. An
+   * authorization expires (7 days for a card-not-present payment at Stripe): one held this long
+   * must be captured or voided before it does.
+   */
+  oldestAuthorizedAt: string | null;
+}
+
 /** Another worker took the checkout over: this one must stop writing. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -283,8 +297,15 @@ export class LeaseLostError extends Error {
 /** Counts of how checkouts end, for dashboards and alarms. */
 export interface CheckoutMetrics {
   outcome(status: FinalStatus | 'incomplete', failedStep?: SagaStep): void;
-  /** After each recovery run: checkouts not final, and the age of the oldest of them. */
-  backlog(unfinished: number, oldestAgeSeconds: number): void;
+  /**
+   * After each recovery run: checkouts not final, the age of the oldest of them, and the age of
+   * the oldest authorization still open (0 when none).
+   */
+  backlog(
+    unfinished: number,
+    oldestAgeSeconds: number,
+    oldestAuthorizationAgeSeconds?: number,
+  ): void;
 }
 
 /**

@@ -89,9 +89,10 @@ function recoverOne(
  */
 async function reportBacklog(deps: SagaDeps): Promise<void> {
   try {
-    const { unfinished, oldestCreatedAt } = await deps.repository.backlog();
-    const ageMs = oldestCreatedAt ? deps.clock.now().getTime() - Date.parse(oldestCreatedAt) : 0;
-    deps.metrics.backlog(unfinished, Math.max(0, Math.round(ageMs / 1000)));
+    const { unfinished, oldestCreatedAt, oldestAuthorizedAt } = await deps.repository.backlog();
+    const ageSeconds = (at: string | null) =>
+      at ? Math.max(0, Math.round((deps.clock.now().getTime() - Date.parse(at)) / 1000)) : 0;
+    deps.metrics.backlog(unfinished, ageSeconds(oldestCreatedAt), ageSeconds(oldestAuthorizedAt));
   } catch (error) {
     // Best effort: the run's work is done and written. A missing point leaves the age alarm as
     // it was (missing data is ignored) until the next run reports; failing the run over it

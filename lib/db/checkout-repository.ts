@@ -72,6 +72,13 @@ const COLUMNS = `id::text, caller, status, customer_email, currency, total_amoun
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
 
 const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
+/**
+ * An authorization still open: an `after_order` checkout authorized and not final, or one left
+ * for a person whose capture or void did not go through.
+ */
+const AUTHORIZATION_OPEN = `payment_flow = 'after_order' and payment_id is not null
+  and (${UNFINISHED} or (status = 'requires_attention'
+    and undo_failures ?| array['capture_payment', 'void_payment', 'settle_payment']))`;
 /** A lease measured on the database's clock, the one every worker shares. */
 const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
 const LEASE_FREE = '(locked_until is null or locked_until <= now())';
@@ -341,13 +348,23 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
     },
 
     async backlog() {
-      const [row] = await db.query<{ unfinished: number; oldest: string | null }>(
-        `select count(*)::integer as unfinished, to_json(min(created_at))#>>'{}' as oldest
-         from checkouts where ${UNFINISHED}`,
+      const [row] = await db.query<{
+        unfinished: number;
+        oldest: string | null;
+        oldest_authorized: string | null;
+      }>(
+        `select count(*) filter (where ${UNFINISHED})::integer as unfinished,
+           to_json(min(created_at) filter (where ${UNFINISHED}))#>>'{}' as oldest,
+           to_json(min(created_at) filter (where ${AUTHORIZATION_OPEN}))#>>'{}'
+             as oldest_authorized
+         from checkouts where ${UNFINISHED} or status = 'requires_attention'`,
       );
+      const date = (value: string | null | undefined) =>
+        value ? new Date(value).toISOString() : null;
       return {
         unfinished: Number(row?.unfinished ?? 0),
-        oldestCreatedAt: row?.oldest ? new Date(row.oldest).toISOString() : null,
+        oldestCreatedAt: date(row?.oldest),
+        oldestAuthorizedAt: date(row?.oldest_authorized),
       };
     },
 

@@ -15,6 +15,12 @@ export const FAILURE_METRIC = 'CheckoutFailure';
 export const UNFINISHED_METRIC = 'UnfinishedCheckouts';
 /** After each recovery run: seconds since the oldest unfinished checkout was created (0: none). */
 export const OLDEST_UNFINISHED_METRIC = 'OldestUnfinishedAgeSeconds';
+/**
+ * After each recovery run: seconds since the oldest checkout whose card authorization is still
+ * open was created (0: none). Alarmed at `AUTHORIZATION_ALARM_HOURS`: it must be captured or
+ * voided before the authorization expires.
+ */
+export const OLDEST_AUTHORIZATION_METRIC = 'OldestOpenAuthorizationAgeSeconds';
 
 /** The service name every Powertools utility reports under. */
 export const serviceName = (): string => process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;

@@ -3,6 +3,7 @@ import type { CheckoutMetrics } from '#lib/checkout/ports.ts';
 import {
   FAILURE_METRIC,
   METRICS_NAMESPACE,
+  OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
   OUTCOME_METRIC,
   serviceName,
@@ -32,9 +33,14 @@ export const checkoutMetrics: CheckoutMetrics = {
       metrics.publishStoredMetrics();
     }
   },
-  backlog(unfinished, oldestAgeSeconds) {
+  backlog(unfinished, oldestAgeSeconds, oldestAuthorizationAgeSeconds = 0) {
     metrics.addMetric(UNFINISHED_METRIC, MetricUnit.Count, unfinished);
     metrics.addMetric(OLDEST_UNFINISHED_METRIC, MetricUnit.Seconds, oldestAgeSeconds);
+    metrics.addMetric(
+      OLDEST_AUTHORIZATION_METRIC,
+      MetricUnit.Seconds,
+      oldestAuthorizationAgeSeconds,
+    );
     metrics.publishStoredMetrics();
   },
 };

@@ -99,9 +99,10 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
     const newOne = async (order: Partial<CheckoutOrder> = {}) =>
       newCheckout({ ...sampleOrder(), ...order }, randomUUID(), await subject.now());
     /** A new checkout recorded as created `ms` ago (its `createdAt`), leased from now. */
-    const recordCreatedAgo = async (ms: number) => {
+    const recordCreatedAgo = async (ms: number, flow: Checkout['flow'] = 'immediate') => {
       const createdAt = new Date((await subject.now()).getTime() - ms);
-      const checkout = newCheckout(sampleOrder(), randomUUID(), createdAt);
+      const terms = { flow, pricing: 'catalog' as const };
+      const checkout = newCheckout(sampleOrder(), randomUUID(), createdAt, null, terms);
       await repository.create(checkout, { leaseMs: LEASE, worker: REQUEST });
       return checkout;
     };
@@ -795,7 +796,11 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
     describe('backlog', () => {
       it('counts the checkouts not final and dates the oldest of them', async () => {
-        expect(await repository.backlog()).toEqual({ unfinished: 0, oldestCreatedAt: null });
+        expect(await repository.backlog()).toEqual({
+          unfinished: 0,
+          oldestCreatedAt: null,
+          oldestAuthorizedAt: null,
+        });
 
         await finish(await recordCreatedAgo(60 * MINUTE));
         await giveUp(await recordCreatedAgo(50 * MINUTE));
@@ -808,7 +813,42 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(await repository.backlog()).toEqual({
           unfinished: 3,
           oldestCreatedAt: oldestOpen.createdAt,
+          oldestAuthorizedAt: null,
         });
+      });
+
+      it('dates the oldest authorization still open: after_order, not final, or left for a person with its capture or void', async () => {
+        const authorize = (checkout: Checkout) =>
+          repository.update(checkout, {
+            status: 'payment_authorized',
+            paymentId: `txn_${checkout.id}`,
+            cause: STEP,
+          });
+        const captured = await recordCreatedAgo(90 * MINUTE, 'after_order');
+        await authorize(captured);
+        await finish(captured);
+        const voidFailed = await recordCreatedAgo(80 * MINUTE, 'after_order');
+        await authorize(voidFailed);
+        await repository.update(voidFailed, {
+          status: 'requires_attention',
+          undoFailures: ['void_payment'],
+          cause: STEP,
+          response: ATTENTION,
+        });
+        const open = await recordCreatedAgo(70 * MINUTE, 'after_order');
+        await authorize(open);
+        // A one-shot charge is no authorization, and a checkout not yet authorized holds none.
+        const charged = await recordCreatedAgo(100 * MINUTE);
+        await repository.update(charged, {
+          status: 'payment_processed',
+          paymentId: 'txn_c',
+          cause: STEP,
+        });
+        await recordCreatedAgo(110 * MINUTE, 'after_order');
+
+        const backlog = await repository.backlog();
+        expect(backlog.oldestAuthorizedAt).toBe(voidFailed.createdAt);
+        expect(backlog.unfinished).toBe(3);
       });
     });
 

@@ -1,5 +1,6 @@
 import type { Checkout, CheckoutStatus } from '#lib/checkout/checkout.ts';
 import {
+  type Backlog,
   type CheckoutChanges,
   type CheckoutFilter,
   type CheckoutRepository,
@@ -218,16 +219,23 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     };
   }
 
-  async backlog(): Promise<{ unfinished: number; oldestCreatedAt: string | null }> {
+  async backlog(): Promise<Backlog> {
     this.log.push({ name: 'repository.backlog', input: {} });
     if (this.failWith.backlog) throw this.failWith.backlog;
-    const unfinished = [...this.checkouts.values()].filter(
-      (stored) => !FINAL.includes(stored.checkout.status),
-    );
-    const oldest = Math.min(...unfinished.map(createdMs));
+    const all = [...this.checkouts.values()];
+    const unfinished = all.filter((stored) => !FINAL.includes(stored.checkout.status));
+    const open = ['capture_payment', 'void_payment', 'settle_payment'];
+    const authorized = all.filter(({ checkout: c }) => {
+      if (c.flow !== 'after_order' || !c.paymentId) return false;
+      if (c.status === 'requires_attention') return c.undoFailures.some((n) => open.includes(n));
+      return !FINAL.includes(c.status);
+    });
+    const oldest = (rows: typeof all) =>
+      rows.length > 0 ? new Date(Math.min(...rows.map(createdMs))).toISOString() : null;
     return {
       unfinished: unfinished.length,
-      oldestCreatedAt: unfinished.length > 0 ? new Date(oldest).toISOString() : null,
+      oldestCreatedAt: oldest(unfinished),
+      oldestAuthorizedAt: oldest(authorized),
     };
   }
 

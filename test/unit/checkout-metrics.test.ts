@@ -62,9 +62,13 @@ describe('checkout metrics (EMF)', () => {
   it('publishes the backlog without the dimensions of an outcome before it', async () => {
     const docs = await emitted((m) => {
       m.checkoutMetrics.outcome('incomplete');
-      m.checkoutMetrics.backlog(3, 120);
+      m.checkoutMetrics.backlog(3, 120, 345_600);
     });
     expect(docs[1]?.dimensions).toEqual(['service']);
-    expect(docs[1]?.doc).toMatchObject({ UnfinishedCheckouts: 3, OldestUnfinishedAgeSeconds: 120 });
+    expect(docs[1]?.doc).toMatchObject({
+      UnfinishedCheckouts: 3,
+      OldestUnfinishedAgeSeconds: 120,
+      OldestOpenAuthorizationAgeSeconds: 345_600,
+    });
   });
 });

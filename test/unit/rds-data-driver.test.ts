@@ -756,15 +756,23 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
     rds
       .on(ExecuteStatementCommand)
       .resolvesOnce({
-        formattedRecords: '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00"}]',
+        formattedRecords:
+          '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00","oldest_authorized":"2026-11-24T21:00:00+00:00"}]',
       })
-      .resolvesOnce({ formattedRecords: '[{"unfinished":0,"oldest":null}]' });
+      .resolvesOnce({
+        formattedRecords: '[{"unfinished":0,"oldest":null,"oldest_authorized":null}]',
+      });
 
     expect(await repository.backlog()).toEqual({
       unfinished: 3,
       oldestCreatedAt: '2026-11-24T20:00:00.500Z',
+      oldestAuthorizedAt: '2026-11-24T21:00:00.000Z',
     });
-    expect(await repository.backlog()).toEqual({ unfinished: 0, oldestCreatedAt: null });
+    expect(await repository.backlog()).toEqual({
+      unfinished: 0,
+      oldestCreatedAt: null,
+      oldestAuthorizedAt: null,
+    });
   });
 
   it('reopens for an operator with a read, then one update fenced on what it read', async () => {
