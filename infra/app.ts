@@ -10,6 +10,12 @@ import {
 } from './checkout-stack.ts';
 import { MIN_WAF_RATE_LIMIT } from './constructs/api.ts';
 import { SERVICE_URL_PARAMETERS } from './constructs/downstream-services.ts';
+import {
+  DEFAULT_AUTHORIZATION_ALARM_HOURS,
+  DEFAULT_PAYMENT_CAPTURE,
+  MIN_INSTALLMENT_AMOUNT_PATTERN,
+  PAYMENT_CAPTURES,
+} from './payment-settings.ts';
 
 /**
  * The CDK app. Context (`-c key=value` or `cdk.json`):
@@ -29,6 +35,10 @@ import { SERVICE_URL_PARAMETERS } from './constructs/downstream-services.ts';
  * | `databaseUrl` | the compose PostgreSQL | `localstack` only: the functions' `DATABASE_URL` |
  * | `recoveryIntervalMinutes` | `60` | how often the recovery sweep runs (60 or more: every run wakes the database) |
  * | `alarmEmail` | none | an address subscribed to the alarm topic (it confirms by a link in a first email) |
+ * | `paymentCapture` | `after_order` | `PAYMENT_CAPTURE` of `checkout`: `after_order` (authorize, then capture once the order exists) or `immediate` (one-shot charge) |
+ * | `acceptRawCards` | `false` on `prod`, else `true` | `ACCEPT_RAW_CARDS` of `checkout`: raw card numbers put the deployment in PCI DSS scope; `true` on `prod` is refused |
+ * | `minInstallmentAmount` | none (lib's 5.00) | `MIN_INSTALLMENT_AMOUNT` of `checkout`, in BRL (`5.00`) |
+ * | `authorizationAlarmHours` | `96` | the `oldest-open-authorization` alarm fires past this age (plus the sweep interval, under 168) |
  *
  * cdk-nag's AwsSolutions pack runs on every synth: an unacknowledged finding fails it.
  */
@@ -118,6 +128,22 @@ export function stackPropsFromContext(app: App): CheckoutStackProps {
       ),
     ),
     alarmEmail: email(context('alarmEmail'), 'alarmEmail'),
+    paymentCapture: oneOf(
+      context('paymentCapture') ?? DEFAULT_PAYMENT_CAPTURE,
+      PAYMENT_CAPTURES,
+      'paymentCapture',
+    ),
+    // Raw card numbers put the whole deployment in PCI DSS scope: production takes tokens only
+    // (the stack refuses `true` there); other stages keep the seed's raw cards unless told.
+    acceptRawCards: flag(context('acceptRawCards') ?? !production, 'acceptRawCards'),
+    minInstallmentAmount: optional(context('minInstallmentAmount'), (v) =>
+      amount(v, 'minInstallmentAmount'),
+    ),
+    authorizationAlarmHours: integerAtLeast(
+      context('authorizationAlarmHours') ?? DEFAULT_AUTHORIZATION_ALARM_HOURS,
+      1,
+      'authorizationAlarmHours',
+    ),
   };
   if (target === 'aws') {
     for (const service of SERVICES) {
@@ -159,6 +185,20 @@ function integerAtLeast(value: unknown, min: number, key: string): number {
   const n = Number(value);
   if (Number.isInteger(n) && n >= min) return n;
   throw new Error(`context ${key}: expected an integer of at least ${min}, got ${String(value)}`);
+}
+
+/** An amount in BRL as `lib/config.ts` reads `MIN_INSTALLMENT_AMOUNT` (`5.00`, `12.5`, `10`). */
+function amount(value: unknown, key: string): string {
+  const text = String(value);
+  if (
+    (typeof value === 'string' || typeof value === 'number') &&
+    MIN_INSTALLMENT_AMOUNT_PATTERN.test(text)
+  ) {
+    return text;
+  }
+  throw new Error(
+    `context ${key}: expected an amount in BRL such as 5.00 (at most 2 decimals), got ${text}`,
+  );
 }
 
 /** Absent or empty: no subscription. Otherwise something shaped like an address. */

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   FAILURE_METRIC,
   METRICS_NAMESPACE,
+  type OLDEST_AUTHORIZATION_METRIC,
   type OLDEST_UNFINISHED_METRIC,
   OUTCOME_METRIC,
   SERVICE_NAME,
@@ -51,14 +52,17 @@ export function failureMetric(
   });
 }
 
+/** What recovery reports after each run (`CheckoutMetrics.backlog`). */
+export type BacklogMetricName =
+  | typeof UNFINISHED_METRIC
+  | typeof OLDEST_UNFINISHED_METRIC
+  | typeof OLDEST_AUTHORIZATION_METRIC;
+
 /**
  * Written after each recovery run only (the hourly sweep and the one-off schedules): at rest
- * there is one data point an hour, in between none.
+ * there is one data point an hour, in between none. The two ages are 0 when nothing is open.
  */
-export function backlogMetric(
-  name: typeof OLDEST_UNFINISHED_METRIC | typeof UNFINISHED_METRIC,
-  period = DEFAULT_PERIOD,
-): cloudwatch.Metric {
+export function backlogMetric(name: BacklogMetricName, period = DEFAULT_PERIOD): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,

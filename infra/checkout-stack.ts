@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
+import type { PaymentFlow } from '#lib/checkout/checkout.ts';
 import type { FunctionName } from './bundling.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
 import { CheckoutAlarms, oldestUnfinishedThreshold } from './constructs/alarms.ts';
@@ -14,9 +15,14 @@ import {
   SERVICE_URL_PARAMETERS,
   type ServiceUrls,
 } from './constructs/downstream-services.ts';
+import { FingerprintKey } from './constructs/fingerprint-key.ts';
 import { RecoveryInvocations } from './constructs/recovery-invocations.ts';
 import { RecoverySchedules } from './constructs/recovery-schedules.ts';
 import { SchemaMigration } from './constructs/schema-migration.ts';
+import {
+  authorizationAlarmThreshold,
+  DEFAULT_AUTHORIZATION_ALARM_HOURS,
+} from './payment-settings.ts';
 
 export type { ServiceUrls } from './constructs/downstream-services.ts';
 
@@ -56,6 +62,22 @@ interface CommonProps extends StackProps {
   readonly recoverySettleDelay?: Duration;
   /** Subscribed to the alarm topic by email. @default none: subscribe the topic yourself */
   readonly alarmEmail?: string;
+  /** `PAYMENT_CAPTURE` of the checkout function: how new checkouts pay. */
+  readonly paymentCapture: PaymentFlow;
+  /**
+   * `ACCEPT_RAW_CARDS` of the checkout function. Raw card numbers put the whole deployment in
+   * PCI DSS scope, so `true` is refused in production: tokens from the payment service's
+   * client-side SDK only.
+   */
+  readonly acceptRawCards: boolean;
+  /** `MIN_INSTALLMENT_AMOUNT` (BRL, `5.00`). @default unset: lib's own default */
+  readonly minInstallmentAmount?: string;
+  /**
+   * The `oldest-open-authorization` alarm fires when a card authorization has been open longer
+   * than this; with the sweep's interval it must stay under the authorization's 7 days.
+   * @default DEFAULT_AUTHORIZATION_ALARM_HOURS (96)
+   */
+  readonly authorizationAlarmHours?: number;
   /** Fixes the migration resource's deploy stamp; by default every synth differs. */
   readonly deployedAt?: string;
 }
@@ -149,8 +171,9 @@ export const MIN_RECOVERY_INTERVAL = Duration.hours(1);
  * The checkout service (design §7): five Lambda functions, the REST API in front of two of them,
  * the database they share (two users: the owner for the migration, `checkout_app` for the
  * rest), the migration run on every deploy, the downstream services' deploy-time settings, the
- * hourly recovery sweep and the group of one-off recovery schedules with recovery's failure
- * queue, the alarms with their topic, and a dashboard.
+ * key CPF/CNPJ are fingerprinted with (the checkout function's alone), the hourly recovery sweep
+ * and the group of one-off recovery schedules with recovery's failure queue, the alarms with
+ * their topic, and a dashboard.
  */
 /** Each service's per-try timeout, as the functions are configured with it. */
 const PER_TRY_TIMEOUT_MS = { payment: 10_000, inventory: 5_000, order: 5_000 } as const;
@@ -164,6 +187,8 @@ export class CheckoutStack extends Stack {
   readonly recoverySchedules: RecoverySchedules;
   readonly recoveryInvocations: RecoveryInvocations;
   readonly services: DownstreamServices;
+  /** The HMAC key of CPF/CNPJ in fingerprints (the aws target only). */
+  readonly fingerprintKey?: FingerprintKey;
 
   constructor(scope: Construct, id: string, props: CheckoutStackProps) {
     super(scope, id, props);
@@ -175,6 +200,17 @@ export class CheckoutStack extends Stack {
         `recoveryInterval: at least ${MIN_RECOVERY_INTERVAL.toHumanString()}, got ${recoveryInterval.toHumanString()}`,
       );
     }
+
+    if (props.production && props.acceptRawCards) {
+      throw new Error(
+        'acceptRawCards: must be false on the prod stage: raw card numbers put the whole ' +
+          "deployment in PCI DSS scope; take tokens from the payment service's client-side SDK",
+      );
+    }
+    const authorizationAlarm = authorizationAlarmThreshold(
+      props.authorizationAlarmHours ?? DEFAULT_AUTHORIZATION_ALARM_HOURS,
+      recoveryInterval,
+    );
 
     const database =
       props.target === 'aws'
@@ -217,11 +253,22 @@ export class CheckoutStack extends Stack {
       recovery: functionName(this.stackName, 'recovery'),
       operator: functionName(this.stackName, 'operator'),
     };
+    // How new checkouts pay is the checkout function's alone: every later step follows the flow
+    // recorded on the row, so recovery and the operator need none of it.
+    const ownEnvironment: Partial<Record<FunctionName, Record<string, string>>> = {
+      checkout: {
+        PAYMENT_CAPTURE: props.paymentCapture,
+        ACCEPT_RAW_CARDS: String(props.acceptRawCards),
+        ...(props.minInstallmentAmount !== undefined && {
+          MIN_INSTALLMENT_AMOUNT: props.minInstallmentAmount,
+        }),
+      },
+    };
     const createFunction = (name: FunctionName, constructId: string) => {
       const fn = new CheckoutFunction(this, constructId, {
         name,
         functionName: physicalNames[name],
-        environment,
+        environment: { ...environment, ...ownEnvironment[name] },
         retainLogs: props.production,
         reservedConcurrentExecutions: reservedConcurrency[name],
         ...FUNCTION_SETTINGS[name],
@@ -250,6 +297,14 @@ export class CheckoutStack extends Stack {
     // for it to resume (requests wait at most the driver's default, 20 s).
     this.functions.migrate.addEnvironment('DB_RESUME_BUDGET_MS', '240000');
     for (const name of PAYMENT_CALLERS) this.services.allowPaymentApiKey(this.functions[name]);
+    // Only the checkout function fingerprints requests. The other targets run the `postgres`
+    // driver, where lib/config.ts keys documents with its local development value.
+    if (props.target === 'aws') {
+      this.fingerprintKey = new FingerprintKey(this, 'FingerprintKey', {
+        production: props.production,
+      });
+      this.fingerprintKey.allowFingerprinting(this.functions.checkout);
+    }
     this.recoverySchedules.allowInvoking(this.functions.recovery);
     this.recoverySchedules.allowScheduling(this.functions.checkout);
     this.recoverySchedules.allowScheduling(this.functions.recovery);
@@ -308,11 +363,13 @@ export class CheckoutStack extends Stack {
       recoveryFailures: this.recoveryInvocations.failures,
       lease,
       recoverySettleDelay,
+      authorizationAlarm,
     });
     new CheckoutDashboard(this, 'Dashboard', {
       restApi: this.api.restApi,
       functions: this.functions,
       oldestUnfinishedThreshold: oldestUnfinishedThreshold(lease, recoverySettleDelay),
+      authorizationAlarm,
       alarms: this.alarms.all,
     });
 

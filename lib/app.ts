@@ -55,7 +55,10 @@ export interface App {
     databaseDeadline?: number,
     caller?: string,
   ): Promise<Checkout | undefined>;
-  /** The secret a CPF/CNPJ is keyed with in request fingerprints (read once, then cached). */
+  /**
+   * The secret a CPF/CNPJ is keyed with in request fingerprints (a Secrets Manager secret is
+   * kept for five minutes, so a rotation is picked up within them).
+   */
   fingerprintKey(): Promise<string>;
   /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
   checkHealth(): Promise<boolean>;

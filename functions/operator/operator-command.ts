@@ -7,7 +7,9 @@ import type { ErrorDetail } from '#lib/errors.ts';
 export const CHECKOUT_STATUSES = [
   'pending',
   'payment_processed',
+  'payment_authorized',
   'inventory_deducted',
+  'order_created',
   'compensating',
   'completed',
   'failed',

@@ -6,7 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { OLDEST_UNFINISHED_METRIC } from '#lib/observability/constants.ts';
+import {
+  OLDEST_AUTHORIZATION_METRIC,
+  OLDEST_UNFINISHED_METRIC,
+} from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
 import { backlogMetric, outcomeMetric } from '../checkout-metrics.ts';
 
@@ -24,6 +27,8 @@ export interface CheckoutAlarmsProps {
   readonly lease: Duration;
   /** `RECOVERY_SETTLE_DELAY_MS` as the functions get it. */
   readonly recoverySettleDelay: Duration;
+  /** How old the oldest open card authorization may get (`authorizationAlarmHours`). */
+  readonly authorizationAlarm: Duration;
   /** 5xx answers in 5 minutes that raise the alarm. @default 5 */
   readonly serverErrorsPer5Minutes?: number;
   /** Failed checkouts in 5 minutes that raise the alarm (declines are normal). @default 10 */
@@ -49,6 +54,9 @@ const FIVE_MINUTES = Duration.minutes(5);
  * - `oldest-unfinished`: recovery has not finished a checkout within two leases and the settle
  *   delay. Recovery writes this metric after each run only, hourly at rest: missing data keeps
  *   the alarm's state (it neither raises nor clears it), and the next run's value decides.
+ * - `oldest-open-authorization`: a card authorization (`after_order`) has been open longer than
+ *   `authorizationAlarmHours`: capture or void it before it expires. Written by recovery beside
+ *   the oldest unfinished age, and treated alike.
  * - `incomplete`: checkouts left unfinished in three 5-minute periods in a row, a service that
  *   stays unreachable. One on its own is a blip that recovery finishes.
  * - `failed`: more refusals than usual; `server-errors`: the API answering 5xx (incomplete
@@ -59,6 +67,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 export class CheckoutAlarms extends Construct {
   readonly requiresAttention: cloudwatch.Alarm;
   readonly oldestUnfinished: cloudwatch.Alarm;
+  readonly oldestOpenAuthorization: cloudwatch.Alarm;
   readonly incomplete: cloudwatch.Alarm;
   readonly failedCheckouts: cloudwatch.Alarm;
   readonly serverErrors: cloudwatch.Alarm;
@@ -102,6 +111,25 @@ export class CheckoutAlarms extends Construct {
           `An unfinished checkout is older than ${threshold.toSeconds()} s (2 leases + the ` +
           'recovery settle delay): recovery is not finishing it. Runbook: docs/operations.md',
         threshold: threshold.toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+      { whenCleared: true },
+    );
+
+    // An authorization expires (7 days card-not-present at Stripe): past that, the capture is
+    // refused and the customer has an order nobody was paid for. Same metric source as above, so
+    // the same missing-data rule: at rest one point an hour, and the last value stands.
+    const hours = props.authorizationAlarm.toHours();
+    this.oldestOpenAuthorization = notify(
+      backlogMetric(OLDEST_AUTHORIZATION_METRIC).createAlarm(this, 'OldestOpenAuthorization', {
+        alarmName: `${prefix}oldest-open-authorization`,
+        alarmDescription:
+          `A card authorization has been open for more than ${hours} h: capture it (the order ` +
+          'exists) or void it (no order) before it expires, 7 days at Stripe. ' +
+          'Runbook: docs/operations.md',
+        threshold: props.authorizationAlarm.toSeconds(),
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.IGNORE,
@@ -197,6 +225,7 @@ export class CheckoutAlarms extends Construct {
     return [
       this.requiresAttention,
       this.oldestUnfinished,
+      this.oldestOpenAuthorization,
       this.incomplete,
       this.failedCheckouts,
       this.serverErrors,

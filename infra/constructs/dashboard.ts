@@ -3,7 +3,11 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { OLDEST_UNFINISHED_METRIC, UNFINISHED_METRIC } from '#lib/observability/constants.ts';
+import {
+  OLDEST_AUTHORIZATION_METRIC,
+  OLDEST_UNFINISHED_METRIC,
+  UNFINISHED_METRIC,
+} from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
 import {
   backlogMetric,
@@ -18,15 +22,17 @@ export interface CheckoutDashboardProps {
   readonly functions: Readonly<Record<FunctionName, lambda.IFunction>>;
   /** Drawn as a line on the oldest-unfinished graph: the alarm's threshold. */
   readonly oldestUnfinishedThreshold: Duration;
+  /** Drawn as a line on the oldest-open-authorization graph: that alarm's threshold. */
+  readonly authorizationAlarm: Duration;
   /** Shown in one status widget. */
   readonly alarms: cloudwatch.IAlarm[];
 }
 
 /**
  * One CloudWatch dashboard named after the stack: how checkouts end and where they fail, the
- * latency callers see, what recovery still has to finish, and the alarms. Written with the
- * `aws-cloudwatch` widgets: a dozen widgets do not need a library that creates its own alarms
- * and dashboards. It stays under 50 metrics, so it fits CloudWatch's free three dashboards.
+ * latency callers see, what recovery still has to finish, the oldest open card authorization,
+ * and the alarms. Written with the `aws-cloudwatch` widgets: a dozen widgets do not need a
+ * library that creates its own alarms and dashboards. It stays under 50 metrics, so it fits CloudWatch's free three dashboards.
  */
 export class CheckoutDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -80,24 +86,24 @@ export class CheckoutDashboard extends Construct {
           graph(
             'Oldest unfinished checkout (s, after each recovery run)',
             [backlogMetric(OLDEST_UNFINISHED_METRIC)],
-            {
-              leftAnnotations: [
-                {
-                  value: props.oldestUnfinishedThreshold.toSeconds(),
-                  label: 'alarm',
-                  color: cloudwatch.Color.RED,
-                },
-              ],
-            },
+            { width: 6, leftAnnotations: [alarmLine(props.oldestUnfinishedThreshold)] },
           ),
-          graph('Unfinished checkouts (after each recovery run)', [
-            backlogMetric(UNFINISHED_METRIC),
-          ]),
+          graph(
+            'Oldest open card authorization (s, after each recovery run)',
+            [backlogMetric(OLDEST_AUTHORIZATION_METRIC)],
+            { width: 6, leftAnnotations: [alarmLine(props.authorizationAlarm)] },
+          ),
+          graph(
+            'Unfinished checkouts (after each recovery run)',
+            [backlogMetric(UNFINISHED_METRIC)],
+            { width: 6 },
+          ),
           graph(
             'Function errors',
             functions.map(([name, fn]) =>
               fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM, label: name }),
             ),
+            { width: 6 },
           ),
         ],
         [
@@ -111,6 +117,11 @@ export class CheckoutDashboard extends Construct {
       ],
     });
   }
+}
+
+/** An alarm's threshold as a red line on its metric's graph. */
+function alarmLine(threshold: Duration): cloudwatch.HorizontalAnnotation {
+  return { value: threshold.toSeconds(), label: 'alarm', color: cloudwatch.Color.RED };
 }
 
 function graph(

@@ -77,6 +77,11 @@ export function parseCheckoutRequest(body: unknown): {
       path: 'payment_method.installments',
       message: `installments are offered in BRL only; in ${request.currency} pay in 1`,
     });
+  } else if (installments > 1 && request.payment_method.type === 'debit_card') {
+    details.push({
+      path: 'payment_method.installments',
+      message: 'a debit card is paid at once: installments must be 1',
+    });
   }
   const document =
     request.customer_document === undefined

@@ -37,6 +37,10 @@ export interface PaymentService {
       currency: string;
       card: RawCard | CardToken;
       customerEmail: string;
+      /** How many installments, when more than one (a one-shot charge can be split too). */
+      installments?: number;
+      /** The payer's CPF/CNPJ, when given. */
+      customerDocument?: string;
     },
     options?: CallOptions,
   ): Promise<{ transactionId: string }>;

@@ -139,7 +139,7 @@ async function finishAfterOrder(
     reached = await step.run(deps, checkout, undefined, budget.signal);
   } catch (error) {
     if (error instanceof ServiceRefusedError) {
-      return attentionAfterOrder(deps, checkout, step, error);
+      return attentionAfterOrder(deps, checkout, step, error, budget);
     }
     return notYet(error);
   }

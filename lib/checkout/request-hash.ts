@@ -29,9 +29,16 @@ export function requestHash(
 
 /** The payment method without what must never be stored: a token is kept as sent. */
 function paymentFingerprint(method: CheckoutRequest['payment_method']): object {
-  if (method.type === 'card_token') return method;
+  // One installment is what a request without any asks for: the same request.
+  const installments = method.installments === 1 ? undefined : method.installments;
+  if (method.type === 'card_token') return { ...method, installments };
   const { card_number, card_cvv: _cvv, ...card } = method;
-  return { ...card, brand: fingerprintBrand(card_number), last4: card_number.slice(-4) };
+  return {
+    ...card,
+    installments,
+    brand: fingerprintBrand(card_number),
+    last4: card_number.slice(-4),
+  };
 }
 
 /**

@@ -113,7 +113,15 @@ async function paymentRecord(
   if (held) return { kind: 'stands', reached: reached(held.transactionId) };
   const undone = charges.find((c) => c.status === 'refunded' || c.status === 'voided');
   if (undone) return { kind: 'undone', reached: reached(undone.transactionId) };
-  return charges.length > 0 ? { kind: 'refused' } : { kind: 'absent' };
+  if (charges.length === 0) return { kind: 'absent' };
+  if (charges.every((c) => c.status === 'failed')) return { kind: 'refused' };
+  // A payment of the other flow's kind (a hold under `immediate`, money taken at once under
+  // `after_order`): nothing this step can go on from or undo. A person must look.
+  throw new ServiceOutcomeUnknownError(
+    'payment',
+    'record_disagrees',
+    `The payment service holds a ${charges[0]?.status} payment where this checkout's flow makes none`,
+  );
 }
 
 /** The secrets a step cannot run without: only the request that carries them has them. */
@@ -128,6 +136,9 @@ function paymentOf(checkout: Checkout): string {
   return checkout.paymentId;
 }
 
+/** A one-shot charge that stands: a service that also captures reports one as `captured`. */
+const CHARGE_STANDS: readonly string[] = ['success', 'captured'];
+
 /** Charge the card at once (`immediate`). Undone by a refund of the whole amount. */
 const charge: SagaStepDefinition = {
   name: 'charge',
@@ -135,7 +146,8 @@ const charge: SagaStepDefinition = {
   from: 'pending',
   phase: 'undoable',
   async run({ payment }, checkout, secrets, signal) {
-    const { instrument } = needed(secrets, checkout);
+    const { instrument, customerDocument } = needed(secrets, checkout);
+    const { count } = checkout.installments;
     const { transactionId } = await payment.charge(
       {
         checkoutId: checkout.id,
@@ -143,14 +155,15 @@ const charge: SagaStepDefinition = {
         currency: checkout.currency,
         card: instrument,
         customerEmail: checkout.customerEmail,
+        ...(count > 1 && { installments: count }),
+        ...(customerDocument && { customerDocument }),
       },
       { signal },
     );
     return { status: 'payment_processed', paymentId: transactionId, cause: 'charged' };
   },
   settle: (services, checkout, signal) =>
-    // A service that also captures reports a one-shot charge as `captured`: it stands all the same.
-    paymentRecord(services, checkout, signal, ['success', 'captured'], 'payment_processed'),
+    paymentRecord(services, checkout, signal, CHARGE_STANDS, 'payment_processed'),
   undo: {
     name: 'refund_payment',
     async run({ payment }, checkout, failure, signal) {
@@ -389,5 +402,5 @@ async function heldCharge(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   const charges = await payment.findCharges(checkout.id, { signal });
-  return charges.find((c) => c.status === 'success')?.transactionId;
+  return charges.find((c) => CHARGE_STANDS.includes(c.status))?.transactionId;
 }

@@ -18,6 +18,7 @@ import type {
   SagaLogger,
 } from './ports.ts';
 import {
+  hasCommitted,
   hasUndoableSteps,
   type SagaStepDefinition,
   type StepRecord,
@@ -176,6 +177,8 @@ export async function compensate(
     leaveIncomplete(deps, checkout, cause, budget),
 ): Promise<SagaOutcome> {
   let checkout = start;
+  // Nothing is undone once the order exists: a policy that gets here with one is wrong.
+  if (hasCommitted(checkout)) throw new Error(`checkout ${checkout.id}: its order exists`);
   if (checkout.status !== 'compensating' && hasUndoableSteps(checkout)) {
     checkout = await advance(deps, checkout, {
       status: 'compensating',
@@ -284,14 +287,24 @@ function recordsStep(checkout: Checkout, step: SagaStep): boolean {
 
 /**
  * A step after the order that the service refused (a capture of an authorization that expired):
- * nothing may be undone once the order exists, so a person finishes it (`step.attention`).
+ * nothing may be undone once the order exists, so a person finishes it (`step.attention`). But
+ * a refusal of a repeat may only say that it was done already (an earlier try captured and its
+ * answer was lost): the service's record decides first.
  */
-export function attentionAfterOrder(
+export async function attentionAfterOrder(
   deps: SagaDeps,
   checkout: Checkout,
   step: SagaStepDefinition,
   error: ServiceCallError,
+  budget: WorkBudget,
 ): Promise<SagaOutcome> {
+  try {
+    const record = await step.settle(deps, checkout, budget.signal);
+    if (record.kind === 'stands') return finished(await advance(deps, checkout, record.reached));
+  } catch (lookup) {
+    if (!(lookup instanceof ServiceCallError)) throw lookup;
+    // The record cannot say: the refusal stands, and a person looks.
+  }
   return finishFailed(deps, checkout, failureOf(error), [step.attention ?? step.name]);
 }
 
@@ -306,7 +319,7 @@ export function endAfter(
   error: ServiceCallError,
   budget: WorkBudget,
 ): Promise<SagaOutcome> {
-  if (step.phase === 'finishes') return attentionAfterOrder(deps, checkout, step, error);
+  if (step.phase === 'finishes') return attentionAfterOrder(deps, checkout, step, error, budget);
   return compensate(deps, checkout, failureOf(error), budget);
 }
 

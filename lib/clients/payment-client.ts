@@ -75,7 +75,9 @@ function paymentEcho(
  */
 export function createPaymentClient(http: ServiceHttpClient): PaymentService {
   return {
-    async charge({ checkoutId, amountCents, currency, card, customerEmail }, options) {
+    async charge(input, options) {
+      const { checkoutId, amountCents, currency, card, customerEmail } = input;
+      const { installments, customerDocument } = input;
       const { transactionId } = await http.post(
         '/payments/process',
         {
@@ -84,6 +86,9 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
           payment_method: paymentMethod(card),
           customer_email: customerEmail,
           checkout_id: checkoutId,
+          // Only when asked for: the seed's body stays as it was.
+          ...(installments && { installments }),
+          ...(customerDocument && { customer_document: customerDocument }),
         },
         `${checkoutId}:charge`,
         chargeResponse,

@@ -375,15 +375,19 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Digit runs that could be a card number (12–19 digits, spaces or dashes between them). */
-const CARD_LIKE = /\d(?:[ -]?\d){11,18}/g;
+/**
+ * Digit runs that could be a card number or a CPF/CNPJ (11–19 digits, with the spaces, dots,
+ * dashes or slashes they are written with), and an alphanumeric CNPJ as it is written.
+ */
+const CARD_LIKE = /\d(?:[ ./-]?\d){10,18}/g;
+const CNPJ_LIKE = /\b[0-9A-Z]{2}\.?[0-9A-Z]{3}\.?[0-9A-Z]{3}\/?[0-9A-Z]{4}-?\d{2}\b/gi;
 
 /**
- * A service's message as we store, log and answer it: card-like digit runs masked (a provider
- * may echo the card), at most 200 characters.
+ * A service's message as we store, log and answer it: card-like and document-like runs masked
+ * (a provider may echo the card or the payer's CPF/CNPJ), at most 200 characters.
  */
 function safeMessage(message: string): string {
-  return message.replace(CARD_LIKE, '[redacted]').slice(0, 200);
+  return message.replace(CARD_LIKE, '[redacted]').replace(CNPJ_LIKE, '[redacted]').slice(0, 200);
 }
 
 /** A service's reason, reduced to a safe token for our own API and logs. */

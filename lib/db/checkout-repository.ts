@@ -73,12 +73,14 @@ const COLUMNS = `id::text, caller, status, customer_email, currency, total_amoun
 
 const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
 /**
- * An authorization still open: an `after_order` checkout authorized and not final, or one left
- * for a person whose capture or void did not go through.
+ * An authorization that may still be open: an `after_order` checkout authorized and not
+ * finished (`requires_attention` included: whatever a person must settle, the authorization may
+ * be part of it), unless its payment was undone outside under its order. Counting one already
+ * voided alarms early; missing one lets it expire uncaptured.
  */
 const AUTHORIZATION_OPEN = `payment_flow = 'after_order' and payment_id is not null
-  and (${UNFINISHED} or (status = 'requires_attention'
-    and undo_failures ?| array['capture_payment', 'void_payment', 'settle_payment']))`;
+  and status not in ('completed', 'failed')
+  and not coalesce(undo_failures ? 'payment_undone_under_order', false)`;
 /** A lease measured on the database's clock, the one every worker shares. */
 const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
 const LEASE_FREE = '(locked_until is null or locked_until <= now())';

@@ -5,7 +5,9 @@ import type { OperatorTake, Transition } from '#lib/checkout/ports.ts';
 const RECOVERY_POINTS: readonly CheckoutStatus[] = [
   'pending',
   'payment_processed',
+  'payment_authorized',
   'inventory_deducted',
+  'order_created',
   'compensating',
 ];
 

@@ -1,4 +1,5 @@
 import { sagaDeps } from '#lib/app.ts';
+import type { PaymentFlow } from '#lib/checkout/checkout.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
@@ -30,23 +31,36 @@ export function countingDatabase(db: Database): Database & { count: number } {
   return counter;
 }
 
-export interface StatementCounts {
-  completed: number;
-  refused: number;
-  failed: number;
-}
+/** Statements per outcome, in each payment flow (`PAYMENT_CAPTURE`). */
+export type StatementCounts = Record<
+  PaymentFlow,
+  { completed: number; refused: number; failed: number }
+>;
 
 /**
  * Statements one checkout costs, by outcome: completed (the seed example), refused (a declined
- * card: nothing to undo) and failed (the order refused: stock released, payment refunded).
- * Runs the real saga and repository in this process against an embedded database and the
- * benchmark's WireMocks.
+ * card: nothing to undo) and failed (the order refused: stock released, the payment voided or
+ * refunded), in each payment flow. Runs the real saga and repository in this process against
+ * an embedded database and the benchmark's WireMocks.
  */
-export async function countStatements(services: Record<'payment' | 'inventory' | 'order', string>) {
+export async function countStatements(
+  services: Record<'payment' | 'inventory' | 'order', string>,
+): Promise<StatementCounts> {
+  return {
+    after_order: await countFlow(services, 'after_order'),
+    immediate: await countFlow(services, 'immediate'),
+  };
+}
+
+async function countFlow(
+  services: Record<'payment' | 'inventory' | 'order', string>,
+  flow: PaymentFlow,
+) {
   const config = loadConfig({
     PAYMENT_SERVICE_URL: services.payment,
     INVENTORY_SERVICE_URL: services.inventory,
     ORDER_SERVICE_URL: services.order,
+    PAYMENT_CAPTURE: flow,
   });
   const db = countingDatabase(await createDatabase({ driver: 'pglite', dataDir: 'memory://' }));
   await migrate(db);
@@ -70,7 +84,7 @@ export async function countStatements(services: Record<'payment' | 'inventory' |
       failed: await run((b) => {
         b.shipping_address.zip_code = '00000-000';
       }),
-    } satisfies StatementCounts;
+    };
   } finally {
     await db.close();
   }

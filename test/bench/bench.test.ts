@@ -80,7 +80,10 @@ describe('the benchmark', () => {
 
     it('counts the database statements of each outcome', () => {
       // The default flow (after_order): the insert, then authorized, deducted, ordered, captured.
-      expect(results.statements).toEqual({ completed: 5, refused: 2, failed: 5 });
+      expect(results.statements).toEqual({
+        after_order: { completed: 5, refused: 2, failed: 5 },
+        immediate: { completed: 4, refused: 2, failed: 5 },
+      });
     });
 
     it('runs the same load against the minimal reference checkout, side by side', () => {
@@ -167,7 +170,7 @@ describe('the benchmark', () => {
       expect(files.every((f) => existsSync(f))).toBe(true);
       const json = files.find((f) => f.endsWith('latest.json')) as string;
       const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
-      expect(written.statements.completed).toBe(5);
+      expect(written.statements.after_order.completed).toBe(5);
       expect(written.sideBySide.reference.completed).toBe(results.sideBySide.reference.completed);
       expect(written.warmHandler).toHaveLength(results.warmHandler.length);
       expect(written.lambdaMemory?.recommendedMb).toBe(results.lambdaMemory?.recommendedMb);

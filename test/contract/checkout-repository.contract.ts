@@ -817,7 +817,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         });
       });
 
-      it('dates the oldest authorization still open: after_order, not final, or left for a person with its capture or void', async () => {
+      it('dates the oldest authorization that may be open: after_order, authorized, not completed or failed, its payment not undone outside', async () => {
         const authorize = (checkout: Checkout) =>
           repository.update(checkout, {
             status: 'payment_authorized',
@@ -827,6 +827,15 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         const captured = await recordCreatedAgo(90 * MINUTE, 'after_order');
         await authorize(captured);
         await finish(captured);
+        // Its authorization voided in the console under its order: nothing left open.
+        const undoneOutside = await recordCreatedAgo(85 * MINUTE, 'after_order');
+        await authorize(undoneOutside);
+        await repository.update(undoneOutside, {
+          status: 'requires_attention',
+          undoFailures: ['payment_undone_under_order'],
+          cause: STEP,
+          response: ATTENTION,
+        });
         const voidFailed = await recordCreatedAgo(80 * MINUTE, 'after_order');
         await authorize(voidFailed);
         await repository.update(voidFailed, {

@@ -37,8 +37,8 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', 7);
     template.resourceCountIs('AWS::RDS::DBCluster', 1);
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
-    // The master user's and checkout_app's.
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    // The master user's, checkout_app's and the fingerprint key.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::Method', 3);
     template.resourceCountIs('AWS::ApiGateway::Model', 1);
@@ -56,7 +56,7 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::KMS::Key', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
   });
@@ -100,6 +100,7 @@ describe('the aws stack', () => {
   });
 
   it('keeps checkout_app’s credentials in a second generated secret, under the same (default) key', () => {
+    // The third, the fingerprint key, is under the same key too (card-payments.test.ts).
     const secrets = Object.values(s.template.findResources('AWS::SecretsManager::Secret'));
     const generated = secrets.map((secret) =>
       JSON.stringify(secret.Properties.GenerateSecretString),
@@ -234,13 +235,17 @@ describe('its IAM policies', () => {
     JSON.stringify(s.stack.resolve(s.stack.database?.runtimeSecret.secretArn));
   const ownerSecret = () =>
     JSON.stringify(s.stack.resolve(s.stack.database?.ownerSecret.secretArn));
+  const fingerprintSecret = () =>
+    JSON.stringify(s.stack.resolve(s.stack.fingerprintKey?.secret.secretArn));
 
   it.each(RUNTIME_FUNCTIONS)(
-    'let %s run single statements on the cluster and read checkout_app’s secret, nothing more',
+    'let %s run single statements on the cluster and read checkout_app’s secret (checkout: and the fingerprint key), nothing more',
     (name) => {
+      const secrets =
+        name === 'checkout' ? [runtimeSecret(), fingerprintSecret()] : [runtimeSecret()];
       expect(databaseGrants(name)).toEqual([
         { Action: ['rds-data:ExecuteStatement'], Resource: [clusterArn()] },
-        { Action: ['secretsmanager:GetSecretValue'], Resource: [runtimeSecret()] },
+        { Action: ['secretsmanager:GetSecretValue'], Resource: secrets.sort() },
       ]);
     },
   );

@@ -5,7 +5,14 @@ import { stackPropsFromContext } from '../../infra/app.ts';
 import { FUNCTIONS, type FunctionName } from '../../infra/bundling.ts';
 import { CheckoutStack } from '../../infra/checkout-stack.ts';
 import { shortestIntervalMinutes } from './schedule-expressions.ts';
-import { actionsOf, logicalIdOf, policyStatements, type Synthesized, synth } from './synth.ts';
+import {
+  actionsOf,
+  logicalIdOf,
+  policyStatements,
+  render,
+  type Synthesized,
+  synth,
+} from './synth.ts';
 
 /**
  * What the people who run the service get from the stack: alarms on one encrypted topic, a
@@ -31,24 +38,6 @@ const idOf = (name: FunctionName) =>
 const variablesOf = (name: FunctionName) =>
   resources()[idOf(name)]?.Properties.Environment.Variables as Record<string, unknown>;
 const topicId = () => logicalIdOf(s.stack, s.stack.alarmTopic.topic.topicArn);
-
-/** `Fn::Join` rendered with stand-ins for the pseudo parameters, other references by logical id. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if (v['Fn::Join']) {
-    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(render).join(separator);
-  }
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws',
-    'AWS::Region': 'us-east-1',
-    'AWS::AccountId': '123456789012',
-  };
-  if (typeof v.Ref === 'string') return pseudo[v.Ref] ?? `<${v.Ref}>`;
-  if (v['Fn::GetAtt']) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-  throw new Error(`cannot render ${JSON.stringify(value)}`);
-}
 
 describe('its alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);

@@ -141,7 +141,7 @@ describe('the localstack stack (-c target=localstack)', () => {
     s.template.resourceCountIs('Custom::SchemaMigration', 1);
     s.template.resourceCountIs('AWS::Events::Rule', 1);
     s.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
     s.template.resourceCountIs('AWS::SNS::Topic', 1);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

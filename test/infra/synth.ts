@@ -50,6 +50,24 @@ export function logicalIdOf(stack: CheckoutStack, token: string): string {
   return id;
 }
 
+/** `Fn::Join` rendered with stand-ins for the pseudo parameters, other references by logical id. */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (v['Fn::Join']) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': 'us-east-1',
+    'AWS::AccountId': '123456789012',
+  };
+  if (typeof v.Ref === 'string') return pseudo[v.Ref] ?? `<${v.Ref}>`;
+  if (v['Fn::GetAtt']) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
 export interface PolicyStatement {
   Effect: string;
   Action: string | string[];

@@ -224,12 +224,14 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (this.failWith.backlog) throw this.failWith.backlog;
     const all = [...this.checkouts.values()];
     const unfinished = all.filter((stored) => !FINAL.includes(stored.checkout.status));
-    const open = ['capture_payment', 'void_payment', 'settle_payment'];
-    const authorized = all.filter(({ checkout: c }) => {
-      if (c.flow !== 'after_order' || !c.paymentId) return false;
-      if (c.status === 'requires_attention') return c.undoFailures.some((n) => open.includes(n));
-      return !FINAL.includes(c.status);
-    });
+    const authorized = all.filter(
+      ({ checkout: c }) =>
+        c.flow === 'after_order' &&
+        c.paymentId !== null &&
+        c.status !== 'completed' &&
+        c.status !== 'failed' &&
+        !c.undoFailures.includes('payment_undone_under_order'),
+    );
     const oldest = (rows: typeof all) =>
       rows.length > 0 ? new Date(Math.min(...rows.map(createdMs))).toISOString() : null;
     return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Checkout } from '#lib/checkout/checkout.ts';
+import { retryCheckout } from '#lib/checkout/operations/retry-checkout.ts';
 import type { IdempotencyClaim } from '#lib/checkout/ports.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
 import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
@@ -289,6 +290,42 @@ describe('recovery of an after_order checkout', () => {
       undoFailures: ['void_payment'],
     });
     expect(fakes.serviceCalls()).not.toContain('payment.refund');
+  });
+});
+
+describe('an operator retry of an after_order checkout given up', () => {
+  it('reopens one given up at order_created there, and recovery captures it: never a void under the order', async () => {
+    const fakes = afterOrder();
+    leftBehind(fakes, { status: 'order_created', orderId: 'ord_0001' });
+    fakes.payment.failWith.capture = unknown('payment');
+    for (let run = 0; run < OPTIONS.maxAttempts; run++) await recover(fakes);
+    expect(storedRow(fakes, ID).checkout.status).toBe('requires_attention');
+    fakes.payment.failWith = {};
+    storedRow(fakes, ID).lockedUntil = null;
+
+    const outcome = await retryCheckout(fakes.deps, ID, OPTIONS, fakes.budget);
+
+    expect(outcome).toMatchObject({ kind: 'completed', checkout: { status: 'completed' } });
+    expect(payments(fakes)).toEqual([['auth_0001', 'captured']]);
+    expect(fakes.serviceCalls()).not.toContain('payment.void');
+  });
+
+  it('reopens one given up at payment_authorized there, and recovery voids it', async () => {
+    const fakes = afterOrder();
+    leftBehind(fakes, { status: 'payment_authorized' });
+    fakes.inventory.failWith.findDeductions = unknown('inventory');
+    for (let run = 0; run < OPTIONS.maxAttempts; run++) await recover(fakes);
+    expect(storedRow(fakes, ID).checkout).toMatchObject({
+      status: 'requires_attention',
+      undoFailures: ['settle_inventory'],
+    });
+    fakes.inventory.failWith = {};
+    storedRow(fakes, ID).lockedUntil = null;
+
+    const outcome = await retryCheckout(fakes.deps, ID, OPTIONS, fakes.budget);
+
+    expect(outcome).toMatchObject({ kind: 'unavailable', checkout: { status: 'failed' } });
+    expect(payments(fakes)).toEqual([['auth_0001', 'voided']]);
   });
 });
 

@@ -6,7 +6,9 @@ export const NEEDS_LOOKING_AT: readonly CheckoutStatus[] = [
   'requires_attention',
   'pending',
   'payment_processed',
+  'payment_authorized',
   'inventory_deducted',
+  'order_created',
   'compensating',
 ];
 
