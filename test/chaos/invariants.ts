@@ -457,7 +457,6 @@ function checkCompletedAfterOrder(
   const total = catalogTotal(spec);
   const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
   const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
-  const [order] = orders;
   if (outside && (outside.refunded || outside.voided || outside.released)) {
     v(
       'completed_after_outside_undo',
@@ -481,28 +480,9 @@ function checkCompletedAfterOrder(
         `completed under after_order, but ${describePayments(ledger, row.id)}, total ${total} ${spec.currency}`,
       );
     }
-    const [deduction] = standing;
-    if (standing.length !== 1 || !deduction || !sameStock(deduction.items, spec.items)) {
-      const what = standing.map((d) => d.items.map((i) => `${i.productId}:${i.quantity}`));
-      v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
-    }
+    checkOneDeduction(spec, standing, v);
   }
-  if (orders.length !== 1 || !order) {
-    v('completed_order', `completed with ${orders.length} orders`);
-  } else if (order.totalAmount !== total || order.currency !== spec.currency) {
-    v('completed_order', `the order is for ${order.totalAmount} ${order.currency}`);
-  } else if (auth && order.paymentId !== auth.transactionId) {
-    v(
-      'completed_order',
-      `the order is paid by ${order.paymentId}, the authorization is ${auth.transactionId}`,
-    );
-  }
-  if (row.paymentId !== auth?.transactionId || row.orderId !== order?.orderId) {
-    v(
-      'completed_record',
-      `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${auth?.transactionId}, ${order?.orderId}`,
-    );
-  }
+  checkOrderAndRecord(spec, row, orders, total, auth && ['authorization', auth.transactionId], v);
 }
 
 /**
@@ -773,7 +753,6 @@ function checkCompleted(
   const total = catalogTotal(spec);
   const standing = ledger.deductions.filter((d) => d.checkoutId === row.id && !d.released);
   const orders = ledger.orders.filter((o) => o.checkoutId === row.id);
-  const [order] = orders;
   if (outside && (outside.refunded || outside.voided || outside.released)) {
     v(
       'completed_after_outside_undo',
@@ -792,26 +771,51 @@ function checkCompleted(
         `completed, but charges [${moved.map(describeCharge).join('; ')}], total ${total} ${spec.currency}`,
       );
     }
-    const [deduction] = standing;
-    if (standing.length !== 1 || !deduction || !sameStock(deduction.items, spec.items)) {
-      const what = standing.map((d) => d.items.map((i) => `${i.productId}:${i.quantity}`));
-      v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
-    }
+    checkOneDeduction(spec, standing, v);
   }
+  checkOrderAndRecord(spec, row, orders, total, charge && ['charge', charge.transactionId], v);
+}
+
+/** A completed checkout holds exactly one deduction standing, of its items. */
+function checkOneDeduction(
+  spec: CheckoutSpec,
+  standing: LedgerSnapshot['deductions'],
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const [deduction] = standing;
+  if (standing.length !== 1 || !deduction || !sameStock(deduction.items, spec.items)) {
+    const what = standing.map((d) => d.items.map((i) => `${i.productId}:${i.quantity}`));
+    v('completed_stock', `completed, but deductions standing: [${what.join('; ')}]`);
+  }
+}
+
+/**
+ * A completed checkout has one order of its total, paid by its own payment (`[what, id]`: the
+ * charge or the authorization), and its row names that payment and that order.
+ */
+function checkOrderAndRecord(
+  spec: CheckoutSpec,
+  row: CheckoutRowView,
+  orders: LedgerSnapshot['orders'],
+  total: number | undefined,
+  payment: readonly [what: string, transactionId: string] | undefined,
+  v: (kind: ViolationKind, message: string) => void,
+) {
+  const [order] = orders;
   if (orders.length !== 1 || !order) {
     v('completed_order', `completed with ${orders.length} orders`);
   } else if (order.totalAmount !== total || order.currency !== spec.currency) {
     v('completed_order', `the order is for ${order.totalAmount} ${order.currency}`);
-  } else if (charge && order.paymentId !== charge.transactionId) {
+  } else if (payment && order.paymentId !== payment[1]) {
     v(
       'completed_order',
-      `the order is paid by ${order.paymentId}, the charge is ${charge.transactionId}`,
+      `the order is paid by ${order.paymentId}, the ${payment[0]} is ${payment[1]}`,
     );
   }
-  if (row.paymentId !== charge?.transactionId || row.orderId !== order?.orderId) {
+  if (row.paymentId !== payment?.[1] || row.orderId !== order?.orderId) {
     v(
       'completed_record',
-      `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${charge?.transactionId}, ${order?.orderId}`,
+      `row says payment ${row.paymentId}, order ${row.orderId}; ledgers say ${payment?.[1]}, ${order?.orderId}`,
     );
   }
 }

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { Checkout } from '#lib/checkout/checkout.ts';
 import { retryCheckout } from '#lib/checkout/operations/retry-checkout.ts';
-import type { IdempotencyClaim } from '#lib/checkout/ports.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
+import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { ValidationError } from '#lib/errors.ts';
+import {
+  afterOrder,
+  ID,
+  leftBehind,
+  payments,
+  post,
+  recover as recoverAfterOrder,
+} from './after-order-fakes.ts';
 import {
   createSagaFakes,
   FIXED_NOW,
-  holdStepsDone,
   outcomeOfKind,
-  recordedCheckout,
   refused,
   type SagaFakes,
   sampleCart,
@@ -28,61 +32,13 @@ import {
  * every policy follows the flow recorded on the row.
  */
 
-const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
 const OPTIONS: RecoveryOptions = {
   batchSize: 10,
   maxAttempts: 3,
   maxAgeHours: 24,
   settleDelayMs: 0,
 };
-const claim = (): IdempotencyClaim => ({
-  key: 'order-42',
-  caller: 'api-key:shop-a',
-  requestHash: 'hash-of-the-request',
-  ttlHours: 24,
-});
-
-function afterOrder() {
-  const fakes = createSagaFakes();
-  fakes.deps.paymentFlow = 'after_order';
-  fakes.payment.transactionId = 'auth_0001';
-  return fakes;
-}
-
-const post = (fakes: SagaFakes, secrets = sampleSecrets(), cart = sampleCart()) =>
-  processCheckout(fakes.deps, { cart, secrets, idempotency: claim() }, fakes.budget);
-
-/** What the payment service holds for the checkout, as `[transactionId, status]` pairs. */
-const payments = (fakes: SagaFakes) =>
-  (fakes.payment.charges.get(ID) ?? []).map((c) => [c.transactionId, c.status]);
-
-/** A keyed after_order checkout left at `status` by a first worker, its lease expired. */
-function leftBehind(fakes: SagaFakes, fields: Partial<Checkout> & Pick<Checkout, 'status'>) {
-  const checkout = recordedCheckout(ID, {
-    flow: 'after_order',
-    paymentId: fields.status === 'pending' ? null : 'auth_0001',
-    ...fields,
-  });
-  fakes.repository.checkouts.set(ID, {
-    checkout: structuredClone(checkout),
-    lockedUntil: new Date(FIXED_NOW.getTime() - 1),
-    idempotency: {
-      key: `${claim().caller}\u001f${claim().key}`,
-      requestHash: claim().requestHash,
-      expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000),
-    },
-  });
-  holdStepsDone(fakes, checkout);
-  return checkout;
-}
-
-async function recover(fakes: SagaFakes) {
-  storedRow(fakes, ID).lockedUntil = new Date(FIXED_NOW.getTime() - 1);
-  const { leaseMs, worker } = fakes.budget;
-  const [checkout] = (await fakes.repository.claimAbandoned(1, leaseMs, 0, worker)).claimed;
-  if (!checkout) throw new Error('recovery claimed nothing');
-  return recoverCheckout(fakes.deps, checkout, OPTIONS, fakes.budget);
-}
+const recover = (fakes: SagaFakes) => recoverAfterOrder(fakes, OPTIONS);
 
 describe('after_order: authorize, deduct, order, capture', () => {
   it('authorizes first, tells the order the payment is authorized, and completes only on the capture (5 writes)', async () => {

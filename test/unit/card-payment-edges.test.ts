@@ -1,16 +1,21 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PaymentSecrets } from '#lib/checkout/checkout.ts';
 import { listCheckouts } from '#lib/checkout/operations/list-checkouts.ts';
 import { retryCheckout } from '#lib/checkout/operations/retry-checkout.ts';
-import type { IdempotencyClaim, PaymentService } from '#lib/checkout/ports.ts';
-import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { type RecoveryOptions, recoverCheckout } from '#lib/checkout/recovery.ts';
+import type { PaymentService } from '#lib/checkout/ports.ts';
+import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { createPaymentClient } from '#lib/clients/payment-client.ts';
 import { ServiceHttpClient } from '#lib/clients/service-http-client.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { checkoutView } from '#lib/http/checkout-presenter.ts';
+import {
+  afterOrder,
+  ID,
+  payments,
+  post,
+  recover as recoverAfterOrder,
+} from './after-order-fakes.ts';
 import {
   createSagaFakes,
   FIXED_NOW,
@@ -30,48 +35,13 @@ import {
  * above it what went wrong and what now holds.
  */
 
-const ID = '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f';
 const OPTIONS: RecoveryOptions = {
   batchSize: 10,
   maxAttempts: 1,
   maxAgeHours: 24,
   settleDelayMs: 0,
 };
-const claim = (): IdempotencyClaim => ({
-  key: 'order-42',
-  caller: 'api-key:shop-a',
-  requestHash: 'hash-of-the-request',
-  ttlHours: 24,
-});
-
-function afterOrder() {
-  const fakes = createSagaFakes();
-  fakes.deps.paymentFlow = 'after_order';
-  fakes.payment.transactionId = 'auth_0001';
-  return fakes;
-}
-
-const post = (fakes: SagaFakes, secrets: PaymentSecrets = sampleSecrets(), cart = sampleCart()) =>
-  processCheckout(fakes.deps, { cart, secrets, idempotency: claim() }, fakes.budget);
-
-const payments = (fakes: SagaFakes) =>
-  (fakes.payment.charges.get(ID) ?? []).map((c) => [c.transactionId, c.status]);
-
-const expireLease = (fakes: SagaFakes) => {
-  storedRow(fakes, ID).lockedUntil = new Date(FIXED_NOW.getTime() - 1);
-};
-
-/** One recovery run over the checkout, as `recoverAbandoned` claims it. */
-async function recover(fakes: SagaFakes) {
-  expireLease(fakes);
-  const { leaseMs } = fakes.budget;
-  const [checkout] = (await fakes.repository.claimAbandoned(1, leaseMs, 0, 'recovery:run')).claimed;
-  if (!checkout) throw new Error('recovery claimed nothing');
-  return recoverCheckout(fakes.deps, checkout, OPTIONS, {
-    ...fakes.budget,
-    worker: 'recovery:run',
-  });
-}
+const recover = (fakes: SagaFakes) => recoverAfterOrder(fakes, OPTIONS);
 
 const operator = (fakes: SagaFakes) => ({ ...fakes.budget, worker: 'operator:ana' });
 

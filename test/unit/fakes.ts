@@ -378,6 +378,28 @@ export function holdStepsDone(fakes: SagaFakes, checkout: Checkout) {
   }
 }
 
+/**
+ * Stores `checkout` as a first worker left it under the caller's key `claim`, its lease expired,
+ * and makes the services hold what it has done.
+ */
+export function leftBehindWithKey(
+  fakes: SagaFakes,
+  checkout: Checkout,
+  claim: import('#lib/checkout/ports.ts').IdempotencyClaim,
+): Checkout {
+  fakes.repository.checkouts.set(checkout.id, {
+    checkout: structuredClone(checkout),
+    lockedUntil: new Date(FIXED_NOW.getTime() - 1),
+    idempotency: {
+      key: `${claim.caller}\u001f${claim.key}`,
+      requestHash: claim.requestHash,
+      expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000),
+    },
+  });
+  holdStepsDone(fakes, checkout);
+  return checkout;
+}
+
 /** The fakes of one test, as `createSagaFakes` wires them. */
 export type SagaFakes = ReturnType<typeof createSagaFakes>;
 

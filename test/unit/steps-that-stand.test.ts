@@ -7,7 +7,7 @@ import { DatabaseUnavailableError } from '#lib/errors.ts';
 import {
   createSagaFakes,
   FIXED_NOW,
-  holdStepsDone,
+  leftBehindWithKey,
   outcomeOfKind,
   recordedCheckout,
   refused,
@@ -47,17 +47,7 @@ function leftBehind(fakes: SagaFakes, fields: Partial<Checkout> & Pick<Checkout,
     paymentId: fields.status === 'pending' ? null : 'txn_0001',
     ...fields,
   });
-  fakes.repository.checkouts.set(ID, {
-    checkout: structuredClone(checkout),
-    lockedUntil: new Date(FIXED_NOW.getTime() - 1),
-    idempotency: {
-      key: `${claim().caller}\u001f${claim().key}`,
-      requestHash: claim().requestHash,
-      expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000),
-    },
-  });
-  holdStepsDone(fakes, checkout);
-  return checkout;
+  return leftBehindWithKey(fakes, checkout, claim());
 }
 
 /** An operator refunds the charge in the payment console; a refund of it again is refused. */
