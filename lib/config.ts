@@ -33,6 +33,16 @@ const flag = z._default(
   'false',
 );
 
+/** Powertools' log levels; it reads `LOG_LEVEL` in any case. */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+const logLevel = z.optional(
+  z.string().check(
+    z.refine((value) => LOG_LEVELS.includes(value.toUpperCase()), {
+      error: `expected one of ${LOG_LEVELS.join(', ')} (any case)`,
+    }),
+  ),
+);
+
 const envSchema = z.object({
   DATABASE_URL: optionalText,
   DB_CLUSTER_ARN: optionalText,
@@ -87,6 +97,7 @@ const envSchema = z.object({
   RECOVERY_SCHEDULER_ROLE_ARN: optionalText,
   APP_HOST: text('127.0.0.1'),
   APP_PORT: integer(8005, 0, 65_535),
+  LOG_LEVEL: logLevel,
 });
 
 export type DatabaseConfig =

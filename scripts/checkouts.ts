@@ -58,12 +58,17 @@ export async function runCheckoutsCli(argv: readonly string[], io: CliIo): Promi
 }
 
 async function run(request: CliRequest, io: CliIo): Promise<number> {
-  const { env, servicesUnknown } = operatorEnvironment(io.env, request.stackOutputs);
+  const { env, servicesUnknown, servicesProblem } = operatorEnvironment(
+    io.env,
+    request.stackOutputs,
+  );
   const { command } = request;
   if (servicesUnknown && command.command === 'retry') {
     throw new EnvironmentError(
-      'retry calls the services, and their URLs are not known for this stack: set PAYMENT_SERVICE_URL, ' +
-        'INVENTORY_SERVICE_URL and ORDER_SERVICE_URL, or invoke the operator function (docs/operations.md)',
+      servicesProblem
+        ? `retry calls the services, and their URLs are not known: ${servicesProblem}`
+        : 'retry calls the services, and their URLs are not known for this stack: set PAYMENT_SERVICE_URL, ' +
+            'INVENTORY_SERVICE_URL and ORDER_SERVICE_URL, or invoke the operator function (docs/operations.md)',
     );
   }
   // Imported only now: the observability modules read their settings when first loaded.
@@ -84,7 +89,7 @@ async function run(request: CliRequest, io: CliIo): Promise<number> {
       const urls = unanswered.map((service) => `${service} ${config[service].baseUrl}`);
       io.stderr(
         servicesUnknown
-          ? 'The services were not asked: set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.'
+          ? `The services were not asked: ${servicesProblem ?? 'set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.'}`
           : `Not answered: ${urls.join(', ')}. Locally \`npm start\` or \`docker compose up\` runs them; ` +
               'elsewhere set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.',
       );

@@ -3,7 +3,8 @@
  * sample event (default: the first file in `functions/<function>/events/`; a bare name is looked
  * up there too), the Docker-free twin of `sam local invoke`. Prints the handler's answer as JSON.
  *
- * Services default to the local WireMocks (`npm start` or `docker compose up`) on 8081–8083;
+ * Services default to the local WireMocks (`npm start` or `docker compose up`) on
+ * WIREMOCK_BASE_PORT (8081) and the next two, as `npm start` runs them, unless *_SERVICE_URL say;
  * the database to DATABASE_URL, else an embedded one in `.data/invoke` (`npm start` holds a
  * lock on its own `.data/pglite`; this holds one on its folder while it runs).
  */
@@ -12,6 +13,8 @@ import path from 'node:path';
 import { localContext } from '#dev/local/api-gateway-event.ts';
 import { DataFolderInUse, describeOwner, lockDataFolder } from '#dev/local/data-folder-lock.ts';
 import { emulateLambdaRuntime, inInvocation } from '#dev/local/lambda-runtime.ts';
+import { withLocalServiceUrls } from '#dev/local/service-urls.ts';
+import { ConfigError } from '#lib/config.ts';
 
 const [name, eventArg] = process.argv.slice(2);
 const functions = readdirSync('functions', { withFileTypes: true })
@@ -48,9 +51,12 @@ try {
   refuse(`cannot read the event ${eventFile}: ${(error as Error).message}`);
 }
 
-process.env.PAYMENT_SERVICE_URL ??= 'http://127.0.0.1:8081';
-process.env.INVENTORY_SERVICE_URL ??= 'http://127.0.0.1:8082';
-process.env.ORDER_SERVICE_URL ??= 'http://127.0.0.1:8083';
+try {
+  Object.assign(process.env, withLocalServiceUrls(process.env));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  refuse(error.message);
+}
 if (!process.env.DATABASE_URL && !process.env.DB_CLUSTER_ARN) {
   mkdirSync('.data', { recursive: true });
   process.env.PGLITE_DATA_DIR ??= '.data/invoke';

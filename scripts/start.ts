@@ -7,9 +7,13 @@
  * Before it starts anything it checks the configuration, takes the data folder (one process per
  * PGlite folder: a second `npm start` on it is refused), and checks that DATABASE_URL answers and
  * the ports are free. Ctrl-C, SIGTERM (which `npm` passes on) or SIGHUP stop everything it started.
+ * A WireMock that dies is said on stderr and started again once; dying again within a minute
+ * stops it all (exit code 1). On a terminal the logs are short lines (LOG_FORMAT=text), JSON
+ * when piped or with LOG_FORMAT=json.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import { apiDocs } from '#dev/api-docs/api-docs.ts';
@@ -17,23 +21,18 @@ import { localContext } from '#dev/local/api-gateway-event.ts';
 import { DataFolderInUse, lockDataFolder } from '#dev/local/data-folder-lock.ts';
 import { databaseUrlProblem } from '#dev/local/database-url-check.ts';
 import { emulateLambdaRuntime, inInvocation } from '#dev/local/lambda-runtime.ts';
-import { createLocalGateway, listen } from '#dev/local/local-gateway.ts';
+import { type AccessLogLine, createLocalGateway, listen } from '#dev/local/local-gateway.ts';
 import { whenNpmLauncherEnds } from '#dev/local/npm-launcher.ts';
+import { URL_VARIABLES, wireMockUrl } from '#dev/local/service-urls.ts';
 import { folderInUseMessage, startSettings, takenPortsProblem } from '#dev/local/start-checks.ts';
 import {
   javaAvailable,
   type RunningWireMocks,
   SERVICES,
-  type ServiceName,
   startWireMocks,
 } from '#dev/local/wiremock-process.ts';
+import { watchWireMocks } from '#dev/local/wiremock-watch.ts';
 import { ConfigError, loadConfig } from '#lib/config.ts';
-
-const URL_VARIABLES: Record<ServiceName, string> = {
-  payment: 'PAYMENT_SERVICE_URL',
-  inventory: 'INVENTORY_SERVICE_URL',
-  order: 'ORDER_SERVICE_URL',
-};
 
 /** Steps that undo what was started, last first; run once by `stop`. */
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -61,6 +60,8 @@ async function main() {
 
   // CloudWatch metrics (EMF) only mean something on Lambda; locally they would flood stdout.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  // A person reads a terminal: one short line per entry. Piped (to a file, jq, a test), JSON.
+  if (process.stdout.isTTY) process.env.LOG_FORMAT ??= 'text';
   if (!process.env.DATABASE_URL && !process.env.PGLITE_DATA_DIR) {
     mkdirSync('.data', { recursive: true });
     process.env.PGLITE_DATA_DIR = '.data/pglite';
@@ -70,7 +71,7 @@ async function main() {
   const settings = startSettings(process.env);
   const missing = SERVICES.filter((service) => !process.env[URL_VARIABLES[service]]);
   for (const service of missing) {
-    process.env[URL_VARIABLES[service]] = `http://127.0.0.1:${settings.wireMockPorts[service]}`;
+    process.env[URL_VARIABLES[service]] = wireMockUrl(settings.wireMockPorts[service]);
   }
   const config = loadConfig();
   const appUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
@@ -92,15 +93,19 @@ async function main() {
     const problem = await databaseUrlProblem(database.url);
     if (problem) return refuse(problem);
   }
-  const taken = await takenPortsProblem([
-    { port: config.port, host: config.host, purpose: 'APP_PORT' },
-    // WireMock runs for all three services when one is missing (as before), on all three ports.
-    ...(missing.length > 0 ? SERVICES : []).map((service) => ({
-      port: settings.wireMockPorts[service],
-      host: '127.0.0.1',
-      purpose: `${service} WireMock`,
-    })),
-  ]);
+  const taken = await takenPortsProblem(
+    [
+      { port: config.port, host: config.host, purpose: 'APP_PORT' },
+      // WireMock runs for all three services when one is missing (as before), on all three ports.
+      ...(missing.length > 0 ? SERVICES : []).map((service) => ({
+        port: settings.wireMockPorts[service],
+        host: '127.0.0.1',
+        purpose: `${service} WireMock`,
+      })),
+    ],
+    // Where a running `npm start` keeps the lock of its folder, which holds its URL.
+    dataDir.startsWith('memory://') ? ['.data'] : ['.data', path.dirname(path.resolve(dataDir))],
+  );
   if (taken) return refuse(taken);
 
   // 4. Only now: Java, the database, the handlers.
@@ -118,6 +123,11 @@ async function main() {
     console.log(`starting WireMock for ${SERVICES.join(', ')} ...`);
     wiremocks = await startWireMocks(settings.wireMockPorts);
     cleanup.push(() => wiremocks?.stop());
+    watchWireMocks(wiremocks, {
+      report: (text) => console.error(text),
+      giveUp: (message) => void refuse(message),
+      stopping: () => stopping,
+    });
     for (const service of missing) {
       process.env[URL_VARIABLES[service]] = wiremocks.urls[service];
     }
@@ -134,8 +144,11 @@ async function main() {
   const applied = await migrate(app.db);
   if (applied.length > 0) console.log(`migrations applied: ${applied.join(', ')}`);
 
+  const { logFormat, textLine } = await import('#lib/observability/logger.ts');
+  const text = logFormat(process.env) === 'text';
   const server = createLocalGateway(localRoutes, apiDocs(), {
-    accessLog: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+    accessLog: (line) =>
+      process.stdout.write(`${text ? accessTextLine(line, textLine) : JSON.stringify(line)}\n`),
   });
   const url = await listen(server, config.port, config.host);
   lock?.setUrl(url);
@@ -176,6 +189,15 @@ async function main() {
   }, every);
   cleanup.push(() => clearInterval(recoveryTimer));
   console.log(`  recovery: every ${every / 1000} s (RECOVERY_INTERVAL_MS)`);
+}
+
+/** An access-log line as a terminal shows it: `… INFO  POST /checkout/process 200 41 ms  checkout_id=…`. */
+function accessTextLine(line: AccessLogLine, textLine: (entry: Record<string, unknown>) => string) {
+  return textLine({
+    level: 'INFO',
+    message: `${line.httpMethod} ${line.path} ${line.status} ${line.responseLatency} ms`,
+    checkout_id: line.checkoutId,
+  });
 }
 
 /** What EventBridge sends on a schedule. */

@@ -8,6 +8,7 @@ import {
   describeAnswer,
   describeOutcome,
   type ExpectedAnswer,
+  INCOMPLETE_KEYED_MESSAGE,
   isRecorded,
   requestOf,
   showTrigger,
@@ -163,6 +164,19 @@ export const responseExamples = {
           },
         ],
       }),
+      'invalid-expiry': example(
+        'A card expiry that is not MM/YY (13/30): each field says what it expects',
+        {
+          error: 'validation_error',
+          message: 'The checkout request is invalid',
+          details: [
+            {
+              path: 'payment_method.card_expiry',
+              message: 'card_expiry must be MM/YY, e.g. 12/30',
+            },
+          ],
+        },
+      ),
       'raw-card-not-accepted': example(
         'A card number where the shop takes tokens only (ACCEPT_RAW_CARDS=false, the prod stage)',
         {
@@ -253,7 +267,19 @@ export const responseExamples = {
         },
       ),
     },
-    503: { ...testValueAnswers(503), 'database-unavailable': DATABASE_UNAVAILABLE },
+    503: {
+      ...testValueAnswers(503),
+      'incomplete-with-key': example(
+        'Any of the answers above to a request that carried an Idempotency-Key: retrying with it resumes the checkout',
+        {
+          checkout_id: CHECKOUT_ID,
+          status: 'pending',
+          error: 'checkout_incomplete',
+          message: INCOMPLETE_KEYED_MESSAGE,
+        },
+      ),
+      'database-unavailable': DATABASE_UNAVAILABLE,
+    },
   },
   getCheckout: {
     200: {

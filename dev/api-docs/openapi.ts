@@ -57,18 +57,151 @@ function answer(
 const PRICE_DESCRIPTION =
   "The price the customer saw, in the currency's major unit (at most its decimals). Optional: the amount charged is the catalog's. When sent, it must be the catalog's current price, or the answer is 409 `price_changed` with the current prices and nothing is charged. Required, and charged as sent, only where the service runs with `PRICING=caller` (a shop backend that prices carts itself).";
 
+interface Annotation {
+  description: string;
+  /** Left out for a field with `const` or `enum`: its first value is the example. */
+  example?: unknown;
+}
+
 /**
- * The request schema generated from zod, with the description of an item's `price` (an
- * annotation: it validates nothing).
+ * The description and example of every field of the request, by its dotted path (`[]` for an
+ * array's items; a field of a `payment_method` member under `payment_method`). The zod schema
+ * says what is valid; this says what it means. A field missing here fails the build of the
+ * document, so a new field cannot go undocumented.
+ */
+const REQUEST_FIELDS: Record<string, Annotation> = {
+  payment_method: {
+    description:
+      "How the customer pays, told apart by `type`: `card_token` (recommended: a token the payment service's client-side SDK made, so the card never passes through this service), or `credit_card` / `debit_card` with the raw card (puts the deployment in PCI DSS scope; refused where `ACCEPT_RAW_CARDS=false`)",
+    example: { type: 'card_token', token: 'tok_visa' },
+  },
+  'payment_method.type': { description: 'The kind of payment method' },
+  'payment_method.card_number': {
+    description: 'The card number: 12 to 19 digits, no spaces or dashes, passing the Luhn check',
+    example: '4111111111111111',
+  },
+  'payment_method.card_expiry': {
+    description: "The card's expiry, MM/YY; a card is good through the end of that month",
+    example: '12/30',
+  },
+  'payment_method.card_cvv': {
+    description: "The card's security code: 3 digits, or 4 (American Express)",
+    example: '123',
+  },
+  'payment_method.token': {
+    description:
+      "The token the payment service's client-side SDK made in the customer's browser or app: 1 to 255 printable characters, no spaces",
+    example: 'tok_visa',
+  },
+  'payment_method.installments': {
+    description:
+      'Parcelamento, in BRL only: 1 to 12 interest-free installments (1 by default), each at least `MIN_INSTALLMENT_AMOUNT` (5.00) of the total charged; a debit card takes 1',
+    example: 3,
+  },
+  customer_email: {
+    description: "The customer's email address (at most 254 characters)",
+    example: 'customer@example.com',
+  },
+  customer_name: {
+    description: "The customer's name, sent to the order service (1 to 200 characters)",
+    example: 'Ana Souza',
+  },
+  customer_document: {
+    description:
+      "The payer's CPF (11 digits) or CNPJ (14 characters, alphanumeric since July 2026), punctuation allowed, check digits verified; sent to the payment service and never stored",
+    example: '529.982.247-25',
+  },
+  shipping_address: {
+    description: 'Where the order is shipped',
+    example: {
+      street: 'Rua das Flores',
+      number: '123',
+      city: 'São Paulo',
+      state: 'SP',
+      zip_code: '01234-567',
+    },
+  },
+  'shipping_address.street': {
+    description: 'The street (1 to 200 characters)',
+    example: 'Rua das Flores',
+  },
+  'shipping_address.number': {
+    description: 'The house or building number, as text (1 to 20 characters: `123`, `s/n`)',
+    example: '123',
+  },
+  'shipping_address.complement': {
+    description: 'Apartment, floor, block… (optional, 1 to 100 characters)',
+    example: 'Apto 42',
+  },
+  'shipping_address.city': { description: 'The city (1 to 100 characters)', example: 'São Paulo' },
+  'shipping_address.state': {
+    description: 'The state or region (1 to 50 characters)',
+    example: 'SP',
+  },
+  'shipping_address.zip_code': {
+    description: 'The postal code (CEP in Brazil), as text (1 to 20 characters)',
+    example: '01234-567',
+  },
+  items: {
+    description: 'What is bought: 1 to 100 lines',
+    example: [
+      { product_id: 'prod_001', quantity: 2, price: 99.9 },
+      { product_id: 'prod_002', quantity: 1, price: 149.9 },
+    ],
+  },
+  'items[]': {
+    description: 'One line of the cart',
+    example: { product_id: 'prod_001', quantity: 2, price: 99.9 },
+  },
+  'items[].product_id': {
+    description: "The product's id in the catalog (1 to 64 characters)",
+    example: 'prod_001',
+  },
+  'items[].quantity': { description: 'How many: a whole number from 1 to 999', example: 2 },
+  'items[].price': { description: PRICE_DESCRIPTION, example: 99.9 },
+  currency: {
+    description:
+      'The ISO 4217 code of the currency of the prices and the charge; BRL when left out. Prices may have at most its decimals (none in JPY, 3 in KWD)',
+    example: 'BRL',
+  },
+};
+
+type SchemaObject = Record<string, unknown> & {
+  properties?: Record<string, SchemaObject>;
+  items?: SchemaObject;
+  oneOf?: SchemaObject[];
+  enum?: unknown[];
+};
+
+/** `schema` with each field's description and example from `REQUEST_FIELDS`, under `path`. */
+function annotate(schema: SchemaObject, path = ''): SchemaObject {
+  const field = (key: string, property: SchemaObject) => {
+    const annotation = REQUEST_FIELDS[key];
+    if (!annotation) throw new Error(`REQUEST_FIELDS has no description of ${key}`);
+    const example = annotation.example ?? property.const ?? property.enum?.[0];
+    return { description: annotation.description, example, ...annotate(property, key) };
+  };
+  return {
+    ...schema,
+    ...(schema.properties && {
+      properties: Object.fromEntries(
+        Object.entries(schema.properties).map(([name, property]) => [
+          name,
+          field(path ? `${path}.${name}` : name, property),
+        ]),
+      ),
+    }),
+    ...(schema.items && { items: field(`${path}[]`, schema.items) }),
+    ...(schema.oneOf && { oneOf: schema.oneOf.map((member) => annotate(member, path)) }),
+  };
+}
+
+/**
+ * The request schema generated from zod, with a description and an example of every field
+ * (annotations: they validate nothing).
  */
 function checkoutRequest(): Record<string, unknown> {
-  const request = checkoutRequestJsonSchema('openapi-3.0');
-  const { items } = request.properties as {
-    items: { items: { properties: Record<string, Record<string, unknown>> } };
-  };
-  const item = items.items.properties;
-  item.price = { description: PRICE_DESCRIPTION, ...item.price };
-  return request;
+  return annotate(checkoutRequestJsonSchema('openapi-3.0') as SchemaObject);
 }
 
 function schemas() {

@@ -84,8 +84,10 @@ timeout, a reset): nothing is undone, and the checkout waits at its recovery poi
 the same \`Idempotency-Key\` resumes it; once its lease has expired, the recovery function asks
 the service's outcome lookup and ends it as the last column says. Once the order exists
 (\`order_created\`) nothing is undone: the capture is repeated until the lookup shows it. The
-lookups answer by default that the step happened; the faults that did not act make them answer
-"nothing there" for that checkout (details in \`wiremock/README.md\`).
+lookups answer what was asked of the mocks: each call that acted (a payment, a deduction, an
+order, then a capture, void, refund or release) makes its WireMock list what it now holds for
+that checkout, and a checkout that nothing was done for holds nothing, as after the faults that
+did not act (details in \`wiremock/README.md\`).
 
 A 409 \`checkout_requires_attention\` (no \`Retry-After\`) means a person must finish the
 checkout: money may be held for it, and every retry gets the same answer.

@@ -163,8 +163,16 @@ const totalOver1000: Trigger = {
   },
 };
 
-/** What every 503 `checkout_incomplete` says (`lib/http/checkout-presenter.ts`). */
+/**
+ * What a 503 `checkout_incomplete` says (`lib/http/checkout-presenter.ts`) to a request sent,
+ * as the examples are, without an `Idempotency-Key`: sending it again would start a second
+ * checkout, so it points at `GET /checkout/{id}` instead.
+ */
 export const INCOMPLETE_MESSAGE =
+  'The checkout could not be confirmed yet; it will be completed or undone automatically. Do not send it again: without an Idempotency-Key that starts a second checkout. Read its status with GET /checkout/{id} (its checkout_id is in this answer), and send an Idempotency-Key with every checkout so that a retry is safe.';
+
+/** What a 503 `checkout_incomplete` says to a request that carried an `Idempotency-Key`. */
+export const INCOMPLETE_KEYED_MESSAGE =
   'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.';
 
 const incomplete = (status: CheckoutStatus): CheckoutAnswer => ({

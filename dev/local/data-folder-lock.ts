@@ -1,4 +1,12 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { isRunning } from './process-running.ts';
 
@@ -87,6 +95,26 @@ export function lockDataFolder(dataDir: string, command: string, url?: string): 
 export function folderOwner(dataDir: string): FolderOwner | undefined {
   const holder = readOwner(lockFileOf(dataDir));
   return holder && isRunning(holder.pid) ? holder : undefined;
+}
+
+/**
+ * What process `pid` holds, from the lock files in `dirs` (`.data` by default, where `npm start`
+ * keeps its folder): the running holder's own record (its URL), or undefined.
+ */
+export function runningOwner(pid: number, dirs: string[] = ['.data']): FolderOwner | undefined {
+  for (const dir of dirs) {
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((file) => file.endsWith('.lock'));
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      const owner = readOwner(path.join(dir, file));
+      if (owner?.pid === pid && isRunning(pid)) return owner;
+    }
+  }
+  return undefined;
 }
 
 /** E.g. "`npm start` (pid 4100, http://127.0.0.1:8005, since 2026-11-25T16:35:40.000Z)". */

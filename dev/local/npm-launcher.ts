@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { isRunning } from './process-running.ts';
+import { isRunning, processInfo } from './process-running.ts';
 
 /**
  * Calls `onGone` once the `npm` process that launched this one (or a process between them) has
@@ -28,20 +26,5 @@ export function whenNpmLauncherEnds(onGone: () => void, everyMs = 500): void {
       return;
     }
     pid = parent.ppid;
-  }
-}
-
-/** A process's parent and command line: `/proc` on Linux, else `ps`. */
-function processInfo(pid: number): { ppid: number; command: string } | undefined {
-  try {
-    // Field 4 of stat, counted after the command name (which may hold spaces) in parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    return { ppid, command };
-  } catch {
-    const ps = spawnSync('ps', ['-o', 'ppid=,command=', '-p', String(pid)], { encoding: 'utf8' });
-    const match = /^\s*(\d+)\s+(.*)$/.exec(ps.stdout ?? '');
-    return match ? { ppid: Number(match[1]), command: match[2]?.trim() ?? '' } : undefined;
   }
 }

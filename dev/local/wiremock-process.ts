@@ -5,22 +5,38 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isPortFree } from './port-holder.ts';
+import { DEFAULT_WIREMOCK_BASE_PORT, wireMockPortsFrom, wireMockUrl } from './service-urls.ts';
 
 export type ServiceName = 'payment' | 'inventory' | 'order';
 export const SERVICES: readonly ServiceName[] = ['payment', 'inventory', 'order'];
 
-/** The seed's ports; tests pass 0 to take free ones. */
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  payment: 8081,
-  inventory: 8082,
-  order: 8083,
-};
+/** The seed's ports (WIREMOCK_BASE_PORT's default and the next two); tests pass 0 to take free ones. */
+export const DEFAULT_PORTS: Record<ServiceName, number> = wireMockPortsFrom(
+  DEFAULT_WIREMOCK_BASE_PORT,
+);
 
 const MAPPINGS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../wiremock');
 
+/** A WireMock that ended by itself (not stopped by `stop()`), once it had answered. */
+export interface WireMockExit {
+  service: ServiceName;
+  pid: number;
+  url: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last of what it wrote (stdout and stderr), '' when nothing. */
+  output: string;
+}
+
 export interface RunningWireMocks {
   urls: Record<ServiceName, string>;
-  pids: number[];
+  /** Each service's current process, in `SERVICES` order. */
+  readonly pids: number[];
+  /** Calls `listener` whenever a WireMock that was up ends by itself. */
+  onExit(listener: (exit: WireMockExit) => void): void;
+  /** Starts the service's WireMock again, on the same port from the same root dir; its pid once it answers. */
+  restart(service: ServiceName): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +56,14 @@ export function wireMockJar(): string {
   return path.join(dir, jar);
 }
 
+interface WireMockChild {
+  child: ChildProcess;
+  url: string;
+  /** Set once it answered: an end before that is the start failing, not a death. */
+  up: boolean;
+  output: () => string;
+}
+
 /**
  * Starts one WireMock per service from `wiremock/<service>` (or `rootDir(service)`) and waits
  * until each answers.
@@ -50,62 +74,107 @@ export async function startWireMocks(
   rootDir: (service: ServiceName) => string = (service) => path.join(MAPPINGS_ROOT, service),
 ): Promise<RunningWireMocks> {
   const jar = wireMockJar();
-  const children: ChildProcess[] = [];
+  const running = new Map<ServiceName, WireMockChild>();
+  const listeners: ((exit: WireMockExit) => void)[] = [];
+  let stopping = false;
   const killAll = () => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const { child } of running.values()) child.kill('SIGKILL');
   };
   process.once('exit', killAll);
+
+  const launch = (service: ServiceName, url: string): WireMockChild => {
+    const child = spawn(
+      'java',
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-jar',
+        jar,
+        '--port',
+        new URL(url).port,
+        '--bind-address',
+        '127.0.0.1',
+        '--root-dir',
+        rootDir(service),
+        '--disable-banner',
+        '--async-response-enabled',
+        'true',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const entry: WireMockChild = { child, url, up: false, output: keepTail(child) };
+    running.set(service, entry);
+    child.once('exit', (code, signal) => {
+      if (stopping || !entry.up || running.get(service) !== entry) return;
+      const exit = { service, pid: child.pid as number, url, code, signal, output: entry.output() };
+      for (const listener of listeners) listener(exit);
+    });
+    return entry;
+  };
+
   try {
     const urls = {} as Record<ServiceName, string>;
     for (const service of SERVICES) {
-      const port = ports[service] || (await freePort());
-      const child = spawn(
-        'java',
-        [
-          '-XX:TieredStopAtLevel=1',
-          '-jar',
-          jar,
-          '--port',
-          String(port),
-          '--bind-address',
-          '127.0.0.1',
-          '--root-dir',
-          rootDir(service),
-          '--disable-banner',
-          '--async-response-enabled',
-          'true',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      children.push(child);
-      urls[service] = `http://127.0.0.1:${port}`;
+      urls[service] = wireMockUrl(ports[service] || (await freePort()));
+      launch(service, urls[service]);
     }
-    await Promise.all(SERVICES.map((s, i) => waitUntilUp(urls[s], children[i] as ChildProcess)));
+    await Promise.all(
+      SERVICES.map((service) => waitUntilUp(running.get(service) as WireMockChild)),
+    );
     return {
       urls,
-      pids: children.map((c) => c.pid as number),
+      get pids() {
+        return SERVICES.map((service) => running.get(service)?.child.pid as number);
+      },
+      onExit(listener) {
+        listeners.push(listener);
+      },
+      async restart(service) {
+        const entry = launch(service, urls[service]);
+        try {
+          await waitUntilUp(entry);
+        } catch (error) {
+          entry.child.kill('SIGKILL');
+          throw error;
+        }
+        return entry.child.pid as number;
+      },
       async stop() {
+        stopping = true;
         process.removeListener('exit', killAll);
-        await Promise.all(children.map(stopChild));
+        await Promise.all([...running.values()].map(({ child }) => stopChild(child)));
       },
     };
   } catch (error) {
+    stopping = true;
     killAll();
     throw error;
   }
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2_000);
-  });
+/** Reads what the process writes (a full pipe would block it), keeping the last 4 000 characters. */
+function keepTail(child: ChildProcess): () => string {
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => tail.trim();
+}
+
+async function waitUntilUp(entry: WireMockChild, timeoutMs = 60_000): Promise<void> {
+  const { child, url } = entry;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`WireMock at ${url} exited: ${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`WireMock at ${url} exited: ${entry.output()}`);
+    }
     try {
       const res = await fetch(`${url}/__admin/health`);
-      if (res.ok) return;
+      if (res.ok) {
+        entry.up = true;
+        return;
+      }
     } catch {
       // not listening yet
     }
@@ -115,7 +184,7 @@ async function waitUntilUp(url: string, child: ChildProcess, timeoutMs = 60_000)
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -133,4 +202,16 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The first of `count` consecutive ports free right now (for WIREMOCK_BASE_PORT and the next two). */
+export async function freePortRun(count = 3): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (base + count > 65_535) continue;
+    const next = await Promise.all(
+      Array.from({ length: count - 1 }, (_, i) => isPortFree('127.0.0.1', base + i + 1)),
+    );
+    if (next.every(Boolean)) return base;
+  }
 }

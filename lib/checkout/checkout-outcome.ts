@@ -26,8 +26,12 @@ export type CheckoutOutcome =
 /** Where a run of the saga (forward, undo or recovery) leaves a checkout. */
 export type SagaOutcome =
   | FinishedOutcome
-  /** A step's outcome is not known yet: nothing was undone; a retry or recovery settles it. */
-  | { kind: 'incomplete'; checkout: Checkout; retryInMs: number };
+  /**
+   * A step's outcome is not known yet: nothing was undone; a retry or recovery settles it.
+   * `keyed`: whether the request carried an `Idempotency-Key`, so that a retry can resume this
+   * checkout (set by `processCheckout`; absent where no caller waits for the answer).
+   */
+  | { kind: 'incomplete'; checkout: Checkout; retryInMs: number; keyed?: boolean };
 
 /** A checkout in a final state: completed, or ended because a service refused or was unavailable. */
 export type FinishedOutcome =

@@ -73,6 +73,19 @@ export async function processCheckout(
   command: CheckoutCommand,
   budget: WorkBudget,
 ): Promise<CheckoutOutcome> {
+  const outcome = await recordAndRun(deps, command, budget);
+  // Only a keyed request can be retried into the same checkout: the answer says which it was.
+  return outcome.kind === 'incomplete'
+    ? { ...outcome, keyed: command.idempotency !== undefined }
+    : outcome;
+}
+
+/** `processCheckout` before its answer says whether the request was keyed. */
+async function recordAndRun(
+  deps: CheckoutDeps,
+  command: CheckoutCommand,
+  budget: WorkBudget,
+): Promise<CheckoutOutcome> {
   const priced = await price(deps, command, budget);
   let claim: { created: Checkout } | { holder: KeyHolder };
   if ('refusal' in priced) {

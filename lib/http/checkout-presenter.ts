@@ -32,8 +32,7 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
           checkout_id: outcome.checkout.id,
           status: outcome.checkout.status,
           error: 'checkout_incomplete',
-          message:
-            'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.',
+          message: outcome.keyed === false ? INCOMPLETE_UNKEYED : INCOMPLETE_KEYED,
         },
         retryAfter(outcome.retryInMs),
       );
@@ -86,6 +85,16 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
       });
   }
 }
+
+/**
+ * What a 503 `checkout_incomplete` says. A retry with the same `Idempotency-Key` resumes the
+ * checkout; without one, the same request again would start a second checkout (and charge
+ * again), so a caller who sent none is told to read this one instead, by the id in the body.
+ */
+const INCOMPLETE_KEYED =
+  'The checkout could not be confirmed yet; it will be completed or undone automatically. Retry with the same Idempotency-Key or check its status.';
+const INCOMPLETE_UNKEYED =
+  'The checkout could not be confirmed yet; it will be completed or undone automatically. Do not send it again: without an Idempotency-Key that starts a second checkout. Read its status with GET /checkout/{id} (its checkout_id is in this answer), and send an Idempotency-Key with every checkout so that a retry is safe.';
 
 /**
  * What a checkout that needs a person answers, now and on every replay. It never says that

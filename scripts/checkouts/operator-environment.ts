@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describeOwner, folderOwner } from '#dev/local/data-folder-lock.ts';
-import { DEFAULT_PORTS } from '#dev/local/wiremock-process.ts';
+import { localServiceUrls } from '#dev/local/service-urls.ts';
 
 /** The folder `npm start` keeps its embedded database in (scripts/start.ts). */
 export const LOCAL_PGLITE_DIR = '.data/pglite';
@@ -28,13 +28,16 @@ export interface OperatorEnvironment {
    * be recorded as done).
    */
   servicesUnknown: boolean;
+  /** Why the local services' URLs cannot be told (WIREMOCK_BASE_PORT), when that is the reason. */
+  servicesProblem?: string;
 }
 
 /**
  * The environment the CLI runs with: `DATABASE_URL` if set; else the Data API, from
  * DB_CLUSTER_ARN/DB_SECRET_ARN or a stack's outputs file (which, named explicitly, wins); else
  * the embedded database of `npm start`. Service URLs: the configured ones (or the stack's
- * outputs); else, beside a local database, the WireMocks `npm start` runs.
+ * outputs); else, beside a local database, the WireMocks `npm start` runs (on
+ * WIREMOCK_BASE_PORT, default 8081, and the next two).
  */
 export function operatorEnvironment(
   env: NodeJS.ProcessEnv,
@@ -52,14 +55,24 @@ export function operatorEnvironment(
   const deployed = Boolean(result.DB_CLUSTER_ARN);
   if (deployed) result.AWS_REGION ??= result.DB_CLUSTER_ARN?.split(':')[3];
   else if (!result.DATABASE_URL) result.PGLITE_DATA_DIR ??= LOCAL_PGLITE_DIR;
-  const servicesUnknown = deployed && SERVICES.some(({ variable }) => !result[variable]);
+  let servicesUnknown = deployed && SERVICES.some(({ variable }) => !result[variable]);
+  // Locally, the WireMocks of `npm start`, wherever WIREMOCK_BASE_PORT puts them.
+  let local: Record<(typeof SERVICES)[number]['name'], string> | undefined;
+  let servicesProblem: string | undefined;
+  if (!servicesUnknown) {
+    try {
+      local = localServiceUrls(result);
+    } catch (error) {
+      // A bad or 0 WIREMOCK_BASE_PORT: what reads the database alone still runs.
+      servicesProblem = (error as Error).message;
+      servicesUnknown = true;
+    }
+  }
   for (const { name, variable } of SERVICES) {
     // `.invalid` never resolves: a lookup fails at once instead of reaching a local WireMock.
-    result[variable] ??= servicesUnknown
-      ? `http://${name}.not-configured.invalid`
-      : `http://127.0.0.1:${DEFAULT_PORTS[name]}`;
+    result[variable] ??= local?.[name] ?? `http://${name}.not-configured.invalid`;
   }
-  return { env: result, servicesUnknown };
+  return { env: result, servicesUnknown, ...(servicesProblem && { servicesProblem }) };
 }
 
 /** The outputs of the one stack in a `cdk deploy --outputs-file` file that has a database. */

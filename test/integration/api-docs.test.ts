@@ -52,6 +52,50 @@ const itemProperties = (request: unknown) =>
     }
   ).properties.items.items.properties;
 
+/** A schema without its fields' `description` and `example`, which validate nothing. */
+function withoutAnnotations(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutAnnotations);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const { properties, items, oneOf, ...rest } = schema as Record<string, unknown>;
+  const strip = (field: unknown) => {
+    const { description: _d, example: _e, ...validating } = field as Record<string, unknown>;
+    return withoutAnnotations(validating);
+  };
+  return {
+    ...rest,
+    ...(properties !== undefined && {
+      properties: Object.fromEntries(
+        Object.entries(properties as Record<string, unknown>).map(([k, v]) => [k, strip(v)]),
+      ),
+    }),
+    ...(items !== undefined && { items: strip(items) }),
+    ...(oneOf !== undefined && { oneOf: withoutAnnotations(oneOf) }),
+  };
+}
+
+/**
+ * Every field of `schema` (an object's properties, an array's items, each member of a
+ * `oneOf`), as `path` and its schema, at any depth.
+ */
+function fieldsOf(
+  schema: Record<string, unknown>,
+  path: string,
+): [string, Record<string, unknown>][] {
+  const { properties, items, oneOf, anyOf, allOf } = schema as Record<string, never>;
+  return [
+    ...Object.entries((properties ?? {}) as Record<string, Record<string, unknown>>).flatMap(
+      ([name, field]): [string, Record<string, unknown>][] => [
+        [`${path}.${name}`, field],
+        ...fieldsOf(field, `${path}.${name}`),
+      ],
+    ),
+    ...(items ? fieldsOf(items, `${path}[]`) : []),
+    ...[...(oneOf ?? []), ...(anyOf ?? []), ...(allOf ?? [])].flatMap((member, i) =>
+      fieldsOf(member, `${path}(${i})`),
+    ),
+  ];
+}
+
 const operations = () =>
   Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
@@ -93,17 +137,50 @@ describe('API documentation served by the local gateway', () => {
       '/checkout/{id}',
       '/health',
     ]);
-    // The generated schema, with one annotation: what an item's `price` means.
-    const request = structuredClone(doc.components.schemas.CheckoutRequest);
-    const { description, ...price } = itemProperties(request).price ?? {};
-    itemProperties(request).price = price;
-    expect(request).toEqual(checkoutRequestJsonSchema('openapi-3.0'));
+    // The generated schema, with annotations only: each field's description and example.
+    const request = doc.components.schemas.CheckoutRequest;
+    expect(withoutAnnotations(request)).toEqual(checkoutRequestJsonSchema('openapi-3.0'));
+    const { description } = itemProperties(request).price ?? {};
     expect(description).toMatch(/^The price the customer saw\b/);
     expect(description).toContain("the amount charged is the catalog's");
     expect(description).toContain('409 `price_changed`');
     const text = JSON.stringify(doc);
     expect(text).not.toContain('$defs');
     expect(text).not.toContain('"$schema"');
+  });
+
+  it('describes every field of every request and answer schema, with an example', () => {
+    const fields = Object.entries(doc.components.schemas).flatMap(([name, schema]) =>
+      fieldsOf(schema, name),
+    );
+    expect(fields.length).toBeGreaterThan(80);
+    const undocumented = fields
+      .filter(([, field]) => !(typeof field.description === 'string' && field.description.trim()))
+      .map(([path]) => path);
+    const withoutExample = fields
+      .filter(([, field]) => !('example' in field))
+      .map(([path]) => path);
+    expect(undocumented, 'fields without a description').toEqual([]);
+    expect(withoutExample, 'fields without an example').toEqual([]);
+  });
+
+  it('shows, for every field, an example its own schema accepts', () => {
+    const ajv = new Ajv.default({ strict: false, validateFormats: false });
+    // OpenAPI 3.0's boolean `exclusiveMinimum` (a price above 0) in JSON Schema's words.
+    const jsonSchema = (schema: unknown) =>
+      JSON.parse(
+        JSON.stringify(schema).replace(
+          /"minimum":(-?[\d.]+),"exclusiveMinimum":true/g,
+          '"exclusiveMinimum":$1',
+        ),
+      );
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      for (const [path, field] of fieldsOf(schema, name)) {
+        const { example, ...rest } = field;
+        const valid = ajv.validate(jsonSchema(withoutAnnotations(rest)), example);
+        expect(valid, `${path}: ${JSON.stringify(example)} ${ajv.errorsText()}`).toBe(true);
+      }
+    }
   });
 
   it('groups every operation under a declared tag and names it', () => {

@@ -4,6 +4,10 @@ import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 
 const api = useLocalApi();
 
+/** Ajv's and zod's own words (a regex, a JSON type, "allowed values"), which tell a shop nothing. */
+const UNREADABLE =
+  /Invalid input|must match|allowed values|equal to|must NOT have|must be (string|number|integer|object|array|[<>=])|oneOf|[\\^$]/;
+
 type Body = ReturnType<typeof seedRequest> & Record<string, unknown>;
 
 /** Each case breaks one rule of design §2 in an otherwise valid, marked request. */
@@ -178,10 +182,77 @@ describe('invalid requests are refused before any side effect', () => {
       const error = errorResponseSchema.parse(res.json);
       expect(error.error).toBe('validation_error');
       expect(error.details?.map((d) => d.path)).toContain(path);
+      for (const detail of error.details ?? []) expect(detail.message).not.toMatch(UNREADABLE);
       expect(res.text).not.toContain('4111111111111111');
       await api.expectNothingHappened(marker);
     },
   );
+
+  // The first two are answered by @middy/validator (Ajv over the JSON Schema generated from
+  // zod), the last two by zod in parseCheckoutRequest: the same words either way.
+  it.each([
+    [
+      'card_expiry 13/30',
+      (b: Body) => {
+        b.payment_method.card_expiry = '13/30';
+      },
+      { path: 'payment_method.card_expiry', message: 'card_expiry must be MM/YY, e.g. 12/30' },
+    ],
+    [
+      'an unknown payment type',
+      (b: Body) => {
+        (b.payment_method as Record<string, unknown>).type = 'cash';
+      },
+      {
+        path: 'payment_method.type',
+        message: 'type must be one of credit_card, debit_card, card_token',
+      },
+    ],
+    [
+      'a lower-case currency',
+      (b: Body) => {
+        b.currency = 'brl';
+      },
+      { path: 'currency', message: 'currency must be a 3-letter ISO 4217 code such as BRL' },
+    ],
+    [
+      'an email without a domain',
+      (b: Body) => {
+        b.customer_email = 'customer@';
+      },
+      {
+        path: 'customer_email',
+        message:
+          'customer_email must be an email address such as customer@example.com, at most 254 characters',
+      },
+    ],
+    [
+      'a card number failing the Luhn check',
+      (b: Body) => {
+        b.payment_method.card_number = '4111111111111112';
+      },
+      {
+        path: 'payment_method.card_number',
+        message: 'card_number is not a valid card number (Luhn check failed)',
+      },
+    ],
+    [
+      'a withdrawn currency',
+      (b: Body) => {
+        b.currency = 'HRK';
+      },
+      {
+        path: 'currency',
+        message: 'currency HRK has been withdrawn from ISO 4217 (replaced by EUR)',
+      },
+    ],
+  ])('%s → one detail saying what is expected', async (_name, breakIt, detail) => {
+    const body = seedRequest() as Body;
+    breakIt(body);
+    const res = await api.postCheckout(body);
+    expect(res.status).toBe(400);
+    expect(res.json.details).toEqual([detail]);
+  });
 
   it('says that the card has expired for 12/25', async () => {
     const body = seedRequest();

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSharedDatabase } from '../support/shared-database.ts';
 import { header, type JournalRequest, receivedRequests } from '../support/wiremock-journal.ts';
+import { actedBeforeFailing, untilWebhooksDone } from '../support/wiremock-lookups.ts';
 import { addStub } from '../support/wiremock-stubs.ts';
 
 /*
@@ -79,12 +80,22 @@ const keysOf = (requests: JournalRequest[]) => [
   ...new Set(requests.map((r) => header(r, 'Idempotency-Key'))),
 ];
 
-/** Delays a service's answers for this marker, so the child is still waiting when it is killed. */
-const slowDown = (service: 'payment' | 'inventory', path: string, marker: string) =>
+/** The default success of each slowed call: its webhook tells the lookup the call acted. */
+const ACTED = {
+  '/payments/process': 'payment/mappings/process-success.json',
+  '/inventory/deduct': 'inventory/mappings/deduct-success.json',
+} as const;
+
+/**
+ * Delays a service's answers for this marker, so the child is still waiting when it is killed;
+ * the service acted on the request all the same (its lookup lists it, as a real one's would).
+ */
+const slowDown = (service: 'payment' | 'inventory', path: keyof typeof ACTED, marker: string) =>
   addStub(service, {
     priority: 1,
     request: { method: 'POST', urlPath: path, bodyPatterns: [{ contains: marker }] },
     response: { status: 500, fixedDelayMilliseconds: 1_500 },
+    ...actedBeforeFailing(ACTED[path]),
   });
 
 describe('a checkout whose process dies between steps', () => {
@@ -96,6 +107,7 @@ describe('a checkout whose process dies between steps', () => {
     const row = await rowOf(marker);
     expect(row.status).toBe('pending');
     const id = String(row.id);
+    await untilWebhooksDone('payment', id);
 
     await expireLease(id);
     await (await getApp()).recoverAbandoned(workBudget(20_000), {
@@ -148,6 +160,7 @@ describe('a checkout whose process dies between steps', () => {
     await runAndKill(seedRequest(marker), marker, 'inventory', '/inventory/deduct');
     await unslow();
     const id = String((await rowOf(marker)).id);
+    await untilWebhooksDone('inventory', id);
 
     await expireLease(id);
     await (await getApp()).recoverAbandoned(workBudget(20_000), {

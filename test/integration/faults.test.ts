@@ -3,6 +3,7 @@ import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
+import { actedBeforeFailing, untilWebhooksDone } from '../support/wiremock-lookups.ts';
 import { addStub } from '../support/wiremock-stubs.ts';
 
 const api = useLocalApi();
@@ -42,6 +43,13 @@ const UNKNOWN_OUTCOME_FAULTS: Record<string, Record<string, unknown>> = {
     headers: { 'Content-Type': 'application/json' },
     body: '{"unexpected":true}',
   },
+};
+
+/** The mapping of each step's default success, whose webhook tells the lookup it happened. */
+const SUCCESS_MAPPING: Record<Step, string> = {
+  payment: 'payment/mappings/process-success.json',
+  inventory: 'inventory/mappings/deduct-success.json',
+  order: 'order/mappings/create-success.json',
 };
 
 const stubFor = (step: Step, marker: string, response: Record<string, unknown>, extra = {}) =>
@@ -110,7 +118,12 @@ describe.each(Object.keys(STEPS) as Step[])('faults at the %s step', (step) => {
     'after %s: 503 at its recovery point with nothing undone, then recovery settles it',
     async (_fault, response) => {
       const marker = newMarker();
-      const removeStub = await stubFor(step, marker, response);
+      const removeStub = await stubFor(
+        step,
+        marker,
+        response,
+        actedBeforeFailing(SUCCESS_MAPPING[step]),
+      );
       let id: string;
       try {
         const res = await api.postCheckout(seedRequest(marker));
@@ -127,6 +140,8 @@ describe.each(Object.keys(STEPS) as Step[])('faults at the %s step', (step) => {
       }
       const forwardBefore = (await receivedRequests(service, id, path)).length;
 
+      // The service acted: its lookup lists the step once the webhook has registered it.
+      await untilWebhooksDone(service, id);
       const final = await recover(id);
 
       // Recovery asked the service (the outcome lookup) and never repeated the step.

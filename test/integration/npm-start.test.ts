@@ -5,16 +5,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { folderOwner, lockFileOf } from '#dev/local/data-folder-lock.ts';
-import { isPortFree } from '#dev/local/port-holder.ts';
 import { isRunning } from '#dev/local/process-running.ts';
-import { freePort } from '#dev/local/wiremock-process.ts';
+import { freePort, freePortRun } from '#dev/local/wiremock-process.ts';
 import { seedRequest } from '../../scripts/seed-request.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 
 /*
  * `npm start` as a user runs it, in a child process: what it refuses before starting anything,
- * that a SIGTERM to `npm` stops every process it started, and that WireMocks left by a killed
- * instance are named rather than reused. Each instance takes free ports and a folder of its own.
+ * that a SIGTERM to `npm` stops every process it started, that the ports of a running instance
+ * are told from WireMocks left by a killed one (named rather than reused), and what it does
+ * when one of its WireMocks dies. Each instance takes free ports and a folder of its own.
  */
 
 const root = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
@@ -86,15 +86,6 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
   for (let waited = 0; !condition(); waited += 100) {
     if (waited > timeoutMs) throw new Error('timed out');
     await sleep(100);
-  }
-}
-
-/** Three consecutive free ports (WIREMOCK_BASE_PORT takes the first and the next two). */
-async function freePortRun(): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    const next = await Promise.all([1, 2].map((offset) => isPortFree('127.0.0.1', base + offset)));
-    if (base < 65_000 && next.every(Boolean)) return base;
   }
 }
 
@@ -182,7 +173,11 @@ describe('npm start on the embedded database, with its WireMocks', () => {
   const dataDir = path.join(root, 'pglite');
 
   it('refuses a second instance on the same folder at once, naming the first; stops on SIGTERM to npm', async () => {
-    const first = npmStart(userEnv({ PGLITE_DATA_DIR: dataDir }));
+    const ports = {
+      APP_PORT: String(await freePort()),
+      WIREMOCK_BASE_PORT: String(await freePortRun()),
+    };
+    const first = npmStart(userEnv({ PGLITE_DATA_DIR: dataDir, ...ports }));
     const { url, wiremocks } = await untilListening(first);
     expect(wiremocks.map((w) => w.service)).toEqual(['payment', 'inventory', 'order']);
     const owner = folderOwner(dataDir);
@@ -194,6 +189,27 @@ describe('npm start on the embedded database, with its WireMocks', () => {
       `npm start cannot start: the data folder ${dataDir} is in use by \`npm start\` (pid ${owner?.pid}, ${url}`,
     );
     expect(second.output()).not.toContain('starting WireMock');
+    expect(second.output()).toContain('Use that one, or stop it first (Ctrl-C in its terminal).');
+    expect(second.output()).not.toContain('kill');
+
+    // On a folder of its own but the same ports: the first is running, not left over.
+    const third = npmStart(userEnv({ PGLITE_DATA_DIR: path.join(root, 'third'), ...ports }));
+    expect(await third.exited).toBe(1);
+    expect(third.output()).toContain(
+      `port ${ports.APP_PORT} (APP_PORT): another \`npm start\` (pid ${owner?.pid}), which is running`,
+    );
+    for (const { service, port, pid } of wiremocks) {
+      expect(third.output()).toContain(
+        `port ${port} (${service} WireMock): pid ${pid}, a WireMock of another \`npm start\` (pid ${owner?.pid}), which is running`,
+      );
+    }
+    expect(third.output()).toContain(
+      `Another \`npm start\` (pid ${owner?.pid}, ${url}) is running on these ports: use it, or stop it (Ctrl-C in its terminal)`,
+    );
+    expect(third.output()).toContain('WIREMOCK_BASE_PORT=');
+    expect(third.output()).not.toMatch(/kill|left running/);
+    expect(third.output()).not.toContain('starting WireMock');
+    expect(await fetch(`${url}/health`).then((r) => r.status)).toBe(200);
 
     const cli = spawnSync('npm', ['run', '--silent', 'checkouts', '--', 'list'], {
       env: userEnv({ PGLITE_DATA_DIR: dataDir }),
@@ -232,4 +248,47 @@ describe('npm start on the embedded database, with its WireMocks', () => {
     expect(next.output()).toContain(`kill ${wiremocks.map((w) => w.pid).join(' ')}`);
     expect(next.output()).not.toContain('listening on');
   }, 120_000);
+});
+
+describe('npm start when one of its WireMocks dies', () => {
+  it('says so, restarts it once on the same port, and stops when it dies again within a minute', async () => {
+    const dataDir = path.join(root, 'dying');
+    const run = npmStart(userEnv({ PGLITE_DATA_DIR: dataDir }));
+    const { url, wiremocks } = await untilListening(run);
+    leftovers.push(...wiremocks.map((w) => w.pid));
+    const payment = wiremocks.find((w) => w.service === 'payment') as (typeof wiremocks)[number];
+    const paymentUrl = `http://127.0.0.1:${payment.port}`;
+
+    process.kill(payment.pid, 'SIGKILL');
+    const back = new RegExp(
+      `the payment WireMock is running again \\(pid (\\d+), ${paymentUrl}\\)`,
+    );
+    await until(() => back.test(run.output()), 90_000);
+    expect(run.output()).toContain(
+      `the payment WireMock (pid ${payment.pid}, ${paymentUrl}) was killed (SIGKILL); calls to payment fail until it is back.`,
+    );
+    expect(run.output()).toContain(`restarting the payment WireMock on ${paymentUrl} ...`);
+    const restarted = Number(back.exec(run.output())?.[1]);
+    leftovers.push(restarted);
+    expect(restarted).not.toBe(payment.pid);
+    // The same port and stubs: a checkout goes through again.
+    const res = await fetch(`${url}/checkout/process`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(seedRequest()),
+    });
+    expect(await res.json()).toMatchObject({ status: 'completed' });
+
+    process.kill(restarted, 'SIGKILL');
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(
+      new RegExp(
+        `npm start stops: the payment WireMock \\(pid ${restarted}, ${paymentUrl}\\) was killed \\(SIGKILL\\) again, \\d+ s after it was restarted\\.`,
+      ),
+    );
+    const owner = folderOwner(dataDir);
+    expect(owner).toBeUndefined();
+    await until(() => !wiremocks.some((w) => isRunning(w.pid)) && !isRunning(restarted));
+    expect(existsSync(lockFileOf(dataDir))).toBe(false);
+  }, 180_000);
 });

@@ -206,6 +206,16 @@ describe('the documented answers, produced for real', () => {
         ),
     },
     {
+      name: 'invalid-expiry',
+      status: 400,
+      send: () =>
+        api.postCheckout(
+          seedWith((b) => {
+            (b.payment_method as Record<string, unknown>).card_expiry = '13/30';
+          }),
+        ),
+    },
+    {
       name: 'invalid-idempotency-key',
       status: 400,
       send: () => api.postCheckout(requestExample('seed'), { 'Idempotency-Key': 'k'.repeat(256) }),
@@ -229,6 +239,25 @@ describe('the documented answers, produced for real', () => {
     const res = await send();
     expect(res.status).toBe(status);
     expect(res.json).toEqual(documented(processCheckout, status, name));
+  });
+
+  it('answers 503 checkout_incomplete to a keyed request as documented: retry with the key', async () => {
+    const res = await api.postCheckout(requestExample('payment-timeout'), {
+      'Idempotency-Key': randomUUID(),
+    });
+
+    expect(res.status).toBe(503);
+    expect(asDocumented(res)).toEqual(documented(processCheckout, 503, 'incomplete-with-key'));
+  });
+
+  it('tells the same request without a key to read the checkout by its id instead', async () => {
+    const res = await api.postCheckout(requestExample('payment-timeout'));
+
+    expect(res.status).toBe(503);
+    expect(res.json.message).toContain('GET /checkout/{id}');
+    expect(res.json.message).not.toContain('same Idempotency-Key');
+    const read = await api.request(`/checkout/${res.json.checkout_id}`);
+    expect(read.status).toBe(200);
   });
 
   it('answers GET /checkout/{id} errors and GET /health as documented', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePortRun } from '#dev/local/wiremock-process.ts';
 import type { CheckoutNeedingAttention } from '../support/requires-attention.ts';
 import { startSharedDatabase } from '../support/shared-database.ts';
 import { header, receivedRequests } from '../support/wiremock-journal.ts';
@@ -98,11 +99,12 @@ describe('npm run checkouts against a checkout that requires attention', () => {
     expect(stdout).toMatch(/payment\s+credit_card, visa ending 1111/);
     expect(stdout).toMatch(/\(new\) -> pending\s+request:/);
     expect(stdout).toMatch(/compensating -> requires_attention\s+recovery:test/);
-    // WireMock's stateless lookup says every checkout's payment was captured (wiremock/README.md).
+    // What the mocks hold: the charge made, the stock refused, no order (wiremock/README.md).
     expect(stdout).toMatch(
-      new RegExp(`payment\\s+txn_${stuck.id} captured \\(authorization, captured\\)`),
+      new RegExp(`payment\\s+txn_${stuck.marker} success \\(charge, taken\\)`),
     );
-    expect(stdout).toMatch(/inventory\s+\S/);
+    expect(stdout).toMatch(/inventory\s+nothing/);
+    expect(stdout).toMatch(/order\s+nothing/);
     expect(stdout).not.toContain(CARD_NUMBER);
 
     const json = await runCli(['show', stuck.id, '--json']);
@@ -113,9 +115,29 @@ describe('npm run checkouts against a checkout that requires attention', () => {
       by: 'recovery:test',
     });
     expect(report.services.payment).toEqual({
-      records: [{ transactionId: `txn_${stuck.id}`, status: 'captured' }],
+      records: [{ transactionId: `txn_${stuck.marker}`, status: 'success' }],
     });
     expect(json.stdout).not.toContain(CARD_NUMBER);
+  });
+
+  it('show asks the WireMocks where WIREMOCK_BASE_PORT puts them when no service URL is set', async () => {
+    const base = await freePortRun();
+    const {
+      PAYMENT_SERVICE_URL: _p,
+      INVENTORY_SERVICE_URL: _i,
+      ORDER_SERVICE_URL: _o,
+      ...env
+    } = process.env;
+    const { code, stdout, stderr } = await spawnCli(['show', stuck.id], {
+      ...env,
+      WIREMOCK_BASE_PORT: String(base),
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Checkout ${stuck.id}`);
+    // Nothing listens there: each is named.
+    expect(stderr).toContain(
+      `Not answered: payment http://127.0.0.1:${base}, inventory http://127.0.0.1:${base + 1}, order http://127.0.0.1:${base + 2}.`,
+    );
   });
 
   it.each([
@@ -199,11 +221,11 @@ describe('npm run checkouts resolve', () => {
     // The charge still stands at the payment service: calling it failed would keep the money.
     const early = await resolve();
     expect(early.code).toBe(1);
-    expect(early.stdout).toContain(`charge txn_${stuck.id} still stands`);
+    expect(early.stdout).toContain(`charge txn_${stuck.marker} still stands`);
     expect((await stored(stuck.id)).checkout).toMatchObject({ status: 'requires_attention' });
 
-    // A person refunds it in the provider's console; no stock is held and no order was made
-    // (the mocks' default lookups say every step happened): the services' records say so.
+    // A person refunds it in the provider's console (the mocks have none: its lookup is stubbed
+    // to say so); no stock is held and no order was made, as the services' records say.
     const lookup = (service: 'payment' | 'inventory' | 'order', urlPath: string, body: unknown) =>
       addStub(service, {
         priority: 1,
@@ -215,7 +237,7 @@ describe('npm run checkouts resolve', () => {
         response: { status: 200, jsonBody: body },
       });
     await lookup('payment', '/payments', {
-      payments: [{ transactionId: `txn_${stuck.id}`, status: 'refunded' }],
+      payments: [{ transactionId: `txn_${stuck.marker}`, status: 'refunded' }],
     });
     await lookup('inventory', '/inventory/deductions', { deductions: [] });
     await lookup('order', '/orders', { orders: [] });

@@ -13,7 +13,9 @@ const { closeApp, getApp } = await import('#lib/app.ts');
 const { localContext } = await import('#dev/local/api-gateway-event.ts');
 const { handler } = await import('#functions/operator/handler.ts');
 const { useLocalApi } = await import('../support/local-api.ts');
-const { checkoutNeedingAttention } = await import('../support/requires-attention.ts');
+const { checkoutNeedingAttention, refundedInConsole } = await import(
+  '../support/requires-attention.ts'
+);
 
 const api = useLocalApi();
 afterAll(async () => {
@@ -33,24 +35,25 @@ describe('the operator function', () => {
       checkouts: [{ id: stuck.id, status: 'requires_attention', undoFailures: ['refund_payment'] }],
     });
 
+    await refundedInConsole(stuck);
     const resolved = await invoke({
       command: 'resolve',
       id: stuck.id,
       by: 'jane',
-      as: 'completed',
-      note: 'refund confirmed in the payment console; the customer keeps the order',
+      as: 'failed',
+      note: 'refund confirmed in the payment console',
     });
 
     expect(resolved).toMatchObject({
       command: 'resolve',
       finished: true,
-      checkout: { id: stuck.id, status: 'completed' },
+      checkout: { id: stuck.id, status: 'failed' },
     });
     const report = await (await getApp()).operations.show(stuck.id);
-    expect(report?.checkout.status).toBe('completed');
+    expect(report?.checkout.status).toBe('failed');
     expect(report?.history.at(-1)).toMatchObject({
       from: 'requires_attention',
-      to: 'completed',
+      to: 'failed',
       by: 'operator:jane',
       cause: expect.stringContaining('refund confirmed in the payment console'),
     });

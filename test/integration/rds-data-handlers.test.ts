@@ -16,7 +16,7 @@ import { runCli } from '../support/checkouts-cli.ts';
 import { setEnvironment } from '../support/data-api-double/environment.ts';
 import { startDataApiDouble } from '../support/data-api-double/server.ts';
 import { newMarker, seedRequest, useLocalApi } from '../support/local-api.ts';
-import { checkoutNeedingAttention } from '../support/requires-attention.ts';
+import { checkoutNeedingAttention, refundedInConsole } from '../support/requires-attention.ts';
 
 /*
  * The production data path, end to end, with the stack's two database users: `migrate` signs in
@@ -216,16 +216,17 @@ describe('the handlers on the rds-data driver, through the Data API double', () 
       checkout: { id: stuck.id, status: 'requires_attention', card: { last4: '1111' } },
       history: expect.arrayContaining([expect.objectContaining({ by: 'recovery:test' })]),
     });
+    await refundedInConsole(stuck);
     const resolved = await invoke({
       command: 'resolve',
       id: stuck.id,
       by: 'jane',
-      as: 'completed',
-      note: 'the customer keeps the order',
+      as: 'failed',
+      note: 'refunded in the payment console',
     });
 
-    expect(resolved).toMatchObject({ finished: true, checkout: { status: 'completed' } });
-    expect(await storedRow(stuck.id)).toMatchObject({ status: 'completed' });
+    expect(resolved).toMatchObject({ finished: true, checkout: { status: 'failed' } });
+    expect(await storedRow(stuck.id)).toMatchObject({ status: 'failed' });
     expect(calls().filter((c) => c.error)).toEqual([]);
     expect(secretsOf(calls())).toEqual([double.runtimeSecretArn]);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import type { PaymentSecrets, RawCard } from '#lib/checkout/checkout.ts';
 import { ServiceOutcomeUnknownError, ServiceRefusedError } from '#lib/checkout/service-errors.ts';
 import { createInventoryClient } from '#lib/clients/inventory-client.ts';
@@ -42,6 +42,10 @@ const charge = (checkoutId: string, amountCents = 34_970, currency = 'BRL', card
     card,
     customerEmail: 'customer@example.com',
   });
+
+/** A lookup's expectation, asked until the webhooks of the calls before it have registered. */
+const eventually = (check: () => Promise<void>) =>
+  vi.waitFor(check, { timeout: 5_000, interval: 50 });
 
 /** What a call that must fail threw (undefined if it did not fail). */
 const errorOf = (call: Promise<unknown>) =>
@@ -89,11 +93,18 @@ describe('the payment mappings echo checkout, amount and currency, which the cli
     });
   });
 
-  it('finds the default payment of a checkout: its default authorization, captured', async () => {
+  it('finds no payment for a checkout nothing was asked for, and the charge once made', async () => {
     const id = randomUUID();
-    expect(await payment.findCharges(id)).toEqual([
-      { transactionId: `txn_${id}`, status: 'captured' },
-    ]);
+    expect(await payment.findCharges(id)).toEqual([]);
+
+    await charge(id);
+
+    // The charge's webhook registers it a few ms after the answer.
+    await eventually(async () =>
+      expect(await payment.findCharges(id)).toEqual([
+        { transactionId: `txn_${id}`, status: 'success' },
+      ]),
+    );
   });
 });
 
@@ -180,7 +191,9 @@ describe('the inventory and order mappings echo the checkout id', () => {
     const id = randomUUID();
     await inventory.deduct({ checkoutId: id, items });
     await inventory.release({ checkoutId: id, items });
-    expect(await inventory.findDeductions(id)).toEqual([{ status: 'deducted' }]);
+    await eventually(async () =>
+      expect(await inventory.findDeductions(id)).toEqual([{ status: 'released' }]),
+    );
   });
 
   it('refuses a product out of stock', async () => {
@@ -209,8 +222,11 @@ describe('the inventory and order mappings echo the checkout id', () => {
 
   it('creates the order, and finds it', async () => {
     const id = randomUUID();
+    expect(await order.findOrders(id)).toEqual([]);
     expect(await create(id)).toEqual({ orderId: `ord_${id}` });
-    expect(await order.findOrders(id)).toEqual([{ orderId: `ord_${id}`, status: 'created' }]);
+    await eventually(async () =>
+      expect(await order.findOrders(id)).toEqual([{ orderId: `ord_${id}`, status: 'created' }]),
+    );
   });
 
   it('refuses an address it cannot validate', async () => {

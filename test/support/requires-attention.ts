@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { getApp } from '#lib/app.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { newMarker, seedRequest, type useLocalApi } from './local-api.ts';
+import { actedBeforeFailing } from './wiremock-lookups.ts';
 import { addStub } from './wiremock-stubs.ts';
 
 /** A checkout that ended `requires_attention`, and how to make its undo work again. */
@@ -39,6 +40,9 @@ export async function checkoutNeedingAttention(
       body: `{"status":"success","transactionId":"${transactionId}","checkout_id":"{{jsonPath request.body '$.checkout_id'}}","amount":{{jsonPath request.body '$.amount'}},"currency":"{{jsonPath request.body '$.currency'}}"}`,
       transformers: ['response-template'],
     },
+    // The service holds the charge: its lookup lists it (the default charge's webhook, naming
+    // this stub's transaction).
+    ...chargeHeld(transactionId),
   });
   const repairRefund = await addStub('payment', {
     priority: 1,
@@ -62,4 +66,33 @@ export async function checkoutNeedingAttention(
   await app.recoverAbandoned(budget, { ...app.config.recovery, batchSize: 100, maxAttempts: 1 });
   expect((await app.readCheckout(id))?.status).toBe('requires_attention');
   return { id, marker, request, refundPath, repairRefund };
+}
+
+/** The default charge's webhook, registering `transactionId` as the charge the lookup lists. */
+function chargeHeld(transactionId: string) {
+  const { serveEventListeners } = actedBeforeFailing('payment/mappings/process-success.json');
+  const named = JSON.stringify(serveEventListeners).replaceAll(
+    "txn_{{jsonPath originalRequest.body '$.checkout_id'}}",
+    transactionId,
+  );
+  return { serveEventListeners: JSON.parse(named) as unknown };
+}
+
+/**
+ * A person refunds the stuck checkout's charge in the payment console: the mocks have none, so
+ * its lookup is stubbed to say so (the stock was refused and no order made, as the mocks hold).
+ */
+export function refundedInConsole(stuck: CheckoutNeedingAttention) {
+  return addStub('payment', {
+    priority: 1,
+    request: {
+      method: 'GET',
+      urlPath: '/payments',
+      queryParameters: { checkout_id: { equalTo: stuck.id } },
+    },
+    response: {
+      status: 200,
+      jsonBody: { payments: [{ transactionId: `txn_${stuck.marker}`, status: 'refunded' }] },
+    },
+  });
 }

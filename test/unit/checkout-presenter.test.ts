@@ -126,7 +126,7 @@ describe('presentOutcome of a finished checkout', () => {
 describe('presentOutcome of a checkout that is not finished', () => {
   it('answers an incomplete checkout 503 checkout_incomplete with where it stands', () => {
     const checkout = recordedCheckout(ID, { status: 'payment_processed' });
-    const answer = presentOutcome({ kind: 'incomplete', checkout, retryInMs: 60_000 });
+    const answer = presentOutcome({ kind: 'incomplete', checkout, retryInMs: 60_000, keyed: true });
     expect(answer).toEqual({
       statusCode: 503,
       headers: { ...JSON_TYPE, 'retry-after': '60' },
@@ -138,6 +138,25 @@ describe('presentOutcome of a checkout that is not finished', () => {
       error: 'checkout_incomplete',
       message: expect.stringContaining('Retry with the same Idempotency-Key'),
     });
+  });
+
+  it('tells a caller who sent no Idempotency-Key to read the checkout by its id, not to retry', () => {
+    const checkout = recordedCheckout(ID, { status: 'payment_processed' });
+    const answer = presentOutcome({
+      kind: 'incomplete',
+      checkout,
+      retryInMs: 60_000,
+      keyed: false,
+    });
+    const body = bodyOf(answer);
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers).toMatchObject({ 'retry-after': '60' });
+    expect(body).toMatchObject({ checkout_id: ID, error: 'checkout_incomplete' });
+    expect(body.message).not.toMatch(/same Idempotency-Key|retry with/i);
+    expect(body.message).toContain('GET /checkout/{id}');
+    expect(body.message).toContain('checkout_id is in this answer');
+    expect(body.message).toContain('send an Idempotency-Key with every checkout');
+    expect(body.message).toMatch(/Do not send it again: without an Idempotency-Key/);
   });
 
   it('answers a checkout another worker holds 409 checkout_in_progress with its id', () => {

@@ -148,6 +148,34 @@ describe('which database and services the CLI uses', () => {
     expect(configured.PAYMENT_SERVICE_URL).toBe('https://pay.example.com');
   });
 
+  it('the WireMocks where WIREMOCK_BASE_PORT moved them, as npm start and npm run invoke', () => {
+    expect(environment({ WIREMOCK_BASE_PORT: '9081' })).toMatchObject({
+      PAYMENT_SERVICE_URL: 'http://127.0.0.1:9081',
+      INVENTORY_SERVICE_URL: 'http://127.0.0.1:9082',
+      ORDER_SERVICE_URL: 'http://127.0.0.1:9083',
+    });
+    // Free ports (0) are known only to that npm start: the services are not asked, nor guessed.
+    expect(operatorEnvironment({ WIREMOCK_BASE_PORT: '0' })).toMatchObject({
+      env: { PAYMENT_SERVICE_URL: 'http://payment.not-configured.invalid' },
+      servicesUnknown: true,
+      servicesProblem: expect.stringContaining('WIREMOCK_BASE_PORT=0'),
+    });
+  });
+
+  it('refuses a retry when WIREMOCK_BASE_PORT cannot be followed, saying why', async () => {
+    const stderr: string[] = [];
+    const code = await runCheckoutsCli(['retry', ID, '--by', 'ana'], {
+      env: { WIREMOCK_BASE_PORT: 'x', PGLITE_DATA_DIR: 'memory://' },
+      stdout: () => {},
+      stderr: (text) => stderr.push(text),
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('\n')).toBe(
+      'retry failed: retry calls the services, and their URLs are not known: Invalid configuration: ' +
+        'WIREMOCK_BASE_PORT: expected a whole number from 0 to 65533, got "x"',
+    );
+  });
+
   it('the Data API from the variables, in the cluster region unless AWS_REGION is set', () => {
     const dataApi = { DB_CLUSTER_ARN: CLUSTER, DB_SECRET_ARN: SECRET };
     expect(environment(dataApi)).toMatchObject({ ...dataApi, AWS_REGION: 'eu-west-1' });

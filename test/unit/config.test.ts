@@ -61,6 +61,28 @@ describe('loadConfig', () => {
     expect(configError(withEnv({ HTTP_MAX_RETRIES: '-1' })).message).toContain('HTTP_MAX_RETRIES');
   });
 
+  describe('LOG_LEVEL', () => {
+    it.each(['verbose', 'INFORMATION', '', ' INFO', 'warning'])(
+      'stops the start at %j, listing the levels Powertools knows',
+      (value) => {
+        expect(configError(withEnv({ LOG_LEVEL: value })).message).toContain(
+          `LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT (any case), got ${JSON.stringify(value)}`,
+        );
+      },
+    );
+
+    it.each(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT', 'debug', 'Warn'])(
+      'takes %j',
+      (value) => {
+        expect(() => loadConfig(withEnv({ LOG_LEVEL: value }))).not.toThrow();
+      },
+    );
+
+    it('is optional (INFO)', () => {
+      expect(() => loadConfig(withEnv({ LOG_LEVEL: undefined }))).not.toThrow();
+    });
+  });
+
   it('fails naming REQUIRE_IDEMPOTENCY_KEY when it is not a boolean', () => {
     expect(configError(withEnv({ REQUIRE_IDEMPOTENCY_KEY: 'yes' })).message).toContain(
       'REQUIRE_IDEMPOTENCY_KEY',

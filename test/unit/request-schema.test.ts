@@ -57,6 +57,12 @@ function jsonSchemaRejection(body: unknown): ErrorDetail[] | undefined {
 }
 
 const paths = (details: ErrorDetail[] | undefined) => details?.map((d) => d.path);
+const sortedDetails = (details: ErrorDetail[] | undefined) =>
+  details?.map((d) => `${d.path}: ${d.message}`).sort();
+
+/** Ajv's and zod's own words, which tell a shop nothing about what to send. */
+const UNREADABLE =
+  /Invalid input|must match|allowed values|equal to|must NOT have|must be (string|number|integer|object|array|[<>=])|oneOf|[\\^$]/;
 
 interface RejectedCase {
   rule: string;
@@ -173,6 +179,18 @@ const unknownFieldCases = [
   { where: 'in an item', path: 'items.0.discount', change: item('discount', 10) },
 ];
 
+/** What a shop is told of a field, the same by both validators (issue 25: no regex, no "allowed values"). */
+// biome-ignore format: one case a line reads as a table
+const namedMessages: [string, string, (b: CheckoutBody) => void, string][] = [
+  ['card_expiry', 'payment_method.card_expiry', pm('card_expiry', '1/30'), 'card_expiry must be MM/YY, e.g. 12/30'],
+  ['currency', 'currency', top('currency', 'brl'), 'currency must be a 3-letter ISO 4217 code such as BRL'],
+  ['type', 'payment_method.type', pm('type', 'paypal'), 'type must be one of credit_card, debit_card, card_token'],
+  ['customer_email', 'customer_email', top('customer_email', 'customer@example'), 'customer_email must be an email address such as customer@example.com, at most 254 characters'],
+  ['quantity', 'items.0.quantity', item('quantity', 1.5), 'quantity must be a whole number from 1 to 999'],
+  ['street', 'shipping_address.street', address('street', 'a'.repeat(201)), 'street must be text of 1 to 200 characters, not blank'],
+  ['a missing city', 'shipping_address.city', (b) => { delete b.shipping_address.city; }, 'required'],
+];
+
 describe('parseCheckoutRequest', () => {
   it.each(rejectedCases)('rejects $rule with a detail at $path', ({ change, path }) => {
     const details = zodRejection(bodyWith(change));
@@ -238,6 +256,21 @@ describe('parseCheckoutRequest', () => {
     ]);
   });
 
+  it.each(rejectedCases)('says in words what is expected of $rule', ({ change }) => {
+    for (const { path, message } of zodRejection(bodyWith(change)) ?? []) {
+      expect(message, path).not.toMatch(UNREADABLE);
+    }
+  });
+
+  it.each(namedMessages)(
+    'names what %s expects, in both validators',
+    (_, path, change, message) => {
+      const body = bodyWith(change);
+      expect(zodRejection(body)).toEqual([{ path, message }]);
+      expect(jsonSchemaRejection(body)).toEqual([{ path, message }]);
+    },
+  );
+
   it('throws a ValidationError with code validation_error and status 400', () => {
     const act = () => parseCheckoutRequest(bodyWith(pm('card_cvv', '1')));
     expect(act).toThrow(ValidationError);
@@ -278,6 +311,14 @@ describe('the generated JSON Schema, compiled as the Middy validator does', () =
     'rejects an unknown field $where, naming it in the path',
     ({ change, path }) => {
       expect(paths(jsonSchemaRejection(bodyWith(change)))).toContain(path);
+    },
+  );
+
+  it.each(rejectedCases.filter((c) => c.structural))(
+    'says of $rule exactly what zod says (the validator answers first)',
+    ({ change }) => {
+      const body = bodyWith(change);
+      expect(sortedDetails(jsonSchemaRejection(body))).toEqual(sortedDetails(zodRejection(body)));
     },
   );
 

@@ -1,8 +1,11 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { databaseUrlProblem } from '#dev/local/database-url-check.ts';
+import { localServiceUrls, withLocalServiceUrls } from '#dev/local/service-urls.ts';
 import { startSettings, takenPortsProblem } from '#dev/local/start-checks.ts';
-import { freePort } from '#dev/local/wiremock-process.ts';
+import { freePort, wireMockJar } from '#dev/local/wiremock-process.ts';
 import { ConfigError, loadConfig } from '#lib/config.ts';
 
 /** What `npm start` checks before it starts Java or opens the database. */
@@ -68,6 +71,58 @@ describe('the configuration', () => {
     expect(error.message).toContain(
       'WIREMOCK_BASE_PORT: expected a whole number from 0 to 65533, got "x"',
     );
+    expect(startSettings({ WIREMOCK_BASE_PORT: '9081' }).wireMockPorts).toEqual({
+      payment: 9081,
+      inventory: 9082,
+      order: 9083,
+    });
+  });
+});
+
+describe('the services’ URLs of npm start, npm run invoke and npm run checkouts', () => {
+  it('are the WireMocks on 8081–8083, or wherever WIREMOCK_BASE_PORT moves them', () => {
+    expect(localServiceUrls({})).toEqual({
+      payment: 'http://127.0.0.1:8081',
+      inventory: 'http://127.0.0.1:8082',
+      order: 'http://127.0.0.1:8083',
+    });
+    expect(localServiceUrls({ WIREMOCK_BASE_PORT: '9081' })).toEqual({
+      payment: 'http://127.0.0.1:9081',
+      inventory: 'http://127.0.0.1:9082',
+      order: 'http://127.0.0.1:9083',
+    });
+  });
+
+  it('keep each *_SERVICE_URL that is set', () => {
+    const env = withLocalServiceUrls({
+      WIREMOCK_BASE_PORT: '9081',
+      ORDER_SERVICE_URL: 'https://orders.example.com',
+      OTHER: 'kept',
+    });
+    expect(env).toEqual({
+      WIREMOCK_BASE_PORT: '9081',
+      OTHER: 'kept',
+      PAYMENT_SERVICE_URL: 'http://127.0.0.1:9081',
+      INVENTORY_SERVICE_URL: 'http://127.0.0.1:9082',
+      ORDER_SERVICE_URL: 'https://orders.example.com',
+    });
+    // All three set: WIREMOCK_BASE_PORT is not even read.
+    const all = { ...env, WIREMOCK_BASE_PORT: 'nonsense' };
+    expect(withLocalServiceUrls(all)).toEqual(all);
+  });
+
+  it('say what is wrong with WIREMOCK_BASE_PORT, and that 0 (free ports) cannot be followed', () => {
+    expect(failure(() => localServiceUrls({ WIREMOCK_BASE_PORT: '80a' })).message).toBe(
+      'Invalid configuration: WIREMOCK_BASE_PORT: expected a whole number from 0 to 65533, got "80a"',
+    );
+    const zero = failure(() =>
+      localServiceUrls({ WIREMOCK_BASE_PORT: '0', PAYMENT_SERVICE_URL: 'http://127.0.0.1:40001' }),
+    );
+    expect(zero).toBeInstanceOf(ConfigError);
+    expect(zero.message).toBe(
+      'WIREMOCK_BASE_PORT=0: `npm start` took free ports for its WireMocks, which only it knows; ' +
+        'set INVENTORY_SERVICE_URL, ORDER_SERVICE_URL to the URLs it printed',
+    );
   });
 });
 
@@ -124,4 +179,84 @@ describe('the ports', () => {
       holder.close();
     }
   });
+
+  it('name a running npm start and its WireMocks, never suggesting to kill them', async () => {
+    const start = await fakeNpmStart();
+    const problem = await takenPortsProblem([
+      { port: start.appPort, host: '127.0.0.1', purpose: 'APP_PORT' },
+      { port: start.wireMockPort, host: '127.0.0.1', purpose: 'payment WireMock' },
+    ]);
+    expect(problem).toContain(
+      `  port ${start.appPort} (APP_PORT): another \`npm start\` (pid ${start.pid}), which is running`,
+    );
+    expect(problem).toContain(
+      `  port ${start.wireMockPort} (payment WireMock): pid ${start.wireMockPid}, a WireMock of another \`npm start\` (pid ${start.pid}), which is running`,
+    );
+    expect(problem).toContain(
+      `Another \`npm start\` (pid ${start.pid}, http://127.0.0.1:${start.appPort}) is running on these ports: use it, or stop it (Ctrl-C in its terminal)`,
+    );
+    expect(problem).toContain('APP_PORT=8006 WIREMOCK_BASE_PORT=9081 npm start');
+    expect(problem).not.toMatch(/kill|killed|left running/);
+  });
+
+  it('name a WireMock of a process that is running (a test run) as its, not as left over', async () => {
+    const wireMock = await listening(spawn(process.execPath, ['-e', LISTEN, wireMockJar()]));
+    const problem = await takenPortsProblem([
+      { port: wireMock.port, host: '127.0.0.1', purpose: 'order WireMock' },
+    ]);
+    expect(problem).toContain(
+      `  port ${wireMock.port} (order WireMock): pid ${wireMock.pid}, a WireMock of this project run by pid ${process.pid}`,
+    );
+    expect(problem).toContain(`Their WireMocks belong to pid ${process.pid}, which is running`);
+    expect(problem).not.toMatch(/kill|left running/);
+  });
 });
+
+/** Listens on a free port and prints it (`node -e LISTEN <anything>`). */
+const LISTEN =
+  "require('net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })";
+
+/** The processes these tests started, ended after them. */
+const started: number[] = [];
+afterAll(() => {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ended already
+    }
+  }
+});
+
+/** Waits until a child started with LISTEN prints its port. */
+async function listening(child: ChildProcess) {
+  started.push(child.pid as number);
+  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  return { pid: child.pid as number, port: Number(chunk.toString().trim()) };
+}
+
+/**
+ * A stand-in for a running `npm start`: a process run as `... scripts/start.ts` that listens
+ * (its API) and has a child run with WireMock's jar that listens too.
+ */
+async function fakeNpmStart() {
+  const script = `
+    const { spawn } = require('node:child_process');
+    const child = spawn(process.execPath, ['-e', ${JSON.stringify(LISTEN)}, ${JSON.stringify(wireMockJar())}]);
+    child.stdout.once('data', (wm) => {
+      require('net').createServer().listen(0, '127.0.0.1', function () {
+        console.log(JSON.stringify({ app: this.address().port, wm: Number(String(wm)), wmPid: child.pid }));
+      });
+    });
+`;
+  const start = spawn(process.execPath, ['-e', script, 'scripts/start.ts']);
+  started.push(start.pid as number);
+  const [chunk] = (await once(start.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+  const { app, wm, wmPid } = JSON.parse(chunk.toString()) as {
+    app: number;
+    wm: number;
+    wmPid: number;
+  };
+  started.push(wmPid);
+  return { pid: start.pid as number, appPort: app, wireMockPort: wm, wireMockPid: wmPid };
+}
