@@ -2,13 +2,17 @@
  * `npm run checkouts -- <command>`: the operator's tool (docs/operations.md). Lists what needs
  * a person, shows a checkout with its history and what the services hold, retries or resolves
  * it; against DATABASE_URL, the Data API of a deployed stack, or the embedded database of
- * `npm start`. The same commands as the operator function, through the same code.
+ * `npm start` (sent to that `npm start` while it runs: PGlite allows one process per folder).
+ * The same commands as the operator function, through the same code.
  *
  * Exit codes: 0 done, 1 refused or failed (nothing to do, not found, database unreachable),
  * 2 not a command (nothing was read or changed).
  */
 import { pathToFileURL } from 'node:url';
-import { runOperatorCommand } from '#functions/operator/run-operator-command.ts';
+import {
+  type OperatorAnswer,
+  runOperatorCommand,
+} from '#functions/operator/run-operator-command.ts';
 import type { CheckoutReport } from '#lib/checkout/operations/show-checkout.ts';
 import {
   type CliRequest,
@@ -23,6 +27,7 @@ import {
   operatorEnvironment,
 } from './checkouts/operator-environment.ts';
 import { renderAnswer } from './checkouts/render-answer.ts';
+import { askRunningStart, runningStartOf } from './checkouts/running-start.ts';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -63,6 +68,18 @@ async function run(request: CliRequest, io: CliIo): Promise<number> {
     request.stackOutputs,
   );
   const { command } = request;
+  // PGlite allows one process per folder: the `npm start` that holds it runs the command.
+  const start = runningStartOf(env);
+  if (start) {
+    const answer = await askRunningStart(start, command);
+    return printAnswer(
+      request,
+      io,
+      answer,
+      (services) =>
+        `Not answered: ${services.join(', ')}, asked by \`npm start\` (pid ${start.pid}) at the URLs it uses.`,
+    );
+  }
   if (servicesUnknown && command.command === 'retry') {
     throw new EnvironmentError(
       servicesProblem
@@ -82,26 +99,37 @@ async function run(request: CliRequest, io: CliIo): Promise<number> {
   const app = await createApp(config);
   try {
     const answer = await runOperatorCommand(app, command);
-    io.stdout(request.json ? JSON.stringify(answer, null, 2) : renderAnswer(answer));
-    const unanswered =
-      answer.command === 'show' && 'services' in answer ? unansweredServices(answer.services) : [];
-    if (unanswered.length > 0) {
+    return printAnswer(request, io, answer, (unanswered) => {
       const urls = unanswered.map((service) => `${service} ${config[service].baseUrl}`);
-      io.stderr(
-        servicesUnknown
-          ? `The services were not asked: ${servicesProblem ?? 'set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.'}`
-          : `Not answered: ${urls.join(', ')}. Locally \`npm start\` or \`docker compose up\` runs them; ` +
-              'elsewhere set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.',
-      );
-    }
-    if ('refused' in answer) return 1;
-    // Taken and tried, but a service did not answer: not done, and a script should know.
-    return (answer.command === 'retry' || answer.command === 'resolve') && !answer.finished
-      ? STILL_UNFINISHED
-      : 0;
+      return servicesUnknown
+        ? `The services were not asked: ${servicesProblem ?? 'set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.'}`
+        : `Not answered: ${urls.join(', ')}. Locally \`npm start\` or \`docker compose up\` runs them; ` +
+            'elsewhere set PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL and ORDER_SERVICE_URL.';
+    });
   } finally {
     await app.db.close();
   }
+}
+
+/**
+ * Prints the answer, wherever it was run (here, or by a running `npm start`); `notAnswered`
+ * says which services a `show` could not ask. Returns the exit code.
+ */
+function printAnswer(
+  request: CliRequest,
+  io: CliIo,
+  answer: OperatorAnswer,
+  notAnswered: (services: ReturnType<typeof unansweredServices>) => string,
+): number {
+  io.stdout(request.json ? JSON.stringify(answer, null, 2) : renderAnswer(answer));
+  const unanswered =
+    answer.command === 'show' && 'services' in answer ? unansweredServices(answer.services) : [];
+  if (unanswered.length > 0) io.stderr(notAnswered(unanswered));
+  if ('refused' in answer) return 1;
+  // Taken and tried, but a service did not answer: not done, and a script should know.
+  return (answer.command === 'retry' || answer.command === 'resolve') && !answer.finished
+    ? STILL_UNFINISHED
+    : 0;
 }
 
 /** The services whose outcome lookup got no answer. */

@@ -11,7 +11,7 @@
  * stops it all (exit code 1). On a terminal the logs are short lines (LOG_FORMAT=text), JSON
  * when piped or with LOG_FORMAT=json.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,9 +79,11 @@ async function main() {
   // 2. The data folder: a second `npm start` on it stops here.
   const { database } = config;
   const dataDir = database.driver === 'pglite' ? database.dataDir : 'memory://';
+  // `npm run checkouts` reads it from the lock (its user's alone) to use the operator route.
+  const token = randomBytes(32).toString('base64url');
   const lock = dataDir.startsWith('memory://')
     ? undefined
-    : lockDataFolder(dataDir, 'npm start', appUrl);
+    : lockDataFolder(dataDir, 'npm start', appUrl, token);
   if (lock?.replaced) {
     console.log(
       `note: the last \`npm start\` on ${dataDir} (pid ${lock.replaced.pid}) did not stop cleanly; its folder is taken over.`,
@@ -137,7 +139,7 @@ async function main() {
   await emulateLambdaRuntime();
   const { closeApp, getApp } = await import('#lib/app.ts');
   const { migrate } = await import('#lib/db/migrate.ts');
-  const { localRoutes } = await import('#dev/local/routes.ts');
+  const { localOperatorRoute, localRoutes } = await import('#dev/local/routes.ts');
   const { handler: recovery } = await import('#functions/recovery/handler.ts');
   const app = await getApp();
   cleanup.push(closeApp);
@@ -149,6 +151,8 @@ async function main() {
   const server = createLocalGateway(localRoutes, apiDocs(), {
     accessLog: (line) =>
       process.stdout.write(`${text ? accessTextLine(line, textLine) : JSON.stringify(line)}\n`),
+    // The CLI cannot open the folder this process holds: it asks this process instead.
+    ...(lock && { localOnly: localOperatorRoute(token) }),
   });
   const url = await listen(server, config.port, config.host);
   lock?.setUrl(url);

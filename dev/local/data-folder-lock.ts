@@ -14,7 +14,8 @@ import { isRunning } from './process-running.ts';
  * One process per embedded database folder: PGlite takes no lock of its own, and two processes
  * on one folder corrupt it. `npm start` (and `npm run invoke`) hold `<folder>.lock` beside the
  * folder (inside, it would be taken for a database file), which says who holds it; `npm run
- * checkouts` reads it to say who has the folder.
+ * checkouts` reads it to say who has the folder, and to send its command to that `npm start`
+ * (the token; the file is readable by its user only).
  */
 export interface FolderOwner {
   pid: number;
@@ -23,6 +24,8 @@ export interface FolderOwner {
   /** Where that process serves, once known. */
   url?: string;
   startedAt: string;
+  /** The secret a local-only route of this process asks for (`npm start`'s operator route). */
+  token?: string;
 }
 
 /** The folder is held by a process that is still running. */
@@ -54,13 +57,19 @@ export const lockFileOf = (dataDir: string): string => `${path.resolve(dataDir)}
  * written whole before it appears (a hard link of a complete temporary file), so a reader never
  * sees it half written.
  */
-export function lockDataFolder(dataDir: string, command: string, url?: string): DataFolderLock {
+export function lockDataFolder(
+  dataDir: string,
+  command: string,
+  url?: string,
+  token?: string,
+): DataFolderLock {
   const file = lockFileOf(dataDir);
   const owner: FolderOwner = {
     pid: process.pid,
     command,
     url,
     startedAt: new Date().toISOString(),
+    ...(token && { token }),
   };
   mkdirSync(path.dirname(file), { recursive: true });
   let replaced: FolderOwner | undefined;
@@ -83,8 +92,7 @@ export function lockDataFolder(dataDir: string, command: string, url?: string): 
     replaced,
     setUrl(newUrl) {
       owner.url = newUrl;
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(owner));
+      const temporary = writeTemporary(file, owner);
       renameSync(temporary, file);
     },
     release,
@@ -125,8 +133,7 @@ export function describeOwner(owner: FolderOwner): string {
 
 /** Creates the lock file with its full content; false when it already exists. */
 function create(file: string, owner: FolderOwner): boolean {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(owner));
+  const temporary = writeTemporary(file, owner);
   try {
     linkSync(temporary, file);
     return true;
@@ -136,6 +143,14 @@ function create(file: string, owner: FolderOwner): boolean {
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/** The lock's content in a new file beside it, readable and writable by this user only. */
+function writeTemporary(file: string, owner: FolderOwner): string {
+  const temporary = `${file}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true });
+  writeFileSync(temporary, JSON.stringify(owner), { mode: 0o600 });
+  return temporary;
 }
 
 function readOwner(file: string): FolderOwner | undefined {

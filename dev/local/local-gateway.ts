@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -45,9 +45,48 @@ export interface AccessLogLine {
   checkoutId?: string;
 }
 
+/**
+ * A route for the local user alone, not part of the API (no OpenAPI entry, no Lambda handler):
+ * `POST path` is answered only to a loopback address that sends the token in
+ * `LOCAL_TOKEN_HEADER`; anyone else gets the 404 of a route that does not exist.
+ */
+export interface LocalOnlyRoute {
+  path: string;
+  token: string;
+  /** The request's body; the status and JSON body to answer. */
+  handle: (body: string) => Promise<{ status: number; body: unknown }>;
+}
+
+/** Where `npm start` serves `npm run checkouts` (its operator route, dev/local/routes.ts). */
+export const LOCAL_OPERATOR_PATH = '/_local/operator';
+export const LOCAL_TOKEN_HEADER = 'x-local-token';
+
+/** Whether a peer address is this machine's loopback (127.0.0.0/8, ::1, or 127.x mapped in IPv6). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** Whether a request from `remoteAddress` with `token` (its header) may use the route. */
+export function localOnlyAllowed(
+  route: Pick<LocalOnlyRoute, 'token'>,
+  remoteAddress: string | undefined,
+  token: string | string[] | undefined,
+): boolean {
+  if (!isLoopback(remoteAddress) || typeof token !== 'string' || route.token.length === 0) {
+    return false;
+  }
+  const given = Buffer.from(token);
+  const expected = Buffer.from(route.token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export interface LocalGatewayOptions {
   /** Where the access log goes (none when absent, as in the tests). */
   accessLog?: (line: AccessLogLine) => void;
+  /** The one local-only route (`npm start` on the embedded database: the operator's). */
+  localOnly?: LocalOnlyRoute;
 }
 
 /** API Gateway's own hard limit on a request payload. */
@@ -61,7 +100,7 @@ const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 export function createLocalGateway(
   routes: LocalRoute[],
   staticRoute?: StaticRoute,
-  { accessLog }: LocalGatewayOptions = {},
+  { accessLog, localOnly }: LocalGatewayOptions = {},
 ) {
   const compiled = routes.map((route) => ({
     ...route,
@@ -95,6 +134,22 @@ export function createLocalGateway(
         res
           .writeHead(asset.status ?? 200, { ...asset.headers, 'content-type': asset.contentType })
           .end(asset.body);
+        return;
+      }
+      if (localOnly && method === 'POST' && url.pathname === localOnly.path) {
+        const allowed = localOnlyAllowed(
+          localOnly,
+          req.socket.remoteAddress,
+          req.headers[LOCAL_TOKEN_HEADER],
+        );
+        const body = allowed ? await readBody(req) : undefined;
+        if (body === undefined) {
+          // Refused, or too large: answered as a route that does not exist.
+          sendJson(res, 404, { error: 'not_found', message: 'No such route' });
+          return;
+        }
+        const answer = await localOnly.handle(body);
+        sendJson(res, answer.status, answer.body);
         return;
       }
       const route = compiled.find((r) => r.method === method && r.pattern.test(url.pathname));
