@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,8 +206,13 @@ describe('npm run checkouts while npm start runs on the embedded database', () =
     // Once npm start has stopped, the CLI opens the folder itself and prints the same.
     process.kill(run.child.pid as number, 'SIGTERM');
     await run.exited;
+    // npm exits as its server does; the server lets go of the folder (its lock) as it ends.
+    for (let waited = 0; existsSync(lockFileOf(dataDir)) && waited < 10_000; waited += 100) {
+      await sleep(100);
+    }
+    expect(existsSync(lockFileOf(dataDir))).toBe(false);
     const alone = await cli(['list', '--status', 'completed', '--json'], cliEnv);
-    expect(alone.code).toBe(0);
+    expect(alone.code, alone.stderr).toBe(0);
     expect(withoutAges(alone.stdout)).toEqual(withoutAges(listJson.stdout));
     expect(withoutAges(alone.stdout)).toEqual({
       command: 'list',
