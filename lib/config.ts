@@ -77,6 +77,12 @@ const envSchema = z.object({
   ),
   FINGERPRINT_SECRET: optionalText,
   FINGERPRINT_SECRET_ARN: optionalText,
+  PAYMENT_WEBHOOK_SECRET: optionalText,
+  PAYMENT_WEBHOOK_SECRET_ARN: optionalText,
+  PIX_EXPIRY_MINUTES: integer(30, 5, 1440),
+  BOLETO_DUE_DAYS: integer(3, 1, 30),
+  BOLETO_GRACE_DAYS: integer(3, 0, 30),
+  PAYMENT_LATE_WINDOW_DAYS: integer(7, 0, 90),
   PAYMENT_TIMEOUT_MS: positiveInt(10_000),
   PAYMENT_API_KEY_SECRET_ARN: optionalText,
   RUNTIME_DB_SECRET_ARN: optionalText,
@@ -143,6 +149,18 @@ export interface Config {
    * or a Secrets Manager secret (`FINGERPRINT_SECRET_ARN`, on AWS).
    */
   fingerprintKey?: { secret: string } | { secretArn: string };
+  /**
+   * The secret the payment service signs its webhooks with (`PAYMENT_WEBHOOK_SECRET`, or a
+   * Secrets Manager secret, `PAYMENT_WEBHOOK_SECRET_ARN`, on AWS).
+   */
+  webhookKey?: { secret: string } | { secretArn: string };
+  /**
+   * Asynchronous payments: a Pix's default lifetime (`PIX_EXPIRY_MINUTES`), a boleto's default
+   * days to its due date (`BOLETO_DUE_DAYS`) and the business days it may still be paid after
+   * it (`BOLETO_GRACE_DAYS`), and how long after expiry a late payment is still taken
+   * (`PAYMENT_LATE_WINDOW_DAYS`).
+   */
+  asyncPayments: AsyncPaymentSettings;
   /** Where prices come from (`PRICING`): the catalog service, or the caller's own prices. */
   pricing: { source: 'catalog' | 'caller'; catalog: ServiceConfig };
   retry: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
@@ -159,6 +177,13 @@ export interface Config {
   runtimeDbSecretArn?: string;
   host: string;
   port: number;
+}
+
+export interface AsyncPaymentSettings {
+  pixExpiryMinutes: number;
+  boletoDueDays: number;
+  boletoGraceDays: number;
+  lateWindowDays: number;
 }
 
 /** Raised when the environment is incomplete or malformed; the message names each variable. */
@@ -197,6 +222,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minInstallmentCents: Math.round(Number(e.MIN_INSTALLMENT_AMOUNT) * 100),
     },
     fingerprintKey: fingerprintKey(e),
+    webhookKey: webhookKey(e),
+    asyncPayments: {
+      pixExpiryMinutes: e.PIX_EXPIRY_MINUTES,
+      boletoDueDays: e.BOLETO_DUE_DAYS,
+      boletoGraceDays: e.BOLETO_GRACE_DAYS,
+      lateWindowDays: e.PAYMENT_LATE_WINDOW_DAYS,
+    },
     pricing: {
       source: e.PRICING,
       // The inventory service knows the products, so it is where a catalog is looked for first.
@@ -275,6 +307,20 @@ function fingerprintKey(e: z.infer<typeof envSchema>): Config['fingerprintKey'] 
 
 /** The local stand-in for the fingerprint secret: never used against the Data API. */
 const LOCAL_FINGERPRINT_SECRET = 'checkout-commerce-local-development-only';
+
+/**
+ * Where the webhook signing secret comes from: like the fingerprint's, a fixed development value
+ * locally (`npm run pay` signs with it too), none on AWS unless one is given (a known secret
+ * would let anyone post a payment).
+ */
+function webhookKey(e: z.infer<typeof envSchema>): Config['webhookKey'] {
+  if (e.PAYMENT_WEBHOOK_SECRET_ARN) return { secretArn: e.PAYMENT_WEBHOOK_SECRET_ARN };
+  if (e.PAYMENT_WEBHOOK_SECRET) return { secret: e.PAYMENT_WEBHOOK_SECRET };
+  return e.DB_CLUSTER_ARN ? undefined : { secret: LOCAL_WEBHOOK_SECRET };
+}
+
+/** The local stand-in for the webhook signing secret: never used against the Data API. */
+export const LOCAL_WEBHOOK_SECRET = 'checkout-commerce-local-webhooks-only';
 
 function databaseConfig(e: z.infer<typeof envSchema>): DatabaseConfig {
   if (e.DB_CLUSTER_ARN) {
