@@ -5,7 +5,14 @@
  */
 
 /** Every function: its folder under `functions/`, its handler file and export. */
-export const FUNCTIONS = ['health', 'checkout', 'recovery', 'migrate', 'operator'] as const;
+export const FUNCTIONS = [
+  'health',
+  'checkout',
+  'recovery',
+  'migrate',
+  'operator',
+  'webhooks',
+] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 export const entryOf = (name: FunctionName) => `functions/${name}/handler.ts`;

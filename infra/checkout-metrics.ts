@@ -8,6 +8,8 @@ import {
   OUTCOME_METRIC,
   SERVICE_NAME,
   type UNFINISHED_METRIC,
+  type WAITING_PAST_EXPIRY_METRIC,
+  WEBHOOK_SIGNATURE_REJECTED_METRIC,
 } from '#lib/observability/constants.ts';
 
 /**
@@ -56,7 +58,8 @@ export function failureMetric(
 export type BacklogMetricName =
   | typeof UNFINISHED_METRIC
   | typeof OLDEST_UNFINISHED_METRIC
-  | typeof OLDEST_AUTHORIZATION_METRIC;
+  | typeof OLDEST_AUTHORIZATION_METRIC
+  | typeof WAITING_PAST_EXPIRY_METRIC;
 
 /**
  * Written after each recovery run only (the hourly sweep and the one-off schedules): at rest
@@ -68,6 +71,17 @@ export function backlogMetric(name: BacklogMetricName, period = DEFAULT_PERIOD):
     metricName: name,
     dimensionsMap: { service: SERVICE_NAME },
     statistic: cloudwatch.Stats.MAXIMUM,
+    period,
+  });
+}
+
+/** Payment webhooks refused for their signature (the webhook function counts them). */
+export function webhookSignatureRejectedMetric(period = DEFAULT_PERIOD): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: WEBHOOK_SIGNATURE_REJECTED_METRIC,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic: cloudwatch.Stats.SUM,
     period,
   });
 }

@@ -5,7 +5,11 @@ import type { Construct } from 'constructs';
 import type { PaymentFlow } from '#lib/checkout/checkout.ts';
 import type { FunctionName } from './bundling.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
-import { CheckoutAlarms, oldestUnfinishedThreshold } from './constructs/alarms.ts';
+import {
+  CheckoutAlarms,
+  DEFAULT_WEBHOOK_REJECTIONS_PER_5_MINUTES,
+  oldestUnfinishedThreshold,
+} from './constructs/alarms.ts';
 import { type ApiAuth, CheckoutApi } from './constructs/api.ts';
 import { CheckoutFunction, type CheckoutFunctionProps } from './constructs/checkout-function.ts';
 import { CheckoutDashboard } from './constructs/dashboard.ts';
@@ -16,6 +20,7 @@ import {
   type ServiceUrls,
 } from './constructs/downstream-services.ts';
 import { FingerprintKey } from './constructs/fingerprint-key.ts';
+import { PaymentWebhookSecret } from './constructs/payment-webhook-secret.ts';
 import { RecoveryInvocations } from './constructs/recovery-invocations.ts';
 import { RecoverySchedules } from './constructs/recovery-schedules.ts';
 import { SchemaMigration } from './constructs/schema-migration.ts';
@@ -147,6 +152,12 @@ const FUNCTION_SETTINGS: Record<
     // Long enough for a paused Aurora writer to resume before the first statement.
     timeout: Duration.minutes(5),
   },
+  webhooks: {
+    description: "POST /webhooks/payments: the payment service's signed events (Pix, boleto)",
+    // Behind API Gateway's 29 s like checkout: it looks the payment up and may move the
+    // checkout on through the services under the checkout's lease.
+    timeout: CHECKOUT_TIMEOUT,
+  },
 };
 
 /**
@@ -159,19 +170,38 @@ const DATABASE_ACCESS: Record<FunctionName, DatabaseAccess> = {
   recovery: { user: 'runtime', transactions: false },
   operator: { user: 'runtime', transactions: false },
   migrate: { user: 'owner', transactions: true },
+  webhooks: { user: 'runtime', transactions: false },
 };
 
-/** The functions that call the payment service (charge, refund, look up). */
-const PAYMENT_CALLERS = ['checkout', 'recovery', 'operator'] as const satisfies FunctionName[];
+/**
+ * The functions that call the payment service (charge, refund, look up): the webhook function
+ * looks up the payment an event names, so it sends the API key too when there is one.
+ */
+const PAYMENT_CALLERS = [
+  'checkout',
+  'recovery',
+  'operator',
+  'webhooks',
+] as const satisfies FunctionName[];
+
+/** The functions that read and write checkouts: updated only once the migration has run. */
+const CHECKOUT_FUNCTIONS = [
+  'health',
+  'checkout',
+  'recovery',
+  'operator',
+  'webhooks',
+] as const satisfies FunctionName[];
 
 /** Nothing in the stack may run more often: each run wakes the database. */
 export const MIN_RECOVERY_INTERVAL = Duration.hours(1);
 
 /**
- * The checkout service (design §7): five Lambda functions, the REST API in front of two of them,
+ * The checkout service (design §7): six Lambda functions, the REST API in front of three of them,
  * the database they share (two users: the owner for the migration, `checkout_app` for the
  * rest), the migration run on every deploy, the downstream services' deploy-time settings, the
- * key CPF/CNPJ are fingerprinted with (the checkout function's alone), the hourly recovery sweep
+ * key CPF/CNPJ are fingerprinted with (the checkout function's alone), the payment webhook
+ * signing secret's parameter (the webhook function's alone), the hourly recovery sweep
  * and the group of one-off recovery schedules with recovery's failure queue, the alarms with
  * their topic, and a dashboard.
  */
@@ -189,6 +219,8 @@ export class CheckoutStack extends Stack {
   readonly services: DownstreamServices;
   /** The HMAC key of CPF/CNPJ in fingerprints (the aws target only). */
   readonly fingerprintKey?: FingerprintKey;
+  /** The payment service's webhook signing secret, a deploy-time parameter (the aws target only). */
+  readonly paymentWebhookSecret?: PaymentWebhookSecret;
 
   constructor(scope: Construct, id: string, props: CheckoutStackProps) {
     super(scope, id, props);
@@ -292,6 +324,7 @@ export class CheckoutStack extends Stack {
       recovery: createFunction('recovery', 'RecoveryFunction'),
       migrate: createFunction('migrate', 'MigrateFunction'),
       operator: createFunction('operator', 'OperatorFunction'),
+      webhooks: createFunction('webhooks', 'WebhooksFunction'),
     };
     // A deploy must not roll back because the cluster was asleep: the migration waits minutes
     // for it to resume (requests wait at most the driver's default, 20 s).
@@ -304,6 +337,11 @@ export class CheckoutStack extends Stack {
         production: props.production,
       });
       this.fingerprintKey.allowFingerprinting(this.functions.checkout);
+      // Only the webhook function verifies the payment service's signatures. It gets neither
+      // the fingerprint key nor the scheduler: an event it cannot apply yet is answered 503,
+      // and the service delivers it again.
+      this.paymentWebhookSecret = new PaymentWebhookSecret(this, 'PaymentWebhookSecret');
+      this.paymentWebhookSecret.allowVerifying(this.functions.webhooks);
     }
     this.recoverySchedules.allowInvoking(this.functions.recovery);
     this.recoverySchedules.allowScheduling(this.functions.checkout);
@@ -319,9 +357,7 @@ export class CheckoutStack extends Stack {
     // New code may read and write columns the new migrations add, and signs in as the role the
     // migration creates and grants: the functions that touch the checkouts are updated only once
     // the schema and `checkout_app` are.
-    for (const name of ['health', 'checkout', 'recovery', 'operator'] as const) {
-      this.functions[name].node.addDependency(migration);
-    }
+    for (const name of CHECKOUT_FUNCTIONS) this.functions[name].node.addDependency(migration);
 
     new events.Rule(this, 'RecoverySchedule', {
       description:
@@ -338,6 +374,7 @@ export class CheckoutStack extends Stack {
     this.api = new CheckoutApi(this, 'Api', {
       healthFunction: this.functions.health,
       checkoutFunction: this.functions.checkout,
+      webhookFunction: this.functions.webhooks,
       auth: props.auth,
       requireApiKey: props.requireApiKey,
       guardHealth: props.target === 'aws',
@@ -370,6 +407,7 @@ export class CheckoutStack extends Stack {
       functions: this.functions,
       oldestUnfinishedThreshold: oldestUnfinishedThreshold(lease, recoverySettleDelay),
       authorizationAlarm,
+      webhookRejectionsThreshold: DEFAULT_WEBHOOK_REJECTIONS_PER_5_MINUTES,
       alarms: this.alarms.all,
     });
 

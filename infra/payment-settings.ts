@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import type { PaymentFlow } from '#lib/checkout/checkout.ts';
+import type { CardFlow } from '#lib/checkout/checkout.ts';
 
 /**
  * How the checkout function takes cards, as `lib/config.ts` reads it: `PAYMENT_CAPTURE`,
@@ -9,12 +9,12 @@ import type { PaymentFlow } from '#lib/checkout/checkout.ts';
 
 /**
  * Every `PAYMENT_CAPTURE`: `after_order` (authorize, deduct, create the order, capture) or
- * `immediate` (the seed's one-shot charge). A record over lib's `PaymentFlow`, so a flow added
+ * `immediate` (the seed's one-shot charge). A record over lib's `CardFlow`, so a flow added
  * there fails typecheck here.
  */
-const CAPTURES: Record<PaymentFlow, true> = { after_order: true, immediate: true };
-export const PAYMENT_CAPTURES = Object.keys(CAPTURES) as PaymentFlow[];
-export const DEFAULT_PAYMENT_CAPTURE: PaymentFlow = 'after_order';
+const CAPTURES: Record<CardFlow, true> = { after_order: true, immediate: true };
+export const PAYMENT_CAPTURES = Object.keys(CAPTURES) as CardFlow[];
+export const DEFAULT_PAYMENT_CAPTURE: CardFlow = 'after_order';
 
 /** `MIN_INSTALLMENT_AMOUNT` as `lib/config.ts` takes it: BRL, at most 2 decimals (`5.00`). */
 export const MIN_INSTALLMENT_AMOUNT_PATTERN = /^\d{1,7}(\.\d{1,2})?$/;

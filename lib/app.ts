@@ -9,6 +9,8 @@ import {
 } from './checkout/operations/resolve-checkout.ts';
 import { type OperatorRefusal, retryCheckout } from './checkout/operations/retry-checkout.ts';
 import { type CheckoutReport, showCheckout } from './checkout/operations/show-checkout.ts';
+import type { PaymentEvent, PaymentEventOutcome } from './checkout/payment-event.ts';
+import { receivePaymentEvent } from './checkout/payment-webhook.ts';
 import { callerPricing } from './checkout/pricing.ts';
 import {
   type CheckoutCommand,
@@ -60,6 +62,16 @@ export interface App {
    * kept for five minutes, so a rotation is picked up within them).
    */
   fingerprintKey(): Promise<string>;
+  /**
+   * The secret the payment service signs its webhooks with (a Secrets Manager secret is kept for
+   * five minutes, so a rotation is picked up within them).
+   */
+  webhookKey(): Promise<string>;
+  /**
+   * `POST /webhooks/payments`, once its signature is verified: looks the payment up and moves
+   * the checkout by what the lookup says, under the checkout's lease.
+   */
+  receivePaymentEvent(event: PaymentEvent, budget: WorkBudget): Promise<PaymentEventOutcome>;
   /** Whether the database answers within a short timeout (`GET /health`). Never throws. */
   checkHealth(): Promise<boolean>;
   /** One recovery run, with the configured options unless others are given (tests, chaos). */
@@ -105,7 +117,7 @@ export async function createApp(config: Config): Promise<App> {
   if (config.database.driver === 'pglite') await migrate(db);
   const readSecret = createSecretReader();
   const deps = sagaDeps(config, db, readSecret);
-  const { fingerprintKey: key } = config;
+  const { fingerprintKey: key, webhookKey } = config;
   // A use case that works under a budget runs its database calls under the budget's deadline,
   // which the `rds-data` driver honours, so the invocation answers before the function's own
   // deadline even when a statement hangs or the cluster resumes late.
@@ -123,6 +135,14 @@ export async function createApp(config: Config): Promise<App> {
         throw new ConfigError('FINGERPRINT_SECRET_ARN is not set: a CPF/CNPJ cannot be keyed');
       return 'secret' in key ? key.secret : readSecret(key.secretArn);
     },
+    webhookKey: async () => {
+      if (!webhookKey) {
+        throw new ConfigError('PAYMENT_WEBHOOK_SECRET_ARN is not set: webhooks cannot be verified');
+      }
+      return 'secret' in webhookKey ? webhookKey.secret : readSecret(webhookKey.secretArn);
+    },
+    receivePaymentEvent: (event, budget) =>
+      budgeted(budget, () => receivePaymentEvent(deps, event, budget)),
     checkHealth: () => checkDatabase(db),
     recoverAbandoned: (budget, options = config.recovery) =>
       budgeted(budget, () => recoverAbandoned(deps, options, budget)),
@@ -178,6 +198,7 @@ export function sagaDeps(
     paymentFlow: config.payments.flow,
     acceptRawCards: config.payments.acceptRawCards,
     minInstallmentCents: config.payments.minInstallmentCents,
+    asyncPayments: config.asyncPayments,
     scheduler: createRecoveryScheduler({
       config: config.recoveryScheduler,
       settleDelayMs: config.recovery.settleDelayMs,

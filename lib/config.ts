@@ -1,5 +1,9 @@
 import * as z from 'zod/mini';
-import type { PaymentFlow } from './checkout/checkout.ts';
+import {
+  ASYNC_PAYMENT_DEFAULTS as ASYNC,
+  type AsyncPaymentSettings,
+  type CardFlow,
+} from './checkout/checkout.ts';
 import type { MinorUnits } from './money.ts';
 
 /** An env string as an integer within bounds, or the default when the variable is unset. */
@@ -79,10 +83,10 @@ const envSchema = z.object({
   FINGERPRINT_SECRET_ARN: optionalText,
   PAYMENT_WEBHOOK_SECRET: optionalText,
   PAYMENT_WEBHOOK_SECRET_ARN: optionalText,
-  PIX_EXPIRY_MINUTES: integer(30, 5, 1440),
-  BOLETO_DUE_DAYS: integer(3, 1, 30),
-  BOLETO_GRACE_DAYS: integer(3, 0, 30),
-  PAYMENT_LATE_WINDOW_DAYS: integer(7, 0, 90),
+  PIX_EXPIRY_MINUTES: integer(ASYNC.pixExpiryMinutes, 5, 1440),
+  BOLETO_DUE_DAYS: integer(ASYNC.boletoDueDays, 1, 30),
+  BOLETO_GRACE_DAYS: integer(ASYNC.boletoGraceDays, 0, 30),
+  PAYMENT_LATE_WINDOW_DAYS: integer(ASYNC.lateWindowDays, 0, 90),
   PAYMENT_TIMEOUT_MS: positiveInt(10_000),
   PAYMENT_API_KEY_SECRET_ARN: optionalText,
   RUNTIME_DB_SECRET_ARN: optionalText,
@@ -143,7 +147,7 @@ export interface Config {
    * How new checkouts pay: `flow` (`PAYMENT_CAPTURE`), whether raw card numbers are taken
    * (`ACCEPT_RAW_CARDS`), the smallest installment in BRL minor units (`MIN_INSTALLMENT_AMOUNT`).
    */
-  payments: { flow: PaymentFlow; acceptRawCards: boolean; minInstallmentCents: MinorUnits };
+  payments: { flow: CardFlow; acceptRawCards: boolean; minInstallmentCents: MinorUnits };
   /**
    * The secret a CPF/CNPJ is keyed with (HMAC) in a request's fingerprint: `FINGERPRINT_SECRET`,
    * or a Secrets Manager secret (`FINGERPRINT_SECRET_ARN`, on AWS).
@@ -177,13 +181,6 @@ export interface Config {
   runtimeDbSecretArn?: string;
   host: string;
   port: number;
-}
-
-export interface AsyncPaymentSettings {
-  pixExpiryMinutes: number;
-  boletoDueDays: number;
-  boletoGraceDays: number;
-  lateWindowDays: number;
 }
 
 /** Raised when the environment is incomplete or malformed; the message names each variable. */

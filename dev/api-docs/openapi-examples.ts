@@ -46,6 +46,7 @@ export function requestExamples(): Examples {
           triggerText(value),
           `Mock: ${value.mock}. Answer: ${answerText(value)}.`,
           value.recovery ? `Recovery, once the lease has expired: ${value.recovery}.` : '',
+          value.next ? `Then: ${value.next}.` : '',
         ]
           .filter(Boolean)
           .join('\n\n'),
@@ -56,12 +57,49 @@ export function requestExamples(): Examples {
 }
 
 /**
+ * What the payment WireMock issues for the seed's cart (349.70) recorded at `CREATED_AT` with
+ * the default settings: a Pix for 30 minutes; a boleto due 3 days later, moved past the weekend
+ * to Monday, expiring at the end of the third business day after it in São Paulo; its barcode
+ * and digitable line as the mock computes them from the amount, due date and checkout id.
+ */
+const PAYMENTS = {
+  pix: {
+    method: 'pix',
+    qr_code:
+      '00020101021226850014br.gov.bcb.pix2563pix.example.com/qr/v2/cobv/9d36b84f-c70b-478f-b95c-12729b90ca255204000053039865802BR5917CHECKOUT COMMERCE6009SAO PAULO62070503***630414C8',
+    expires_at: '2026-11-25T17:07:51.102Z',
+  },
+  boleto: {
+    method: 'boleto',
+    barcode: '00191164600000349701234170145621483200123450',
+    digitable_line: '00191234137014562148132001234502116460000034970',
+    url: `https://boleto.example.com/bol_${CHECKOUT_ID}`,
+    due_date: '2026-11-30',
+    expires_at: '2026-12-04T03:00:00.000Z',
+  },
+};
+
+/** When the examples' checkout was recorded. */
+const CREATED_AT = '2026-11-25T16:37:51.102Z';
+
+/**
  * The full body a test value's answer carries (ids as the mocks derive them). A pricing refusal
  * names no checkout: nothing was recorded.
  */
 function answerBody(answer: ExpectedAnswer): Record<string, unknown> {
   if (!isRecorded(answer)) return answer.body;
   const { status, body } = answer;
+  if (body.payment) {
+    const { method } = body.payment;
+    return {
+      checkout_id: CHECKOUT_ID,
+      status: body.status,
+      total_amount: body.total_amount,
+      currency: 'BRL',
+      payment_id: `${method === 'pix' ? 'pix' : 'bol'}_${CHECKOUT_ID}`,
+      payment: PAYMENTS[method],
+    };
+  }
   if (status !== 200) return { checkout_id: CHECKOUT_ID, ...body };
   return {
     checkout_id: CHECKOUT_ID,
@@ -153,6 +191,7 @@ export const responseExamples = {
   },
   processCheckout: {
     200: testValueAnswers(200),
+    202: testValueAnswers(202),
     400: {
       'invalid-card': example('A card number that fails the Luhn check', {
         error: 'validation_error',
@@ -249,6 +288,16 @@ export const responseExamples = {
     },
     422: {
       ...testValueAnswers(422),
+      'payment-expired': example(
+        'A Pix or boleto never paid: cancelled and its stock released (pix-expired, then the same Idempotency-Key; stored and replayed)',
+        {
+          checkout_id: CHECKOUT_ID,
+          status: 'expired',
+          error: 'payment_expired',
+          message:
+            'The Pix was not paid before it expired, so the checkout was cancelled and its items released. To buy them, start a new checkout. A payment made after all is shown by GET /checkout/{id}.',
+        },
+      ),
       'idempotency-key-mismatch': example('An Idempotency-Key already used with another body', {
         error: 'idempotency_key_mismatch',
         message: 'This Idempotency-Key was already used with a different request body',
@@ -293,8 +342,41 @@ export const responseExamples = {
         error: null,
         reason: null,
         installments: { count: 1, amounts: ['349.70'] },
-        created_at: '2026-11-25T16:37:51.102Z',
+        created_at: CREATED_AT,
         updated_at: '2026-11-25T16:37:51.487Z',
+      }),
+      'awaiting-payment': example(
+        'A boleto waiting for the customer: what to pay it with, its due date and expiry',
+        {
+          checkout_id: CHECKOUT_ID,
+          status: 'awaiting_payment',
+          total_amount: '349.70',
+          currency: 'BRL',
+          payment_id: `bol_${CHECKOUT_ID}`,
+          order_id: null,
+          error: null,
+          reason: null,
+          installments: { count: 1, amounts: ['349.70'] },
+          payment: PAYMENTS.boleto,
+          expires_at: PAYMENTS.boleto.expires_at,
+          due_date: PAYMENTS.boleto.due_date,
+          created_at: CREATED_AT,
+          updated_at: '2026-11-25T16:37:51.398Z',
+        },
+      ),
+      expired: example('A Pix never paid: no instructions any more, only when it expired', {
+        checkout_id: CHECKOUT_ID,
+        status: 'expired',
+        total_amount: '349.70',
+        currency: 'BRL',
+        payment_id: `pix_${CHECKOUT_ID}`,
+        order_id: null,
+        error: null,
+        reason: null,
+        installments: { count: 1, amounts: ['349.70'] },
+        expires_at: PAYMENTS.pix.expires_at,
+        created_at: CREATED_AT,
+        updated_at: '2026-11-25T17:09:52.031Z',
       }),
       failed: example('A checkout refused by the inventory, its authorization voided', {
         checkout_id: CHECKOUT_ID,
@@ -306,7 +388,7 @@ export const responseExamples = {
         error: 'inventory_failed',
         reason: 'out_of_stock',
         installments: { count: 1, amounts: ['349.70'] },
-        created_at: '2026-11-25T16:37:51.102Z',
+        created_at: CREATED_AT,
         updated_at: '2026-11-25T16:37:51.693Z',
       }),
     },

@@ -3,9 +3,11 @@ import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
 import { SERVICE_NAME } from '#lib/observability/constants.ts';
 import { type Example, requestExamples, responseExamples } from './openapi-examples.ts';
 import {
+  awaitingPaymentResponseSchema,
   checkoutViewSchema,
   completedResponseSchema,
   errorResponseSchema,
+  expiredResponseSchema,
   failedResponseSchema,
   healthResponseSchema,
   incompleteResponseSchema,
@@ -72,7 +74,7 @@ interface Annotation {
 const REQUEST_FIELDS: Record<string, Annotation> = {
   payment_method: {
     description:
-      "How the customer pays, told apart by `type`: `card_token` (recommended: a token the payment service's client-side SDK made, so the card never passes through this service), or `credit_card` / `debit_card` with the raw card (puts the deployment in PCI DSS scope; refused where `ACCEPT_RAW_CARDS=false`)",
+      "How the customer pays, told apart by `type`: `card_token` (recommended for cards: a token the payment service's client-side SDK made, so the card never passes through this service), `credit_card` / `debit_card` with the raw card (puts the deployment in PCI DSS scope; refused where `ACCEPT_RAW_CARDS=false`), or `pix` / `boleto`, paid later by the customer (BRL only, with `customer_document`; a boleto also with `customer_name` and `shipping_address.neighborhood`): the answer is 202 `awaiting_payment` with what to pay with",
     example: { type: 'card_token', token: 'tok_visa' },
   },
   'payment_method.type': { description: 'The kind of payment method' },
@@ -93,9 +95,19 @@ const REQUEST_FIELDS: Record<string, Annotation> = {
       "The token the payment service's client-side SDK made in the customer's browser or app: 1 to 255 printable characters, no spaces",
     example: 'tok_visa',
   },
+  'payment_method.expires_in_minutes': {
+    description:
+      'A Pix: how long the customer has to pay it, 5 to 1440 minutes (`PIX_EXPIRY_MINUTES`, 30, when left out). Unpaid by then, the checkout ends `expired` and its stock is released',
+    example: 30,
+  },
+  'payment_method.due_in_days': {
+    description:
+      'A boleto: its due date, 1 to 30 days from today in São Paulo, moved to the next business day (`BOLETO_DUE_DAYS`, 3, when left out). Banks take it after the due date, with their fine, for `BOLETO_GRACE_DAYS` (3) business days; unpaid by the end of the last one, the checkout ends `expired`',
+    example: 3,
+  },
   'payment_method.installments': {
     description:
-      'Parcelamento, in BRL only: 1 to 12 interest-free installments (1 by default), each at least `MIN_INSTALLMENT_AMOUNT` (5.00) of the total charged; a debit card takes 1',
+      'Cards only. Parcelamento, in BRL only: 1 to 12 interest-free installments (1 by default), each at least `MIN_INSTALLMENT_AMOUNT` (5.00) of the total charged; a debit card takes 1',
     example: 3,
   },
   customer_email: {
@@ -103,12 +115,13 @@ const REQUEST_FIELDS: Record<string, Annotation> = {
     example: 'customer@example.com',
   },
   customer_name: {
-    description: "The customer's name, sent to the order service (1 to 200 characters)",
+    description:
+      "The payer's name (1 to 200 characters). Required for a boleto, which is registered in it (at most 120 characters there); sent to the payment service only, never stored, shown or logged. Other methods take it and ignore it",
     example: 'Ana Souza',
   },
   customer_document: {
     description:
-      "The payer's CPF (11 digits) or CNPJ (14 characters, alphanumeric since July 2026), punctuation allowed, check digits verified; sent to the payment service and never stored",
+      "The payer's CPF (11 digits) or CNPJ (14 characters, alphanumeric since July 2026), punctuation allowed, check digits verified; sent to the payment service and never stored. Required for a Pix or boleto",
     example: '529.982.247-25',
   },
   shipping_address: {
@@ -132,6 +145,11 @@ const REQUEST_FIELDS: Record<string, Annotation> = {
   'shipping_address.complement': {
     description: 'Apartment, floor, block… (optional, 1 to 100 characters)',
     example: 'Apto 42',
+  },
+  'shipping_address.neighborhood': {
+    description:
+      "The neighbourhood (bairro), 1 to 100 characters. Required for a boleto, which is registered with the payer's address; optional otherwise",
+    example: 'Jardim Paulista',
   },
   'shipping_address.city': { description: 'The city (1 to 100 characters)', example: 'São Paulo' },
   'shipping_address.state': {
@@ -161,7 +179,7 @@ const REQUEST_FIELDS: Record<string, Annotation> = {
   'items[].price': { description: PRICE_DESCRIPTION, example: 99.9 },
   currency: {
     description:
-      'The ISO 4217 code of the currency of the prices and the charge; BRL when left out. Prices may have at most its decimals (none in JPY, 3 in KWD)',
+      'The ISO 4217 code of the currency of the prices and the charge; BRL when left out. Prices may have at most its decimals (none in JPY, 3 in KWD). A Pix or boleto is BRL only (another currency is refused at `payment_method.type`)',
     example: 'BRL',
   },
 };
@@ -208,6 +226,8 @@ function schemas() {
   return {
     CheckoutRequest: checkoutRequest(),
     CheckoutCompleted: schema(completedResponseSchema),
+    CheckoutAwaitingPayment: schema(awaitingPaymentResponseSchema),
+    CheckoutExpired: schema(expiredResponseSchema),
     CheckoutFailed: schema(failedResponseSchema),
     CheckoutIncomplete: schema(incompleteResponseSchema),
     CheckoutInProgress: schema(inProgressResponseSchema),
@@ -281,6 +301,7 @@ export function openApiDocument(): Record<string, unknown> {
           description: [
             'Prices the cart with the catalog, then runs the saga: payment, then stock, then the order, undoing the completed steps when a later one is refused. A step whose outcome is unknown (a 5xx, a timeout, a reset) is neither undone nor called failed: the answer is 503 `checkout_incomplete` and recovery settles it.',
             'A cart the catalog cannot price as sent (409 `price_changed`, 422 `unknown_product`, 503 `pricing_unavailable`) is refused before anything is recorded or charged, so the same `Idempotency-Key` may be sent again with the corrected cart; a key that already holds a checkout answers for it first.',
+            'A Pix or boleto holds the stock, then is issued: the answer is 202 `awaiting_payment` with what the customer pays with (`payment`). The payment service tells this service when it is paid (a signed webhook), and the checkout completes; `GET /checkout/{id}` shows where it stands. Unpaid by `expires_at`, it is cancelled, its stock released, and it ends `expired` (422 `payment_expired`, the stored answer of its `Idempotency-Key`). A 202 is not stored: the same key answers what the checkout is by then.',
           ].join('\n\n'),
           parameters: [ref('parameters', 'Idempotency-Key')],
           requestBody: {
@@ -296,6 +317,11 @@ export function openApiDocument(): Record<string, unknown> {
             200: answer('The checkout completed', ['CheckoutCompleted'], process[200], [
               'Idempotent-Replayed',
             ]),
+            202: answer(
+              'A Pix or boleto was issued and waits for the customer to pay it: `payment` says with what, until `expires_at`. Not stored for replay: a retry with the same Idempotency-Key answers what the checkout is by then',
+              ['CheckoutAwaitingPayment'],
+              process[202],
+            ),
             400: answer(
               'Invalid request (schema, JSON syntax, card, expiry, Idempotency-Key, …); nothing was done',
               ['Error'],
@@ -310,8 +336,8 @@ export function openApiDocument(): Record<string, unknown> {
             413: answer('Body over 64 KiB', ['Error'], process[413]),
             415: answer('Body is not JSON', ['Error'], process[415]),
             422: answer(
-              'A service refused and the completed steps were undone; or the catalog does not know a product (`unknown_product`, naming it; nothing was recorded or charged); or the Idempotency-Key was used with another body',
-              ['CheckoutFailed', 'UnknownProduct', 'Error'],
+              'A service refused and the completed steps were undone; or a Pix or boleto expired unpaid (`payment_expired`: cancelled, its stock released); or the catalog does not know a product (`unknown_product`, naming it; nothing was recorded or charged); or the Idempotency-Key was used with another body',
+              ['CheckoutFailed', 'CheckoutExpired', 'UnknownProduct', 'Error'],
               process[422],
               ['Idempotent-Replayed'],
             ),
@@ -346,7 +372,11 @@ export function openApiDocument(): Record<string, unknown> {
             },
           ],
           responses: {
-            200: answer('The checkout, without card data', ['Checkout'], read[200]),
+            200: answer(
+              "The checkout, without card data or the payer's name and document; a Pix or boleto with its `expires_at` (a boleto's `due_date`), and what to pay it with while it is `awaiting_payment`",
+              ['Checkout'],
+              read[200],
+            ),
             400: answer('The id is not a UUID', ['Error'], read[400]),
             404: answer(
               'No such checkout, or one another caller recorded (IAM principal, else API key): answered the same, so its existence is not revealed',

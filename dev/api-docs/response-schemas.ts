@@ -34,14 +34,16 @@ const checkoutStatuses = [
   'payment_authorized',
   'inventory_deducted',
   'order_created',
+  'awaiting_payment',
   'completed',
   'compensating',
   'failed',
+  'expired',
   'requires_attention',
 ] as const;
 const checkoutStatus = z.enum(checkoutStatuses).meta({
   description:
-    'Where the checkout stands: `completed` and `failed` are final; `requires_attention` waits for a person; the others are steps on the way, where recovery completes or undoes it',
+    'Where the checkout stands: `completed`, `failed` and `expired` (a Pix or boleto never paid) are final; `awaiting_payment` waits for the customer to pay a Pix or boleto; `requires_attention` waits for a person; the others are steps on the way, where recovery completes or undoes it',
   example: 'payment_authorized',
 });
 const checkoutId = z.uuid().meta({
@@ -74,6 +76,112 @@ export const completedResponseSchema = z.strictObject({
     example: `ord_${EXAMPLE_ID}`,
   }),
   error: z.null().meta({ description: 'Always null: nothing went wrong', example: null }),
+});
+
+const instant = (description: string, example: string) =>
+  z.iso.datetime({ offset: true }).meta({ description, example });
+/** A calendar date, `YYYY-MM-DD` (a pattern: the document's validators know no `date` format). */
+const date = (description: string, example: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .meta({ description, example });
+
+/** The examples' Pix and boleto, as the local WireMock issues them for the seed's cart. */
+const PIX_EXPIRES_AT = '2026-11-25T17:07:51.102Z';
+const BOLETO_DUE_DATE = '2026-11-30';
+const BOLETO_EXPIRES_AT = '2026-12-04T03:00:00.000Z';
+
+const pixInstructions = z
+  .strictObject({
+    method: z.literal('pix').meta({ description: 'A Pix', example: 'pix' }),
+    qr_code: z.string().meta({
+      description:
+        'The Pix "copia e cola" code (EMV): shown as a QR code, or copied into the bank app',
+      example: '00020101021226850014br.gov.bcb.pix2563pix.example.com/qr/v2/cobv/9d36b84f',
+    }),
+    qr_code_base64: z.string().optional().meta({
+      description: 'The QR code as a base64 PNG, when the payment service makes one',
+      example: 'iVBORw0KGgoAAAANSUhEUgAAAQAAAAEAAQMAAABmvDolAAAABlBMVEX///8AAABVwtN+AAAA',
+    }),
+    expires_at: instant(
+      'Until when the QR code can be paid (`expires_in_minutes` after the checkout)',
+      PIX_EXPIRES_AT,
+    ),
+  })
+  .meta({ description: 'What the customer pays a Pix with' });
+
+const boletoInstructions = z
+  .strictObject({
+    method: z.literal('boleto').meta({ description: 'A boleto', example: 'boleto' }),
+    barcode: z
+      .string()
+      .regex(/^\d{44}$/)
+      .meta({
+        description: 'The 44-digit barcode (FEBRABAN)',
+        example: '00191164600000349701234170145621483200123450',
+      }),
+    digitable_line: z
+      .string()
+      .regex(/^\d{47}$/)
+      .meta({
+        description: 'The 47-digit "linha digitável" the customer types into the bank app',
+        example: '00191234137014562148132001234502116460000034970',
+      }),
+    url: z
+      .string()
+      .regex(/^https?:\/\//)
+      .meta({
+        description: "The boleto's page at the payment service, to print or download",
+        example: `https://boleto.example.com/bol_${EXAMPLE_ID}`,
+      }),
+    due_date: date(
+      'The due date: `due_in_days` after the checkout in São Paulo, moved to the next business day',
+      BOLETO_DUE_DATE,
+    ),
+    expires_at: instant(
+      'When an unpaid boleto is cancelled: the end of the São Paulo day `BOLETO_GRACE_DAYS` business days after the due date (paid after its due date, a bank adds its fine)',
+      BOLETO_EXPIRES_AT,
+    ),
+  })
+  .meta({ description: 'What the customer pays a boleto with' });
+
+/** A Pix's or boleto's payment instructions, told apart by `method`. */
+const paymentInstructions = z
+  .discriminatedUnion('method', [pixInstructions, boletoInstructions])
+  .meta({
+    description: 'What the customer pays with, as the payment service issued it',
+    example: {
+      method: 'pix',
+      qr_code: '00020101021226850014br.gov.bcb.pix2563pix.example.com/qr/v2/cobv/9d36b84f',
+      expires_at: PIX_EXPIRES_AT,
+    },
+  });
+
+/** A Pix or boleto issued: the customer pays it later (202, not stored for replay). */
+export const awaitingPaymentResponseSchema = z.strictObject({
+  checkout_id: checkoutId,
+  status: statusIs(
+    'awaiting_payment',
+    'the stock is held; the checkout completes when the payment service says the customer paid',
+  ),
+  total_amount: totalAmount,
+  currency,
+  payment_id: z.string().meta({
+    description: "The payment service's id of the Pix or boleto",
+    example: `pix_${EXAMPLE_ID}`,
+  }),
+  payment: paymentInstructions,
+});
+
+/** A Pix or boleto never paid: cancelled, its stock released. */
+export const expiredResponseSchema = z.strictObject({
+  checkout_id: checkoutId,
+  status: statusIs('expired', 'the Pix or boleto was not paid in time; cancelled, stock released'),
+  error: errorCode('payment_expired', 'the Pix or boleto expired unpaid'),
+  message: message(
+    'The Pix was not paid before it expired, so the checkout was cancelled and its items released. To buy them, start a new checkout. A payment made after all is shown by GET /checkout/{id}.',
+  ),
 });
 
 export const failedResponseSchema = z.strictObject({
@@ -273,6 +381,20 @@ export const checkoutViewSchema = z.strictObject({
       description: 'the installment plan (parcelamento) the card was authorized with',
       example: { count: 3, amounts: ['116.58', '116.56', '116.56'] },
     }),
+  payment: paymentInstructions.optional().meta({
+    description:
+      'A Pix or boleto while its status is `awaiting_payment`: what the customer pays with, as in the 202. Absent otherwise',
+    example: {
+      method: 'pix',
+      qr_code: '00020101021226850014br.gov.bcb.pix2563pix.example.com/qr/v2/cobv/9d36b84f',
+      expires_at: PIX_EXPIRES_AT,
+    },
+  }),
+  expires_at: instant(
+    'A Pix or boleto: when it is cancelled if still unpaid. Absent for a card',
+    PIX_EXPIRES_AT,
+  ).optional(),
+  due_date: date("A boleto's due date. Absent otherwise", BOLETO_DUE_DATE).optional(),
   created_at: z.iso
     .datetime({ offset: true })
     .meta({ description: 'When the checkout was recorded', example: '2026-11-25T16:37:51.102Z' }),

@@ -7,7 +7,8 @@
  * The answers are those of the default payment flow, `PAYMENT_CAPTURE=after_order` (authorize,
  * deduct, create the order, capture); every value the seed's one-shot charge (`immediate`) can
  * take answers the same there, its payment step and its undo named differently (the notes of
- * `docs/test-values.md`).
+ * `docs/test-values.md`). A Pix or boleto answers 202 `awaiting_payment` whatever the flow: its
+ * test values say what to do next (`npm run pay`) and what follows.
  */
 import { seedRequest } from '../../scripts/seed-request.ts';
 
@@ -19,8 +20,16 @@ interface CardTokenMethod {
   token: string;
 }
 
-export type CheckoutBody = Omit<SeedBody, 'payment_method'> & {
-  payment_method: SeedBody['payment_method'] | CardTokenMethod;
+/** A Pix or boleto, with its lifetime when the value sets one. */
+type AsyncMethod =
+  | { type: 'pix'; expires_in_minutes?: number }
+  | { type: 'boleto'; due_in_days?: number };
+
+export type CheckoutBody = Omit<SeedBody, 'payment_method' | 'shipping_address'> & {
+  payment_method: SeedBody['payment_method'] | CardTokenMethod | AsyncMethod;
+  shipping_address: SeedBody['shipping_address'] & { neighborhood?: string };
+  customer_document?: string;
+  customer_name?: string;
 };
 
 /** One field of the seed request set to the value a mapping reacts to. */
@@ -42,17 +51,22 @@ export type CheckoutStatus =
   | 'payment_authorized'
   | 'inventory_deducted'
   | 'order_created'
+  | 'awaiting_payment'
   | 'compensating';
 
-/** An answer about a recorded checkout: the fields that tell the outcome apart (ids vary). */
+/**
+ * An answer about a recorded checkout: the fields that tell the outcome apart (ids vary). A
+ * 202 `awaiting_payment` has no `error`, and its `payment` names the method.
+ */
 export interface CheckoutAnswer {
-  status: 200 | 409 | 422 | 503;
+  status: 200 | 202 | 409 | 422 | 503;
   body: {
     status: CheckoutStatus;
-    error: string | null;
+    error?: string | null;
     reason?: string;
     message?: string;
     total_amount?: string;
+    payment?: { method: 'pix' | 'boleto' };
   };
 }
 
@@ -97,6 +111,8 @@ export interface TestValue {
   takesSeconds?: number;
   /** What the recovery function ends with once the lease has expired (outcome unknown only). */
   recovery?: string;
+  /** A Pix or boleto: what to do after the 202 (`npm run pay`), and what the checkout then does. */
+  next?: string;
 }
 
 const email = (value: string): Trigger => ({
@@ -162,6 +178,59 @@ const totalOver1000: Trigger = {
     body.items = [{ product_id: 'prod_luxury', quantity: 1, price: 1000.01 }];
   },
 };
+
+/** The payer's CPF: a Pix or boleto needs one. */
+const CPF = '529.982.247-25';
+
+/**
+ * The payment method becomes a Pix (`{"type":"pix"}`, with `fields`), and the payer's CPF it
+ * needs is added; the seed's currency is BRL, the only one a Pix takes.
+ */
+const pix = (fields: { expires_in_minutes?: number } = {}): Trigger => {
+  const method = { type: 'pix' as const, ...fields };
+  return {
+    field: 'payment_method',
+    value: 'pix',
+    shown: `\`payment_method\` = \`${JSON.stringify(method)}\`, \`customer_document\` = \`${CPF}\``,
+    set: (body) => {
+      body.payment_method = method;
+      body.customer_document = CPF;
+    },
+  };
+};
+
+/**
+ * The payment method becomes a boleto, with what it is registered with: the payer's CPF, name
+ * and neighbourhood.
+ */
+const boleto: Trigger = {
+  field: 'payment_method',
+  value: 'boleto',
+  shown: `\`payment_method\` = \`{"type":"boleto"}\`, \`customer_document\` = \`${CPF}\`, \`customer_name\` = \`Ana Souza\`, \`shipping_address.neighborhood\` = \`Jardim Paulista\``,
+  set: (body) => {
+    body.payment_method = { type: 'boleto' };
+    body.customer_document = CPF;
+    body.customer_name = 'Ana Souza';
+    body.shipping_address.neighborhood = 'Jardim Paulista';
+  },
+};
+
+/** A Pix or boleto issued for the seed's cart: its stock held, waiting for the customer. */
+const awaiting = (method: 'pix' | 'boleto'): CheckoutAnswer => ({
+  status: 202,
+  body: { status: 'awaiting_payment', total_amount: '349.70', payment: { method } },
+});
+
+/** The mappings of a Pix or boleto issued and paid: quote, deduction, the charge, the order. */
+const issued = (method: 'pix' | 'boleto') => [
+  'inventory/catalog-quote',
+  'inventory/deduct-success',
+  `payment/${method}-success`,
+  'order/create-success',
+];
+
+/** How a checkout is read back once the webhook or the expiry moved it. */
+const READ_IT = '`GET /checkout/{id}`';
 
 /**
  * What a 503 `checkout_incomplete` says (`lib/http/checkout-presenter.ts`) to a request sent,
@@ -308,7 +377,12 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Payment service error',
     triggers: [email('payment-error@example.com')],
     mock: 'payment 503, nothing authorized',
-    mappings: ['payment/authorize-service-unavailable', 'payment/process-service-unavailable'],
+    mappings: [
+      'payment/authorize-service-unavailable',
+      'payment/process-service-unavailable',
+      'payment/pix-service-unavailable',
+      'payment/boleto-service-unavailable',
+    ],
     answer: incomplete('pending'),
     recovery: `no payment: ${ABANDONED}, nothing voided`,
   },
@@ -317,7 +391,12 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Payment times out (authorized)',
     triggers: [email('payment-timeout@example.com')],
     mock: 'authorizes, answers 200 after 15 s',
-    mappings: ['payment/authorize-timeout', 'payment/process-timeout'],
+    mappings: [
+      'payment/authorize-timeout',
+      'payment/process-timeout',
+      'payment/pix-timeout',
+      'payment/boleto-timeout',
+    ],
     answer: incomplete('pending'),
     takesSeconds: 28,
     recovery: `authorization found: voided, ${ABANDONED}`,
@@ -337,7 +416,12 @@ export const TEST_VALUES: TestValue[] = [
     title: 'Payment connection reset',
     triggers: [email('payment-reset@example.com')],
     mock: 'authorizes, then resets the connection',
-    mappings: ['payment/authorize-connection-reset', 'payment/process-connection-reset'],
+    mappings: [
+      'payment/authorize-connection-reset',
+      'payment/process-connection-reset',
+      'payment/pix-connection-reset',
+      'payment/boleto-connection-reset',
+    ],
     answer: incomplete('pending'),
     recovery: `authorization found: voided, ${ABANDONED}`,
   },
@@ -487,6 +571,46 @@ export const TEST_VALUES: TestValue[] = [
     recovery:
       'the release is repeated each run; after `RECOVERY_MAX_ATTEMPTS` tries `requires_attention` (`release_inventory`)',
   },
+  {
+    name: 'pix',
+    title: 'Pix paid',
+    triggers: [pix()],
+    mock: 'deducts; issues `pix_<checkout_id>`, pending, with a fixed "copia e cola" code',
+    mappings: issued('pix'),
+    answer: awaiting('pix'),
+    answerNote: '`payment` with `qr_code` and `expires_at` (30 min, `PIX_EXPIRY_MINUTES`)',
+    next: `\`npm run pay -- <checkout_id>\`: the signed webhook is taken and the order created; ${READ_IT} shows \`completed\``,
+  },
+  {
+    name: 'pix-expired',
+    title: 'Pix expired',
+    triggers: [pix({ expires_in_minutes: 5 })],
+    mock: 'as `pix`; nothing ever pays it',
+    mappings: [...issued('pix'), 'payment/cancel-success', 'inventory/release-success'],
+    answer: awaiting('pix'),
+    answerNote: '`expires_at` 5 min later',
+    next: `never paid: 120 s after \`expires_at\` the Pix is cancelled, the stock released, and ${READ_IT} shows \`expired\`; the same Idempotency-Key then answers 422 \`payment_expired\``,
+  },
+  {
+    name: 'boleto',
+    title: 'Boleto paid late',
+    triggers: [boleto],
+    mock: 'deducts; issues `bol_<checkout_id>`, pending, its barcode and digitable line computed from the amount and due date',
+    mappings: [...issued('boleto'), 'payment/cancel-success', 'inventory/release-success'],
+    answer: awaiting('boleto'),
+    answerNote:
+      '`payment` with `barcode`, `digitable_line`, `url`, `due_date` (3 days on, a business day) and `expires_at`',
+    next: `left unpaid it expires at \`expires_at\` (the end of the \`BOLETO_GRACE_DAYS\` business days after \`due_date\`: days away, so start \`npm start\` with \`BOLETO_GRACE_DAYS=0\` and wait for the end of \`due_date\` in São Paulo), then it is cancelled, stock released, \`expired\`. Then \`npm run pay -- <checkout_id> --late\`: the stock is deducted again and the order created; ${READ_IT} shows \`completed\``,
+  },
+  {
+    name: 'forged-webhook',
+    title: 'A forged webhook',
+    triggers: [pix()],
+    mock: 'as `pix`',
+    mappings: issued('pix'),
+    answer: awaiting('pix'),
+    next: `\`npm run pay -- <checkout_id> --forged\`: signed with another secret, the webhook is refused 401 and nothing changes; ${READ_IT} still shows \`awaiting_payment\``,
+  },
 ];
 
 /** The request body of a test value: the seed request with its triggers set. A fresh copy. */
@@ -498,13 +622,14 @@ export function requestOf(value: TestValue): CheckoutBody {
 
 /**
  * The outcome in a few words: `completed`, `payment_failed / card_declined`,
- * `checkout_incomplete (pending)`, `price_changed`; `code` marks up each value (Markdown's
- * backticks).
+ * `checkout_incomplete (pending)`, `awaiting_payment (pix)`, `price_changed`; `code` marks up
+ * each value (Markdown's backticks).
  */
 export function describeOutcome(answer: ExpectedAnswer, code = (s: string) => s) {
   if (!isRecorded(answer)) return code(answer.body.error);
   const { body } = answer;
-  if (body.error === null) return code(body.status);
+  if (body.payment) return `${code(body.status)} (${code(body.payment.method)})`;
+  if (!body.error) return code(body.status);
   if (body.reason) return `${code(body.error)} / ${code(body.reason)}`;
   return `${code(body.error)} (${code(body.status)})`;
 }

@@ -2,6 +2,7 @@ import { handler as checkout } from '#functions/checkout/handler.ts';
 import { handler as health } from '#functions/health/handler.ts';
 import { parseOperatorCommand } from '#functions/operator/operator-command.ts';
 import { runOperatorCommand } from '#functions/operator/run-operator-command.ts';
+import { handler as webhooks } from '#functions/webhooks/handler.ts';
 import { getApp } from '#lib/app.ts';
 import { localContext } from './api-gateway-event.ts';
 import { inInvocation } from './lambda-runtime.ts';
@@ -12,6 +13,14 @@ export const localRoutes: LocalRoute[] = [
   { method: 'GET', resource: '/health', functionName: 'health', handler: health },
   { method: 'POST', resource: '/checkout/process', functionName: 'checkout', handler: checkout },
   { method: 'GET', resource: '/checkout/{id}', functionName: 'checkout', handler: checkout },
+  // Signed by the payment service, not keyed: `npm run pay` posts here, signed with
+  // PAYMENT_WEBHOOK_SECRET or lib/config.ts's local development secret.
+  {
+    method: 'POST',
+    resource: '/webhooks/payments',
+    functionName: 'webhooks',
+    handler: webhooks,
+  },
 ];
 
 /**

@@ -1,8 +1,9 @@
 import { checkoutRequestSchema } from '#lib/checkout/request-schema.ts';
+import { seedRequest } from '../../scripts/seed-request.ts';
 
 /**
  * Bodies with every field the request schema knows, optional ones included: one for each kind
- * of payment method (the two branches of `payment_method`).
+ * of payment method (the branches of `payment_method`: raw card, token, Pix, boleto).
  */
 const FULL_BODIES: Record<string, unknown>[] = [
   {
@@ -38,6 +39,18 @@ const FULL_BODIES: Record<string, unknown>[] = [
       zip_code: '1',
     },
     items: [{ product_id: 'prod_001', quantity: 2 }],
+  },
+  {
+    ...seedRequest(),
+    payment_method: { type: 'pix', expires_in_minutes: 30 },
+    customer_document: '529.982.247-25',
+  },
+  {
+    ...seedRequest(),
+    payment_method: { type: 'boleto', due_in_days: 3 },
+    customer_name: 'Ana Souza',
+    customer_document: '529.982.247-25',
+    shipping_address: { ...seedRequest().shipping_address, neighborhood: 'Jardim Paulista' },
   },
 ];
 

@@ -9,9 +9,14 @@ import { Construct } from 'constructs';
 import {
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
+  WAITING_PAST_EXPIRY_METRIC,
 } from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
-import { backlogMetric, outcomeMetric } from '../checkout-metrics.ts';
+import {
+  backlogMetric,
+  outcomeMetric,
+  webhookSignatureRejectedMetric,
+} from '../checkout-metrics.ts';
 
 export interface CheckoutAlarmsProps {
   /** Starts every alarm's name (`<stack>-`): the topic lets alarms of this prefix publish. */
@@ -33,7 +38,21 @@ export interface CheckoutAlarmsProps {
   readonly serverErrorsPer5Minutes?: number;
   /** Failed checkouts in 5 minutes that raise the alarm (declines are normal). @default 10 */
   readonly failedCheckoutsPer5Minutes?: number;
+  /**
+   * Payment webhooks refused for their signature in 5 minutes that raise the alarm.
+   * @default DEFAULT_WEBHOOK_REJECTIONS_PER_5_MINUTES
+   */
+  readonly webhookRejectionsPer5Minutes?: number;
 }
+
+/**
+ * The payment service signs every webhook, so a refusal is never its normal traffic. The
+ * endpoint is public, though: a scanner probing POST paths, or one delivery signed a moment
+ * before a secret rotation, refuses one or two, which is not worth a page. Five in 5 minutes is
+ * what a wrong or rotated secret produces as soon as a few payments are in flight (each
+ * delivered again and again), and what anyone trying to forge a payment does.
+ */
+export const DEFAULT_WEBHOOK_REJECTIONS_PER_5_MINUTES = 5;
 
 /**
  * How old the oldest unfinished checkout may get: a checkout left `incomplete` is taken by
@@ -63,6 +82,11 @@ const FIVE_MINUTES = Duration.minutes(5);
  *   checkouts answer 503 too); `<function>-errors`: a function crashed or timed out.
  * - `recovery-failed-invocations`: a recovery invocation failed or expired in Lambda's queue and
  *   sits in the failure queue until someone reads and deletes it.
+ * - `webhook-signature-rejected`: payment webhooks refused for their signature: the secret we
+ *   hold is not the one the service signs with, or someone forges or replays payments.
+ * - `waiting-past-expiry`: checkouts still waiting for a Pix or boleto after it expired (late
+ *   payments' window included): recovery did not settle them. Written by recovery beside the
+ *   backlog, and treated alike.
  */
 export class CheckoutAlarms extends Construct {
   readonly requiresAttention: cloudwatch.Alarm;
@@ -72,6 +96,8 @@ export class CheckoutAlarms extends Construct {
   readonly failedCheckouts: cloudwatch.Alarm;
   readonly serverErrors: cloudwatch.Alarm;
   readonly recoveryFailedInvocations: cloudwatch.Alarm;
+  readonly webhookSignatureRejected: cloudwatch.Alarm;
+  readonly waitingPastExpiry: cloudwatch.Alarm;
   readonly functionErrors: Record<FunctionName, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: CheckoutAlarmsProps) {
@@ -199,6 +225,38 @@ export class CheckoutAlarms extends Construct {
       { whenCleared: true },
     );
 
+    // A count of refusals: a forger stops, a fixed secret stops them, and OK says so.
+    this.webhookSignatureRejected = notify(
+      webhookSignatureRejectedMetric().createAlarm(this, 'WebhookSignatureRejected', {
+        alarmName: `${prefix}webhook-signature-rejected`,
+        alarmDescription:
+          'Payment webhooks were refused for their signature: a wrong or rotated webhook ' +
+          'secret, a clock off by minutes, or forged or replayed payments. Runbook: ' +
+          'docs/operations.md',
+        threshold: props.webhookRejectionsPer5Minutes ?? DEFAULT_WEBHOOK_REJECTIONS_PER_5_MINUTES,
+        evaluationPeriods: 1,
+        comparisonOperator: atLeast,
+        treatMissingData: notBreaching,
+      }),
+      { whenCleared: true },
+    );
+
+    // A state written by recovery after each run, like the oldest unfinished age: missing data
+    // keeps the alarm's state, and the next run's value raises or clears it.
+    this.waitingPastExpiry = notify(
+      backlogMetric(WAITING_PAST_EXPIRY_METRIC).createAlarm(this, 'WaitingPastExpiry', {
+        alarmName: `${prefix}waiting-past-expiry`,
+        alarmDescription:
+          'Checkouts still wait for a Pix or boleto that expired (late window included): ' +
+          'recovery did not settle them. Runbook: docs/operations.md',
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+      { whenCleared: true },
+    );
+
     const entries = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
     this.functionErrors = Object.fromEntries(
       entries.map(([name, fn]) => [
@@ -230,6 +288,8 @@ export class CheckoutAlarms extends Construct {
       this.failedCheckouts,
       this.serverErrors,
       this.recoveryFailedInvocations,
+      this.webhookSignatureRejected,
+      this.waitingPastExpiry,
       ...Object.values(this.functionErrors),
     ];
   }

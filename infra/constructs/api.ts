@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { checkoutRequestJsonSchema } from '#dev/schemas/json-schemas.ts';
+import { WEBHOOK_SIGNATURE_HEADER } from '#lib/http/webhook-signature.ts';
 
 /** How callers prove who they are: SigV4-signed requests, or the API key alone. */
 export type ApiAuth = 'iam' | 'apiKey';
@@ -23,6 +24,11 @@ export interface CheckoutApiProps {
   readonly healthFunction: lambda.IFunction;
   /** Serves `POST /checkout/process` and `GET /checkout/{id}` (one function, Middy router). */
   readonly checkoutFunction: lambda.IFunction;
+  /**
+   * Serves `POST /webhooks/payments`: without IAM or API key, since the payment service can
+   * neither sign SigV4 nor hold our key; the function verifies its HMAC signature instead.
+   */
+  readonly webhookFunction: lambda.IFunction;
   /**
    * `iam`: every method is `AWS_IAM` (SigV4; the caller needs execute-api:Invoke on the stage).
    * `apiKey`: the API key is the only gate, which AWS says is not authentication.
@@ -81,7 +87,8 @@ const ACCESS_LOG_FORMAT = apigateway.AccessLogFormat.custom(
 );
 
 /**
- * The public REST API (design §2): `GET /health`, `POST /checkout/process`, `GET /checkout/{id}`.
+ * The public REST API (design §2): `GET /health`, `POST /checkout/process`, `GET /checkout/{id}`,
+ * and the payment service's `POST /webhooks/payments`.
  * Stage throttling, JSON access logs, X-Ray, request validation against the JSON Schema generated
  * from the zod request schema (the same one the function validates with), IAM (SigV4)
  * authorization or an API key, an API key and usage plan when asked, and a WAF web ACL (per-IP
@@ -161,6 +168,7 @@ export class CheckoutApi extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    this.addWebhookRoute(api, integration(props.webhookFunction));
 
     if (props.requireApiKey) {
       const plan = api.addUsagePlan('UsagePlan', {
@@ -222,6 +230,37 @@ export class CheckoutApi extends Construct {
           '(log groups it cannot know in advance): AWS publishes this managed policy for it.',
       });
     }
+  }
+
+  /**
+   * `POST /webhooks/payments`, open at the gateway: the payment service signs each event with
+   * HMAC-SHA256 (`X-Signature`), which the function checks on the raw body before reading
+   * it, and refuses (401, counted, alarmed) otherwise. It stays behind the stage's throttling
+   * and the WAF web ACL like every method. No gateway body model: the function reads the body
+   * only once the signature holds, and a size limit is the function's too (64 KiB; REST APIs
+   * have none below their 10 MB).
+   */
+  private addWebhookRoute(api: apigateway.RestApi, integration: apigateway.Integration): void {
+    const method = api.root
+      .addResource('webhooks')
+      .addResource('payments')
+      .addMethod('POST', integration, {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        apiKeyRequired: false,
+      });
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The payment service cannot sign SigV4 requests or hold our API key: each webhook is ' +
+        'authenticated by its HMAC-SHA256 signature over the raw body and a timestamp within ' +
+        '300 s, checked by the function before anything is parsed or written (401 otherwise).',
+    });
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'The caller is the payment service, not a signed-in user: no Cognito user pool can ' +
+        'stand for it; its HMAC signature, checked by the function, is the authentication.',
+    });
   }
 
   /** The ARN a caller's IAM policy allows `execute-api:Invoke` on: every method of the stage. */
@@ -342,6 +381,8 @@ export class CheckoutApi extends Construct {
         { singleHeader: { Name: 'authorization' } },
         // A SigV4 request's temporary credentials carry a session token.
         { singleHeader: { Name: 'x-amz-security-token' } },
+        // A payment webhook's signature: no secret, but replayable for its 300 s.
+        { singleHeader: { Name: WEBHOOK_SIGNATURE_HEADER } },
       ],
       loggingFilter: {
         DefaultBehavior: 'DROP',

@@ -7,6 +7,7 @@ import {
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
   UNFINISHED_METRIC,
+  WAITING_PAST_EXPIRY_METRIC,
 } from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
 import {
@@ -15,6 +16,7 @@ import {
   OUTCOME_STATUSES,
   outcomeMetric,
   SAGA_STEPS,
+  webhookSignatureRejectedMetric,
 } from '../checkout-metrics.ts';
 
 export interface CheckoutDashboardProps {
@@ -24,6 +26,8 @@ export interface CheckoutDashboardProps {
   readonly oldestUnfinishedThreshold: Duration;
   /** Drawn as a line on the oldest-open-authorization graph: that alarm's threshold. */
   readonly authorizationAlarm: Duration;
+  /** Drawn as a line on the refused-webhooks graph: that alarm's threshold. */
+  readonly webhookRejectionsThreshold: number;
   /** Shown in one status widget. */
   readonly alarms: cloudwatch.IAlarm[];
 }
@@ -31,7 +35,8 @@ export interface CheckoutDashboardProps {
 /**
  * One CloudWatch dashboard named after the stack: how checkouts end and where they fail, the
  * latency callers see, what recovery still has to finish, the oldest open card authorization,
- * and the alarms. Written with the `aws-cloudwatch` widgets: a dozen widgets do not need a
+ * the checkouts still waiting for an expired Pix or boleto, the payment webhooks refused for
+ * their signature, and the alarms. Written with the `aws-cloudwatch` widgets: a dozen widgets do not need a
  * library that creates its own alarms and dashboards. It stays under 50 metrics, so it fits CloudWatch's free three dashboards.
  */
 export class CheckoutDashboard extends Construct {
@@ -107,6 +112,18 @@ export class CheckoutDashboard extends Construct {
           ),
         ],
         [
+          graph(
+            'Checkouts waiting for a Pix or boleto past its expiry (after each recovery run)',
+            [backlogMetric(WAITING_PAST_EXPIRY_METRIC).with({ label: 'waiting past expiry' })],
+            { width: 12, leftAnnotations: [countLine(0)] },
+          ),
+          graph(
+            'Payment webhooks refused for their signature (per 5 min)',
+            [webhookSignatureRejectedMetric().with({ label: 'refused' })],
+            { width: 12, leftAnnotations: [countLine(props.webhookRejectionsThreshold)] },
+          ),
+        ],
+        [
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
             alarms: props.alarms,
@@ -121,7 +138,12 @@ export class CheckoutDashboard extends Construct {
 
 /** An alarm's threshold as a red line on its metric's graph. */
 function alarmLine(threshold: Duration): cloudwatch.HorizontalAnnotation {
-  return { value: threshold.toSeconds(), label: 'alarm', color: cloudwatch.Color.RED };
+  return countLine(threshold.toSeconds());
+}
+
+/** A count alarm's threshold as a red line. */
+function countLine(threshold: number): cloudwatch.HorizontalAnnotation {
+  return { value: threshold, label: 'alarm', color: cloudwatch.Color.RED };
 }
 
 function graph(

@@ -35,11 +35,14 @@ export const HAS_PAYMENT_API_KEY_CONDITION = 'HasPaymentApiKey';
 const HTTPS_URL_PATTERN = '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\\s]*)?$';
 
 /**
- * A complete secret ARN (with the 6-character suffix Secrets Manager adds), or nothing: IAM
- * matches the ARN it is given, and a partial ARN would match no secret.
+ * A complete secret ARN (with the 6-character suffix Secrets Manager adds): IAM matches the ARN
+ * it is given, and a partial ARN would match no secret.
  */
-const SECRET_ARN_PATTERN =
-  '^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$';
+export const COMPLETE_SECRET_ARN_PATTERN =
+  '^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$';
+
+/** A complete secret ARN, or nothing (an optional secret). */
+const SECRET_ARN_PATTERN = `^$|${COMPLETE_SECRET_ARN_PATTERN}`;
 
 /**
  * Where the downstream services are and how the payment service is called, settled at deploy

@@ -27,6 +27,11 @@ export type CheckoutOutcome =
 export type SagaOutcome =
   | FinishedOutcome
   /**
+   * A Pix or boleto issued and not paid yet: the customer pays with `checkout.asyncPayment`'s
+   * instructions (202 `awaiting_payment`); the webhook, a lookup or the expiry check ends it.
+   */
+  | { kind: 'awaiting'; checkout: Checkout }
+  /**
    * A step's outcome is not known yet: nothing was undone; a retry or recovery settles it.
    * `keyed`: whether the request carried an `Idempotency-Key`, so that a retry can resume this
    * checkout (set by `processCheckout`; absent where no caller waits for the answer).
@@ -36,11 +41,14 @@ export type SagaOutcome =
 /** A checkout in a final state: completed, or ended because a service refused or was unavailable. */
 export type FinishedOutcome =
   | { kind: 'completed'; checkout: Checkout }
+  /** A Pix or boleto never paid: cancelled, its stock released (422 `payment_expired`). */
+  | { kind: 'expired'; checkout: Checkout }
   | { kind: 'refused' | 'unavailable'; checkout: Checkout; failure: CheckoutFailure };
 
 /** The outcome of a checkout that reached a final state. */
 export function finished(checkout: Checkout): FinishedOutcome {
   if (checkout.status === 'completed') return { kind: 'completed', checkout };
+  if (checkout.status === 'expired') return { kind: 'expired', checkout };
   // None is written without one, but a row that did not complete must never read as success.
   const failure = checkout.failure ?? {
     step: 'payment',

@@ -10,17 +10,38 @@ export type CheckoutStatus =
   | 'payment_authorized'
   | 'inventory_deducted'
   | 'order_created'
+  | 'awaiting_payment'
   | 'completed'
   | 'compensating'
   | 'failed'
+  | 'expired'
   | 'requires_attention';
 
-/** States a checkout never leaves. */
-export type FinalStatus = 'completed' | 'failed' | 'requires_attention';
+/**
+ * States that answer the client for good. `expired` (a Pix or boleto never paid) is final to the
+ * client; the only move out of it is a late payment (design §4a).
+ */
+export type FinalStatus = 'completed' | 'failed' | 'expired' | 'requires_attention';
+
+const FINAL_STATUSES: readonly CheckoutStatus[] = [
+  'completed',
+  'failed',
+  'expired',
+  'requires_attention',
+] satisfies FinalStatus[];
 
 /** Whether a checkout at `status` is finished (nothing more will happen to it by itself). */
 export function isFinal(status: CheckoutStatus): status is FinalStatus {
-  return status === 'completed' || status === 'failed' || status === 'requires_attention';
+  return FINAL_STATUSES.includes(status);
+}
+
+/**
+ * Whether a checkout at `status` waits for the customer (a Pix or boleto issued, not paid yet):
+ * neither final nor unfinished. It holds no lease, recovery's claim leaves it out, and only the
+ * payment's webhook, a same-key retry, or the expiry check move it, each after a lookup.
+ */
+export function isWaiting(status: CheckoutStatus): boolean {
+  return status === 'awaiting_payment';
 }
 
 /** The service a saga step calls: what a failure names (`payment_failed`, ...). */
@@ -34,13 +55,25 @@ export type SagaStep = 'payment' | 'inventory' | 'order';
  * - `immediate`: the seed's single charge, for a payment service without separate capture;
  *   undone by a refund.
  */
-export type PaymentFlow = 'immediate' | 'after_order';
+export type CardFlow = 'immediate' | 'after_order';
+
+/** Every flow a checkout can pay in: a card's (`PAYMENT_CAPTURE`), or a Pix's or boleto's. */
+export type PaymentFlow = CardFlow | AsyncMethod;
+
+/**
+ * The asynchronous payments (design §4a): issued after the stock is held, paid later by the
+ * customer, confirmed by a webhook or a lookup. Their method is their flow.
+ */
+export type AsyncMethod = 'pix' | 'boleto';
 
 /** Where the amount charged came from (`PRICING`), kept on the row for whoever reads it later. */
 export type PricingSource = 'catalog' | 'caller';
 
-/** How the customer pays: a raw card (the seed's) or a token of the payment service's SDK. */
-export type PaymentMethodType = 'credit_card' | 'debit_card' | 'card_token';
+/**
+ * How the customer pays: a raw card (the seed's), a token of the payment service's SDK, or an
+ * asynchronous payment (Pix, boleto).
+ */
+export type PaymentMethodType = 'credit_card' | 'debit_card' | 'card_token' | AsyncMethod;
 
 /** What may be kept of a card: its brand and last four digits, never the number. */
 export interface CardSummary {
@@ -72,12 +105,18 @@ export interface CardToken {
 }
 
 /**
+ * A Pix or a boleto as the request asks for it. A boleto's registration needs the payer's name,
+ * which is sent to the payment service and not kept.
+ */
+export type AsyncInstrument = { type: 'pix' } | { type: 'boleto'; payerName: string };
+
+/**
  * What the request carries for the payment service alone, never stored or logged: the card or
  * its token, and the payer's CPF/CNPJ. A step that needs it (authorize, charge) runs only for
  * the request that carries it; recovery never has it.
  */
 export interface PaymentSecrets {
-  instrument: RawCard | CardToken;
+  instrument: RawCard | CardToken | AsyncInstrument;
   /** The payer's CPF or CNPJ, normalised (digits, or 14 upper-case characters). */
   customerDocument?: string;
 }
@@ -93,7 +132,50 @@ export interface CheckoutOrder {
   card: CardSummary | null;
   method: PaymentMethodType;
   installments: InstallmentPlan;
+  /** A Pix's or boleto's terms, fixed when recorded; `null` for a card. */
+  asyncPayment: AsyncPayment | null;
 }
+
+/**
+ * The terms of a Pix or boleto, fixed when the checkout is recorded and sent identically on
+ * every try, and what the payment service issued for the customer to pay with.
+ */
+export interface AsyncPayment {
+  /**
+   * When the charge is cancelled if still unpaid (ISO 8601): a Pix's `expires_at`; a boleto's due
+   * date plus its grace business days, at the end of that day in São Paulo.
+   */
+  expiresAt: string;
+  /** A boleto's due date (`YYYY-MM-DD`, a São Paulo business day). */
+  dueDate?: string;
+  /** What the customer pays with, once issued; shown while the checkout waits. */
+  instructions: PaymentInstructions | null;
+}
+
+/**
+ * The settings of Pix and boleto: a Pix's default lifetime, a boleto's default days to its due
+ * date and the business days it may still be paid after it, and how long after expiry a late
+ * payment is still taken (then the stock is deducted again) rather than refunded.
+ */
+export interface AsyncPaymentSettings {
+  pixExpiryMinutes: number;
+  boletoDueDays: number;
+  boletoGraceDays: number;
+  lateWindowDays: number;
+}
+
+/** The defaults of `AsyncPaymentSettings` (design §2, §4a). */
+export const ASYNC_PAYMENT_DEFAULTS: AsyncPaymentSettings = {
+  pixExpiryMinutes: 30,
+  boletoDueDays: 3,
+  boletoGraceDays: 3,
+  lateWindowDays: 7,
+};
+
+/** The payment instructions the service issued, passed through as it gave them. */
+export type PaymentInstructions =
+  | { method: 'pix'; qrCode: string; qrCodeBase64?: string; expiresAt: string }
+  | { method: 'boleto'; barcode: string; digitableLine: string; url: string; dueDate: string };
 
 /** How a checkout is paid and priced, fixed when it is recorded. */
 export interface PaymentTerms {
@@ -132,7 +214,17 @@ export interface Checkout extends CheckoutOrder, PaymentTerms {
   orderId: string | null;
   failure: CheckoutFailure | null;
   /** The recovery point compensation started from: what has to be undone. */
-  compensationFrom: 'payment_processed' | 'payment_authorized' | 'inventory_deducted' | null;
+  compensationFrom:
+    | 'payment_processed'
+    | 'payment_authorized'
+    | 'inventory_deducted'
+    | 'awaiting_payment'
+    | null;
+  /**
+   * A Pix or boleto paid after it expired and its stock was released: its stock is deducted
+   * again, and undone again, under keys of their own (`<id>:deduct_late`, design §3).
+   */
+  paidLate: boolean;
   /** Undo steps that kept failing; non-empty only in `requires_attention`. */
   undoFailures: string[];
   /**
@@ -165,6 +257,7 @@ export function newCheckout(
     failure: null,
     undoFailures: [],
     compensationFrom: null,
+    paidLate: false,
     attempt: 1,
     settleTries: 0,
     createdAt: now.toISOString(),

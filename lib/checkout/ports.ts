@@ -8,6 +8,7 @@ import type {
   FinalStatus,
   InstallmentPlan,
   LineItem,
+  PaymentInstructions,
   PaymentSecrets,
   RawCard,
   SagaStep,
@@ -23,6 +24,11 @@ import type { FinishedOutcome } from './checkout-outcome.ts';
 /** Per-call options: `signal` aborts the call (and its retries) at the invocation's deadline. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * A step repeated for a new reason has a new key (design §3): `late` for the stock deducted
+   * again, and undone again, for a Pix or boleto paid after it expired (`<id>:deduct_late`).
+   */
+  round?: 'late';
 }
 
 export interface PaymentService {
@@ -79,17 +85,64 @@ export interface PaymentService {
     },
     options?: CallOptions,
   ): Promise<void>;
+  /**
+   * Issues a Pix for the amount (BRL), payable until `expiresAt`: the customer pays it later in
+   * their bank app. Sent with the payer's document, which only the request carries.
+   */
+  createPix(
+    input: {
+      checkoutId: string;
+      amountCents: MinorUnits;
+      customerEmail: string;
+      customerDocument: string;
+      expiresAt: string;
+    },
+    options?: CallOptions,
+  ): Promise<{ transactionId: string; instructions: PaymentInstructions }>;
+  /** Issues a boleto (BRL) due on `dueDate`, registered in the payer's name and document. */
+  createBoleto(
+    input: {
+      checkoutId: string;
+      amountCents: MinorUnits;
+      customerEmail: string;
+      customerName: string;
+      customerDocument: string;
+      dueDate: string;
+    },
+    options?: CallOptions,
+  ): Promise<{ transactionId: string; instructions: PaymentInstructions }>;
+  /** Cancels an unpaid Pix or boleto: refused once it is paid. */
+  cancel(
+    input: { checkoutId: string; transactionId: string; reason: string },
+    options?: CallOptions,
+  ): Promise<void>;
   /** The outcome lookup: every charge the service holds for a checkout. */
   findCharges(checkoutId: string, options?: CallOptions): Promise<ChargeRecord[]>;
 }
 
 /**
  * A payment as the payment service holds it: a one-shot charge (`success`), an authorization
- * (`authorized`, then `captured` or `voided`), either refunded since, or refused (`failed`).
+ * (`authorized`, then `captured` or `voided`), either refunded since, or refused (`failed`); a
+ * Pix or boleto `pending` until `paid`, or `cancelled`/`expired` unpaid.
  */
 export interface ChargeRecord {
   transactionId: string;
-  status: 'success' | 'authorized' | 'captured' | 'voided' | 'refunded' | 'failed';
+  status:
+    | 'success'
+    | 'authorized'
+    | 'captured'
+    | 'voided'
+    | 'refunded'
+    | 'failed'
+    | 'pending'
+    | 'paid'
+    | 'cancelled'
+    | 'expired';
+  /** The amount the service holds, in minor units of `currency`, when it says. */
+  amountCents?: MinorUnits;
+  currency?: string;
+  /** When a Pix or boleto was paid (ISO 8601), when the service says. */
+  paidAt?: string;
 }
 
 export interface InventoryService {
@@ -152,6 +205,17 @@ export interface CheckoutChanges {
   undoFailures?: string[];
   /** The card's brand and last 4, when a token's authorization tells them. */
   card?: CardSummary;
+  /** What a Pix or boleto was issued as: shown to the customer while the checkout waits. */
+  instructions?: PaymentInstructions;
+  /** A Pix or boleto paid after it expired: later undos use keys of their own. */
+  paidLate?: true;
+  /**
+   * The payment webhook's event whose outcome this change applies: kept in the same statement,
+   * so its duplicate finds it and does nothing, while one not applied yet is redelivered.
+   */
+  eventId?: string;
+  /** When the sweep looks this waiting or expired checkout up next (`null`: never again). */
+  nextCheckAt?: string | null;
   /** Set on a final state: the answer to replay; also ends the lease. */
   response?: StoredResponse;
   /** Why the checkout moves: kept in its history with the worker that moved it. */
@@ -224,6 +288,31 @@ export interface CheckoutRepository {
    * key cannot be priced, so that a recorded checkout answers for its key first.
    */
   findKeyHolder(claim: IdempotencyClaim): Promise<KeyHolder | undefined>;
+  /**
+   * Takes up to `limit` waiting or expired checkouts whose next check is due (`next_check_at`),
+   * skipping any held, under a lease: the sweep looks each up.
+   */
+  claimWaiting(limit: number, leaseMs: number, worker: string): Promise<Checkout[]>;
+  /**
+   * Takes a waiting or expired checkout for a webhook, a same-key retry or an operator (`cause`
+   * is kept in its history); `undefined` if it is in another state or someone holds it.
+   */
+  takeWaiting(
+    id: string,
+    leaseMs: number,
+    worker: string,
+    cause: string,
+  ): Promise<Checkout | undefined>;
+  /**
+   * Gives a waiting or expired checkout's lease back, nothing else changed, with when the sweep
+   * looks it up next (`null`: never). Fenced like `update`.
+   */
+  leaveWaiting(
+    checkout: Pick<Checkout, 'id' | 'attempt'>,
+    options: { nextCheckAt: string | null; cause: string },
+  ): Promise<void>;
+  /** Whether a transition of the checkout applied the webhook event `eventId`. */
+  eventApplied(id: string, eventId: string): Promise<boolean>;
   /** Takes over a non-final checkout whose lease has expired; `undefined` if someone holds it. */
   takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined>;
   /**
@@ -288,6 +377,8 @@ export interface Backlog {
    * must be captured or voided before it does.
    */
   oldestAuthorizedAt: string | null;
+  /** Pix and boleto checkouts still waiting well past their expiry (the expiry check is late). */
+  waitingPastExpiry: number;
 }
 
 /** Another worker took the checkout over: this one must stop writing. */
@@ -302,13 +393,15 @@ export class LeaseLostError extends Error {
 export interface CheckoutMetrics {
   outcome(status: FinalStatus | 'incomplete', failedStep?: SagaStep): void;
   /**
-   * After each recovery run: checkouts not final, the age of the oldest of them, and the age of
-   * the oldest authorization still open (0 when none).
+   * After each recovery run: checkouts not final, the age of the oldest of them, the age of
+   * the oldest authorization still open (0 when none), and the Pix and boleto checkouts still
+   * waiting well past their expiry.
    */
   backlog(
     unfinished: number,
     oldestAgeSeconds: number,
     oldestAuthorizationAgeSeconds?: number,
+    waitingPastExpiry?: number,
   ): void;
 }
 
@@ -319,6 +412,11 @@ export interface CheckoutMetrics {
  */
 export interface RecoveryScheduler {
   scheduleRecovery(checkout: Pick<Checkout, 'id' | 'attempt'>, leaseEndsAt: Date): Promise<void>;
+  /**
+   * Wakes the sweep at `at` (a Pix's or boleto's expiry check), on the same minute schedules as
+   * recovery. Never throws, like `scheduleRecovery`.
+   */
+  scheduleCheck(checkout: Pick<Checkout, 'id'>, at: Date): Promise<void>;
 }
 
 export interface Clock {

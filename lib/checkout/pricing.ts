@@ -22,10 +22,18 @@ export interface CartItem {
  * The checkout as requested, before it is priced: the order without its prices and total, and
  * with the number of installments asked for (the plan needs the total).
  */
-export interface Cart extends Omit<CheckoutOrder, 'items' | 'totalCents' | 'installments'> {
+export interface Cart
+  extends Omit<CheckoutOrder, 'items' | 'totalCents' | 'installments' | 'asyncPayment'> {
   items: CartItem[];
   installments: number;
+  /** A Pix's or boleto's asked-for lifetime; its dates are fixed when the checkout is recorded. */
+  asyncTerms: AsyncTerms | null;
 }
+
+/** What a Pix or boleto request asks for: how long it may be paid (defaults from settings). */
+export type AsyncTerms =
+  | { method: 'pix'; expiresInMinutes?: number }
+  | { method: 'boleto'; dueInDays?: number };
 
 /** Unit prices by product id, in minor units of the cart's currency. */
 export type UnitPrices = ReadonlyMap<string, MinorUnits>;
@@ -80,10 +88,17 @@ export function priceCart(
     return { productId, quantity, priceCents: current };
   });
   if (changed.length > 0) return { changed };
-  const { items: _asked, installments, ...rest } = cart;
+  // A Pix's or boleto's dates are fixed where the checkout is recorded, from its terms.
+  const { items: _asked, installments, asyncTerms: _terms, ...rest } = cart;
   const totalCents = orderTotal(items);
   return {
-    order: { ...rest, items, totalCents, installments: installmentPlan(totalCents, installments) },
+    order: {
+      ...rest,
+      items,
+      totalCents,
+      installments: installmentPlan(totalCents, installments),
+      asyncPayment: null,
+    },
   };
 }
 

@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseUnavailableError, ValidationError } from '#lib/errors.ts';
 import type { MinorUnits } from '#lib/money.ts';
+import { checkWaiting } from './awaiting-payment.ts';
 import {
+  ASYNC_PAYMENT_DEFAULTS,
+  type AsyncPayment,
   type Checkout,
   type CheckoutOrder,
   isFinal,
+  isWaiting,
   newCheckout,
-  type PaymentFlow,
+  type CardFlow,
   type PaymentSecrets,
 } from './checkout.ts';
 import { type CheckoutOutcome, finished } from './checkout-outcome.ts';
 import { installmentProblem, MIN_INSTALLMENT_AMOUNT } from './installments.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
+import { boletoDueDate, boletoExpiresAt, pixExpiresAt } from './payment-deadlines.ts';
 import { type IdempotencyClaim, type KeyHolder, LeaseLostError } from './ports.ts';
 import {
+  type AsyncTerms,
   type Cart,
   type PricingService,
   PricingUnavailableError,
@@ -31,7 +37,7 @@ export interface CheckoutDeps extends SagaDeps {
   /** Prices the cart: the catalog (`PRICING=catalog`) or the caller's own prices. */
   pricing: PricingService;
   /** How new checkouts pay (`PAYMENT_CAPTURE`); recorded ones follow their row. Default `after_order`. */
-  paymentFlow?: PaymentFlow;
+  paymentFlow?: CardFlow;
   /** Whether raw card numbers are taken (`ACCEPT_RAW_CARDS`); default true. */
   acceptRawCards?: boolean;
   /** The smallest installment (`MIN_INSTALLMENT_AMOUNT`), in minor units of BRL. */
@@ -100,8 +106,12 @@ async function recordAndRun(
     claim = { holder };
   } else {
     const id = (deps.newId ?? randomUUID)();
-    const checkout = newCheckout(priced.order, id, deps.clock.now(), command.caller ?? null, {
-      flow: deps.paymentFlow ?? 'after_order',
+    const now = deps.clock.now();
+    const { asyncTerms } = command.cart;
+    const order = { ...priced.order, asyncPayment: asyncTerms && paymentTerms(deps, asyncTerms, now) };
+    const checkout = newCheckout(order, id, now, command.caller ?? null, {
+      // A Pix or boleto is its own flow; a card pays as `PAYMENT_CAPTURE` says.
+      flow: asyncTerms?.method ?? deps.paymentFlow ?? 'after_order',
       pricing: deps.pricing.source,
     });
     const made = await deps.repository.create(checkout, {
@@ -134,6 +144,25 @@ async function recordAndRun(
     await deps.scheduler.scheduleRecovery(held, leaseEndsBy(deps.clock.now(), budget));
     throw error;
   }
+}
+
+/**
+ * A Pix's or boleto's dates, fixed when the checkout is recorded (and sent identically on every
+ * try): a Pix expires `expires_in_minutes` from now; a boleto is due `due_in_days` from today in
+ * São Paulo (a business day), and expires its grace business days after that.
+ */
+function paymentTerms(deps: CheckoutDeps, terms: AsyncTerms, now: Date): AsyncPayment {
+  const settings = deps.asyncPayments ?? ASYNC_PAYMENT_DEFAULTS;
+  if (terms.method === 'pix') {
+    const minutes = terms.expiresInMinutes ?? settings.pixExpiryMinutes;
+    return { expiresAt: pixExpiresAt(now, minutes), instructions: null };
+  }
+  const dueDate = boletoDueDate(now, terms.dueInDays ?? settings.boletoDueDays);
+  return {
+    expiresAt: boletoExpiresAt(dueDate, settings.boletoGraceDays),
+    dueDate,
+    instructions: null,
+  };
 }
 
 /**
@@ -202,6 +231,8 @@ async function answerRepeat(
   }
   const taken = await deps.repository.takeOver(checkout.id, budget.leaseMs, budget.worker);
   if (!taken) return { kind: 'in_progress', checkoutId: checkout.id, retryInMs: 1000 };
+  // A Pix or boleto waiting for its customer: the answer is what the payment service says now.
+  if (isWaiting(taken.status)) return (await checkWaiting(deps, taken, budget)).outcome;
   deps.logger.info('resuming checkout from its recovery point', {
     checkout_id: taken.id,
     status: taken.status,

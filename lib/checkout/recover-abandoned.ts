@@ -1,3 +1,4 @@
+import { checkWaiting } from './awaiting-payment.ts';
 import type { Checkout } from './checkout.ts';
 import { leaseEndsBy, type WorkBudget } from './lease.ts';
 import { LeaseLostError } from './ports.ts';
@@ -58,9 +59,49 @@ export async function recoverAbandoned(
     // (Keyed to the last checkout claimed: a schedule it already has wakes the same run.)
     await deps.scheduler.scheduleRecovery(last, leaseEndsBy(deps.clock.now(), budget));
   }
+  total += await sweepWaiting(deps, options, budget, count);
   if (total > 0) deps.logger.info('recovery run finished', { claimed: total, outcomes });
   await reportBacklog(deps);
   return { claimed: total, outcomes };
+}
+
+/**
+ * The sweep of waiting and expired Pix and boleto checkouts whose next check is due: each is
+ * looked up (a payment whose webhook never came, an expiry check due, a late payment), batch
+ * after batch while the run's budget lasts. Counted as `waiting:<status>` (`moved` when it moved).
+ */
+async function sweepWaiting(
+  deps: SagaDeps,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+  count: (status: string) => void,
+): Promise<number> {
+  let total = 0;
+  let batchWasFull = true;
+  while (batchWasFull && !budget.signal.aborted) {
+    const due = await deps.repository.claimWaiting(options.batchSize, budget.leaseMs, budget.worker);
+    total += due.length;
+    batchWasFull = due.length >= options.batchSize;
+    for (const checkout of due) {
+      count(
+        await checkWaiting(deps, checkout, budget).then(
+          ({ outcome, moved }) => `waiting:${outcome.checkout.status}${moved ? ':moved' : ''}`,
+          (error: unknown) => failedOne(deps, checkout, error),
+        ),
+      );
+    }
+  }
+  return total;
+}
+
+/** A checkout whose run threw: another worker took it over, or a bug (logged). */
+function failedOne(deps: SagaDeps, checkout: Checkout, error: unknown): string {
+  if (error instanceof LeaseLostError) return 'taken_over';
+  deps.logger.error('recovery of a checkout failed', {
+    checkout_id: checkout.id,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  return 'error';
 }
 
 /** Where one claimed checkout ended: its final status, `incomplete`, or why not. */
@@ -72,14 +113,7 @@ function recoverOne(
 ): Promise<string> {
   return recoverCheckout(deps, checkout, options, budget).then(
     (outcome) => (outcome.kind === 'incomplete' ? 'incomplete' : outcome.checkout.status),
-    (error: unknown) => {
-      if (error instanceof LeaseLostError) return 'taken_over';
-      deps.logger.error('recovery of a checkout failed', {
-        checkout_id: checkout.id,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return 'error';
-    },
+    (error: unknown) => failedOne(deps, checkout, error),
   );
 }
 
@@ -89,10 +123,15 @@ function recoverOne(
  */
 async function reportBacklog(deps: SagaDeps): Promise<void> {
   try {
-    const { unfinished, oldestCreatedAt, oldestAuthorizedAt } = await deps.repository.backlog();
+    const backlog = await deps.repository.backlog();
     const ageSeconds = (at: string | null) =>
       at ? Math.max(0, Math.round((deps.clock.now().getTime() - Date.parse(at)) / 1000)) : 0;
-    deps.metrics.backlog(unfinished, ageSeconds(oldestCreatedAt), ageSeconds(oldestAuthorizedAt));
+    deps.metrics.backlog(
+      backlog.unfinished,
+      ageSeconds(backlog.oldestCreatedAt),
+      ageSeconds(backlog.oldestAuthorizedAt),
+      backlog.waitingPastExpiry,
+    );
   } catch (error) {
     // Best effort: the run's work is done and written. A missing point leaves the age alarm as
     // it was (missing data is ignored) until the next run reports; failing the run over it

@@ -13,6 +13,7 @@ import {
   advance,
   attentionAfterOrder,
   compensate,
+  failureOf,
   finishFailed,
   firstUndoneStep,
   leaveIncomplete,
@@ -82,6 +83,9 @@ export async function recoverCheckout(
   if (step.phase === 'finishes') {
     return finishAfterOrder(deps, checkout, step, record, options, budget);
   }
+  if (step.repeatable && record.kind === 'absent') {
+    return repeatForward(deps, checkout, step, options, budget, untilGivenUp);
+  }
   if (record.kind === 'absent' || record.kind === 'refused') {
     return compensate(deps, checkout, abandoned(step.step), budget, untilGivenUp);
   }
@@ -102,6 +106,43 @@ export async function recoverCheckout(
   }
   const failure = record.kind === 'undone' ? undoneOutside(step.step) : abandoned(step.step);
   return recordThenUndo(deps, checkout, record.reached, failure, budget, untilGivenUp);
+}
+
+/**
+ * A step the customer was told to expect and that needs nothing the request carried (the order
+ * of a paid Pix): repeated (same key and body) on the steps that still stand. A refusal undoes
+ * what was done (a refund, the stock back); no answer counts as a try, like a lookup without one.
+ */
+async function repeatForward(
+  deps: SagaDeps,
+  checkout: Checkout,
+  step: SagaStepDefinition,
+  options: RecoveryOptions,
+  budget: WorkBudget,
+  untilGivenUp: UndoFailedPolicy,
+): Promise<SagaOutcome> {
+  const notYet = (error: unknown) => {
+    if (!(error instanceof ServiceCallError)) throw error;
+    return unfinished(deps, checkout, unconfirmed(step.step), [step.name], error, options, budget);
+  };
+  let undone: SagaStep | undefined;
+  try {
+    undone = await firstUndoneStep(deps, checkout, budget);
+  } catch (error) {
+    return notYet(error);
+  }
+  if (undone) return compensate(deps, checkout, undoneOutside(undone), budget, untilGivenUp);
+  let reached: CheckoutChanges;
+  try {
+    reached = await step.run(deps, checkout, undefined, budget.signal);
+  } catch (error) {
+    if (error instanceof ServiceRefusedError) {
+      return compensate(deps, checkout, failureOf(error), budget, untilGivenUp);
+    }
+    return notYet(error);
+  }
+  const next = await advance(deps, checkout, reached);
+  return stepFrom(next) ? recoverCheckout(deps, next, options, budget) : finished(next);
 }
 
 /**

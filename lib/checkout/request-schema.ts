@@ -56,18 +56,23 @@ const text = (field: string, max: number) => {
   );
 };
 
-const INSTALLMENTS = 'installments must be a whole number from 1 to 12';
+/**
+ * A whole number from `min` to `max`, one message for every way it can be wrong. `z.int` comes
+ * first and aborts, so a string or a fraction is not also told it is out of range.
+ */
+const wholeNumber = (field: string, min: number, max: number) => {
+  const message = `${field} must be a whole number from ${min} to ${max}`;
+  return z
+    .int({ ...expected(message), abort: true })
+    .check(z.minimum(min, must(message)), z.maximum(max, must(message)));
+};
 
 /** Parcelamento: 1–12 installments, interest-free for the customer (BRL only: checked later). */
-const installments = z.optional(
-  z
-    .int({ ...expected(INSTALLMENTS), abort: true })
-    .check(z.minimum(1, must(INSTALLMENTS)), z.maximum(12, must(INSTALLMENTS))),
-);
+const installments = z.optional(wholeNumber('installments', 1, 12));
 
-/** The payment methods, told apart by `type`: the raw card's two, then the token. */
+/** The payment methods, told apart by `type`: the raw card's two, the token, Pix and boleto. */
 const RAW_CARD_TYPES = ['credit_card', 'debit_card'] as const;
-const PAYMENT_TYPES = [...RAW_CARD_TYPES, 'card_token'];
+const PAYMENT_TYPES = [...RAW_CARD_TYPES, 'card_token', 'pix', 'boleto'];
 const PAYMENT_TYPE = `type must be one of ${PAYMENT_TYPES.join(', ')}`;
 const PAYMENT_METHOD = `payment_method must be an object whose type is one of ${PAYMENT_TYPES.join(', ')}`;
 const CARD_NUMBER = 'card_number must be 12 to 19 digits';
@@ -109,43 +114,79 @@ export const cardTokenSchema = z.strictObject(
 );
 
 /**
- * How the customer pays, told apart by `type`. Pix and boleto join as further members, each its
- * own object: nothing here branches on a member's fields.
+ * A Pix (design §4a): a QR code the customer pays in their bank app before it expires, in
+ * `expires_in_minutes` (`PIX_EXPIRY_MINUTES` when left out). BRL only, with the payer's
+ * CPF/CNPJ: checked by `parseCheckoutRequest`, across fields.
  */
-export const paymentMethodSchema = z.discriminatedUnion('type', [rawCardSchema, cardTokenSchema], {
-  // An unknown or missing `type` is reported at `type`; anything but an object, at the field.
-  error: (issue) => {
-    if (issue.input === undefined) return 'required';
-    if (issue.code !== 'invalid_union') {
-      return PAYMENT_METHOD;
-    }
-    return (issue.input as { type?: unknown }).type === undefined ? 'required' : PAYMENT_TYPE;
+export const pixSchema = z.strictObject(
+  {
+    type: z.literal('pix', expected(PAYMENT_TYPE)),
+    expires_in_minutes: z.optional(wholeNumber('expires_in_minutes', 5, 1440)),
   },
-});
+  expected(PAYMENT_METHOD),
+);
+
+/**
+ * A boleto (design §4a): paid by its due date, `due_in_days` calendar days away (moved to the
+ * next business day; `BOLETO_DUE_DAYS` when left out). BRL only; it is registered in the
+ * payer's name, CPF/CNPJ and neighbourhood, which `parseCheckoutRequest` requires.
+ */
+export const boletoSchema = z.strictObject(
+  {
+    type: z.literal('boleto', expected(PAYMENT_TYPE)),
+    due_in_days: z.optional(wholeNumber('due_in_days', 1, 30)),
+  },
+  expected(PAYMENT_METHOD),
+);
+
+/**
+ * How the customer pays, told apart by `type`, each member its own strict object: nothing here
+ * branches on a member's fields (a Pix takes no `installments`: an unknown field).
+ */
+export const paymentMethodSchema = z.discriminatedUnion(
+  'type',
+  [rawCardSchema, cardTokenSchema, pixSchema, boletoSchema],
+  {
+    // An unknown or missing `type` is reported at `type`; anything but an object, at the field.
+    error: (issue) => {
+      if (issue.input === undefined) return 'required';
+      if (issue.code !== 'invalid_union') {
+        return PAYMENT_METHOD;
+      }
+      return (issue.input as { type?: unknown }).type === undefined ? 'required' : PAYMENT_TYPE;
+    },
+  },
+);
+
+/** A Pix or a boleto: paid later by the customer, in BRL, with nothing secret in it. */
+export function isAsyncPayment(
+  method: z.infer<typeof paymentMethodSchema>,
+): method is z.infer<typeof pixSchema> | z.infer<typeof boletoSchema> {
+  return method.type === 'pix' || method.type === 'boleto';
+}
 
 export const shippingAddressSchema = z.strictObject(
   {
     street: text('street', 200),
     number: text('number', 20),
     complement: z.optional(text('complement', 100)),
+    // The bairro: a boleto is registered with it (required there, by parseCheckoutRequest).
+    neighborhood: z.optional(text('neighborhood', 100)),
     city: text('city', 100),
     state: text('state', 50),
     zip_code: text('zip_code', 20),
   },
   expected(
-    'shipping_address must be an object with street, number, city, state and zip_code (complement optional)',
+    'shipping_address must be an object with street, number, city, state and zip_code (complement and neighborhood optional)',
   ),
 );
 
-const QUANTITY = 'quantity must be a whole number from 1 to 999';
 const PRICE = `price must be a number above 0 and at most ${MAX_PRICE}, in the currency's major unit (e.g. 99.90)`;
 
 export const checkoutItemSchema = z.strictObject(
   {
     product_id: text('product_id', 64),
-    quantity: z
-      .int({ ...expected(QUANTITY), abort: true })
-      .check(z.minimum(1, must(QUANTITY)), z.maximum(999, must(QUANTITY))),
+    quantity: wholeNumber('quantity', 1, 999),
     // The price the customer saw (design §2): optional, since the amount charged is the
     // catalog's; when sent, it must be the catalog's (else 409 price_changed). Decimals depend on
     // the currency: checked where the price becomes minor units (parseCheckoutRequest), not with
@@ -179,6 +220,9 @@ export const checkoutRequestSchema = z.strictObject(
     customer_email: z
       .email({ ...expected(EMAIL), abort: true })
       .check(z.maxLength(254, mustText(EMAIL))),
+    // The payer's name: a boleto is registered in it (required there, at most 120 characters:
+    // parseCheckoutRequest). 200 is what every method has accepted since it was added; it goes
+    // to the payment service only, never stored.
     customer_name: z.optional(text('customer_name', 200)),
     // CPF or CNPJ, punctuation allowed; its check digits are verified by parseCheckoutRequest,
     // which also keeps it out of every message (it is personal data).

@@ -1,4 +1,6 @@
 import type {
+  AsyncInstrument,
+  AsyncMethod,
   Checkout,
   CheckoutFailure,
   CheckoutStatus,
@@ -6,7 +8,14 @@ import type {
   PaymentSecrets,
   SagaStep,
 } from './checkout.ts';
-import type { CheckoutChanges, InventoryService, OrderService, PaymentService } from './ports.ts';
+import type {
+  CallOptions,
+  ChargeRecord,
+  CheckoutChanges,
+  InventoryService,
+  OrderService,
+  PaymentService,
+} from './ports.ts';
 import { ServiceOutcomeUnknownError } from './service-errors.ts';
 
 /** The services a step talks to. */
@@ -22,6 +31,7 @@ export type RecoveryPoint =
   | 'payment_processed'
   | 'payment_authorized'
   | 'inventory_deducted'
+  | 'awaiting_payment'
   | 'order_created';
 
 /**
@@ -32,7 +42,14 @@ export type RecoveryPoint =
  */
 export interface SagaStepDefinition {
   /** The step's own name: what logs, timings and a person's attention name. */
-  name: 'charge' | 'authorize' | 'deduct' | 'create_order' | 'capture';
+  name:
+    | 'charge'
+    | 'authorize'
+    | 'deduct'
+    | 'create_order'
+    | 'capture'
+    | AsyncMethod
+    | 'await_payment';
   /** The service it calls: what a failure of the step names (`payment_failed`). */
   step: SagaStep;
   /** The recovery point the step starts from; the checkout's status while its outcome is open. */
@@ -49,6 +66,17 @@ export interface SagaStepDefinition {
   /** What a `finishes` step that the service refuses leaves for a person: `capture_payment`. */
   attention?: string;
   /**
+   * The customer acts next (pays a Pix or boleto): the forward saga stops before this step and
+   * answers `awaiting`; the payment's webhook, a same-key retry or the sweep settle it by lookup
+   * (`awaiting-payment.ts`). It is never run.
+   */
+  waits?: true;
+  /**
+   * Needs nothing the request carried, and the customer was told to expect it (an order for a
+   * paid Pix): recovery repeats it (same key and body) until it stands, rather than undo.
+   */
+  repeatable?: true;
+  /**
    * Runs the step and returns the recovery point it reached. `secrets` (the card or token, the
    * payer's document) comes only with the request that carries it: a step that needs it is never
    * run without it (recovery settles such a step by asking the service instead).
@@ -64,9 +92,17 @@ export interface SagaStepDefinition {
    * service cannot say: the outcome stays unknown.
    */
   settle(services: StepServices, checkout: Checkout, signal: AbortSignal): Promise<StepRecord>;
-  /** Undoes the step (same key and body on every try); absent when it cannot be undone. */
+  /**
+   * Undoes the step (same key and body on every try); absent when it cannot be undone. Each
+   * service undoes only the latest step done to it (a paid Pix is refunded, not also cancelled).
+   */
   undo?: {
     name: string;
+    /**
+     * Only a person can undo it (a boleto's refund needs the payer's bank account): it is never
+     * run, and the checkout ends `requires_attention` naming it once the rest is undone.
+     */
+    byPerson?: true;
     run(
       services: StepServices,
       checkout: Checkout,
@@ -111,7 +147,7 @@ async function paymentRecord(
   });
   const held = charges.find((c) => stands.includes(c.status));
   if (held) return { kind: 'stands', reached: reached(held.transactionId) };
-  const undone = charges.find((c) => c.status === 'refunded' || c.status === 'voided');
+  const undone = charges.find((c) => UNDONE.includes(c.status));
   if (undone) return { kind: 'undone', reached: reached(undone.transactionId) };
   if (charges.length === 0) return { kind: 'absent' };
   if (charges.every((c) => c.status === 'failed')) return { kind: 'refused' };
@@ -136,6 +172,14 @@ function paymentOf(checkout: Checkout): string {
   return checkout.paymentId;
 }
 
+/** A payment that happened and was undone since: refunded, voided, or cancelled unpaid. */
+const UNDONE: readonly ChargeRecord['status'][] = ['refunded', 'voided', 'cancelled', 'expired'];
+
+/** A step repeated for a late payment has keys of its own (`<id>:release_late`). */
+function roundOf(checkout: Checkout, signal: AbortSignal): CallOptions {
+  return checkout.paidLate ? { signal, round: 'late' } : { signal };
+}
+
 /** A one-shot charge that stands: a service that also captures reports one as `captured`. */
 const CHARGE_STANDS: readonly string[] = ['success', 'captured'];
 
@@ -147,6 +191,9 @@ const charge: SagaStepDefinition = {
   phase: 'undoable',
   async run({ payment }, checkout, secrets, signal) {
     const { instrument, customerDocument } = needed(secrets, checkout);
+    if (instrument.type === 'pix' || instrument.type === 'boleto') {
+      throw new Error(`checkout ${checkout.id}: a ${instrument.type} is not charged to a card`);
+    }
     const { count } = checkout.installments;
     const { transactionId } = await payment.charge(
       {
@@ -227,7 +274,7 @@ const authorize: SagaStepDefinition = {
 };
 
 /** Deduct the stock of every item. Undone by releasing the same items. */
-function deduct(from: 'payment_processed' | 'payment_authorized'): SagaStepDefinition {
+function deduct(from: 'pending' | 'payment_processed' | 'payment_authorized'): SagaStepDefinition {
   return {
     name: 'deduct',
     step: 'inventory',
@@ -249,7 +296,8 @@ function deduct(from: 'payment_processed' | 'payment_authorized'): SagaStepDefin
     undo: {
       name: 'release_inventory',
       async run({ inventory }, checkout, _failure, signal) {
-        await inventory.release({ checkoutId: checkout.id, items: checkout.items }, { signal });
+        const items = { checkoutId: checkout.id, items: checkout.items };
+        await inventory.release(items, roundOf(checkout, signal));
       },
     },
   };
@@ -260,12 +308,17 @@ function deduct(from: 'payment_processed' | 'payment_authorized'): SagaStepDefin
  * one-shot charge it completes the checkout; with an authorization it does not (the capture
  * does), and the order is told the payment is only `authorized` yet.
  */
-function createOrder(reaches: 'completed' | 'order_created'): SagaStepDefinition {
+function createOrder(
+  reaches: 'completed' | 'order_created',
+  from: RecoveryPoint = 'inventory_deducted',
+  repeatable?: true,
+): SagaStepDefinition {
   return {
     name: 'create_order',
     step: 'order',
-    from: 'inventory_deducted',
+    from,
     phase: 'commits',
+    ...(repeatable && { repeatable }),
     async run({ order }, checkout, _secrets, signal) {
       const { orderId } = await order.create(
         {
@@ -340,10 +393,213 @@ const capture: SagaStepDefinition = {
   },
 };
 
+/** The payer's details a Pix or boleto is issued with: only the request carries them. */
+function payer(secrets: PaymentSecrets | undefined, checkout: Checkout) {
+  const { instrument, customerDocument } = needed(secrets, checkout);
+  if (!customerDocument || (instrument.type !== 'pix' && instrument.type !== 'boleto')) {
+    throw new Error(`checkout ${checkout.id}: a ${checkout.flow} needs the payer's document`);
+  }
+  return { instrument: instrument as AsyncInstrument, customerDocument };
+}
+
+/** A Pix's or boleto's terms, fixed when the checkout was recorded. */
+function termsOf(checkout: Checkout): NonNullable<Checkout['asyncPayment']> {
+  if (!checkout.asyncPayment) throw new Error(`checkout ${checkout.id} has no payment terms`);
+  return checkout.asyncPayment;
+}
+
+/** How long after creation a waiting checkout is looked up at the latest, and after each look. */
+export const RECHECK_WAITING_MS = 3_600_000;
+/** Never cancel a Pix or boleto before this long after its expiry (design §4a). */
+export const EXPIRY_GRACE_MS = 120_000;
+
+/** When a waiting checkout's expiry is checked: its expiry plus the grace. */
+export function expiryCheckAt(checkout: Checkout): Date {
+  return new Date(Date.parse(termsOf(checkout).expiresAt) + EXPIRY_GRACE_MS);
+}
+
+/**
+ * Issue the Pix or boleto once the stock is held. Its answer (the QR code, the slip) is what the
+ * customer pays with; only a same-key retry, answered with the same instructions, can hand it
+ * out again, so recovery, which settles it by lookup, cancels what it finds (design §4a).
+ * Undone by a cancel, which a paid charge refuses.
+ */
+function issue(method: AsyncMethod): SagaStepDefinition {
+  return {
+    name: method,
+    step: 'payment',
+    from: 'inventory_deducted',
+    phase: 'undoable',
+    async run({ payment }, checkout, secrets, signal) {
+      const { instrument, customerDocument } = payer(secrets, checkout);
+      const terms = termsOf(checkout);
+      const common = {
+        checkoutId: checkout.id,
+        amountCents: checkout.totalCents,
+        customerEmail: checkout.customerEmail,
+        customerDocument,
+      };
+      const { transactionId, instructions } =
+        instrument.type === 'boleto'
+          ? await payment.createBoleto(
+              { ...common, customerName: instrument.payerName, dueDate: terms.dueDate ?? '' },
+              { signal },
+            )
+          : await payment.createPix({ ...common, expiresAt: terms.expiresAt }, { signal });
+      const firstLook = Date.parse(checkout.createdAt) + RECHECK_WAITING_MS;
+      const nextCheckAt = Math.min(expiryCheckAt(checkout).getTime(), firstLook);
+      return {
+        status: 'awaiting_payment',
+        paymentId: transactionId,
+        instructions,
+        nextCheckAt: new Date(nextCheckAt).toISOString(),
+        cause: `${method} issued`,
+      };
+    },
+    settle: (services, checkout, signal) =>
+      paymentRecord(services, checkout, signal, ['pending', 'paid'], 'awaiting_payment'),
+    undo: {
+      name: 'cancel_payment',
+      async run({ payment }, checkout, failure, signal) {
+        const transactionId = checkout.paymentId;
+        if (!transactionId) return; // recorded before anything follows it
+        const reason = `${failure.step}_${failure.reason}`;
+        await payment.cancel({ checkoutId: checkout.id, transactionId, reason }, { signal });
+      },
+    },
+  };
+}
+
+/**
+ * What the payment service's record says of a waiting checkout's own Pix or boleto (design
+ * §4a): paid with its amount in BRL, still pending, over unpaid, paid and refunded since,
+ * refused, paid with another amount (a person looks), or not there at all. Other pending
+ * charges for the checkout (`strays`) are to be cancelled.
+ */
+export type Arrival =
+  | { kind: 'paid'; paidAt?: string }
+  | { kind: 'pending' }
+  | { kind: 'ended' }
+  | { kind: 'refunded' }
+  | { kind: 'refused' }
+  | { kind: 'differs' }
+  | { kind: 'absent' };
+
+export async function arrivalOf(
+  { payment }: StepServices,
+  checkout: Checkout,
+  signal: AbortSignal,
+): Promise<{ arrival: Arrival; seen?: ChargeRecord['status']; strays: string[] }> {
+  const charges = await payment.findCharges(checkout.id, { signal });
+  const own = charges.find((c) => c.transactionId === checkout.paymentId);
+  const strays = charges
+    .filter((c) => c.transactionId !== checkout.paymentId && c.status === 'pending')
+    .map((c) => c.transactionId);
+  const seen = own?.status;
+  return { arrival: arrivalFrom(checkout, own), ...(seen && { seen }), strays };
+}
+
+function arrivalFrom(checkout: Checkout, own: ChargeRecord | undefined): Arrival {
+  switch (own?.status) {
+    case undefined:
+      return { kind: 'absent' };
+    case 'paid': {
+      // An amount the record does not state is not taken as ours.
+      const same = own.amountCents === checkout.totalCents && own.currency === checkout.currency;
+      if (!same) return { kind: 'differs' };
+      return { kind: 'paid', ...(own.paidAt && { paidAt: own.paidAt }) };
+    }
+    case 'pending':
+      return { kind: 'pending' };
+    case 'cancelled':
+    case 'expired':
+      return { kind: 'ended' };
+    case 'refunded':
+      return { kind: 'refunded' };
+    case 'failed':
+      return { kind: 'refused' };
+    default:
+      throw new ServiceOutcomeUnknownError(
+        'payment',
+        'record_disagrees',
+        `The payment service holds a ${own?.status} payment where this checkout issued a ${checkout.flow}`,
+      );
+  }
+}
+
+/**
+ * The customer pays: nothing to run, the forward saga stops here (`waits`). Settled by lookup:
+ * paid moves the checkout to `payment_processed` (paid, stock held, order open). Undone by a
+ * refund (a Pix's) or by a person (a boleto's: its refund needs the payer's bank account).
+ */
+function awaitPayment(method: AsyncMethod): SagaStepDefinition {
+  return {
+    name: 'await_payment',
+    step: 'payment',
+    from: 'awaiting_payment',
+    phase: 'undoable',
+    waits: true,
+    async run(_services, checkout) {
+      throw new Error(`checkout ${checkout.id}: a ${method} is paid by the customer, not run`);
+    },
+    async settle(services, checkout, signal) {
+      const { arrival } = await arrivalOf(services, checkout, signal);
+      const reached: CheckoutChanges = { status: 'payment_processed', cause: SETTLED('payment') };
+      switch (arrival.kind) {
+        case 'paid':
+          return { kind: 'stands', reached };
+        case 'ended':
+        case 'refunded':
+          return { kind: 'undone', reached };
+        case 'refused':
+          return { kind: 'refused' };
+        case 'differs':
+          throw new ServiceOutcomeUnknownError(
+            'payment',
+            'paid_amount_differs',
+            'The payment service holds this checkout paid with another amount',
+          );
+        default:
+          return { kind: 'absent' };
+      }
+    },
+    undo:
+      method === 'boleto'
+        ? { name: 'refund_boleto', byPerson: true, run: async () => {} }
+        : {
+            name: 'refund_payment',
+            async run({ payment }, checkout, failure, signal) {
+              await payment.refund(
+                {
+                  checkoutId: checkout.id,
+                  transactionId: paymentOf(checkout),
+                  amountCents: checkout.totalCents,
+                  currency: checkout.currency,
+                  reason: `${failure.step}_${failure.reason}`,
+                },
+                roundOf(checkout, signal),
+              );
+            },
+          },
+  };
+}
+
+/** A Pix's or boleto's saga: stock held first, the charge issued, paid by the customer, the order. */
+function asyncFlow(method: AsyncMethod): readonly SagaStepDefinition[] {
+  return [
+    deduct('pending'),
+    issue(method),
+    awaitPayment(method),
+    createOrder('completed', 'payment_processed', true),
+  ];
+}
+
 /** Each payment flow's saga, in order: a flow is a table of steps, never a branch in a policy. */
 const FLOWS: Readonly<Record<PaymentFlow, readonly SagaStepDefinition[]>> = {
   immediate: [charge, deduct('payment_processed'), createOrder('completed')],
   after_order: [authorize, deduct('payment_authorized'), createOrder('order_created'), capture],
+  pix: asyncFlow('pix'),
+  boleto: asyncFlow('boleto'),
 };
 
 /** The steps of a flow, in saga order. */
@@ -389,10 +645,19 @@ export function reachesPastOrder(flow: PaymentFlow, status: CheckoutStatus): boo
  * finds out from the service whether there is anything to undo.
  */
 export function stepsToUndo(checkout: Pick<Checkout, 'flow' | 'status' | 'compensationFrom'>) {
+  let done: SagaStepDefinition[] = [];
   if (checkout.compensationFrom) {
-    return stepsDone({ flow: checkout.flow, status: checkout.compensationFrom }).reverse();
+    done = stepsDone({ flow: checkout.flow, status: checkout.compensationFrom }).reverse();
+  } else if (checkout.status === 'compensating') {
+    done = [...FLOWS[checkout.flow]].reverse();
   }
-  return checkout.status === 'compensating' ? [...FLOWS[checkout.flow]].reverse() : [];
+  // Each service undoes only the latest step done to it: a paid Pix is refunded, not cancelled.
+  const undone = new Set<SagaStep>();
+  return done.filter((step) => {
+    if (!step.undo || undone.has(step.step)) return false;
+    undone.add(step.step);
+    return true;
+  });
 }
 
 /** The charge the payment service holds as standing for a checkout, if any. */

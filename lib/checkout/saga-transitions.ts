@@ -1,9 +1,11 @@
 import { DatabaseUnavailableError } from '#lib/errors.ts';
 import {
+  type AsyncPaymentSettings,
   type Checkout,
   type CheckoutFailure,
   type FinalStatus,
   failureCode,
+  isFinal,
   type SagaStep,
 } from './checkout.ts';
 import { finished, type SagaOutcome } from './checkout-outcome.ts';
@@ -18,6 +20,7 @@ import type {
   SagaLogger,
 } from './ports.ts';
 import {
+  expiryCheckAt,
   hasCommitted,
   hasUndoableSteps,
   type SagaStepDefinition,
@@ -47,6 +50,8 @@ export interface SagaDeps extends StepServices {
   metrics: CheckoutMetrics;
   renderAnswer: RenderAnswer;
   scheduler: RecoveryScheduler;
+  /** Pix and boleto settings (`ASYNC_PAYMENT_DEFAULTS` when absent). */
+  asyncPayments?: AsyncPaymentSettings;
 }
 
 /**
@@ -188,10 +193,16 @@ export async function compensate(
     });
   }
   const undoFailures: string[] = [];
+  // Undos only a person can do: named for them once the rest is undone, never tried.
+  const forPerson: string[] = [];
   let cause: unknown;
   for (const step of stepsToUndo(checkout)) {
     const { undo } = step;
     if (!undo) continue;
+    if (undo.byPerson) {
+      forPerson.push(undo.name);
+      continue;
+    }
     try {
       await undo.run(deps, checkout, failure, budget.signal);
     } catch (error) {
@@ -215,41 +226,52 @@ export async function compensate(
       });
     }
   }
-  if (undoFailures.length > 0) return onUndoFailed(checkout, failure, undoFailures, cause);
-  return finishFailed(deps, checkout, failure, []);
+  if (undoFailures.length > 0) {
+    return onUndoFailed(checkout, failure, [...forPerson, ...undoFailures], cause);
+  }
+  return finishFailed(deps, checkout, failure, forPerson);
 }
 
+/** Why a Pix or boleto that was never paid ended: its charge cancelled, its stock back. */
+export const PAYMENT_EXPIRED: CheckoutFailure = {
+  step: 'payment',
+  kind: 'refused',
+  reason: 'payment_expired',
+  message: 'The payment was not made before it expired; nothing was charged',
+};
+
 /**
- * Ends a checkout that did not complete: `failed`, or `requires_attention` (logged loudly)
- * when something could not be undone or settled.
+ * Ends a checkout that did not complete: `failed` (`expired` for a payment never made), or
+ * `requires_attention` (logged loudly) when something could not be undone or settled.
  */
 export async function finishFailed(
   deps: SagaDeps,
   checkout: Checkout,
   failure: CheckoutFailure,
   undoFailures: string[],
-  record: Pick<CheckoutChanges, 'orderId'> = {},
+  record: Pick<CheckoutChanges, 'orderId' | 'eventId'> = {},
 ): Promise<SagaOutcome> {
-  const status = undoFailures.length > 0 ? 'requires_attention' : 'failed';
+  const ended = failure.reason === PAYMENT_EXPIRED.reason ? 'expired' : 'failed';
+  const status = undoFailures.length > 0 ? 'requires_attention' : ended;
   const cause =
-    status === 'failed'
-      ? `undone after ${failureCode(failure)}: ${failure.reason}`
-      : `gave up: ${undoFailures.join(', ')}`;
-  const ended = await advance(deps, checkout, { ...record, status, failure, undoFailures, cause });
+    status === 'requires_attention'
+      ? `gave up: ${undoFailures.join(', ')}`
+      : `undone after ${failureCode(failure)}: ${failure.reason}`;
+  const next = await advance(deps, checkout, { ...record, status, failure, undoFailures, cause });
   if (status === 'requires_attention') {
     deps.logger.error('CHECKOUT REQUIRES ATTENTION: an undo or a settle kept failing', {
-      checkout_id: ended.id,
+      checkout_id: next.id,
       failed_step: failure.step,
       undo_failures: undoFailures,
     });
   } else {
-    deps.logger.info('checkout failed and undone', {
-      checkout_id: ended.id,
+    deps.logger.info(`checkout ${status} and undone`, {
+      checkout_id: next.id,
       failed_step: failure.step,
       reason: failure.reason,
     });
   }
-  return finished(ended);
+  return finished(next);
 }
 
 /**
@@ -340,6 +362,15 @@ export function failureOf(error: ServiceCallError): CheckoutFailure {
 }
 
 /**
+ * A Pix or boleto issued: the customer pays it with its instructions. The checkout holds no
+ * lease while it waits; the sweep is woken at its expiry check, and looks it up before then too.
+ */
+export async function waitForCustomer(deps: SagaDeps, checkout: Checkout): Promise<SagaOutcome> {
+  await deps.scheduler.scheduleCheck(checkout, expiryCheckAt(checkout));
+  return { kind: 'awaiting', checkout };
+}
+
+/**
  * The outcome while a step's outcome is open: nothing undone, nothing called failed. Recovery
  * is woken for the checkout once its lease has ended (at the latest `leaseMs` from now).
  */
@@ -365,11 +396,6 @@ export async function leaveIncomplete(
   return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
 }
 
-const FINAL: readonly string[] = [
-  'completed',
-  'failed',
-  'requires_attention',
-] satisfies FinalStatus[];
 
 /**
  * Writes the next recovery point (durable before the next downstream call) and returns the
@@ -391,9 +417,14 @@ export async function advance(
     undoFailures: changes.undoFailures ?? checkout.undoFailures,
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
     card: changes.card ?? checkout.card,
+    asyncPayment:
+      changes.instructions && checkout.asyncPayment
+        ? { ...checkout.asyncPayment, instructions: changes.instructions }
+        : checkout.asyncPayment,
+    paidLate: changes.paidLate ?? checkout.paidLate,
     updatedAt: deps.clock.now().toISOString(),
   };
-  const final = FINAL.includes(next.status);
+  const final = isFinal(next.status);
   const write = final ? { ...changes, response: deps.renderAnswer(finished(next)) } : changes;
   try {
     await deps.repository.update(checkout, write);

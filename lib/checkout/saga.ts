@@ -16,6 +16,7 @@ import {
   recordThenUndo,
   type SagaDeps,
   undoneOutside,
+  waitForCustomer,
 } from './saga-transitions.ts';
 import {
   ServiceCallError,
@@ -57,6 +58,11 @@ export interface TakeoverOptions {
    * land, so a refusal heard now, with nothing in the service's record, is the answer.
    */
   earlierRequestsSettled?: boolean;
+  /**
+   * The steps done were looked up just now and stand (a Pix found paid): nothing to ask again
+   * before going on.
+   */
+  justSettled?: boolean;
 }
 
 async function forward(
@@ -70,7 +76,7 @@ async function forward(
   // A worker that took the checkout over cannot know what an earlier worker's tries of the open
   // step did, nor what was done to the steps before it since (an operator's refund in the
   // payment console, a provider replaying its stored success for the key): it asks first.
-  let unsure = start.attempt > 1;
+  let unsure = start.attempt > 1 && !options.justSettled;
   // How long each step's call took (retries included): logged with the completion, so each
   // service's latency can be read from the logs (tracing records only the invocation).
   const stepMs: Partial<Record<SagaStepDefinition['name'], number>> = {};
@@ -80,6 +86,8 @@ async function forward(
       return await compensate(deps, checkout, checkout.failure ?? abandoned('payment'), budget);
     }
     for (step = stepFrom(checkout); step; step = stepFrom(checkout)) {
+      // The customer acts next (pays the Pix or boleto): the answer says how.
+      if (step.waits) return await waitForCustomer(deps, checkout);
       const began = performance.now();
       let reached: CheckoutChanges;
       if (unsure) {

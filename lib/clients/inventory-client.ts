@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { LineItem } from '#lib/checkout/checkout.ts';
-import type { InventoryService } from '#lib/checkout/ports.ts';
+import type { CallOptions, InventoryService } from '#lib/checkout/ports.ts';
 import { checkoutEcho, type ServiceHttpClient } from './service-http-client.ts';
 
 const inventoryResponse = z.looseObject({ success: z.literal(true) });
@@ -11,6 +11,14 @@ const deductionsResponse = z.looseObject({
 const wireItems = (items: LineItem[]) =>
   items.map(({ productId, quantity }) => ({ product_id: productId, quantity }));
 
+/**
+ * The step's `Idempotency-Key`: `<id>:deduct`, or `<id>:deduct_late` for the stock deducted
+ * again (and released again) for a Pix or boleto paid after it expired: the first key would only
+ * replay the first deduction's answer, from before its release.
+ */
+const keyOf = (checkoutId: string, step: 'deduct' | 'release', options?: CallOptions) =>
+  `${checkoutId}:${step}${options?.round ? `_${options.round}` : ''}`;
+
 /** The inventory service: deduct stock for a checkout, release it again. */
 export function createInventoryClient(http: ServiceHttpClient): InventoryService {
   return {
@@ -18,7 +26,7 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
       await http.post(
         '/inventory/deduct',
         { checkout_id: checkoutId, items: wireItems(items) },
-        `${checkoutId}:deduct`,
+        keyOf(checkoutId, 'deduct', options),
         inventoryResponse,
         options?.signal,
         checkoutEcho(checkoutId),
@@ -30,7 +38,7 @@ export function createInventoryClient(http: ServiceHttpClient): InventoryService
       await http.post(
         '/inventory/release',
         { checkout_id: checkoutId, items: wireItems(items) },
-        `${checkoutId}:release`,
+        keyOf(checkoutId, 'release', options),
         inventoryResponse,
         options?.signal,
         checkoutEcho(checkoutId),

@@ -19,50 +19,56 @@ export interface RecoverySchedulerOptions {
 
 /**
  * EventBridge Scheduler one-off schedules that invoke the recovery function once a checkout's
- * lease has ended and its settle delay passed, then delete themselves. A schedule is named for
- * the minute it is due (`<stage>-due-<yyyymmddhhmm>`, at the start of the next whole minute),
- * not for a checkout: each run claims every checkout due by then, so one that exists for that
- * minute (ConflictException) means a run is already due, whoever asked for it. No name ever
- * depends on a checkout's attempt, so a worker that holds a stale copy still asks correctly.
- * The SDK client is loaded on the first schedule: a cold start that leaves nothing incomplete
- * never pays for it.
+ * lease has ended and its settle delay passed, or once a Pix's or boleto's expiry check is due,
+ * then delete themselves. A schedule is named for the minute it is due
+ * (`<stage>-due-<yyyymmddhhmm>`, at the start of the first whole minute at or after it), not for
+ * a checkout: each run claims every checkout due by then, so one that exists for that minute
+ * (ConflictException) means a run is already due, whoever asked for it. No name ever depends on
+ * a checkout's attempt, so a worker that holds a stale copy still asks correctly. The SDK client
+ * is loaded on the first schedule: a cold start that leaves nothing incomplete never pays for it.
  */
 export function createRecoveryScheduler(options: RecoverySchedulerOptions): RecoveryScheduler {
   const { config, settleDelayMs, logger } = options;
-  if (!config) return { async scheduleRecovery() {} };
+  if (!config) return { async scheduleRecovery() {}, async scheduleCheck() {} };
   let client: Promise<SchedulerClient> | undefined;
   const sdk = () => import('@aws-sdk/client-scheduler');
+
+  /** Asks for a run at the minute `due` falls in (or after); logs what fails, never throws. */
+  const runAt = async (due: Date, checkoutId: string, what: string) => {
+    const at = dueMinute(due);
+    try {
+      const { CreateScheduleCommand, SchedulerClient } = await sdk();
+      client ??= Promise.resolve(options.client ?? new SchedulerClient({}));
+      await (await client).send(
+        new CreateScheduleCommand({
+          Name: scheduleName(config.group, at),
+          GroupName: config.group,
+          ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: config.targetArn,
+            RoleArn: config.roleArn,
+            Input: JSON.stringify({ source: RECOVERY_REQUEST_SOURCE }),
+          },
+        }),
+        { abortSignal: AbortSignal.timeout(CREATE_TIMEOUT_MS) },
+      );
+    } catch (error) {
+      // A run is already due that minute: it will claim this checkout too.
+      if ((error as { name?: string }).name === 'ConflictException') return;
+      logger.warn(`${what} schedule not created; the hourly sweep will find the checkout`, {
+        checkout_id: checkoutId,
+        error: (error as { name?: string }).name ?? String(error),
+      });
+    }
+  };
+
   return {
-    async scheduleRecovery(checkout, leaseEndsAt) {
-      const at = dueMinute(new Date(leaseEndsAt.getTime() + settleDelayMs + MARGIN_MS));
-      try {
-        const { CreateScheduleCommand, SchedulerClient } = await sdk();
-        client ??= Promise.resolve(options.client ?? new SchedulerClient({}));
-        await (await client).send(
-          new CreateScheduleCommand({
-            Name: scheduleName(config.group, at),
-            GroupName: config.group,
-            ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
-            ScheduleExpressionTimezone: 'UTC',
-            FlexibleTimeWindow: { Mode: 'OFF' },
-            ActionAfterCompletion: 'DELETE',
-            Target: {
-              Arn: config.targetArn,
-              RoleArn: config.roleArn,
-              Input: JSON.stringify({ source: RECOVERY_REQUEST_SOURCE }),
-            },
-          }),
-          { abortSignal: AbortSignal.timeout(CREATE_TIMEOUT_MS) },
-        );
-      } catch (error) {
-        // A run is already due that minute: it will claim this checkout too.
-        if ((error as { name?: string }).name === 'ConflictException') return;
-        logger.warn('recovery schedule not created; the hourly sweep will find the checkout', {
-          checkout_id: checkout.id,
-          error: (error as { name?: string }).name ?? String(error),
-        });
-      }
-    },
+    scheduleRecovery: (checkout, leaseEndsAt) =>
+      runAt(new Date(leaseEndsAt.getTime() + settleDelayMs + MARGIN_MS), checkout.id, 'recovery'),
+    scheduleCheck: (checkout, at) => runAt(at, checkout.id, 'expiry check'),
   };
 }
 

@@ -1,11 +1,12 @@
 import type {
+  AsyncPayment,
   Checkout,
   CheckoutFailure,
   CheckoutStatus,
   InstallmentPlan,
   LineItem,
 } from '#lib/checkout/checkout.ts';
-import { failureCode } from '#lib/checkout/checkout.ts';
+import { failureCode, isWaiting } from '#lib/checkout/checkout.ts';
 import { installmentPlan } from '#lib/checkout/installments.ts';
 import {
   type CheckoutRepository,
@@ -42,6 +43,10 @@ interface CheckoutRow {
   message: string | null;
   undo_failures: string | null;
   compensation_from: Checkout['compensationFrom'];
+  payment_expires_at: string | null;
+  payment_due_date: string | null;
+  payment_instructions: string | null;
+  paid_late: boolean | null;
   attempts: number;
   settle_tries: number;
   created_at: string;
@@ -68,10 +73,24 @@ const COLUMNS = `id::text, caller, status, customer_email, currency, total_amoun
   items::text, shipping_address::text, card_brand, card_last4, payment_flow, payment_method,
   pricing, installment_plan::text, payment_id, order_id,
   failed_step, error, reason, message, undo_failures::text, compensation_from, attempts,
-  settle_tries,
+  settle_tries, to_json(payment_expires_at)#>>'{}' as payment_expires_at,
+  payment_due_date::text, payment_instructions::text, paid_late,
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
 
-const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`;
+/** Not final: what a same-key retry may take over (a waiting Pix included). */
+const NOT_FINAL = `status not in ('completed', 'failed', 'expired', 'requires_attention')`;
+/**
+ * Unfinished: what recovery claims, ends and counts. A Pix or boleto waiting for its customer is
+ * not: it is looked up by the sweep (`WAITING`) and never given up on by age or tries.
+ */
+const UNFINISHED = `status not in ('completed', 'failed', 'expired', 'requires_attention',
+  'awaiting_payment')`;
+/**
+ * What the sweep looks up when due: waiting checkouts, and expired ones a late payment may reach.
+ * Written as the predicate of its index (`checkouts_waiting`), which the backlog's count of the
+ * waiting ones reads too.
+ */
+const WAITING = `(status = 'awaiting_payment' or (status = 'expired' and next_check_at is not null))`;
 /**
  * An authorization that may still be open: an `after_order` checkout authorized and not
  * finished (`requires_attention` included: whatever a person must settle, the authorization may
@@ -79,8 +98,13 @@ const UNFINISHED = `status not in ('completed', 'failed', 'requires_attention')`
  * voided alarms early; missing one lets it expire uncaptured.
  */
 const AUTHORIZATION_OPEN = `payment_flow = 'after_order' and payment_id is not null
-  and status not in ('completed', 'failed')
+  and status not in ('completed', 'failed', 'expired')
   and not coalesce(undo_failures ? 'payment_undone_under_order', false)`;
+/**
+ * How long past its expiry a waiting checkout may still wait before the metric counts it: the
+ * expiry check runs from `expires_at` + 120 s, and the sweep that runs it at most an hour later.
+ */
+const EXPIRY_MARGIN = `interval '1 hour 2 minutes'`;
 /** A lease measured on the database's clock, the one every worker shares. */
 const LEASE_UNTIL = `now() + :leaseMs::integer * interval '1 millisecond'`;
 const LEASE_FREE = '(locked_until is null or locked_until <= now())';
@@ -111,12 +135,14 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       // A key stored before keys had callers (raw) still holds for everyone until it expires.
       `insert into checkouts (id, caller, status, customer_email, currency, total_amount, items,
          shipping_address, card_brand, card_last4, payment_flow, payment_method, pricing,
-         installment_plan, idempotency_key, request_hash,
-         idempotency_expires_at, locked_until, attempts, created_at, updated_at, worker, history)
+         installment_plan, payment_expires_at, payment_due_date, payment_instructions,
+         idempotency_key, request_hash, idempotency_ttl_hours, idempotency_expires_at,
+         locked_until, attempts, created_at, updated_at, worker, history)
        select :id::uuid, :caller, :status, :email, :currency, :total::numeric, :items::jsonb,
-         :address::jsonb, :brand, :last4, :flow, :method, :pricing, :plan::jsonb, :key,
-         :requestHash,
-         now() + :ttlHours::integer * interval '1 hour', ${LEASE_UNTIL}, :attempt::integer,
+         :address::jsonb, :brand, :last4, :flow, :method, :pricing, :plan::jsonb,
+         :expiresAt::timestamptz, :dueDate::date, :instructions::jsonb, :key, :requestHash,
+         :ttlHours::integer,
+         'infinity'::timestamptz, ${LEASE_UNTIL}, :attempt::integer,
          :now::timestamptz, :now::timestamptz, :worker,
          ${transition('null', ':status::text', "'recorded'", ':worker::text')}
        where :rawKey::text is null or not exists (select 1 from checkouts
@@ -138,10 +164,15 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         method: checkout.method,
         pricing: checkout.pricing,
         plan: JSON.stringify(toStoredPlan(checkout.installments, checkout.currency)),
+        expiresAt: checkout.asyncPayment?.expiresAt ?? null,
+        dueDate: checkout.asyncPayment?.dueDate ?? null,
+        instructions: checkout.asyncPayment?.instructions
+          ? JSON.stringify(checkout.asyncPayment.instructions)
+          : null,
         key: key ? storedKey(key) : null,
         rawKey: key?.key ?? null,
         requestHash: key?.requestHash ?? null,
-        ttlHours: key?.ttlHours ?? 0,
+        ttlHours: key?.ttlHours ?? null,
         leaseMs,
         attempt: checkout.attempt,
         now: checkout.createdAt,
@@ -201,7 +232,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
     async takeOver(id, leaseMs, worker) {
       const [row] = await db.query<CheckoutRow>(
         `update checkouts set ${take('status')}
-         where id = :id::uuid and ${UNFINISHED} and ${LEASE_FREE}
+         where id = :id::uuid and ${NOT_FINAL} and ${LEASE_FREE}
          returning ${COLUMNS}`,
         { id, leaseMs, worker, cause: 'taken over' },
       );
@@ -247,6 +278,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       // checkout back behind what the services already did.
       // coalesce keeps a column as it is when this step does not change it. The settle tries
       // count afresh at each new recovery point (the open step, or the undo, is a new question).
+      // A key is kept (`infinity`, from the insert) until its checkout is final, then for its TTL.
+      // A waiting checkout holds no lease.
       const rows = await db.query(
         `update checkouts set
            settle_tries = case when status = :status then settle_tries else 0 end,
@@ -261,9 +294,20 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
            compensation_from = coalesce(:compensationFrom, compensation_from),
            card_brand = coalesce(:brand, card_brand),
            card_last4 = coalesce(:last4, card_last4),
+           payment_instructions = coalesce(:instructions::jsonb, payment_instructions),
+           paid_late = paid_late or :paidLate::boolean,
+           applied_events = applied_events
+             || case when :eventId::text is null then '[]'::jsonb
+                else jsonb_build_array(:eventId::text) end,
+           next_check_at = case when :checks::boolean then :nextCheckAt::timestamptz
+             else next_check_at end,
            response_status = coalesce(:responseStatus::integer, response_status),
            response_body = coalesce(:responseBody, response_body),
-           locked_until = case when :final::boolean then null else locked_until end,
+           idempotency_expires_at = case when :final::boolean
+             then now() + coalesce(idempotency_ttl_hours, 24) * interval '1 hour'
+             else idempotency_expires_at end,
+           locked_until = case when :final::boolean or :waiting::boolean then null
+             else locked_until end,
            updated_at = now(),
            history = history || ${transition('status', ':status::text', ':cause::text', HOLDER)}
          where id = :id::uuid and attempts = :attempt::integer
@@ -282,9 +326,15 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
           compensationFrom: changes.compensationFrom ?? null,
           brand: changes.card?.brand ?? null,
           last4: changes.card?.last4 ?? null,
+          instructions: changes.instructions ? JSON.stringify(changes.instructions) : null,
+          paidLate: changes.paidLate === true,
+          eventId: changes.eventId ?? null,
+          checks: changes.nextCheckAt !== undefined,
+          nextCheckAt: changes.nextCheckAt ?? null,
           responseStatus: changes.response?.code ?? null,
           responseBody: changes.response?.body ?? null,
           final: changes.response !== undefined,
+          waiting: isWaiting(changes.status),
           cause: changes.cause,
         },
       );
@@ -301,6 +351,52 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       );
       if (!row) throw new LeaseLostError(checkout.id);
       return Number(row.settle_tries);
+    },
+
+    async claimWaiting(limit, leaseMs, worker) {
+      const rows = await db.query<CheckoutRow>(
+        `update checkouts set ${take('status')}
+         where id in (
+           select id from checkouts
+           where ${WAITING} and next_check_at <= now() and ${LEASE_FREE}
+           order by next_check_at
+           limit :limit::integer
+           for update skip locked)
+         returning ${COLUMNS}`,
+        { limit, leaseMs, worker, cause: 'looked up by the sweep' },
+      );
+      return rows.flatMap((row) => readable(row) ?? []);
+    },
+
+    async takeWaiting(id, leaseMs, worker, cause) {
+      const [row] = await db.query<CheckoutRow>(
+        `update checkouts set ${take('status')}
+         where id = :id::uuid and status in ('awaiting_payment', 'expired') and ${LEASE_FREE}
+         returning ${COLUMNS}`,
+        { id, leaseMs, worker, cause },
+      );
+      return row && toCheckout(row);
+    },
+
+    async leaveWaiting(checkout, { nextCheckAt, cause }) {
+      const rows = await db.query(
+        `update checkouts set locked_until = null, next_check_at = :nextCheckAt::timestamptz,
+           updated_at = now(),
+           history = history || ${transition('status', 'status', ':cause::text', HOLDER)}
+         where id = :id::uuid and attempts = :attempt::integer
+         returning id::text`,
+        { id: checkout.id, attempt: checkout.attempt, nextCheckAt, cause },
+      );
+      if (rows.length === 0) throw new LeaseLostError(checkout.id);
+    },
+
+    async eventApplied(id, eventId) {
+      const rows = await db.query(
+        `select 1 as applied from checkouts
+         where id = :id::uuid and applied_events @> jsonb_build_array(:eventId::text)`,
+        { id, eventId },
+      );
+      return rows.length > 0;
     },
 
     async findById(id) {
@@ -350,16 +446,22 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
     },
 
     async backlog() {
+      // One arm per partial index (checkouts_unfinished, checkouts_attention, checkouts_waiting),
+      // as `list` does: never every finished checkout.
       const [row] = await db.query<{
         unfinished: number;
         oldest: string | null;
         oldest_authorized: string | null;
+        past_expiry: number;
       }>(
         `select count(*) filter (where ${UNFINISHED})::integer as unfinished,
            to_json(min(created_at) filter (where ${UNFINISHED}))#>>'{}' as oldest,
            to_json(min(created_at) filter (where ${AUTHORIZATION_OPEN}))#>>'{}'
-             as oldest_authorized
-         from checkouts where ${UNFINISHED} or status = 'requires_attention'`,
+             as oldest_authorized,
+           count(*) filter (where status = 'awaiting_payment'
+             and payment_expires_at < now() - ${EXPIRY_MARGIN})::integer as past_expiry
+         from checkouts
+         where ${UNFINISHED} or status = 'requires_attention' or status = 'awaiting_payment'`,
       );
       const date = (value: string | null | undefined) =>
         value ? new Date(value).toISOString() : null;
@@ -367,6 +469,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         unfinished: Number(row?.unfinished ?? 0),
         oldestCreatedAt: date(row?.oldest),
         oldestAuthorizedAt: date(row?.oldest_authorized),
+        waitingPastExpiry: Number(row?.past_expiry ?? 0),
       };
     },
 
@@ -376,7 +479,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       // Decided on the row as read, written only if it is still as read (same holder, same
       // state, no lease): otherwise it changed in between and is read again. A reopened
       // checkout drops the answer stored with its end: it is no longer final, and its next end
-      // stores its own.
+      // stores its own; its key is kept again until then.
       for (let round = 0; round < 3; round++) {
         const [row] = await db.query<CandidateRow>(
           `select ${COLUMNS}, history::text, not ${LEASE_FREE} as held, not ${settled} as settling
@@ -396,7 +499,9 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
              undo_failures = case when :reopens::boolean then null else undo_failures end,
              settle_tries = case when :reopens::boolean then 0 else settle_tries end,
              response_status = case when :reopens::boolean then null else response_status end,
-             response_body = case when :reopens::boolean then null else response_body end
+             response_body = case when :reopens::boolean then null else response_body end,
+             idempotency_expires_at = case when :reopens::boolean then 'infinity'::timestamptz
+               else idempotency_expires_at end
            where id = :id::uuid and attempts = :attempt::integer and status = :seen and ${LEASE_FREE}
              and ${settled}
            returning ${COLUMNS}`,
@@ -485,6 +590,16 @@ function fromStoredPlan(row: CheckoutRow, totalCents: MinorUnits): InstallmentPl
   };
 }
 
+/** A Pix's or boleto's terms and instructions; `null` for a card. */
+function toAsyncPayment(row: CheckoutRow): AsyncPayment | null {
+  if (!row.payment_expires_at) return null;
+  return {
+    expiresAt: new Date(row.payment_expires_at).toISOString(),
+    ...(row.payment_due_date && { dueDate: row.payment_due_date }),
+    instructions: row.payment_instructions ? JSON.parse(row.payment_instructions) : null,
+  };
+}
+
 function toCheckout(row: CheckoutRow): Checkout {
   const items = JSON.parse(row.items) as StoredItem[];
   const totalCents = parseDecimal(row.total_amount, row.currency);
@@ -522,6 +637,8 @@ function toCheckout(row: CheckoutRow): Checkout {
         : null,
     undoFailures: row.undo_failures ? (JSON.parse(row.undo_failures) as string[]) : [],
     compensationFrom: row.compensation_from,
+    asyncPayment: toAsyncPayment(row),
+    paidLate: row.paid_late === true,
     attempt: Number(row.attempts),
     settleTries: Number(row.settle_tries),
     createdAt: new Date(row.created_at).toISOString(),

@@ -1,5 +1,10 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { type Checkout, failureCode } from '#lib/checkout/checkout.ts';
+import {
+  type Checkout,
+  failureCode,
+  isWaiting,
+  type PaymentMethodType,
+} from '#lib/checkout/checkout.ts';
 import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
 import { installmentAmounts } from '#lib/checkout/installments.ts';
 import type { StoredResponse } from '#lib/checkout/ports.ts';
@@ -16,11 +21,15 @@ import { jsonResponse, jsonTextResponse } from './responses.ts';
 export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult {
   switch (outcome.kind) {
     case 'completed':
+    case 'expired':
     case 'refused':
     case 'unavailable': {
       const { code, body } = renderFinished(outcome);
       return jsonTextResponse(code, body);
     }
+    // Not stored for replay: a same-key retry answers what the checkout is by then.
+    case 'awaiting':
+      return jsonResponse(202, awaitingBody(outcome.checkout));
     case 'replay':
       return jsonTextResponse(outcome.stored.code, outcome.stored.body, {
         'idempotent-replayed': 'true',
@@ -107,8 +116,9 @@ const REQUIRES_ATTENTION_MESSAGE =
 
 /**
  * The answer of a finished checkout as it is stored and replayed: 200 when completed, 422
- * when a service refused, 502 when one could not be reached (or the checkout was abandoned),
- * everything done having been undone; 409 `checkout_requires_attention` when it was not.
+ * when a service refused or a Pix or boleto expired unpaid, 502 when one could not be reached
+ * (or the checkout was abandoned), everything done having been undone; 409
+ * `checkout_requires_attention` when it was not.
  */
 export function renderFinished(outcome: FinishedOutcome): StoredResponse {
   const { checkout } = outcome;
@@ -116,6 +126,17 @@ export function renderFinished(outcome: FinishedOutcome): StoredResponse {
     return {
       code: 200,
       body: JSON.stringify({ ...summary(checkout), error: null }),
+    };
+  }
+  if (outcome.kind === 'expired') {
+    return {
+      code: 422,
+      body: JSON.stringify({
+        checkout_id: checkout.id,
+        status: checkout.status,
+        error: 'payment_expired',
+        message: expiredMessage(checkout.method),
+      }),
     };
   }
   // Not a 2xx (nothing completed), not a 422 or 502 (those say everything was undone), and no
@@ -144,10 +165,62 @@ export function renderFinished(outcome: FinishedOutcome): StoredResponse {
   };
 }
 
-/** `GET /checkout/{id}`: the stored checkout without any card data or internals. */
+/**
+ * What a 422 `payment_expired` says. It does not say that nothing was charged: a payment can
+ * still arrive after the expiry (design §4a), and the checkout then shows what became of it.
+ */
+function expiredMessage(method: PaymentMethodType): string {
+  const what = method === 'pix' ? 'The Pix' : 'The boleto';
+  return `${what} was not paid before it expired, so the checkout was cancelled and its items released. To buy them, start a new checkout. A payment made after all is shown by GET /checkout/{id}.`;
+}
+
+/**
+ * The 202 `awaiting_payment` of a Pix or boleto issued: what the customer pays with. No
+ * `order_id` or `error`: there is no order until it is paid, and nothing went wrong.
+ */
+function awaitingBody(checkout: Checkout) {
+  const { order_id: _none, ...issued } = summary(checkout);
+  return { ...issued, payment: paymentInstructions(checkout) ?? null };
+}
+
+/**
+ * A Pix's or boleto's instructions as the answers show them: a Pix's `expires_at` is the
+ * service's (the QR code's own, issued for the one this service asked), a boleto's is the
+ * checkout's (its due date and grace days); `undefined` before anything was issued.
+ */
+function paymentInstructions(checkout: Checkout): Record<string, unknown> | undefined {
+  const instructions = checkout.asyncPayment?.instructions;
+  if (!instructions || !checkout.asyncPayment) return undefined;
+  if (instructions.method === 'pix') {
+    return {
+      method: instructions.method,
+      qr_code: instructions.qrCode,
+      ...(instructions.qrCodeBase64 !== undefined && {
+        qr_code_base64: instructions.qrCodeBase64,
+      }),
+      expires_at: instructions.expiresAt,
+    };
+  }
+  return {
+    method: instructions.method,
+    barcode: instructions.barcode,
+    digitable_line: instructions.digitableLine,
+    url: instructions.url,
+    due_date: instructions.dueDate,
+    expires_at: checkout.asyncPayment.expiresAt,
+  };
+}
+
+/**
+ * `GET /checkout/{id}`: the stored checkout without any card data or internals. A Pix or boleto
+ * shows when it expires (and a boleto its due date); what to pay with only while it waits for
+ * the customer, since paying it after that is never asked for.
+ */
 export function checkoutView(checkout: Checkout): Record<string, unknown> {
   // A checkout resolved `completed` by hand keeps its failure for the record, not for the shop.
   const failure = checkout.status === 'completed' ? null : checkout.failure;
+  const terms = checkout.asyncPayment;
+  const payment = isWaiting(checkout.status) ? paymentInstructions(checkout) : undefined;
   return {
     ...summary(checkout),
     error: failure ? failureCode(failure) : null,
@@ -158,6 +231,9 @@ export function checkoutView(checkout: Checkout): Record<string, unknown> {
         formatMinorUnits(cents, checkout.currency),
       ),
     },
+    ...(payment && { payment }),
+    ...(terms && { expires_at: terms.expiresAt }),
+    ...(terms?.dueDate !== undefined && { due_date: terms.dueDate }),
     created_at: checkout.createdAt,
     updated_at: checkout.updatedAt,
   };

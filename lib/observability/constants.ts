@@ -24,3 +24,14 @@ export const OLDEST_AUTHORIZATION_METRIC = 'OldestOpenAuthorizationAgeSeconds';
 
 /** The service name every Powertools utility reports under. */
 export const serviceName = (): string => process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
+/**
+ * Count of `POST /webhooks/payments` requests refused for their signature (missing, malformed,
+ * expired or not matching): a forger, a replay, a clock gone wrong, or the payment service
+ * signing with another secret than ours. No dimension but `service`; the reason is in the log.
+ */
+export const WEBHOOK_SIGNATURE_REJECTED_METRIC = 'WebhookSignatureRejected';
+/**
+ * After each recovery run: how many checkouts wait for an asynchronous payment (Pix, boleto)
+ * past its expiry, late payments' window included. Alarmed above 0: nothing settled them.
+ */
+export const WAITING_PAST_EXPIRY_METRIC = 'CheckoutsWaitingPastExpiry';

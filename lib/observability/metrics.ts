@@ -8,6 +8,7 @@ import {
   OUTCOME_METRIC,
   serviceName,
   UNFINISHED_METRIC,
+  WEBHOOK_SIGNATURE_REJECTED_METRIC,
 } from './constants.ts';
 
 /**
@@ -41,6 +42,22 @@ export const checkoutMetrics: CheckoutMetrics = {
       MetricUnit.Seconds,
       oldestAuthorizationAgeSeconds,
     );
+    metrics.publishStoredMetrics();
+  },
+};
+
+/**
+ * What the payment webhook endpoint counts (the HTTP layer's own, not the domain's: the
+ * domain never sees a request that was refused before it was read).
+ */
+export interface WebhookMetrics {
+  /** A webhook refused for its signature. */
+  signatureRejected(): void;
+}
+
+export const webhookMetrics: WebhookMetrics = {
+  signatureRejected() {
+    metrics.addMetric(WEBHOOK_SIGNATURE_REJECTED_METRIC, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   },
 };

@@ -1,5 +1,5 @@
 import { sagaDeps } from '#lib/app.ts';
-import type { PaymentFlow } from '#lib/checkout/checkout.ts';
+import type { CardFlow } from '#lib/checkout/checkout.ts';
 import { workBudget } from '#lib/checkout/lease.ts';
 import { parseCheckoutRequest } from '#lib/checkout/parse-checkout-request.ts';
 import { processCheckout } from '#lib/checkout/process-checkout.ts';
@@ -33,7 +33,7 @@ export function countingDatabase(db: Database): Database & { count: number } {
 
 /** Statements per outcome, in each payment flow (`PAYMENT_CAPTURE`). */
 export type StatementCounts = Record<
-  PaymentFlow,
+  CardFlow,
   { completed: number; refused: number; failed: number }
 >;
 
@@ -54,7 +54,7 @@ export async function countStatements(
 
 async function countFlow(
   services: Record<'payment' | 'inventory' | 'order', string>,
-  flow: PaymentFlow,
+  flow: CardFlow,
 ) {
   const config = loadConfig({
     PAYMENT_SERVICE_URL: services.payment,

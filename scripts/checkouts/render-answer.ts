@@ -1,5 +1,5 @@
 import type { CheckoutLine, OperatorAnswer } from '#functions/operator/run-operator-command.ts';
-import type { Checkout } from '#lib/checkout/checkout.ts';
+import type { Checkout, PaymentFlow } from '#lib/checkout/checkout.ts';
 import { failureCode } from '#lib/checkout/checkout.ts';
 import { installmentAmounts } from '#lib/checkout/installments.ts';
 import type { CheckoutReport, ServiceRecord } from '#lib/checkout/operations/show-checkout.ts';
@@ -144,10 +144,20 @@ const PAYMENT_STATES: Record<ChargeRecord['status'], string> = {
   voided: 'authorization, voided',
   refunded: 'refunded',
   failed: 'declined',
+  pending: 'Pix or boleto, issued, not paid yet',
+  paid: 'Pix or boleto, paid',
+  cancelled: 'Pix or boleto, cancelled unpaid',
+  expired: 'Pix or boleto, expired unpaid',
 };
 
-function paymentRecord({ transactionId, status }: ChargeRecord): string {
-  return `${transactionId} ${status} (${PAYMENT_STATES[status]})`;
+/** A payment with its state's meaning, the amount the service holds and when it was paid. */
+function paymentRecord({ transactionId, status, amountCents, currency, paidAt }: ChargeRecord) {
+  const amount =
+    amountCents !== undefined && currency
+      ? `, ${formatMinorUnits(amountCents, currency)} ${currency}`
+      : '';
+  const paid = paidAt ? `, paid at ${paidAt}` : '';
+  return `${transactionId} ${status} (${PAYMENT_STATES[status]}${amount}${paid})`;
 }
 
 function describeFailure(c: CheckoutLine): string {
@@ -166,11 +176,25 @@ export function age(seconds: number): string {
   return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
 }
 
-/** How the checkout pays: method, card (brand and last 4 only), flow and where prices came from. */
+/** How each flow takes the money, for a person. */
+const FLOWS: Record<PaymentFlow, string> = {
+  immediate: 'one-shot charge',
+  after_order: 'authorize, capture after the order',
+  pix: 'Pix, paid by the customer later',
+  boleto: 'boleto, paid by the customer later',
+};
+
+/**
+ * How the checkout pays: method, card (brand and last 4 only) or a Pix's or boleto's expiry,
+ * flow and where prices came from.
+ */
 function paymentLine(c: Checkout): string {
-  const card = c.card ? `${c.card.brand} ending ${c.card.last4}` : 'card not known yet';
-  const flow = c.flow === 'after_order' ? 'authorize, capture after the order' : 'one-shot charge';
-  return `${c.method}, ${card}; ${flow}; priced by ${c.pricing ?? 'an older release'}`;
+  const held = c.asyncPayment
+    ? `expires ${c.asyncPayment.expiresAt}${c.paidLate ? ', paid late' : ''}`
+    : c.card
+      ? `${c.card.brand} ending ${c.card.last4}`
+      : 'card not known yet';
+  return `${c.method}, ${held}; ${FLOWS[c.flow]}; priced by ${c.pricing ?? 'an older release'}`;
 }
 
 /** The installment plan: `3 × (116.58, 116.56, 116.56)`. */

@@ -56,3 +56,24 @@ describe('the domain, lib/checkout', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('the payment webhook handler, functions/webhooks', () => {
+  const handler = 'functions/webhooks/handler.ts';
+
+  it('is thin: the body, the signature and the answers are lib/http’s, the work the App’s', () => {
+    const imports = importsOf(handler);
+    const reaching = imports.filter(
+      (i) =>
+        i.packageName === 'zod' ||
+        i.specifier === 'node:crypto' ||
+        /^lib\/(db|clients)\//.test(i.target ?? '') ||
+        i.target === 'lib/http/webhook-signature.ts',
+    );
+    expect(reaching.map(edge)).toEqual([]);
+    const code = codeWithoutComments(handler);
+    // It never reads the raw body or the signature header, parses JSON, or builds an answer.
+    for (const pattern of [/\.body\b/, /JSON\.parse/, /headers/, /statusCode/, /jsonResponse/]) {
+      expect(code, String(pattern)).not.toMatch(pattern);
+    }
+  });
+});

@@ -97,6 +97,17 @@ const EXPECTED: Record<string, (value: unknown) => void> = {
   'migrate/create.json': (value) => {
     expect(value).toMatchObject({ PhysicalResourceId: expect.any(String) });
   },
+  // Signed with lib/config.ts's local secret, at a fixed past time: a static event cannot carry
+  // a signature within 300 s of now, so it shows the refusal, the signature code and the metric
+  // having run in the bundle (test/integration/payment-webhook-http.test.ts signs fresh ones).
+  'webhooks/payment-paid-expired-signature.json': (value) => {
+    const { statusCode, body } = value as HttpResult;
+    expect(statusCode).toBe(401);
+    expect(JSON.parse(body)).toEqual({
+      error: 'invalid_signature',
+      message: expect.any(String),
+    });
+  },
 };
 
 function checkInvocation(name: string, invocation: Invocation) {

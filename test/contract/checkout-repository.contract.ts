@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type AsyncMethod,
   type Checkout,
   type CheckoutFailure,
   type CheckoutOrder,
   type CheckoutStatus,
   newCheckout,
+  type PaymentInstructions,
 } from '#lib/checkout/checkout.ts';
 import {
   type CheckoutChanges,
@@ -22,8 +24,9 @@ export interface RepositoryUnderTest {
   /** The repository's clock: the fake's, or the database's `now()`. */
   now(): Promise<Date>;
   /**
-   * Lets `ms` pass for every lease and idempotency key it holds, as if its clock had moved on,
-   * so that a test expires a lease exactly instead of sleeping and hoping.
+   * Lets `ms` pass for every lease, idempotency key and next check it holds, as if its clock had
+   * moved on, so that a test expires a lease exactly instead of sleeping and hoping. Not for
+   * what a checkout reads back (`createdAt`, a Pix's `expiresAt`): a test sets those in the past.
    */
   elapse(ms: number): Promise<void>;
   /** Adds half a unit to a checkout's stored total, as an older release could (99.5 yen). */
@@ -57,8 +60,16 @@ const OPERATOR = 'operator:ana';
 const STEP = 'a saga step';
 const NO_ANSWER = 'no answer from the order service';
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const ANSWER: StoredResponse = { code: 201, body: '{"status":"completed"}' };
 const ATTENTION: StoredResponse = { code: 409, body: '{"status":"requires_attention"}' };
+const EXPIRED: StoredResponse = { code: 200, body: '{"status":"expired"}' };
+const PIX: PaymentInstructions = {
+  method: 'pix',
+  qrCode: '00020126580014br.gov.bcb.pix0136a1b2c3',
+  expiresAt: '2026-11-24T13:00:00.000Z',
+};
+const DUE_DATE = '2026-11-27';
 const UNAVAILABLE: CheckoutFailure = {
   step: 'order',
   kind: 'unavailable',
@@ -79,6 +90,8 @@ const claim = (
   caller = 'api-key:shop-a',
 ): IdempotencyClaim => ({ key, caller, requestHash, ttlHours });
 const ids = (checkouts: Checkout[]) => checkouts.map((c) => c.id).sort();
+/** The seed's order, paid by card: no Pix or boleto terms. */
+const seedOrder = (): CheckoutOrder => ({ ...sampleOrder(), asyncPayment: null });
 
 /**
  * Registers the `CheckoutRepository` contract for `target`: what the port promises, as
@@ -97,12 +110,12 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
     /** A new checkout as the saga makes it, created on the repository's clock. */
     const newOne = async (order: Partial<CheckoutOrder> = {}) =>
-      newCheckout({ ...sampleOrder(), ...order }, randomUUID(), await subject.now());
+      newCheckout({ ...seedOrder(), ...order }, randomUUID(), await subject.now());
     /** A new checkout recorded as created `ms` ago (its `createdAt`), leased from now. */
     const recordCreatedAgo = async (ms: number, flow: Checkout['flow'] = 'immediate') => {
       const createdAt = new Date((await subject.now()).getTime() - ms);
       const terms = { flow, pricing: 'catalog' as const };
-      const checkout = newCheckout(sampleOrder(), randomUUID(), createdAt, null, terms);
+      const checkout = newCheckout(seedOrder(), randomUUID(), createdAt, null, terms);
       await repository.create(checkout, { leaseMs: LEASE, worker: REQUEST });
       return checkout;
     };
@@ -146,6 +159,44 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       (await repository.history(id)).map(({ at: _, ...move }) => move);
     const expectLost = (write: Promise<unknown>) =>
       expect(write).rejects.toBeInstanceOf(LeaseLostError);
+    /** The repository's clock `ms` from now (before it, if negative), as ISO 8601. */
+    const fromNow = async (ms: number) =>
+      new Date((await subject.now()).getTime() + ms).toISOString();
+    /** A Pix (or a boleto, due on DUE_DATE) recorded to expire `expiresInMs` from now. */
+    const recordAsync = async (
+      method: AsyncMethod = 'pix',
+      expiresInMs = HOUR,
+      idempotency?: IdempotencyClaim,
+    ) => {
+      const asyncPayment = {
+        expiresAt: await fromNow(expiresInMs),
+        ...(method === 'boleto' && { dueDate: DUE_DATE }),
+        instructions: null,
+      };
+      const order = { ...seedOrder(), card: null, method, asyncPayment };
+      const terms = { flow: method, pricing: 'catalog' as const };
+      const checkout = newCheckout(order, randomUUID(), await subject.now(), null, terms);
+      await repository.create(checkout, { leaseMs: LEASE, idempotency, worker: REQUEST });
+      return checkout;
+    };
+    /** Issues its Pix: the checkout waits for the customer, looked up next at `nextCheckAt`. */
+    const awaitPayment = (checkout: Checkout, nextCheckAt: string | null = null) =>
+      repository.update(checkout, {
+        status: 'awaiting_payment',
+        cause: 'pix issued',
+        paymentId: `pix_${checkout.id}`,
+        instructions: PIX,
+        nextCheckAt,
+      });
+    /** Ends a waiting checkout unpaid, a late payment looked up next at `nextCheckAt`. */
+    const expire = (checkout: Checkout, nextCheckAt: string | null = null) =>
+      repository.update(checkout, {
+        status: 'expired',
+        cause: 'never paid',
+        response: EXPIRED,
+        nextCheckAt,
+      });
+    const claimDue = (limit = 10) => repository.claimWaiting(limit, LEASE, RECOVERY);
 
     describe('create', () => {
       it('records a new checkout that findById reads back as it was given', async () => {
@@ -197,6 +248,27 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         for (const checkout of recorded) {
           expect(await repository.findById(checkout.id)).toEqual(checkout);
         }
+      });
+
+      it("records a Pix's and a boleto's terms, then the instructions issued and a late payment", async () => {
+        const pix = await recordAsync('pix');
+        const boleto = await recordAsync('boleto');
+        for (const checkout of [pix, boleto]) {
+          expect(await repository.findById(checkout.id)).toEqual(checkout);
+        }
+
+        await awaitPayment(pix);
+        await repository.update(pix, { status: 'payment_processed', cause: STEP, paidLate: true });
+        await repository.update(pix, { status: 'inventory_deducted', cause: STEP });
+
+        expect(await repository.findById(pix.id)).toEqual({
+          ...pix,
+          status: 'inventory_deducted',
+          paymentId: `pix_${pix.id}`,
+          asyncPayment: { ...pix.asyncPayment, instructions: PIX },
+          paidLate: true,
+          updatedAt: expect.any(String),
+        });
       });
     });
 
@@ -282,6 +354,21 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(await repository.findById(first.id)).toMatchObject({ status: 'completed' });
       });
 
+      it('keeps the key of a checkout not final past its TTL, then for ttlHours from its final write', async () => {
+        const boleto = await recordAsync('boleto', 3 * DAY, claim('k-boleto', 'h', 24));
+        const holder = () => repository.findKeyHolder(claim('k-boleto', 'h', 24));
+        await awaitPayment(boleto);
+
+        // A retry on day 2 of a boleto still finds its checkout.
+        await subject.elapse(2 * DAY);
+        expect(await holder()).toMatchObject({ checkout: { id: boleto.id }, response: null });
+        await expire(boleto);
+        await subject.elapse(DAY - MINUTE);
+        expect(await holder()).toMatchObject({ checkout: { id: boleto.id }, response: EXPIRED });
+        await subject.elapse(MINUTE);
+        expect(await holder()).toBeUndefined();
+      });
+
       it('keeps keys apart by caller: the same key from another caller records another checkout', async () => {
         const shopA = await record(claim('order-1001', 'hash-a', 24, 'api-key:shop-a'));
         const shopB = await record(claim('order-1001', 'hash-b', 24, 'api-key:shop-b'));
@@ -340,6 +427,19 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           attempt: 2,
           settleTries: 0,
         });
+      });
+
+      it('takes over a checkout awaiting payment at once (it holds no lease), never an expired one', async () => {
+        const waiting = await recordAsync();
+        await awaitPayment(waiting);
+        const expired = await recordAsync();
+        await expire(expired);
+
+        expect(await repository.takeOver(waiting.id, LEASE, TAKER)).toMatchObject({
+          status: 'awaiting_payment',
+          attempt: 2,
+        });
+        expect(await repository.takeOver(expired.id, LEASE, TAKER)).toBeUndefined();
       });
 
       it('never takes over a finished checkout, nor one it never recorded', async () => {
@@ -467,6 +567,15 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         });
       });
 
+      it('never claims a checkout awaiting payment or expired: the sweep looks those up', async () => {
+        await awaitPayment(await recordAsync());
+        await expire(await recordAsync(), await fromNow(0));
+        const card = await record();
+        await subject.elapse(LEASE);
+
+        expect(ids((await claimAll()).claimed)).toEqual([card.id]);
+      });
+
       it('holds what it claims: a new lease, and attempt bumped so the worker that left it is fenced', async () => {
         const checkout = await record();
         await subject.elapse(LEASE);
@@ -563,6 +672,140 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           expect(ids((await claimAll()).claimed)).toEqual([held.id]);
         });
       }
+    });
+
+    describe('claimWaiting', () => {
+      it('claims the waiting and expired checkouts whose next check is due, under a lease, fencing the worker before', async () => {
+        const waiting = await recordAsync();
+        await awaitPayment(waiting, await fromNow(0));
+        const expired = await recordAsync();
+        await expire(expired, await fromNow(0));
+        await awaitPayment(await recordAsync(), await fromNow(10 * MINUTE));
+        await awaitPayment(await recordAsync());
+        await expire(await recordAsync());
+        await record();
+        await subject.elapse(LEASE);
+
+        const claimed = await claimDue();
+
+        expect(ids(claimed)).toEqual(ids([waiting, expired]));
+        expect(claimed.map((c) => c.attempt)).toEqual([2, 2]);
+        expect(await claimDue()).toEqual([]);
+        await expectLost(repository.leaveWaiting(waiting, { nextCheckAt: null, cause: STEP }));
+        await expectLost(repository.update(expired, { status: 'payment_processed', cause: STEP }));
+        expect((await moves(expired.id)).at(-1)).toEqual({
+          from: 'expired',
+          to: 'expired',
+          cause: 'looked up by the sweep',
+          by: RECOVERY,
+        });
+      });
+
+      it('claims at most limit, the earliest check first, and the rest on the next call', async () => {
+        const dueAgo = async (ms: number) => {
+          const checkout = await recordAsync();
+          await awaitPayment(checkout, await fromNow(-ms));
+          return checkout;
+        };
+        const second = await dueAgo(2 * MINUTE);
+        const third = await dueAgo(MINUTE);
+        const first = await dueAgo(3 * MINUTE);
+
+        expect(ids(await claimDue(2))).toEqual(ids([first, second]));
+        expect(ids(await claimDue(2))).toEqual([third.id]);
+      });
+
+      if (target.locksRows) {
+        it('skips a row another open transaction holds, without waiting for it', async () => {
+          const [held, free] = [await recordAsync(), await recordAsync()];
+          for (const checkout of [held, free]) await awaitPayment(checkout, await fromNow(0));
+
+          const during = await subject.holdRow?.(held.id, () => claimDue());
+
+          expect(ids(during ?? [])).toEqual([free.id]);
+          expect(ids(await claimDue())).toEqual([held.id]);
+        });
+      }
+    });
+
+    describe('takeWaiting', () => {
+      it('takes a checkout awaiting payment or expired, unless held, and none in another state', async () => {
+        const waiting = await recordAsync();
+        await awaitPayment(waiting);
+        const expired = await recordAsync();
+        await expire(expired);
+        const pending = await record();
+        const completed = await record();
+        await finish(completed);
+        await subject.elapse(LEASE);
+        const take = (id: string) => repository.takeWaiting(id, LEASE, TAKER, 'payment webhook');
+
+        expect(await take(waiting.id)).toMatchObject({ status: 'awaiting_payment', attempt: 2 });
+        expect(await take(waiting.id)).toBeUndefined();
+        expect(await take(expired.id)).toMatchObject({ status: 'expired', attempt: 2 });
+        for (const { id } of [pending, completed]) expect(await take(id)).toBeUndefined();
+        expect(await take(randomUUID())).toBeUndefined();
+        await expectLost(repository.update(waiting, { status: 'payment_processed', cause: STEP }));
+        expect((await moves(waiting.id)).at(-1)).toEqual({
+          from: 'awaiting_payment',
+          to: 'awaiting_payment',
+          cause: 'payment webhook',
+          by: TAKER,
+        });
+      });
+    });
+
+    describe('leaveWaiting', () => {
+      it('gives the lease back with when to look next, fenced like update, kept in the history', async () => {
+        const pix = await recordAsync();
+        await awaitPayment(pix);
+        const taken = await repository.takeWaiting(pix.id, LEASE, TAKER, 'payment webhook');
+        if (!taken) throw new Error('the waiting checkout was not taken');
+
+        const due = { nextCheckAt: await fromNow(0), cause: 'still pending' };
+        await expectLost(repository.leaveWaiting(pix, due));
+        await expectLost(repository.leaveWaiting({ id: randomUUID(), attempt: 1 }, due));
+        await repository.leaveWaiting(taken, due);
+        // Its lease given back and its check due: the sweep takes it at once.
+        const [looked] = await claimDue();
+        expect(looked).toEqual({ ...taken, attempt: 3, updatedAt: expect.any(String) });
+        await repository.leaveWaiting(looked ?? taken, { nextCheckAt: null, cause: 'no more' });
+        await subject.elapse(DAY);
+
+        expect(await claimDue()).toEqual([]);
+        expect((await moves(pix.id)).slice(-3)).toEqual([
+          { from: 'awaiting_payment', to: 'awaiting_payment', cause: 'still pending', by: TAKER },
+          {
+            from: 'awaiting_payment',
+            to: 'awaiting_payment',
+            cause: 'looked up by the sweep',
+            by: RECOVERY,
+          },
+          { from: 'awaiting_payment', to: 'awaiting_payment', cause: 'no more', by: RECOVERY },
+        ]);
+      });
+    });
+
+    describe('eventApplied', () => {
+      it('is true only for an event a write applied; a duplicate applied twice is harmless', async () => {
+        const pix = await recordAsync();
+        const event = 'evt_1 "quoted" \\ ünicode';
+        const issued = { status: 'awaiting_payment', cause: STEP, eventId: event } as const;
+        expect(await repository.eventApplied(pix.id, event)).toBe(false);
+
+        await repository.update(pix, issued);
+        await repository.update(pix, issued);
+        await repository.update(pix, { status: 'awaiting_payment', cause: STEP });
+        await expectLost(
+          repository.update({ ...pix, attempt: 2 }, { ...issued, eventId: 'evt_2' }),
+        );
+
+        expect(await repository.eventApplied(pix.id, event)).toBe(true);
+        expect(await repository.eventApplied(pix.id, 'evt_2')).toBe(false);
+        expect(await repository.eventApplied(pix.id, 'evt_1')).toBe(false);
+        expect(await repository.eventApplied(randomUUID(), event)).toBe(false);
+        expect(await repository.findById(pix.id)).toMatchObject({ status: 'awaiting_payment' });
+      });
     });
 
     describe('findById', () => {
@@ -800,6 +1043,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           unfinished: 0,
           oldestCreatedAt: null,
           oldestAuthorizedAt: null,
+          waitingPastExpiry: 0,
         });
 
         await finish(await recordCreatedAgo(60 * MINUTE));
@@ -814,6 +1058,21 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           unfinished: 3,
           oldestCreatedAt: oldestOpen.createdAt,
           oldestAuthorizedAt: null,
+          waitingPastExpiry: 0,
+        });
+      });
+
+      it('counts what waits well past its expiry, and nothing waiting or expired as unfinished', async () => {
+        await awaitPayment(await recordAsync('pix', -63 * MINUTE));
+        await awaitPayment(await recordAsync('boleto', -61 * MINUTE));
+        await expire(await recordAsync('pix', -2 * HOUR));
+        const open = await record();
+
+        expect(await repository.backlog()).toEqual({
+          unfinished: 1,
+          oldestCreatedAt: open.createdAt,
+          oldestAuthorizedAt: null,
+          waitingPastExpiry: 1,
         });
       });
 
@@ -1036,6 +1295,21 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         // Not final any more: a repeat of its key must not be told how it ended before.
         expect(await storedAnswer('k-reopened')).toBeNull();
         expect(await storedAnswer('k-kept')).toEqual(ATTENTION);
+      });
+
+      it('keeps the key of a checkout it reopens until that checkout is final again', async () => {
+        const checkout = await record(claim('k-reopen', 'h', 1));
+        await compensateRefused(checkout);
+        await giveUp(checkout);
+        await subject.elapse(HOUR - MINUTE);
+
+        await taken(checkout.id, true);
+        await subject.elapse(2 * HOUR);
+
+        expect(await repository.findKeyHolder(claim('k-reopen', 'h', 1))).toMatchObject({
+          checkout: { id: checkout.id, status: 'compensating' },
+          response: null,
+        });
       });
 
       it('reopens at the state before requires_attention even after an operator took it as it was', async () => {

@@ -135,7 +135,8 @@ function sqlSubject(db: Database, locksRows: boolean): RepositoryUnderTest {
       await db.query(
         `update checkouts set
            locked_until = locked_until - :ms::integer * interval '1 millisecond',
-           idempotency_expires_at = idempotency_expires_at - :ms::integer * interval '1 millisecond'`,
+           idempotency_expires_at = idempotency_expires_at - :ms::integer * interval '1 millisecond',
+           next_check_at = next_check_at - :ms::integer * interval '1 millisecond'`,
         { ms },
       );
     },

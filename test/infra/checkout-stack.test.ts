@@ -24,7 +24,7 @@ beforeAll(() => {
 
 const FUNCTION_NAMES = FUNCTIONS;
 /** Every function but the migration: they sign in as checkout_app. */
-const RUNTIME_FUNCTIONS = ['health', 'checkout', 'recovery', 'operator'] as const;
+const RUNTIME_FUNCTIONS = ['health', 'checkout', 'recovery', 'operator', 'webhooks'] as const;
 
 const variablesOf = (name: FunctionName) =>
   s.template.toJSON().Resources[logicalIdOf(s.stack, s.stack.functions[name].functionArn)]
@@ -33,14 +33,14 @@ const variablesOf = (name: FunctionName) =>
 describe('the aws stack', () => {
   it('has the resources of design §7, one of each where one is meant', () => {
     const { template } = s;
-    // Five service functions, the provider framework, and CDK's default-security-group restrictor.
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    // Six service functions, the provider framework, and CDK's default-security-group restrictor.
+    template.resourceCountIs('AWS::Lambda::Function', 8);
     template.resourceCountIs('AWS::RDS::DBCluster', 1);
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
     // The master user's, checkout_app's and the fingerprint key.
     template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
-    template.resourceCountIs('AWS::ApiGateway::Method', 3);
+    template.resourceCountIs('AWS::ApiGateway::Method', 4);
     template.resourceCountIs('AWS::ApiGateway::Model', 1);
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
@@ -56,7 +56,7 @@ describe('the aws stack', () => {
     template.resourceCountIs('AWS::KMS::Key', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
   });
@@ -237,12 +237,14 @@ describe('its IAM policies', () => {
     JSON.stringify(s.stack.resolve(s.stack.database?.ownerSecret.secretArn));
   const fingerprintSecret = () =>
     JSON.stringify(s.stack.resolve(s.stack.fingerprintKey?.secret.secretArn));
+  const webhookSecret = () =>
+    JSON.stringify(s.stack.resolve(s.stack.paymentWebhookSecret?.secretArn.valueAsString));
 
   it.each(RUNTIME_FUNCTIONS)(
-    'let %s run single statements on the cluster and read checkout_app’s secret (checkout: and the fingerprint key), nothing more',
+    'let %s run single statements on the cluster and read checkout_app’s secret (checkout: and the fingerprint key; webhooks: and the webhook secret), nothing more',
     (name) => {
-      const secrets =
-        name === 'checkout' ? [runtimeSecret(), fingerprintSecret()] : [runtimeSecret()];
+      const own = { checkout: [fingerprintSecret()], webhooks: [webhookSecret()] };
+      const secrets = [runtimeSecret(), ...(own[name as keyof typeof own] ?? [])];
       expect(databaseGrants(name)).toEqual([
         { Action: ['rds-data:ExecuteStatement'], Resource: [clusterArn()] },
         { Action: ['secretsmanager:GetSecretValue'], Resource: secrets.sort() },
@@ -298,7 +300,7 @@ describe('its REST API', () => {
       ]),
     );
 
-  it('requires the API key on every method, /health included (dev default: auth=apiKey)', () => {
+  it('requires the API key on every method, /health included (dev default: auth=apiKey), but the payment webhooks', () => {
     expect(
       Object.fromEntries(
         Object.entries(methods()).map(([k, m]) => [k, [m.AuthorizationType, m.ApiKeyRequired]]),
@@ -307,6 +309,8 @@ describe('its REST API', () => {
       'GET /health': ['NONE', true],
       'POST /checkout/process': ['NONE', true],
       'GET /checkout/{id}': ['NONE', true],
+      // Signed by the payment service with HMAC instead (payment-webhooks.test.ts).
+      'POST /webhooks/payments': ['NONE', false],
     });
     s.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyType: 'API_KEY' });
   });
@@ -438,7 +442,7 @@ describe('the migration and the recovery schedule', () => {
   it('updates the functions that touch checkouts only after the migrations have run', () => {
     const [migrationId] = Object.keys(s.template.findResources('Custom::SchemaMigration'));
     const resources = s.template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
-    for (const name of ['health', 'checkout', 'recovery', 'operator'] as const) {
+    for (const name of RUNTIME_FUNCTIONS) {
       const fn = logicalIdOf(s.stack, s.stack.functions[name].functionName);
       expect(resources[fn]?.DependsOn, name).toContain(migrationId);
     }

@@ -1,6 +1,7 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_SIGNATURE_HEADER } from '#lib/http/webhook-signature.ts';
 import { FUNCTIONS, type FunctionName } from '../../infra/bundling.ts';
 import { CHECKOUT_TIMEOUT, DEFAULT_CHECKOUT_CONCURRENCY } from '../../infra/checkout-stack.ts';
 import { DEFAULT_THROTTLE } from '../../infra/constructs/api.ts';
@@ -94,7 +95,8 @@ describe('the service URLs', () => {
 });
 
 describe('the payment API key', () => {
-  const PAYMENT_CALLERS = ['checkout', 'recovery', 'operator'] as const;
+  // The webhook function looks up the payment an event names.
+  const PAYMENT_CALLERS = ['checkout', 'recovery', 'operator', 'webhooks'] as const;
   const parameter = () =>
     (s.template.toJSON().Parameters as Record<string, Record<string, string>>)
       .PaymentApiKeySecretArn;
@@ -158,7 +160,9 @@ describe('authentication (-c auth=iam on dev)', () => {
   });
 
   it('signs every method with SigV4 and keeps the API key for the usage plan', () => {
-    for (const [method, properties] of Object.entries(methodsOf(iam))) {
+    // But the payment service's webhooks, signed with HMAC (payment-webhooks.test.ts).
+    const { 'POST /webhooks/payments': _, ...methods } = methodsOf(iam);
+    for (const [method, properties] of Object.entries(methods)) {
       expect(properties, method).toMatchObject({
         AuthorizationType: 'AWS_IAM',
         ApiKeyRequired: true,
@@ -270,6 +274,7 @@ describe('the WAF web ACL', () => {
         { SingleHeader: { Name: 'x-api-key' } },
         { SingleHeader: { Name: 'authorization' } },
         { SingleHeader: { Name: 'x-amz-security-token' } },
+        { SingleHeader: { Name: WEBHOOK_SIGNATURE_HEADER } },
       ],
       LoggingFilter: {
         DefaultBehavior: 'DROP',

@@ -490,7 +490,7 @@ describe('the operator function', () => {
   it('has no API method and no permission for anything to invoke it', () => {
     const operatorArn = JSON.stringify({ 'Fn::GetAtt': [idOf('operator'), 'Arn'] });
     const methods = ofType('AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(3);
+    expect(methods).toHaveLength(4);
     for (const [, method] of methods)
       expect(JSON.stringify(method.Properties)).not.toContain(idOf('operator'));
     const permissions = ofType('AWS::Lambda::Permission').map(([, p]) =>

@@ -38,7 +38,12 @@ describe('the production stack without API key (-c stage=prod -c requireApiKey=f
   });
 
   it('signs every method with IAM (SigV4), /health included, and creates no key or usage plan', () => {
-    for (const method of s.stack.api.restApi.methods) {
+    // But the payment service's webhooks, signed with HMAC (payment-webhooks.test.ts).
+    const methods = s.stack.api.restApi.methods.filter(
+      (m) => m.resource.path !== '/webhooks/payments',
+    );
+    expect(methods).toHaveLength(3);
+    for (const method of methods) {
       const id = s.stack.getLogicalId(method.node.defaultChild as CfnElement);
       expect(
         s.template.toJSON().Resources[id].Properties,
@@ -108,6 +113,8 @@ describe('the localstack stack (-c target=localstack)', () => {
       'GET /health': false,
       'POST /checkout/process': true,
       'GET /checkout/{id}': true,
+      // Signed with HMAC by the payment service instead (payment-webhooks.test.ts).
+      'POST /webhooks/payments': false,
     });
   });
 
@@ -141,7 +148,7 @@ describe('the localstack stack (-c target=localstack)', () => {
     s.template.resourceCountIs('Custom::SchemaMigration', 1);
     s.template.resourceCountIs('AWS::Events::Rule', 1);
     s.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
     s.template.resourceCountIs('AWS::SNS::Topic', 1);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

@@ -195,7 +195,7 @@ describe('API documentation served by the local gateway', () => {
 
   it('documents every answer of POST /checkout/process, with the headers each may carry', () => {
     const post = doc.paths['/checkout/process']?.post as Operation;
-    const codes = ['200', '400', '409', '413', '415', '422', '500', '502', '503'];
+    const codes = ['200', '202', '400', '409', '413', '415', '422', '500', '502', '503'];
     expect(Object.keys(post.responses)).toEqual(codes);
     const headers = Object.fromEntries(
       codes.map((code) => [code, Object.keys(post.responses[code]?.headers ?? {})]),
@@ -224,6 +224,7 @@ describe('API documentation served by the local gateway', () => {
     ]);
     expect(errors('422')).toContain('idempotency_key_mismatch');
     expect(errors('422')).toContain('unknown_product');
+    expect(errors('422')).toContain('payment_expired');
     expect(errors('503')).toEqual(
       expect.arrayContaining(['checkout_incomplete', 'pricing_unavailable', 'service_unavailable']),
     );

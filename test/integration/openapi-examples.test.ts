@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { openApiDocument } from '#dev/api-docs/openapi.ts';
 import {
+  awaitingPaymentResponseSchema,
   checkoutViewSchema,
   completedResponseSchema,
   failedResponseSchema,
@@ -59,14 +60,28 @@ const documentedAnswers = (operation: Operation, status: number) =>
 const EXAMPLE_ID = String(documented(processCheckout, 200, 'seed')?.checkout_id);
 
 /**
- * The answer as the documentation would show it: its checkout id (also in `txn_…` and `ord_…`)
- * replaced by the examples' one, and `timestamps` given.
+ * What a Pix or boleto carries that the day it is issued decides: its dates, and a boleto's
+ * codes, which hold its due date.
+ */
+const ISSUED_THAT_DAY = ['expires_at', 'due_date', 'barcode', 'digitable_line'];
+
+/**
+ * The answer as the documentation would show it: its checkout id (also in `txn_…`, `ord_…`,
+ * `pix_…` and `bol_…`) replaced by the examples' one, `timestamps` given, and a Pix's or
+ * boleto's `payment` issued on the examples' day.
  */
 function asDocumented(res: ApiResponse, timestamps: Record<string, string> = {}) {
   const id = String(res.json.checkout_id ?? '');
   const text = id ? res.text.replaceAll(id, EXAMPLE_ID) : res.text;
   const body = JSON.parse(text) as Record<string, unknown>;
   for (const [field, value] of Object.entries(timestamps)) if (field in body) body[field] = value;
+  const payment = body.payment as Record<string, unknown> | undefined;
+  if (payment) {
+    const shown = documentedAnswers(processCheckout, 202)
+      .map((e) => e.value.payment as Record<string, unknown>)
+      .find((p) => p.method === payment.method);
+    for (const field of ISSUED_THAT_DAY) if (field in payment) payment[field] = shown?.[field];
+  }
   return body;
 }
 
@@ -81,6 +96,7 @@ const PRICING_SHAPES: Record<string, Shape> = {
 };
 const SHAPES: Record<number, Shape> = {
   200: completedResponseSchema,
+  202: awaitingPaymentResponseSchema,
   422: failedResponseSchema,
   503: incompleteResponseSchema,
 };
@@ -274,6 +290,7 @@ describe('the documented answers, produced for real', () => {
   it.each([
     ['seed', 'completed'],
     ['out-of-stock', 'failed'],
+    ['boleto', 'awaiting-payment'],
   ])('reads the checkout of the %s example back as the %s example shows', async (send, shown) => {
     const posted = await api.postCheckout(requestExample(send));
     const res = await api.request(`/checkout/${posted.json.checkout_id}`);
@@ -281,10 +298,15 @@ describe('the documented answers, produced for real', () => {
     expect(res.status).toBe(200);
     checkoutViewSchema.parse(res.json);
     const example = documented(getCheckout, 200, shown) ?? {};
-    expect(asDocumented(res, { created_at: '', updated_at: '' })).toEqual({
+    // The dates of a Pix or boleto are the day's: `asDocumented` sets its payment's.
+    const times = { created_at: '', updated_at: '', expires_at: '', due_date: '' };
+    expect(asDocumented(res, times)).toEqual({
       ...example,
-      created_at: '',
-      updated_at: '',
+      ...Object.fromEntries(
+        Object.keys(times)
+          .filter((t) => t in example)
+          .map((t) => [t, '']),
+      ),
     });
   });
 });

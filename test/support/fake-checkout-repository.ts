@@ -1,4 +1,4 @@
-import type { Checkout, CheckoutStatus } from '#lib/checkout/checkout.ts';
+import { type Checkout, type CheckoutStatus, isFinal, isWaiting } from '#lib/checkout/checkout.ts';
 import {
   type Backlog,
   type CheckoutChanges,
@@ -25,19 +25,37 @@ export interface StoredCheckout {
   response?: StoredResponse;
   /**
    * Its key as the SQL stores it: `<caller>\u001f<key>`, or the bare key in a row from before
-   * keys had callers (which holds for every caller until it expires).
+   * keys had callers (which holds for every caller until it expires). It expires `KEPT` (never)
+   * until the checkout is final, then `keyTtlHours` after that final write.
    */
   idempotency?: { key: string; requestHash: string; expiresAt: Date };
+  /** The TTL its key was claimed with; absent in a row from before (24 h, as the SQL reads it). */
+  keyTtlHours?: number;
+  /** When the sweep looks this waiting or expired checkout up next; absent or `null`: never. */
+  nextCheckAt?: Date | null;
+  /** The webhook events whose outcome a transition applied, in order (a duplicate may repeat). */
+  appliedEvents?: string[];
   /** A row an older release wrote that this one cannot read (99.90 yen): reading it throws. */
   unreadable?: boolean;
 }
 
-const FINAL: readonly CheckoutStatus[] = ['completed', 'failed', 'requires_attention'];
+/** The latest instant a `Date` holds: a key's expiry until its checkout is final (`infinity`). */
+const KEPT = new Date(8.64e15);
+/** The key's TTL for a row that has none stored, as the SQL's `coalesce(…, 24)`. */
+const DEFAULT_KEY_TTL_HOURS = 24;
+/** How long past its expiry a checkout may still wait before the backlog counts it (the SQL's). */
+const EXPIRY_MARGIN_MS = 62 * 60_000;
+
+/** Recovery's: not final and not waiting for the customer (`UNFINISHED` in the SQL). */
+const isUnfinished = (status: CheckoutStatus) => !isFinal(status) && !isWaiting(status);
+/** What the sweep and a webhook take: a waiting checkout, or an expired one a late payment reaches. */
+const isWaitingOrExpired = (status: CheckoutStatus) => isWaiting(status) || status === 'expired';
 
 /**
  * A repository in a Map that records every write it is asked for, with the SQL repository's
  * rules on the given clock (`test/contract` checks the two against each other): a lease is free
- * when `lockedUntil <= now`, a key when its TTL has run out, every write is fenced on `attempt`.
+ * when `lockedUntil <= now`, a key once its checkout is final and its TTL has run out since then,
+ * every write is fenced on `attempt`.
  */
 export class FakeCheckoutRepository implements CheckoutRepository {
   readonly checkouts = new Map<string, StoredCheckout>();
@@ -79,8 +97,11 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       idempotency: claim && {
         key: `${claim.caller}\u001f${claim.key}`,
         requestHash: claim.requestHash,
-        expiresAt: new Date(this.nowMs() + claim.ttlHours * 3_600_000),
+        expiresAt: KEPT,
       },
+      keyTtlHours: claim?.ttlHours,
+      nextCheckAt: null,
+      appliedEvents: [],
     });
     return { created: true };
   }
@@ -117,7 +138,8 @@ export class FakeCheckoutRepository implements CheckoutRepository {
   async takeOver(id: string, leaseMs: number, worker: string): Promise<Checkout | undefined> {
     this.log.push({ name: 'repository.takeOver', input: { id, leaseMs, worker } });
     const stored = this.checkouts.get(id);
-    if (!stored || !this.isAbandoned(stored)) return undefined;
+    // Any checkout not final, a waiting one too (a same-key retry looks its payment up).
+    if (!stored || isFinal(stored.checkout.status) || !this.leaseFree(stored)) return undefined;
     this.take(stored, { leaseMs, worker, cause: 'taken over' });
     return read(stored);
   }
@@ -129,7 +151,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     });
     // Oldest lease first, as the SQL orders them (`locked_until nulls first`).
     const due = [...this.checkouts.values()]
-      .filter((c) => this.isAbandoned(c, settleDelayMs))
+      .filter((c) => isUnfinished(c.checkout.status) && this.leaseFree(c, settleDelayMs))
       .sort(
         (a, b) => (a.lockedUntil?.getTime() ?? -Infinity) - (b.lockedUntil?.getTime() ?? -Infinity),
       )
@@ -161,7 +183,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     const stored = this.fenced(checkout);
     this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
     this.append(stored, changes.status, changes.cause);
-    const { response, cause: _, ...fields } = changes;
+    const { response, cause: _, instructions, paidLate, eventId, nextCheckAt, ...fields } = changes;
     if (changes.status !== stored.checkout.status) stored.checkout.settleTries = 0;
     stored.checkout = {
       ...stored.checkout,
@@ -171,9 +193,18 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       ),
       updatedAt: this.clock.now().toISOString(),
     };
+    // Kept on a card checkout's row too, where nothing reads them (no Pix or boleto terms).
+    const { asyncPayment } = stored.checkout;
+    if (instructions && asyncPayment)
+      stored.checkout.asyncPayment = { ...asyncPayment, instructions };
+    if (paidLate) stored.checkout.paidLate = true;
+    if (eventId !== undefined) stored.appliedEvents = [...(stored.appliedEvents ?? []), eventId];
+    if (nextCheckAt !== undefined) stored.nextCheckAt = instant(nextCheckAt);
+    if (isWaiting(changes.status)) stored.lockedUntil = null;
     if (response) {
       stored.response = response;
       stored.lockedUntil = null;
+      if (stored.idempotency) stored.idempotency.expiresAt = this.keyExpiry(stored);
     }
   }
 
@@ -187,6 +218,60 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     stored.checkout.settleTries += 1;
     stored.checkout.updatedAt = this.clock.now().toISOString();
     return stored.checkout.settleTries;
+  }
+
+  async claimWaiting(limit: number, leaseMs: number, worker: string): Promise<Checkout[]> {
+    this.log.push({ name: 'repository.claimWaiting', input: { limit, leaseMs, worker } });
+    const nowMs = this.nowMs();
+    // Earliest check first, as the SQL orders them (`order by next_check_at`).
+    const due = [...this.checkouts.values()]
+      .filter(
+        (c) =>
+          isWaitingOrExpired(c.checkout.status) &&
+          c.nextCheckAt != null &&
+          c.nextCheckAt.getTime() <= nowMs &&
+          this.leaseFree(c),
+      )
+      .sort((a, b) => (a.nextCheckAt?.getTime() ?? 0) - (b.nextCheckAt?.getTime() ?? 0))
+      .slice(0, limit);
+    for (const stored of due)
+      this.take(stored, { leaseMs, worker, cause: 'looked up by the sweep' });
+    return due.filter((stored) => !stored.unreadable).map(read);
+  }
+
+  async takeWaiting(
+    id: string,
+    leaseMs: number,
+    worker: string,
+    cause: string,
+  ): Promise<Checkout | undefined> {
+    this.log.push({ name: 'repository.takeWaiting', input: { id, leaseMs, worker, cause } });
+    const stored = this.checkouts.get(id);
+    if (!stored || !isWaitingOrExpired(stored.checkout.status) || !this.leaseFree(stored)) {
+      return undefined;
+    }
+    this.take(stored, { leaseMs, worker, cause });
+    return read(stored);
+  }
+
+  async leaveWaiting(
+    checkout: Pick<Checkout, 'id' | 'attempt'>,
+    { nextCheckAt, cause }: { nextCheckAt: string | null; cause: string },
+  ): Promise<void> {
+    this.log.push({
+      name: 'repository.leaveWaiting',
+      input: { id: checkout.id, nextCheckAt, cause },
+    });
+    const stored = this.fenced(checkout);
+    this.append(stored, stored.checkout.status, cause);
+    stored.lockedUntil = null;
+    stored.nextCheckAt = instant(nextCheckAt);
+    stored.checkout.updatedAt = this.clock.now().toISOString();
+  }
+
+  async eventApplied(id: string, eventId: string): Promise<boolean> {
+    this.log.push({ name: 'repository.eventApplied', input: { id, eventId } });
+    return this.checkouts.get(id)?.appliedEvents?.includes(eventId) ?? false;
   }
 
   async findById(id: string): Promise<Checkout | undefined> {
@@ -223,14 +308,19 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     this.log.push({ name: 'repository.backlog', input: {} });
     if (this.failWith.backlog) throw this.failWith.backlog;
     const all = [...this.checkouts.values()];
-    const unfinished = all.filter((stored) => !FINAL.includes(stored.checkout.status));
+    const unfinished = all.filter((stored) => isUnfinished(stored.checkout.status));
     const authorized = all.filter(
       ({ checkout: c }) =>
         c.flow === 'after_order' &&
         c.paymentId !== null &&
-        c.status !== 'completed' &&
-        c.status !== 'failed' &&
+        !['completed', 'failed', 'expired'].includes(c.status) &&
         !c.undoFailures.includes('payment_undone_under_order'),
+    );
+    const pastExpiry = all.filter(
+      ({ checkout: c }) =>
+        c.status === 'awaiting_payment' &&
+        c.asyncPayment !== null &&
+        Date.parse(c.asyncPayment.expiresAt) < this.nowMs() - EXPIRY_MARGIN_MS,
     );
     const oldest = (rows: typeof all) =>
       rows.length > 0 ? new Date(Math.min(...rows.map(createdMs))).toISOString() : null;
@@ -238,6 +328,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       unfinished: unfinished.length,
       oldestCreatedAt: oldest(unfinished),
       oldestAuthorizedAt: oldest(authorized),
+      waitingPastExpiry: pastExpiry.length,
     };
   }
 
@@ -262,6 +353,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       stored.checkout.undoFailures = [];
       stored.checkout.settleTries = 0;
       stored.response = undefined;
+      if (stored.idempotency) stored.idempotency.expiresAt = KEPT;
     }
     return { taken: read(stored) };
   }
@@ -273,9 +365,14 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     return stored;
   }
 
-  private isAbandoned(stored: StoredCheckout, delayMs = 0): boolean {
-    const expired = !stored.lockedUntil || stored.lockedUntil.getTime() <= this.nowMs() - delayMs;
-    return expired && !FINAL.includes(stored.checkout.status);
+  /** Whether its lease ended (or it holds none) at least `delayMs` ago. */
+  private leaseFree(stored: StoredCheckout, delayMs = 0): boolean {
+    return !stored.lockedUntil || stored.lockedUntil.getTime() <= this.nowMs() - delayMs;
+  }
+
+  /** A final write's: its key is kept for its TTL from now. */
+  private keyExpiry(stored: StoredCheckout): Date {
+    return new Date(this.nowMs() + (stored.keyTtlHours ?? DEFAULT_KEY_TTL_HOURS) * 3_600_000);
   }
 
   /** A new worker holds it: a new lease, and `attempt` bumped so that the one before is fenced. */
@@ -313,6 +410,11 @@ export class FakeCheckoutRepository implements CheckoutRepository {
   private nowMs(): number {
     return this.clock.now().getTime();
   }
+}
+
+/** An ISO 8601 instant as a `Date`; `null` stays `null`. */
+function instant(at: string | null): Date | null {
+  return at === null ? null : new Date(at);
 }
 
 function createdMs(stored: StoredCheckout): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckoutFailure, SagaStep } from '#lib/checkout/checkout.ts';
+import type { Checkout, CheckoutFailure, SagaStep } from '#lib/checkout/checkout.ts';
 import type { CheckoutOutcome, FinishedOutcome } from '#lib/checkout/checkout-outcome.ts';
 import { checkoutView, presentOutcome, renderFinished } from '#lib/http/checkout-presenter.ts';
 import { recordedCheckout } from './fakes.ts';
@@ -43,12 +43,54 @@ const ended = (
   undoFailures: string[] = [],
 ) => recordedCheckout(ID, { status, paymentId: 'txn_0001', failure: theFailure, undoFailures });
 
+const PIX_EXPIRES_AT = '2026-11-24T12:30:00.000Z';
+const PIX_INSTRUCTIONS = {
+  method: 'pix',
+  qrCode: '00020101021226850014br.gov.bcb.pix',
+  expiresAt: PIX_EXPIRES_AT,
+} as const;
+const BOLETO_INSTRUCTIONS = {
+  method: 'boleto',
+  barcode: '00191000000000349701234170000000012345',
+  digitableLine: '00190.00009 00000.000000 00000.000000 1 00000000034970',
+  url: 'https://boleto.example.com/bol_x',
+  dueDate: '2026-11-27',
+} as const;
+
+/** A Pix issued for `ID`, at `status`. */
+const pix = (status: Checkout['status'] = 'awaiting_payment', qrCodeBase64?: string) =>
+  recordedCheckout(ID, {
+    status,
+    method: 'pix',
+    card: null,
+    paymentId: `pix_${ID}`,
+    asyncPayment: {
+      expiresAt: PIX_EXPIRES_AT,
+      instructions: { ...PIX_INSTRUCTIONS, ...(qrCodeBase64 && { qrCodeBase64 }) },
+    },
+  });
+
+/** A boleto issued for `ID`, due on the 27th, expiring at the end of Dec 2 in São Paulo. */
+const boleto = (status: Checkout['status'] = 'awaiting_payment') =>
+  recordedCheckout(ID, {
+    status,
+    method: 'boleto',
+    card: null,
+    paymentId: `bol_${ID}`,
+    asyncPayment: {
+      expiresAt: '2026-12-03T03:00:00.000Z',
+      dueDate: '2026-11-27',
+      instructions: BOLETO_INSTRUCTIONS,
+    },
+  });
+
 /** One outcome of each finished kind, the last with undos that kept failing. */
 function finishedOutcomes(): FinishedOutcome[] {
   const declined = failure('payment', 'refused');
   const down = failure('order', 'unavailable');
   return [
     { kind: 'completed', checkout: completed },
+    { kind: 'expired', checkout: pix('expired') },
     { kind: 'refused', checkout: ended(declined), failure: declined },
     {
       kind: 'unavailable',
@@ -121,6 +163,74 @@ describe('presentOutcome of a finished checkout', () => {
       expect(answer.headers).not.toHaveProperty('idempotent-replayed');
     },
   );
+});
+
+describe('presentOutcome of a Pix or boleto', () => {
+  it('answers a Pix issued 202 awaiting_payment with its QR code and expiry, no order and no error', () => {
+    const answer = presentOutcome({ kind: 'awaiting', checkout: pix() });
+    expect(answer).toEqual({ statusCode: 202, headers: JSON_TYPE, body: answer.body });
+    expect(bodyOf(answer)).toEqual({
+      checkout_id: ID,
+      status: 'awaiting_payment',
+      total_amount: '349.70',
+      currency: 'BRL',
+      payment_id: `pix_${ID}`,
+      payment: {
+        method: 'pix',
+        qr_code: PIX_INSTRUCTIONS.qrCode,
+        expires_at: PIX_EXPIRES_AT,
+      },
+    });
+    expect(Object.keys(bodyOf(answer))).toEqual([
+      'checkout_id',
+      'status',
+      'total_amount',
+      'currency',
+      'payment_id',
+      'payment',
+    ]);
+  });
+
+  it('passes a QR code image on when the service gave one', () => {
+    const answer = presentOutcome({ kind: 'awaiting', checkout: pix('awaiting_payment', 'iVBOR') });
+    expect(bodyOf(answer).payment).toMatchObject({ qr_code_base64: 'iVBOR' });
+  });
+
+  it('answers a boleto issued 202 with its barcode, digitable line, URL, due date and expiry', () => {
+    const answer = presentOutcome({ kind: 'awaiting', checkout: boleto() });
+    expect(answer.statusCode).toBe(202);
+    expect(bodyOf(answer)).toEqual({
+      checkout_id: ID,
+      status: 'awaiting_payment',
+      total_amount: '349.70',
+      currency: 'BRL',
+      payment_id: `bol_${ID}`,
+      payment: {
+        method: 'boleto',
+        barcode: BOLETO_INSTRUCTIONS.barcode,
+        digitable_line: BOLETO_INSTRUCTIONS.digitableLine,
+        url: BOLETO_INSTRUCTIONS.url,
+        due_date: '2026-11-27',
+        expires_at: '2026-12-03T03:00:00.000Z',
+      },
+    });
+  });
+
+  it('answers an expired one 422 payment_expired, stored for replay like any final answer', () => {
+    const outcome = { kind: 'expired', checkout: boleto('expired') } as const;
+    const answer = presentOutcome(outcome);
+    expect(answer).toEqual({ statusCode: 422, headers: JSON_TYPE, body: answer.body });
+    expect(bodyOf(answer)).toEqual({
+      checkout_id: ID,
+      status: 'expired',
+      error: 'payment_expired',
+      message: expect.stringMatching(/^The boleto was not paid before it expired/),
+    });
+    expect(renderFinished(outcome)).toEqual({ code: 422, body: answer.body });
+    expect(bodyOf(presentOutcome({ kind: 'expired', checkout: pix('expired') })).message).toMatch(
+      /^The Pix was not paid/,
+    );
+  });
 });
 
 describe('presentOutcome of a checkout that is not finished', () => {
@@ -258,6 +368,40 @@ describe('checkoutView', () => {
     const shown = JSON.stringify(view);
     for (const hidden of ['visa', '1111', 'customer@example.com', 'Rua das Flores', 'prod_001']) {
       expect(shown).not.toContain(hidden);
+    }
+  });
+
+  it('shows a waiting Pix’s instructions and expiry, as the 202 did', () => {
+    const view = checkoutView(pix());
+    expect(view).toMatchObject({
+      status: 'awaiting_payment',
+      payment: bodyOf(presentOutcome({ kind: 'awaiting', checkout: pix() })).payment,
+      expires_at: PIX_EXPIRES_AT,
+    });
+    expect(view).not.toHaveProperty('due_date');
+  });
+
+  it('shows a boleto’s due date and expiry, and its instructions only while it waits', () => {
+    expect(checkoutView(boleto())).toMatchObject({
+      payment: { method: 'boleto', barcode: BOLETO_INSTRUCTIONS.barcode },
+      expires_at: '2026-12-03T03:00:00.000Z',
+      due_date: '2026-11-27',
+    });
+    for (const status of ['completed', 'expired', 'failed'] as const) {
+      const view = checkoutView(boleto(status));
+      expect(view, status).not.toHaveProperty('payment');
+      expect(view, status).toMatchObject({
+        expires_at: '2026-12-03T03:00:00.000Z',
+        due_date: '2026-11-27',
+      });
+      expect(JSON.stringify(view)).not.toContain(BOLETO_INSTRUCTIONS.barcode);
+    }
+  });
+
+  it('shows nothing of a Pix or boleto for a card checkout', () => {
+    const view = checkoutView(completed);
+    for (const field of ['payment', 'expires_at', 'due_date']) {
+      expect(view).not.toHaveProperty(field);
     }
   });
 

@@ -3,6 +3,7 @@ import {
   type Checkout,
   type CheckoutOrder,
   newCheckout,
+  type PaymentInstructions,
   type PaymentSecrets,
   type RawCard,
 } from '#lib/checkout/checkout.ts';
@@ -103,10 +104,78 @@ export class FakePaymentService implements PaymentService {
     return held;
   }
 
+  /** Refunds what the checkout was charged: a one-shot charge, or a paid Pix. */
   async refund(input: Parameters<PaymentService['refund']>[0]) {
     this.log.push({ name: 'payment.refund', input });
     if (this.failWith.refund) throw this.failWith.refund;
     for (const charge of this.charges.get(input.checkoutId) ?? []) charge.status = 'refunded';
+  }
+
+  /** The instructions each checkout's Pix or boleto was issued with: a repeat gets them again. */
+  readonly instructions = new Map<string, PaymentInstructions>();
+
+  async createPix(input: Parameters<PaymentService['createPix']>[0]) {
+    this.log.push({ name: 'payment.createPix', input });
+    if (this.failWith.createPix) throw this.failWith.createPix;
+    return this.issue(input, {
+      method: 'pix',
+      qrCode: `00020101021226850014br.gov.bcb.pix${this.transactionId}`,
+      expiresAt: input.expiresAt,
+    });
+  }
+
+  async createBoleto(input: Parameters<PaymentService['createBoleto']>[0]) {
+    this.log.push({ name: 'payment.createBoleto', input });
+    if (this.failWith.createBoleto) throw this.failWith.createBoleto;
+    return this.issue(input, {
+      method: 'boleto',
+      barcode: '00191100000000349701234170000000000012345000',
+      digitableLine: '00191.23417 00000.000001 00001.234505 1 10000000034970',
+      url: `https://boleto.example.com/${this.transactionId}`,
+      dueDate: input.dueDate,
+    });
+  }
+
+  /**
+   * Issues a Pix or boleto, `pending` for its amount in BRL. The same key again: the stored
+   * answer (the same transaction and instructions), whatever happened to the charge since.
+   */
+  private issue(
+    { checkoutId, amountCents }: { checkoutId: string; amountCents: number },
+    instructions: PaymentInstructions,
+  ) {
+    const earlier = this.charges.get(checkoutId)?.find((c) => c.status !== 'failed');
+    const transactionId = earlier?.transactionId ?? this.transactionId;
+    if (!earlier)
+      this.charges.set(checkoutId, [
+        { transactionId, status: 'pending', amountCents, currency: 'BRL' },
+      ]);
+    if (!this.instructions.has(checkoutId)) this.instructions.set(checkoutId, instructions);
+    return { transactionId, instructions: this.instructions.get(checkoutId) ?? instructions };
+  }
+
+  /** Cancels an unpaid Pix or boleto; as a strict service, refuses one paid or refunded. */
+  async cancel(input: Parameters<PaymentService['cancel']>[0]) {
+    this.log.push({ name: 'payment.cancel', input });
+    if (this.failWith.cancel) throw this.failWith.cancel;
+    const held = this.held(input.checkoutId, input.transactionId);
+    if (held.status === 'paid' || held.status === 'refunded')
+      throw refused('payment', `charge_${held.status}`);
+    held.status = 'cancelled';
+  }
+
+  /**
+   * The customer pays the checkout's Pix or boleto (a test's move, not the port's): the pending
+   * one, or for a late payment the one cancelled or expired; `amountCents` when another amount
+   * was paid.
+   */
+  pay(checkoutId: string, paid: { paidAt?: string; amountCents?: number } = {}) {
+    const payable = ['pending', 'cancelled', 'expired'];
+    const charge = this.charges.get(checkoutId)?.find((c) => payable.includes(c.status));
+    if (!charge) throw new Error(`checkout ${checkoutId} has no Pix or boleto to pay`);
+    charge.status = 'paid';
+    charge.paidAt = paid.paidAt ?? FIXED_NOW.toISOString();
+    if (paid.amountCents !== undefined) charge.amountCents = paid.amountCents;
   }
 
   async findCharges(checkoutId: string) {
@@ -200,13 +269,18 @@ export class FakeMetrics implements CheckoutMetrics {
   }
 }
 
-/** Keeps the recovery schedules asked for, in order. */
+/** Keeps the recovery schedules and the expiry checks asked for, each in order. */
 export class FakeRecoveryScheduler implements RecoveryScheduler {
   readonly scheduled: Array<{ id: string; attempt: number; leaseEndsAt: string }> = [];
+  readonly checks: Array<{ id: string; at: string }> = [];
 
   async scheduleRecovery(checkout: Pick<Checkout, 'id' | 'attempt'>, leaseEndsAt: Date) {
     const { id, attempt } = checkout;
     this.scheduled.push({ id, attempt, leaseEndsAt: leaseEndsAt.toISOString() });
+  }
+
+  async scheduleCheck(checkout: Pick<Checkout, 'id'>, at: Date) {
+    this.checks.push({ id: checkout.id, at: at.toISOString() });
   }
 }
 
@@ -232,9 +306,10 @@ export const FIXED_NOW = new Date('2026-11-24T12:00:00.000Z');
 export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
 
 /** Every fake of the saga's ports, sharing one call log, wired into `SagaDeps`. */
-export function createSagaFakes(options: { leaseMs?: number; id?: string } = {}) {
+export function createSagaFakes(options: { leaseMs?: number; id?: string; clock?: Clock } = {}) {
   const log: CallLog = [];
-  const repository = new FakeCheckoutRepository(log, fixedClock);
+  const clock = options.clock ?? fixedClock;
+  const repository = new FakeCheckoutRepository(log, clock);
   const payment = new FakePaymentService(log);
   const inventory = new FakeInventoryService(log);
   const order = new FakeOrderService(log);
@@ -247,7 +322,7 @@ export function createSagaFakes(options: { leaseMs?: number; id?: string } = {})
     payment,
     inventory,
     order,
-    clock: fixedClock,
+    clock,
     logger,
     metrics,
     newId: () => options.id ?? '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
@@ -305,15 +380,17 @@ export function sampleOrder(): CheckoutOrder {
     card: { brand: 'visa', last4: '1111' },
     method: 'credit_card',
     installments: installmentPlan(34_970, 1),
+    asyncPayment: null,
   };
 }
 
 /** The seed's cart as `parseCheckoutRequest` makes it: the prices the customer saw sent. */
 export function sampleCart(): Cart {
-  const { items, totalCents: _total, installments, ...rest } = sampleOrder();
+  const { items, totalCents: _total, installments, asyncPayment: _async, ...rest } = sampleOrder();
   return {
     ...rest,
     installments: installments.count,
+    asyncTerms: null,
     items: items.map(({ productId, quantity, priceCents }) => ({
       productId,
       quantity,
@@ -357,6 +434,8 @@ export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Ch
  * `inventory_deducted` on. A worker that takes a checkout over checks those records.
  */
 export function holdStepsDone(fakes: SagaFakes, checkout: Checkout) {
+  if (checkout.flow === 'pix' || checkout.flow === 'boleto')
+    return holdAsyncStepsDone(fakes, checkout);
   const done = [
     'payment_processed',
     'payment_authorized',
@@ -376,6 +455,29 @@ export function holdStepsDone(fakes: SagaFakes, checkout: Checkout) {
   if (checkout.status === 'order_created' && checkout.orderId) {
     fakes.order.orders.set(checkout.id, [{ orderId: checkout.orderId, status: 'created' }]);
   }
+}
+
+/** A Pix's or boleto's payment at each recovery point it has one: issued, then paid. */
+const ASYNC_PAYMENT: Partial<Record<string, ChargeRecord['status']>> = {
+  awaiting_payment: 'pending',
+  payment_processed: 'paid',
+};
+
+/**
+ * `holdStepsDone` for a Pix or boleto, whose stock is held first: deducted from
+ * `inventory_deducted` on, its charge `pending` while it waits, `paid` (its amount, in BRL) once
+ * paid. A compensating checkout holds what its `compensationFrom` did.
+ */
+function holdAsyncStepsDone(fakes: SagaFakes, checkout: Checkout) {
+  const point = checkout.status === 'compensating' ? checkout.compensationFrom : checkout.status;
+  const status = point ? ASYNC_PAYMENT[point] : undefined;
+  if (status && checkout.paymentId) {
+    const { paymentId: transactionId, totalCents: amountCents, currency } = checkout;
+    fakes.payment.charges.set(checkout.id, [{ transactionId, status, amountCents, currency }]);
+  }
+  const stockHeld = ['inventory_deducted', 'awaiting_payment', 'payment_processed'];
+  if (point && stockHeld.includes(point))
+    fakes.inventory.deductions.set(checkout.id, [{ status: 'deducted' }]);
 }
 
 /**

@@ -757,21 +757,24 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       .on(ExecuteStatementCommand)
       .resolvesOnce({
         formattedRecords:
-          '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00","oldest_authorized":"2026-11-24T21:00:00+00:00"}]',
+          '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00","oldest_authorized":"2026-11-24T21:00:00+00:00","past_expiry":2}]',
       })
       .resolvesOnce({
-        formattedRecords: '[{"unfinished":0,"oldest":null,"oldest_authorized":null}]',
+        formattedRecords:
+          '[{"unfinished":0,"oldest":null,"oldest_authorized":null,"past_expiry":0}]',
       });
 
     expect(await repository.backlog()).toEqual({
       unfinished: 3,
       oldestCreatedAt: '2026-11-24T20:00:00.500Z',
       oldestAuthorizedAt: '2026-11-24T21:00:00.000Z',
+      waitingPastExpiry: 2,
     });
     expect(await repository.backlog()).toEqual({
       unfinished: 0,
       oldestCreatedAt: null,
       oldestAuthorizedAt: null,
+      waitingPastExpiry: 0,
     });
   });
 

@@ -123,10 +123,46 @@ describe('the recovery scheduler (EventBridge Scheduler)', () => {
     });
   });
 
+  it('wakes the expiry check at the first whole minute at or after it, on the same minute schedules, quietly when one is already due', async () => {
+    scheduler
+      .on(CreateScheduleCommand)
+      .resolvesOnce({})
+      .rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
+    const recovery = withConfig();
+
+    // No settle delay or margin: the check is due when the Pix expires.
+    await recovery.scheduleCheck(CHECKOUT, new Date('2026-11-24T12:30:00.000Z'));
+    await expect(
+      recovery.scheduleCheck({ id: 'another' }, new Date('2026-11-24T12:29:00.001Z')),
+    ).resolves.toBeUndefined();
+
+    const inputs = scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => [i.Name, i.ScheduleExpression])).toEqual([
+      ['CheckoutCommerce-prod-due-202611241230', 'at(2026-11-24T12:30:00)'],
+      ['CheckoutCommerce-prod-due-202611241230', 'at(2026-11-24T12:30:00)'],
+    ]);
+    expect(inputs[0]).toMatchObject({ ActionAfterCompletion: 'DELETE', GroupName: CONFIG.group });
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('logs an expiry check it could not schedule and does not throw', async () => {
+    scheduler.on(CreateScheduleCommand).rejects(new Error('socket hang up'));
+
+    await expect(
+      withConfig().scheduleCheck(CHECKOUT, new Date('2026-11-24T12:30:00Z')),
+    ).resolves.toBeUndefined();
+
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('expiry check'), {
+      checkout_id: CHECKOUT.id,
+      error: 'Error',
+    });
+  });
+
   it('makes no call at all without a configuration (locally, in tests)', async () => {
     const recovery = createRecoveryScheduler({ settleDelayMs: 60_000, logger });
 
     await recovery.scheduleRecovery(CHECKOUT, LEASE_ENDS_AT);
+    await recovery.scheduleCheck(CHECKOUT, LEASE_ENDS_AT);
 
     expect(scheduler.calls()).toHaveLength(0);
     expect(logger.warn).not.toHaveBeenCalled();

@@ -230,6 +230,36 @@ describe('the fingerprint across releases and with a CPF/CNPJ', () => {
     expect(hashOf(body(card))).toBe(earlier);
   });
 
+  // Computed by the release before Pix and boleto: a card request's name enters as it did, and
+  // keeps its fingerprint; so does a document and a token with installments.
+  it.each([
+    [
+      'a name',
+      { customer_name: 'Ana Souza' },
+      '376c60e1f9822712c0c34e732573622aee1c9fa362852ab7faefb29f4bf051e4',
+    ],
+    [
+      'a name, a CPF and installments',
+      {
+        customer_name: 'Ana Souza',
+        customer_document: '529.982.247-25',
+        payment_method: { ...body('4111111111111111').payment_method, installments: 3 },
+      },
+      '70b1248bfb33816e2c98e96d6be1ac26806a8e3fbc26a72c85417a9420bebb27',
+    ],
+    [
+      'a token with installments and a CNPJ',
+      {
+        payment_method: { type: 'card_token', token: 'tok_visa', installments: 2 },
+        customer_document: '12.ABC.345/01DE-35',
+      },
+      'e3ddd6b1481ef8c9f8fd3c944cf6cd586a9aff75f081dab4f660ed26389da145',
+    ],
+  ])('is unchanged for a card request with %s', async (_, fields, earlier) => {
+    const parsed = parseCheckoutRequest({ ...body('4111111111111111'), ...fields });
+    expect(await parsed.fingerprint(async () => 'secret-a')).toBe(earlier);
+  });
+
   const withDocument = (document: string) => ({
     ...body('4111111111111111'),
     customer_document: document,
@@ -264,5 +294,74 @@ describe('the fingerprint across releases and with a CPF/CNPJ', () => {
     expect(reads).toBe(0);
     await parseCheckoutRequest(withDocument('52998224725')).fingerprint(key);
     expect(reads).toBe(1);
+  });
+});
+
+describe('the fingerprint of a Pix or boleto', () => {
+  const asyncBody = (payment: Record<string, unknown>, name = 'Ana Souza') => ({
+    ...validCheckoutBody(),
+    payment_method: payment,
+    customer_document: '529.982.247-25',
+    customer_name: name,
+    shipping_address: { ...validCheckoutBody().shipping_address, neighborhood: 'Jardim Paulista' },
+  });
+  const fingerprint = (b: unknown, key = 'secret-a') =>
+    parseCheckoutRequest(b).fingerprint(async () => key);
+
+  it('covers the lifetime as sent: another one, or none, is another request', async () => {
+    const thirty = await fingerprint(asyncBody({ type: 'pix', expires_in_minutes: 30 }));
+    expect(await fingerprint(asyncBody({ type: 'pix', expires_in_minutes: 30 }))).toBe(thirty);
+    expect(await fingerprint(asyncBody({ type: 'pix', expires_in_minutes: 31 }))).not.toBe(thirty);
+    expect(await fingerprint(asyncBody({ type: 'pix' }))).not.toBe(thirty);
+    const due = await fingerprint(asyncBody({ type: 'boleto', due_in_days: 3 }));
+    expect(await fingerprint(asyncBody({ type: 'boleto', due_in_days: 4 }))).not.toBe(due);
+  });
+
+  it('tells Pix from boleto', async () => {
+    expect(await fingerprint(asyncBody({ type: 'pix' }))).not.toBe(
+      await fingerprint(asyncBody({ type: 'boleto' })),
+    );
+  });
+
+  it('covers the payer’s name, keyed with the secret: another name or another secret differs', async () => {
+    const ana = await fingerprint(asyncBody({ type: 'boleto' }));
+    expect(await fingerprint(asyncBody({ type: 'boleto' }, '  Ana Souza '))).toBe(ana);
+    expect(await fingerprint(asyncBody({ type: 'boleto' }, 'Ana Sousa'))).not.toBe(ana);
+    expect(await fingerprint(asyncBody({ type: 'boleto' }), 'secret-b')).not.toBe(ana);
+  });
+
+  it('holds the name and the document only as HMACs with the secret, never as sent', async () => {
+    const { createHash, createHmac } = await import('node:crypto');
+    const hmac = (value: string) => createHmac('sha256', 'secret-a').update(value).digest('hex');
+    const sorted = (value: unknown): unknown =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(
+            Object.entries(value)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, v]) => [k, sorted(v)]),
+          )
+        : Array.isArray(value)
+          ? value.map(sorted)
+          : value;
+    const body = asyncBody({ type: 'boleto', due_in_days: 3 });
+    const expected = {
+      ...body,
+      currency: 'BRL',
+      customer_document: hmac('52998224725'),
+      customer_name: hmac('Ana Souza'),
+    };
+    const digest = createHash('sha256')
+      .update(JSON.stringify(sorted(expected)))
+      .digest('hex');
+    expect(await fingerprint(body)).toBe(digest);
+  });
+
+  it('covers the neighbourhood, as every field of the address', async () => {
+    const body = asyncBody({ type: 'boleto' });
+    const moved = {
+      ...body,
+      shipping_address: { ...body.shipping_address, neighborhood: 'Moema' },
+    };
+    expect(await fingerprint(moved)).not.toBe(await fingerprint(body));
   });
 });

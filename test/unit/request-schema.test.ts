@@ -84,6 +84,16 @@ const item = (field: string, value: unknown) => (b: CheckoutBody) => {
 const top = (field: string, value: unknown) => (b: CheckoutBody) => {
   b[field] = value;
 };
+/**
+ * The payment method becomes `method`, with what a Pix or boleto needs besides: a CPF, and for
+ * a boleto the payer's name and neighbourhood (a case then takes one away).
+ */
+const asyncMethod = (method: Record<string, unknown>) => (b: CheckoutBody) => {
+  b.payment_method = method;
+  b.customer_document = '529.982.247-25';
+  b.customer_name = 'Ana Souza';
+  b.shipping_address.neighborhood = 'Jardim Paulista';
+};
 /** Every item at one price in a currency: the decimals a price may have depend on it. */
 const priced = (currency: string, price: number) => (b: CheckoutBody) => {
   b.currency = currency;
@@ -111,6 +121,18 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'a CVV of 5 digits', path: 'payment_method.card_cvv', change: pm('card_cvv', '12345'), structural: true },
   { rule: 'a CVV with a letter', path: 'payment_method.card_cvv', change: pm('card_cvv', '12a'), structural: true },
   { rule: 'an unknown payment type', path: 'payment_method.type', change: pm('type', 'paypal'), structural: true },
+  // Pix and boleto: their lifetimes, and nothing of a card
+  { rule: 'a Pix expiring in 4 minutes', path: 'payment_method.expires_in_minutes', change: asyncMethod({ type: 'pix', expires_in_minutes: 4 }), structural: true },
+  { rule: 'a Pix expiring in 1441 minutes', path: 'payment_method.expires_in_minutes', change: asyncMethod({ type: 'pix', expires_in_minutes: 1441 }), structural: true },
+  { rule: 'a Pix with installments', path: 'payment_method.installments', change: asyncMethod({ type: 'pix', installments: 2 }), structural: true },
+  { rule: 'a Pix with a due date', path: 'payment_method.due_in_days', change: asyncMethod({ type: 'pix', due_in_days: 3 }), structural: true },
+  { rule: 'a boleto due in 31 days', path: 'payment_method.due_in_days', change: asyncMethod({ type: 'boleto', due_in_days: 31 }), structural: true },
+  { rule: 'a boleto due in "3" days', path: 'payment_method.due_in_days', change: asyncMethod({ type: 'boleto', due_in_days: '3' }), structural: true },
+  { rule: 'a Pix in USD', path: 'payment_method.type', change: (b) => { asyncMethod({ type: 'pix' })(b); b.currency = 'USD'; }, structural: false },
+  { rule: 'a Pix without a CPF/CNPJ', path: 'customer_document', change: (b) => { asyncMethod({ type: 'pix' })(b); delete b.customer_document; }, structural: false },
+  { rule: 'a boleto without a name', path: 'customer_name', change: (b) => { asyncMethod({ type: 'boleto' })(b); delete b.customer_name; }, structural: false },
+  { rule: 'a boleto without a neighborhood', path: 'shipping_address.neighborhood', change: (b) => { asyncMethod({ type: 'boleto' })(b); delete b.shipping_address.neighborhood; }, structural: false },
+  { rule: 'a boleto with a name of 121 characters', path: 'customer_name', change: (b) => { asyncMethod({ type: 'boleto' })(b); b.customer_name = 'A'.repeat(121); }, structural: false },
   // a real email
   { rule: 'an email without @', path: 'customer_email', change: top('customer_email', 'not-an-email'), structural: true },
   { rule: 'an email without a domain', path: 'customer_email', change: top('customer_email', 'customer@'), structural: true },
@@ -146,6 +168,8 @@ const rejectedCases: RejectedCase[] = [
   { rule: 'a house number of 21 characters', path: 'shipping_address.number', change: address('number', '1'.repeat(21)), structural: true },
   { rule: 'a complement of 101 characters', path: 'shipping_address.complement', change: address('complement', 'a'.repeat(101)), structural: true },
   { rule: 'an empty complement', path: 'shipping_address.complement', change: address('complement', ''), structural: true },
+  { rule: 'a neighborhood of 101 characters', path: 'shipping_address.neighborhood', change: address('neighborhood', 'a'.repeat(101)), structural: true },
+  { rule: 'a customer name of 201 characters', path: 'customer_name', change: top('customer_name', 'a'.repeat(201)), structural: true },
   { rule: 'a city of 101 characters', path: 'shipping_address.city', change: address('city', 'a'.repeat(101)), structural: true },
   { rule: 'a state of 51 characters', path: 'shipping_address.state', change: address('state', 'a'.repeat(51)), structural: true },
   { rule: 'a zip code of 21 characters', path: 'shipping_address.zip_code', change: address('zip_code', '1'.repeat(21)), structural: true },
@@ -184,7 +208,7 @@ const unknownFieldCases = [
 const namedMessages: [string, string, (b: CheckoutBody) => void, string][] = [
   ['card_expiry', 'payment_method.card_expiry', pm('card_expiry', '1/30'), 'card_expiry must be MM/YY, e.g. 12/30'],
   ['currency', 'currency', top('currency', 'brl'), 'currency must be a 3-letter ISO 4217 code such as BRL'],
-  ['type', 'payment_method.type', pm('type', 'paypal'), 'type must be one of credit_card, debit_card, card_token'],
+  ['type', 'payment_method.type', pm('type', 'paypal'), 'type must be one of credit_card, debit_card, card_token, pix, boleto'],
   ['customer_email', 'customer_email', top('customer_email', 'customer@example'), 'customer_email must be an email address such as customer@example.com, at most 254 characters'],
   ['quantity', 'items.0.quantity', item('quantity', 1.5), 'quantity must be a whole number from 1 to 999'],
   ['street', 'shipping_address.street', address('street', 'a'.repeat(201)), 'street must be text of 1 to 200 characters, not blank'],
@@ -358,6 +382,14 @@ const acceptedCases: AcceptedCase[] = [
   { rule: 'a card expiring this month', change: pm('card_expiry', '11/26') },
   { rule: 'a debit card', change: pm('type', 'debit_card') },
   { rule: 'a complement', change: address('complement', 'Apto 42') },
+  { rule: 'a neighborhood with a card', change: address('neighborhood', 'Jardim Paulista') },
+  { rule: 'a customer name of 200 characters with a card', change: top('customer_name', 'a'.repeat(200)) },
+  { rule: 'a Pix', change: asyncMethod({ type: 'pix' }) },
+  { rule: 'a Pix expiring in 5 minutes', change: asyncMethod({ type: 'pix', expires_in_minutes: 5 }) },
+  { rule: 'a Pix expiring in 1440 minutes', change: asyncMethod({ type: 'pix', expires_in_minutes: 1440 }) },
+  { rule: 'a boleto', change: asyncMethod({ type: 'boleto' }) },
+  { rule: 'a boleto due in 30 days', change: asyncMethod({ type: 'boleto', due_in_days: 30 }) },
+  { rule: 'a boleto with a name of 120 characters', change: (b) => { asyncMethod({ type: 'boleto' })(b); b.customer_name = 'A'.repeat(120); } },
   { rule: 'a street of exactly 200 characters', change: address('street', 'a'.repeat(200)) },
   { rule: 'a currency USD', change: top('currency', 'USD') },
   { rule: 'an email with a tag and a country domain', change: top('customer_email', 'customer+tag@example.com.br') },

@@ -26,8 +26,11 @@ const mappings: Mapping[] = ['payment', 'inventory', 'order'].flatMap((service) 
     ...JSON.parse(readFileSync(path.join(ROOT, service, 'mappings', file), 'utf8')),
   })),
 );
-/** The mappings that react to a test value; priority 10 is the default answer of a call. */
-const triggers = mappings.filter((m) => m.priority < 10);
+/**
+ * The mappings that react to a test value; priority 10 is the default answer of a call. The
+ * Pix and boleto calls' email triggers are left out: no test value pays that way yet.
+ */
+const triggers = mappings.filter((m) => m.priority < 10 && !/^payment\/(pix|boleto)-/.test(m.file));
 
 /**
  * What the services receive of a checkout: its fields, and `amount` in major units. Every value

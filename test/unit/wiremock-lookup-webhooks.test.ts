@@ -101,6 +101,25 @@ const REGISTERS: Record<string, { status: string; policy: string; transactionId?
   'payment/capture-timeout': { status: 'captured', policy: LATER, transactionId: PATH_TRANSACTION },
   'payment/void-success': { status: 'voided', policy: LATER, transactionId: PATH_TRANSACTION },
   'payment/refund-success': { status: 'refunded', policy: LATER, transactionId: PATH_TRANSACTION },
+  'payment/pix-success': { status: 'pending', policy: FIRST, transactionId: `pix_${CHECKOUT}` },
+  'payment/pix-timeout': { status: 'pending', policy: FIRST, transactionId: `pix_${CHECKOUT}` },
+  'payment/pix-connection-reset': {
+    status: 'pending',
+    policy: FIRST,
+    transactionId: `pix_${CHECKOUT}`,
+  },
+  'payment/boleto-success': { status: 'pending', policy: FIRST, transactionId: `bol_${CHECKOUT}` },
+  'payment/boleto-timeout': { status: 'pending', policy: FIRST, transactionId: `bol_${CHECKOUT}` },
+  'payment/boleto-connection-reset': {
+    status: 'pending',
+    policy: FIRST,
+    transactionId: `bol_${CHECKOUT}`,
+  },
+  'payment/cancel-success': {
+    status: 'cancelled',
+    policy: LATER,
+    transactionId: PATH_TRANSACTION,
+  },
   'inventory/deduct-success': { status: 'deducted', policy: FIRST },
   'inventory/deduct-timeout': { status: 'deducted', policy: FIRST },
   'inventory/deduct-connection-reset': { status: 'deducted', policy: FIRST },
@@ -132,8 +151,8 @@ function render(template: string): unknown {
 function entry(m: Mapping, status: string, transactionId = `txn_${CHECKOUT}`) {
   if (m.service === 'inventory') return { checkout_id: CHECKOUT, status, items: ITEMS };
   if (m.service === 'order') return { orderId: `ord_${CHECKOUT}`, checkout_id: CHECKOUT, status };
-  // A void sends no amount: its entry has none to repeat.
-  const money = status === 'voided' ? {} : { amount: 349.7, currency: 'BRL' };
+  // A void or a cancel sends no amount: its entry has none to repeat.
+  const money = ['voided', 'cancelled'].includes(status) ? {} : { amount: 349.7, currency: 'BRL' };
   return { transactionId, checkout_id: CHECKOUT, status, ...money };
 }
 

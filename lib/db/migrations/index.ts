@@ -6,6 +6,7 @@ import * as history from './0005-history.ts';
 import * as requiresAttentionAnswer from './0006-requires-attention-answer.ts';
 import * as checkoutCaller from './0007-checkout-caller.ts';
 import * as paymentTerms from './0008-payment-terms.ts';
+import * as asyncPayments from './0009-async-payments.ts';
 
 export interface Migration {
   version: string;
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   { version: '0006-requires-attention-answer', statements: requiresAttentionAnswer.statements },
   { version: '0007-checkout-caller', statements: checkoutCaller.statements },
   { version: '0008-payment-terms', statements: paymentTerms.statements },
+  { version: '0009-async-payments', statements: asyncPayments.statements },
 ];
