@@ -10,9 +10,11 @@ export const CHECKOUT_STATUSES = [
   'payment_authorized',
   'inventory_deducted',
   'order_created',
+  'awaiting_payment',
   'compensating',
   'completed',
   'failed',
+  'expired',
   'requires_attention',
 ] as const satisfies readonly CheckoutStatus[];
 

@@ -84,8 +84,8 @@ const FIVE_MINUTES = Duration.minutes(5);
  *   sits in the failure queue until someone reads and deletes it.
  * - `webhook-signature-rejected`: payment webhooks refused for their signature: the secret we
  *   hold is not the one the service signs with, or someone forges or replays payments.
- * - `waiting-past-expiry`: checkouts still waiting for a Pix or boleto after it expired (late
- *   payments' window included): recovery did not settle them. Written by recovery beside the
+ * - `waiting-past-expiry`: checkouts still waiting for a Pix or boleto more than an hour after
+ *   it expired: the expiry check that ends them is not running. Written by recovery beside the
  *   backlog, and treated alike.
  */
 export class CheckoutAlarms extends Construct {
@@ -247,8 +247,8 @@ export class CheckoutAlarms extends Construct {
       backlogMetric(WAITING_PAST_EXPIRY_METRIC).createAlarm(this, 'WaitingPastExpiry', {
         alarmName: `${prefix}waiting-past-expiry`,
         alarmDescription:
-          'Checkouts still wait for a Pix or boleto that expired (late window included): ' +
-          'recovery did not settle them. Runbook: docs/operations.md',
+          'Checkouts still wait for a Pix or boleto that expired over an hour ago: the expiry ' +
+          'check is not ending them. Runbook: docs/operations.md',
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

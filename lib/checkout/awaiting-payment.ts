@@ -8,7 +8,13 @@ import { finished, type SagaOutcome } from './checkout-outcome.ts';
 import type { WorkBudget } from './lease.ts';
 import type { ChargeRecord } from './ports.ts';
 import { runSaga } from './saga.ts';
-import { type Arrival, arrivalOf, expiryCheckAt, RECHECK_WAITING_MS, stepFrom } from './saga-steps.ts';
+import {
+  type Arrival,
+  arrivalOf,
+  expiryCheckAt,
+  RECHECK_WAITING_MS,
+  stepFrom,
+} from './saga-steps.ts';
 import {
   advance,
   compensate,
@@ -38,8 +44,11 @@ export interface WaitingCheck {
   unanswered?: true;
 }
 
-/** How soon a checkout whose lookup or cancel got no answer is looked up again. */
-const RETRY_LOOK_MS = 300_000;
+/**
+ * How soon a checkout is looked up again when its lookup got no answer, or its expiry check's
+ * cancel is not shown in the record yet (a lookup that lags behind the cancel).
+ */
+const RETRY_LOOK_MS = 60_000;
 
 /** Why a checkout paid with another amount than its own asks for a person. */
 const PAID_AMOUNT_DIFFERS: CheckoutFailure = {
@@ -135,7 +144,7 @@ async function whileWaiting(
     case 'absent':
       // The record does not show the charge this checkout recorded: a lookup that lags, or a
       // copy of another answer. Nothing is decided on it.
-      deps.logger.warn('the payment service does not show this checkout\'s charge', {
+      deps.logger.warn("the payment service does not show this checkout's charge", {
         checkout_id: checkout.id,
       });
       return undefined;
@@ -182,7 +191,8 @@ async function onPaid(
   const paid = await advance(deps, checkout, {
     status: 'payment_processed',
     ...(record.eventId && { eventId: record.eventId }),
-    ...(record.paidLate && { paidLate: record.paidLate }),
+    // Out of `expired`: it did not fail after all.
+    ...(record.paidLate && { paidLate: record.paidLate, failure: null }),
     nextCheckAt: null,
     cause,
   });

@@ -107,6 +107,8 @@ export interface PaymentService {
       customerEmail: string;
       customerName: string;
       customerDocument: string;
+      /** The payer's address (the shipping address, `neighborhood` included): registration needs it. */
+      customerAddress: ShippingAddress;
       dueDate: string;
     },
     options?: CallOptions,
@@ -200,7 +202,8 @@ export interface CheckoutChanges {
   status: CheckoutStatus;
   paymentId?: string;
   orderId?: string;
-  failure?: CheckoutFailure;
+  /** Why it did not complete; `null` clears it (a late payment out of `expired`). */
+  failure?: CheckoutFailure | null;
   compensationFrom?: Checkout['compensationFrom'];
   undoFailures?: string[];
   /** The card's brand and last 4, when a token's authorization tells them. */

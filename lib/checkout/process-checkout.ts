@@ -5,12 +5,12 @@ import { checkWaiting } from './awaiting-payment.ts';
 import {
   ASYNC_PAYMENT_DEFAULTS,
   type AsyncPayment,
+  type CardFlow,
   type Checkout,
   type CheckoutOrder,
   isFinal,
   isWaiting,
   newCheckout,
-  type CardFlow,
   type PaymentSecrets,
 } from './checkout.ts';
 import { type CheckoutOutcome, finished } from './checkout-outcome.ts';
@@ -108,7 +108,10 @@ async function recordAndRun(
     const id = (deps.newId ?? randomUUID)();
     const now = deps.clock.now();
     const { asyncTerms } = command.cart;
-    const order = { ...priced.order, asyncPayment: asyncTerms && paymentTerms(deps, asyncTerms, now) };
+    const order = {
+      ...priced.order,
+      asyncPayment: asyncTerms && paymentTerms(deps, asyncTerms, now),
+    };
     const checkout = newCheckout(order, id, now, command.caller ?? null, {
       // A Pix or boleto is its own flow; a card pays as `PAYMENT_CAPTURE` says.
       flow: asyncTerms?.method ?? deps.paymentFlow ?? 'after_order',

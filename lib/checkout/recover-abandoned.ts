@@ -79,7 +79,11 @@ async function sweepWaiting(
   let total = 0;
   let batchWasFull = true;
   while (batchWasFull && !budget.signal.aborted) {
-    const due = await deps.repository.claimWaiting(options.batchSize, budget.leaseMs, budget.worker);
+    const due = await deps.repository.claimWaiting(
+      options.batchSize,
+      budget.leaseMs,
+      budget.worker,
+    );
     total += due.length;
     batchWasFull = due.length >= options.batchSize;
     for (const checkout of due) {

@@ -442,7 +442,12 @@ function issue(method: AsyncMethod): SagaStepDefinition {
       const { transactionId, instructions } =
         instrument.type === 'boleto'
           ? await payment.createBoleto(
-              { ...common, customerName: instrument.payerName, dueDate: terms.dueDate ?? '' },
+              {
+                ...common,
+                customerName: instrument.payerName,
+                customerAddress: checkout.shippingAddress,
+                dueDate: terms.dueDate ?? '',
+              },
               { signal },
             )
           : await payment.createPix({ ...common, expiresAt: terms.expiresAt }, { signal });

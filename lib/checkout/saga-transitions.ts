@@ -396,7 +396,6 @@ export async function leaveIncomplete(
   return { kind: 'incomplete', checkout, retryInMs: budget.leaseMs };
 }
 
-
 /**
  * Writes the next recovery point (durable before the next downstream call) and returns the
  * checkout as it now stands. A final state is written together with the answer that will be
@@ -413,7 +412,7 @@ export async function advance(
     status: changes.status,
     paymentId: changes.paymentId ?? checkout.paymentId,
     orderId: changes.orderId ?? checkout.orderId,
-    failure: changes.failure ?? checkout.failure,
+    failure: changes.failure === null ? null : (changes.failure ?? checkout.failure),
     undoFailures: changes.undoFailures ?? checkout.undoFailures,
     compensationFrom: changes.compensationFrom ?? checkout.compensationFrom,
     card: changes.card ?? checkout.card,

@@ -291,6 +291,8 @@ export function createPaymentClient(http: ServiceHttpClient): PaymentService {
           customer_email: customerEmail,
           customer_name: customerName,
           customer_document: customerDocument,
+          // A registered boleto names the payer's address, its bairro included.
+          customer_address: input.customerAddress,
           due_date: input.dueDate,
         },
         keyOf(checkoutId, 'boleto', options),

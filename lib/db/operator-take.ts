@@ -8,6 +8,7 @@ const RECOVERY_POINTS: readonly CheckoutStatus[] = [
   'payment_authorized',
   'inventory_deducted',
   'order_created',
+  'awaiting_payment',
   'compensating',
 ];
 
@@ -47,7 +48,10 @@ export function planOperatorTake(
   reopen: boolean,
 ): TakePlan | Extract<OperatorTake, { refused: unknown }> {
   const { status } = candidate;
-  if (status === 'completed' || status === 'failed') return { refused: 'finished' };
+  // `expired` is final: only a late payment moves it, which the sweep and the webhook look for.
+  if (status === 'completed' || status === 'failed' || status === 'expired') {
+    return { refused: 'finished' };
+  }
   if (candidate.held) return { refused: 'held' };
   if (candidate.settling && status !== 'requires_attention') return { refused: 'settling' };
   if (!reopen || status !== 'requires_attention') {

@@ -31,7 +31,7 @@ export const serviceName = (): string => process.env.POWERTOOLS_SERVICE_NAME ?? 
  */
 export const WEBHOOK_SIGNATURE_REJECTED_METRIC = 'WebhookSignatureRejected';
 /**
- * After each recovery run: how many checkouts wait for an asynchronous payment (Pix, boleto)
- * past its expiry, late payments' window included. Alarmed above 0: nothing settled them.
+ * After each recovery run: how many Pix and boleto checkouts still wait well past their
+ * payment's expiry (over an hour: the expiry check that ends them is late). Alarmed above 0.
  */
 export const WAITING_PAST_EXPIRY_METRIC = 'CheckoutsWaitingPastExpiry';

@@ -7,9 +7,10 @@ import type { PaymentEvent, PaymentEventOutcome } from '#lib/checkout/payment-ev
 
 /**
  * `POST /webhooks/payments` over HTTP, through the local API Gateway adapter and the real
- * handler, in front of a fake `App`: what the HTTP layer answers, what it hands the use case,
- * and that a refused request reaches nothing (the use case is never called, so nothing can be
- * written). Applying a real Pix end to end is the lead's suite.
+ * handler, mostly in front of a fake `App`: what the HTTP layer answers, what it hands the use
+ * case, and that a refused request reaches nothing (the use case is never called, so nothing
+ * can be written). A few run on the real `App` and its database. Applying a real Pix end to end
+ * is the lead's suite.
  */
 
 // Powertools fixes its level when the logger is created: on before the handler is imported,
@@ -17,20 +18,26 @@ import type { PaymentEvent, PaymentEventOutcome } from '#lib/checkout/payment-ev
 process.env.LOG_LEVEL = 'DEBUG';
 
 const SECRET = 'whsec_http_test';
+// The real App's secret (lib/config.ts), for the tests that run on it.
+process.env.PAYMENT_WEBHOOK_SECRET = SECRET;
 const received: { event: PaymentEvent; budget: WorkBudget }[] = [];
 let outcome: PaymentEventOutcome = { kind: 'applied', status: 'completed' };
 let webhookKey = async () => SECRET;
+/** The real `App` instead of the fake, for the tests that need its database. */
+let realApp = false;
 
-vi.mock('#lib/app.ts', () => ({
-  getApp: async () => ({
+vi.mock('#lib/app.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('#lib/app.ts')>();
+  const fake = {
     config: { leaseMs: 60_000 },
     webhookKey: () => webhookKey(),
     receivePaymentEvent: async (event: PaymentEvent, budget: WorkBudget) => {
       received.push({ event, budget });
       return outcome;
     },
-  }),
-}));
+  };
+  return { ...real, getApp: async () => (realApp ? real.getApp() : fake) };
+});
 
 const { createLocalGateway, listen } = await import('#dev/local/local-gateway.ts');
 const { localRoutes } = await import('#dev/local/routes.ts');
@@ -38,6 +45,7 @@ const { localContext } = await import('#dev/local/api-gateway-event.ts');
 const { handler } = await import('#functions/webhooks/handler.ts');
 const { signWebhook, WEBHOOK_SIGNATURE_HEADER } = await import('#lib/http/webhook-signature.ts');
 const { webhookMetrics } = await import('#lib/observability/metrics.ts');
+const { closeApp, getApp } = await import('#lib/app.ts');
 
 let server: Server;
 let base = '';
@@ -45,8 +53,12 @@ beforeAll(async () => {
   server = createLocalGateway(localRoutes);
   base = await listen(server, 0, '127.0.0.1');
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await closeApp();
+});
 afterEach(() => {
+  realApp = false;
   received.length = 0;
   outcome = { kind: 'applied', status: 'completed' };
   webhookKey = async () => SECRET;
@@ -243,5 +255,31 @@ describe('a refused webhook reaches nothing and echoes nothing', () => {
     });
     expect(logs).toContain('no signing secret');
     expect(received).toEqual([]);
+  });
+});
+
+describe('on the real App and its database', () => {
+  const checkoutCount = async () => {
+    const { db } = await getApp();
+    const [row] = await db.query<{ n: string }>('select count(*)::text as n from checkouts');
+    return Number(row?.n);
+  };
+
+  it('answers 200 ignored for a checkout id nobody has, and writes nothing', async () => {
+    realApp = true;
+    const before = await checkoutCount();
+    const res = await post(JSON.stringify(paidEvent()));
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ received: true, ignored: true });
+    expect(await checkoutCount()).toBe(before);
+  });
+
+  it('refuses a webhook signed with another secret than lib/config.ts gives, writing nothing', async () => {
+    realApp = true;
+    const before = await checkoutCount();
+    const body = JSON.stringify(paidEvent());
+    const res = await post(body, signWebhook('not the configured secret', body, now()));
+    expect(res.status).toBe(401);
+    expect(await checkoutCount()).toBe(before);
   });
 });

@@ -198,6 +198,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     if (instructions && asyncPayment)
       stored.checkout.asyncPayment = { ...asyncPayment, instructions };
     if (paidLate) stored.checkout.paidLate = true;
+    if (changes.failure === null) stored.checkout.failure = null;
     if (eventId !== undefined) stored.appliedEvents = [...(stored.appliedEvents ?? []), eventId];
     if (nextCheckAt !== undefined) stored.nextCheckAt = instant(nextCheckAt);
     if (isWaiting(changes.status)) stored.lockedUntil = null;

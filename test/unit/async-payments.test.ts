@@ -254,6 +254,7 @@ describe('a payment after expiry', () => {
     await webhook(fakes);
     expect(status(fakes)).toBe('completed');
     expect(storedRow(fakes, ID).checkout.paidLate).toBe(true);
+    expect(storedRow(fakes, ID).checkout.failure).toBeNull(); // it did not fail after all
     expect(fakes.log.filter((c) => c.name === 'inventory.deduct').length).toBe(2);
     expect(storedRow(fakes, ID).response?.code).toBe(200);
   });

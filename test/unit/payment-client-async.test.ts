@@ -139,8 +139,19 @@ const createBoleto = (url: string) =>
     customerEmail: 'c@example.com',
     customerName: 'Maria da Silva',
     customerDocument: '52998224725',
+    customerAddress: ADDRESS,
     dueDate: DUE_DATE,
   });
+
+/** The payer's address, as the checkout's shipping address holds it. */
+const ADDRESS = {
+  street: 'Rua das Flores',
+  number: '123',
+  neighborhood: 'Jardim Paulista',
+  city: 'São Paulo',
+  state: 'SP',
+  zip_code: '01234-567',
+};
 
 const cancel = (url: string) =>
   createPaymentClient(clientOf('payment', url)).cancel({
@@ -200,6 +211,7 @@ describe('a Pix or boleto issued', () => {
           customer_email: 'c@example.com',
           customer_name: 'Maria da Silva',
           customer_document: '52998224725',
+          customer_address: ADDRESS,
           due_date: DUE_DATE,
         },
       },

@@ -4,10 +4,10 @@ import { ValidationError } from '#lib/errors.ts';
 import { type CheckoutBody, validCheckoutBody } from './checkout-body.ts';
 
 /**
- * `payment_method` is a union on `type` (design §2): the seed's raw card, or a token of the
- * payment service's SDK; installments (BRL only, 1–12) and the payer's CPF/CNPJ ride along.
- * What goes to the payment service alone (the card, the token, the document) never reaches the
- * cart that is recorded.
+ * `payment_method` is a union on `type` (design §2): the seed's raw card, a token of the
+ * payment service's SDK, a Pix or a boleto; installments (cards, BRL only, 1–12) and the payer's
+ * CPF/CNPJ ride along, and a boleto's payer name. What goes to the payment service alone (the
+ * card, the token, the document, the name) never reaches the cart that is recorded.
  */
 
 function detailsOf(body: CheckoutBody): Array<{ path: string; message: string }> {

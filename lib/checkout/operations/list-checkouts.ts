@@ -10,6 +10,7 @@ export const NEEDS_LOOKING_AT: readonly CheckoutStatus[] = [
   'inventory_deducted',
   'order_created',
   'compensating',
+  'awaiting_payment',
 ];
 
 export interface ListQuery {

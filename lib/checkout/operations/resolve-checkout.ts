@@ -45,7 +45,8 @@ export async function resolveCheckout(
   if (note.length === 0) throw new Error('a resolution needs a note saying what was done');
   const current = await deps.repository.findById(id);
   if (!current) return { refused: 'not_found' };
-  if (current.status === 'completed' || current.status === 'failed') return { refused: 'finished' };
+  if (current.status === 'completed' || current.status === 'failed' || current.status === 'expired')
+    return { refused: 'finished' };
   const services = await lookUpServices(deps, id, { signal: budget.signal });
   const found = endState(services, resolution.as);
   if ('refused' in found && !resolution.force) return found;

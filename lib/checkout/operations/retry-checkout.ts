@@ -1,3 +1,5 @@
+import { checkWaiting } from '#lib/checkout/awaiting-payment.ts';
+import { isWaiting } from '#lib/checkout/checkout.ts';
 import type { SagaOutcome } from '#lib/checkout/checkout-outcome.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
 import type { OperatorTake } from '#lib/checkout/ports.ts';
@@ -26,5 +28,7 @@ export async function retryCheckout(
   });
   if ('refused' in take) return take;
   deps.logger.info('operator retries checkout', { checkout_id: id, status: take.taken.status });
+  // A Pix or boleto waiting for its customer: looked up now, as the sweep would.
+  if (isWaiting(take.taken.status)) return (await checkWaiting(deps, take.taken, budget)).outcome;
   return recoverCheckout(deps, take.taken, options, budget);
 }
