@@ -23,7 +23,12 @@ import {
  * same-key retry, the sweep.
  */
 
-const OPTIONS: RecoveryOptions = { batchSize: 10, maxAttempts: 3, maxAgeHours: 24, settleDelayMs: 0 };
+const OPTIONS: RecoveryOptions = {
+  batchSize: 10,
+  maxAttempts: 3,
+  maxAgeHours: 24,
+  settleDelayMs: 0,
+};
 const DOCUMENT = '52998224725';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
