@@ -68,6 +68,7 @@ async function noteAfterEnd(deps: SagaDeps, checkout: Checkout, budget: WorkBudg
     const charges = await deps.payment.findCharges(checkout.id, { signal: budget.signal });
     const own = charges.find((c) => c.transactionId === checkout.paymentId);
     if (own?.status === 'refunded') {
+      deps.metrics.refundedAfterCompletion();
       deps.logger.warn('PAYMENT REFUNDED AFTER COMPLETION: the order stands', {
         checkout_id: checkout.id,
         order_id: checkout.orderId,

@@ -406,6 +406,8 @@ export interface CheckoutMetrics {
     oldestAuthorizationAgeSeconds?: number,
     waitingPastExpiry?: number,
   ): void;
+  /** A completed checkout's payment found refunded since (outside it): the order stands. */
+  refundedAfterCompletion(): void;
 }
 
 /**

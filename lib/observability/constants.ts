@@ -35,3 +35,8 @@ export const WEBHOOK_SIGNATURE_REJECTED_METRIC = 'WebhookSignatureRejected';
  * payment's expiry (over an hour: the expiry check that ends them is late). Alarmed above 0.
  */
 export const WAITING_PAST_EXPIRY_METRIC = 'CheckoutsWaitingPastExpiry';
+/**
+ * Count of completed Pix and boleto checkouts whose payment a webhook showed refunded since (in
+ * the payment console): the order stands, so the books need a person.
+ */
+export const REFUNDED_AFTER_COMPLETION_METRIC = 'PaymentsRefundedAfterCompletion';

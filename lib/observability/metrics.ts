@@ -6,8 +6,10 @@ import {
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
   OUTCOME_METRIC,
+  REFUNDED_AFTER_COMPLETION_METRIC,
   serviceName,
   UNFINISHED_METRIC,
+  WAITING_PAST_EXPIRY_METRIC,
   WEBHOOK_SIGNATURE_REJECTED_METRIC,
 } from './constants.ts';
 
@@ -34,7 +36,7 @@ export const checkoutMetrics: CheckoutMetrics = {
       metrics.publishStoredMetrics();
     }
   },
-  backlog(unfinished, oldestAgeSeconds, oldestAuthorizationAgeSeconds = 0) {
+  backlog(unfinished, oldestAgeSeconds, oldestAuthorizationAgeSeconds = 0, waitingPastExpiry = 0) {
     metrics.addMetric(UNFINISHED_METRIC, MetricUnit.Count, unfinished);
     metrics.addMetric(OLDEST_UNFINISHED_METRIC, MetricUnit.Seconds, oldestAgeSeconds);
     metrics.addMetric(
@@ -42,6 +44,11 @@ export const checkoutMetrics: CheckoutMetrics = {
       MetricUnit.Seconds,
       oldestAuthorizationAgeSeconds,
     );
+    metrics.addMetric(WAITING_PAST_EXPIRY_METRIC, MetricUnit.Count, waitingPastExpiry);
+    metrics.publishStoredMetrics();
+  },
+  refundedAfterCompletion() {
+    metrics.addMetric(REFUNDED_AFTER_COMPLETION_METRIC, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   },
 };

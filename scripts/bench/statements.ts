@@ -66,7 +66,11 @@ async function countFlow(
   await migrate(db);
   // Quiet: this runs in the benchmark's own process, whose output is the report.
   const quiet = { info() {}, warn() {}, error() {} };
-  const deps = { ...sagaDeps(config, db), logger: quiet, metrics: { outcome() {}, backlog() {} } };
+  const deps = {
+    ...sagaDeps(config, db),
+    logger: quiet,
+    metrics: { outcome() {}, backlog() {}, refundedAfterCompletion() {} },
+  };
   const run = async (change: (body: ReturnType<typeof seedRequest>) => void) => {
     const body = seedRequest();
     change(body);

@@ -234,6 +234,23 @@ describe('a Pix checkout', () => {
     expect(charge(fakes)).toBe('paid');
   });
 
+  it('after completion, logs and counts a refund made outside it, and moves nothing', async () => {
+    const fakes = await issuedPix();
+    fakes.payment.pay(ID);
+    await webhook(fakes);
+    const charged = fakes.payment.charges.get(ID)?.[0];
+    if (charged) charged.status = 'refunded'; // in the payment console
+    expect(await webhook(fakes, event('payment.refunded', 'evt_2'))).toEqual({
+      kind: 'applied',
+      status: 'completed',
+    });
+    expect(status(fakes)).toBe('completed');
+    expect(fakes.metrics.refundsAfterCompletion).toBe(1);
+    expect(fakes.logger.lines.some((l) => l.message.includes('REFUNDED AFTER COMPLETION'))).toBe(
+      true,
+    );
+  });
+
   it('asks for a person when it was paid with another amount', async () => {
     const fakes = await issuedPix();
     fakes.payment.pay(ID, { amountCents: 100 });

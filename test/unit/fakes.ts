@@ -267,6 +267,12 @@ export class FakeMetrics implements CheckoutMetrics {
   backlog(unfinished: number, oldestAgeSeconds: number) {
     this.backlogs.push({ unfinished, oldestAgeSeconds });
   }
+
+  refundsAfterCompletion = 0;
+
+  refundedAfterCompletion() {
+    this.refundsAfterCompletion++;
+  }
 }
 
 /** Keeps the recovery schedules and the expiry checks asked for, each in order. */
