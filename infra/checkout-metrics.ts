@@ -5,9 +5,12 @@ import {
   METRICS_NAMESPACE,
   type OLDEST_AUTHORIZATION_METRIC,
   type OLDEST_UNFINISHED_METRIC,
+  type OLDEST_WAITING_METRIC,
   OUTCOME_METRIC,
+  type REFUNDED_AFTER_COMPLETION_METRIC,
   SERVICE_NAME,
   type UNFINISHED_METRIC,
+  type WAITING_METRIC,
   type WAITING_PAST_EXPIRY_METRIC,
   WEBHOOK_SIGNATURE_REJECTED_METRIC,
 } from '#lib/observability/constants.ts';
@@ -59,6 +62,8 @@ export type BacklogMetricName =
   | typeof UNFINISHED_METRIC
   | typeof OLDEST_UNFINISHED_METRIC
   | typeof OLDEST_AUTHORIZATION_METRIC
+  | typeof WAITING_METRIC
+  | typeof OLDEST_WAITING_METRIC
   | typeof WAITING_PAST_EXPIRY_METRIC;
 
 /**
@@ -75,13 +80,23 @@ export function backlogMetric(name: BacklogMetricName, period = DEFAULT_PERIOD):
   });
 }
 
-/** Payment webhooks refused for their signature (the webhook function counts them). */
-export function webhookSignatureRejectedMetric(period = DEFAULT_PERIOD): cloudwatch.Metric {
+/**
+ * Counts with no dimension but the service's: payment webhooks refused for their signature (the
+ * webhook function counts them), completed payments found refunded since (the webhook use case).
+ */
+export function serviceCountMetric(
+  name: typeof WEBHOOK_SIGNATURE_REJECTED_METRIC | typeof REFUNDED_AFTER_COMPLETION_METRIC,
+  period = DEFAULT_PERIOD,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
-    metricName: WEBHOOK_SIGNATURE_REJECTED_METRIC,
+    metricName: name,
     dimensionsMap: { service: SERVICE_NAME },
     statistic: cloudwatch.Stats.SUM,
     period,
   });
 }
+
+/** Payment webhooks refused for their signature. */
+export const webhookSignatureRejectedMetric = (period = DEFAULT_PERIOD) =>
+  serviceCountMetric(WEBHOOK_SIGNATURE_REJECTED_METRIC, period);

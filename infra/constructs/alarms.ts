@@ -9,12 +9,14 @@ import { Construct } from 'constructs';
 import {
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
+  REFUNDED_AFTER_COMPLETION_METRIC,
   WAITING_PAST_EXPIRY_METRIC,
 } from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
 import {
   backlogMetric,
   outcomeMetric,
+  serviceCountMetric,
   webhookSignatureRejectedMetric,
 } from '../checkout-metrics.ts';
 
@@ -87,6 +89,8 @@ const FIVE_MINUTES = Duration.minutes(5);
  * - `waiting-past-expiry`: checkouts still waiting for a Pix or boleto more than an hour after
  *   it expired: the expiry check that ends them is not running. Written by recovery beside the
  *   backlog, and treated alike.
+ * - `refunded-after-completion`: a completed Pix or boleto whose payment was refunded outside
+ *   the checkout (in the payment console): its order stands unpaid, which a person must settle.
  */
 export class CheckoutAlarms extends Construct {
   readonly requiresAttention: cloudwatch.Alarm;
@@ -98,6 +102,7 @@ export class CheckoutAlarms extends Construct {
   readonly recoveryFailedInvocations: cloudwatch.Alarm;
   readonly webhookSignatureRejected: cloudwatch.Alarm;
   readonly waitingPastExpiry: cloudwatch.Alarm;
+  readonly refundedAfterCompletion: cloudwatch.Alarm;
   readonly functionErrors: Record<FunctionName, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: CheckoutAlarmsProps) {
@@ -257,6 +262,25 @@ export class CheckoutAlarms extends Construct {
       { whenCleared: true },
     );
 
+    // Each one is an order standing unpaid: one is enough, and it needs a person, not a clear.
+    this.refundedAfterCompletion = notify(
+      serviceCountMetric(REFUNDED_AFTER_COMPLETION_METRIC).createAlarm(
+        this,
+        'RefundedAfterCompletion',
+        {
+          alarmName: `${prefix}refunded-after-completion`,
+          alarmDescription:
+            'A completed Pix or boleto was refunded outside the checkout: its order stands ' +
+            'unpaid (log line PAYMENT REFUNDED AFTER COMPLETION). Runbook: docs/operations.md',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: atLeast,
+          treatMissingData: notBreaching,
+        },
+      ),
+      { whenCleared: false },
+    );
+
     const entries = Object.entries(props.functions) as [FunctionName, lambda.IFunction][];
     this.functionErrors = Object.fromEntries(
       entries.map(([name, fn]) => [
@@ -290,6 +314,7 @@ export class CheckoutAlarms extends Construct {
       this.recoveryFailedInvocations,
       this.webhookSignatureRejected,
       this.waitingPastExpiry,
+      this.refundedAfterCompletion,
       ...Object.values(this.functionErrors),
     ];
   }

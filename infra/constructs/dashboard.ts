@@ -6,7 +6,9 @@ import { Construct } from 'constructs';
 import {
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
+  OLDEST_WAITING_METRIC,
   UNFINISHED_METRIC,
+  WAITING_METRIC,
   WAITING_PAST_EXPIRY_METRIC,
 } from '#lib/observability/constants.ts';
 import type { FunctionName } from '../bundling.ts';
@@ -113,9 +115,16 @@ export class CheckoutDashboard extends Construct {
         ],
         [
           graph(
-            'Checkouts waiting for a Pix or boleto past its expiry (after each recovery run)',
-            [backlogMetric(WAITING_PAST_EXPIRY_METRIC).with({ label: 'waiting past expiry' })],
-            { width: 12, leftAnnotations: [countLine(0)] },
+            "Checkouts waiting for a Pix or boleto, and the oldest one's age (after each recovery run)",
+            [
+              backlogMetric(WAITING_METRIC).with({ label: 'waiting' }),
+              backlogMetric(WAITING_PAST_EXPIRY_METRIC).with({ label: 'waiting past expiry' }),
+            ],
+            {
+              width: 12,
+              leftAnnotations: [countLine(0)],
+              right: [backlogMetric(OLDEST_WAITING_METRIC).with({ label: 'oldest waiting (s)' })],
+            },
           ),
           graph(
             'Payment webhooks refused for their signature (per 5 min)',

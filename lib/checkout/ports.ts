@@ -380,7 +380,23 @@ export interface Backlog {
    * must be captured or voided before it does.
    */
   oldestAuthorizedAt: string | null;
+  /** Pix and boleto checkouts waiting for their customer, and when the oldest was created. */
+  waiting: number;
+  oldestWaitingAt: string | null;
   /** Pix and boleto checkouts still waiting well past their expiry (the expiry check is late). */
+  waitingPastExpiry: number;
+}
+
+/** What each recovery run reports of what is still open (ages in seconds, 0 when none). */
+export interface BacklogReport {
+  /** Checkouts not final, and the age of the oldest of them. */
+  unfinished: number;
+  oldestAgeSeconds: number;
+  /** The age of the oldest authorization still open. */
+  oldestAuthorizationAgeSeconds: number;
+  /** Pix and boleto checkouts waiting, the age of the oldest, and those well past expiry. */
+  waiting: number;
+  oldestWaitingAgeSeconds: number;
   waitingPastExpiry: number;
 }
 
@@ -395,17 +411,8 @@ export class LeaseLostError extends Error {
 /** Counts of how checkouts end, for dashboards and alarms. */
 export interface CheckoutMetrics {
   outcome(status: FinalStatus | 'incomplete', failedStep?: SagaStep): void;
-  /**
-   * After each recovery run: checkouts not final, the age of the oldest of them, the age of
-   * the oldest authorization still open (0 when none), and the Pix and boleto checkouts still
-   * waiting well past their expiry.
-   */
-  backlog(
-    unfinished: number,
-    oldestAgeSeconds: number,
-    oldestAuthorizationAgeSeconds?: number,
-    waitingPastExpiry?: number,
-  ): void;
+  /** After each recovery run: what is still open, for the dashboard and the age alarms. */
+  backlog(report: BacklogReport): void;
   /** A completed checkout's payment found refunded since (outside it): the order stands. */
   refundedAfterCompletion(): void;
 }

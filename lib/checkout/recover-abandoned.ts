@@ -130,12 +130,14 @@ async function reportBacklog(deps: SagaDeps): Promise<void> {
     const backlog = await deps.repository.backlog();
     const ageSeconds = (at: string | null) =>
       at ? Math.max(0, Math.round((deps.clock.now().getTime() - Date.parse(at)) / 1000)) : 0;
-    deps.metrics.backlog(
-      backlog.unfinished,
-      ageSeconds(backlog.oldestCreatedAt),
-      ageSeconds(backlog.oldestAuthorizedAt),
-      backlog.waitingPastExpiry,
-    );
+    deps.metrics.backlog({
+      unfinished: backlog.unfinished,
+      oldestAgeSeconds: ageSeconds(backlog.oldestCreatedAt),
+      oldestAuthorizationAgeSeconds: ageSeconds(backlog.oldestAuthorizedAt),
+      waiting: backlog.waiting,
+      oldestWaitingAgeSeconds: ageSeconds(backlog.oldestWaitingAt),
+      waitingPastExpiry: backlog.waitingPastExpiry,
+    });
   } catch (error) {
     // Best effort: the run's work is done and written. A missing point leaves the age alarm as
     // it was (missing data is ignored) until the next run reports; failing the run over it

@@ -455,12 +455,17 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         unfinished: number;
         oldest: string | null;
         oldest_authorized: string | null;
+        waiting: number;
+        oldest_waiting: string | null;
         past_expiry: number;
       }>(
         `select count(*) filter (where ${UNFINISHED})::integer as unfinished,
            to_json(min(created_at) filter (where ${UNFINISHED}))#>>'{}' as oldest,
            to_json(min(created_at) filter (where ${AUTHORIZATION_OPEN}))#>>'{}'
              as oldest_authorized,
+           count(*) filter (where status = 'awaiting_payment')::integer as waiting,
+           to_json(min(created_at) filter (where status = 'awaiting_payment'))#>>'{}'
+             as oldest_waiting,
            count(*) filter (where status = 'awaiting_payment'
              and payment_expires_at < now() - ${EXPIRY_MARGIN})::integer as past_expiry
          from checkouts
@@ -472,6 +477,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         unfinished: Number(row?.unfinished ?? 0),
         oldestCreatedAt: date(row?.oldest),
         oldestAuthorizedAt: date(row?.oldest_authorized),
+        waiting: Number(row?.waiting ?? 0),
+        oldestWaitingAt: date(row?.oldest_waiting),
         waitingPastExpiry: Number(row?.past_expiry ?? 0),
       };
     },

@@ -35,6 +35,9 @@ export const WEBHOOK_SIGNATURE_REJECTED_METRIC = 'WebhookSignatureRejected';
  * payment's expiry (over an hour: the expiry check that ends them is late). Alarmed above 0.
  */
 export const WAITING_PAST_EXPIRY_METRIC = 'CheckoutsWaitingPastExpiry';
+/** After each recovery run: Pix and boleto checkouts waiting for their customer, and the oldest's age. */
+export const WAITING_METRIC = 'CheckoutsAwaitingPayment';
+export const OLDEST_WAITING_METRIC = 'OldestAwaitingPaymentAgeSeconds';
 /**
  * Count of completed Pix and boleto checkouts whose payment a webhook showed refunded since (in
  * the payment console): the order stands, so the books need a person.

@@ -5,10 +5,12 @@ import {
   METRICS_NAMESPACE,
   OLDEST_AUTHORIZATION_METRIC,
   OLDEST_UNFINISHED_METRIC,
+  OLDEST_WAITING_METRIC,
   OUTCOME_METRIC,
   REFUNDED_AFTER_COMPLETION_METRIC,
   serviceName,
   UNFINISHED_METRIC,
+  WAITING_METRIC,
   WAITING_PAST_EXPIRY_METRIC,
   WEBHOOK_SIGNATURE_REJECTED_METRIC,
 } from './constants.ts';
@@ -36,15 +38,14 @@ export const checkoutMetrics: CheckoutMetrics = {
       metrics.publishStoredMetrics();
     }
   },
-  backlog(unfinished, oldestAgeSeconds, oldestAuthorizationAgeSeconds = 0, waitingPastExpiry = 0) {
-    metrics.addMetric(UNFINISHED_METRIC, MetricUnit.Count, unfinished);
-    metrics.addMetric(OLDEST_UNFINISHED_METRIC, MetricUnit.Seconds, oldestAgeSeconds);
-    metrics.addMetric(
-      OLDEST_AUTHORIZATION_METRIC,
-      MetricUnit.Seconds,
-      oldestAuthorizationAgeSeconds,
-    );
-    metrics.addMetric(WAITING_PAST_EXPIRY_METRIC, MetricUnit.Count, waitingPastExpiry);
+  backlog(report) {
+    metrics.addMetric(UNFINISHED_METRIC, MetricUnit.Count, report.unfinished);
+    metrics.addMetric(OLDEST_UNFINISHED_METRIC, MetricUnit.Seconds, report.oldestAgeSeconds);
+    const { oldestAuthorizationAgeSeconds: authorization, oldestWaitingAgeSeconds } = report;
+    metrics.addMetric(OLDEST_AUTHORIZATION_METRIC, MetricUnit.Seconds, authorization);
+    metrics.addMetric(WAITING_METRIC, MetricUnit.Count, report.waiting);
+    metrics.addMetric(OLDEST_WAITING_METRIC, MetricUnit.Seconds, oldestWaitingAgeSeconds);
+    metrics.addMetric(WAITING_PAST_EXPIRY_METRIC, MetricUnit.Count, report.waitingPastExpiry);
     metrics.publishStoredMetrics();
   },
   refundedAfterCompletion() {

@@ -1043,6 +1043,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           unfinished: 0,
           oldestCreatedAt: null,
           oldestAuthorizedAt: null,
+          waiting: 0,
+          oldestWaitingAt: null,
           waitingPastExpiry: 0,
         });
 
@@ -1058,12 +1060,15 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           unfinished: 3,
           oldestCreatedAt: oldestOpen.createdAt,
           oldestAuthorizedAt: null,
+          waiting: 0,
+          oldestWaitingAt: null,
           waitingPastExpiry: 0,
         });
       });
 
       it('counts what waits well past its expiry, and nothing waiting or expired as unfinished', async () => {
-        await awaitPayment(await recordAsync('pix', -63 * MINUTE));
+        const first = await recordAsync('pix', -63 * MINUTE);
+        await awaitPayment(first);
         await awaitPayment(await recordAsync('boleto', -61 * MINUTE));
         await expire(await recordAsync('pix', -2 * HOUR));
         const open = await record();
@@ -1072,6 +1077,8 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           unfinished: 1,
           oldestCreatedAt: open.createdAt,
           oldestAuthorizedAt: null,
+          waiting: 2,
+          oldestWaitingAt: first.createdAt,
           waitingPastExpiry: 1,
         });
       });

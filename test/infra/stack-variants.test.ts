@@ -148,7 +148,7 @@ describe('the localstack stack (-c target=localstack)', () => {
     s.template.resourceCountIs('Custom::SchemaMigration', 1);
     s.template.resourceCountIs('AWS::Events::Rule', 1);
     s.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 15);
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 16);
     s.template.resourceCountIs('AWS::SNS::Topic', 1);
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

@@ -317,6 +317,7 @@ export class FakeCheckoutRepository implements CheckoutRepository {
         !['completed', 'failed', 'expired'].includes(c.status) &&
         !c.undoFailures.includes('payment_undone_under_order'),
     );
+    const waiting = all.filter(({ checkout: c }) => c.status === 'awaiting_payment');
     const pastExpiry = all.filter(
       ({ checkout: c }) =>
         c.status === 'awaiting_payment' &&
@@ -329,6 +330,8 @@ export class FakeCheckoutRepository implements CheckoutRepository {
       unfinished: unfinished.length,
       oldestCreatedAt: oldest(unfinished),
       oldestAuthorizedAt: oldest(authorized),
+      waiting: waiting.length,
+      oldestWaitingAt: oldest(waiting),
       waitingPastExpiry: pastExpiry.length,
     };
   }

@@ -62,13 +62,23 @@ describe('checkout metrics (EMF)', () => {
   it('publishes the backlog without the dimensions of an outcome before it', async () => {
     const docs = await emitted((m) => {
       m.checkoutMetrics.outcome('incomplete');
-      m.checkoutMetrics.backlog(3, 120, 345_600);
+      m.checkoutMetrics.backlog({
+        unfinished: 3,
+        oldestAgeSeconds: 120,
+        oldestAuthorizationAgeSeconds: 345_600,
+        waiting: 4,
+        oldestWaitingAgeSeconds: 1800,
+        waitingPastExpiry: 1,
+      });
     });
     expect(docs[1]?.dimensions).toEqual(['service']);
     expect(docs[1]?.doc).toMatchObject({
       UnfinishedCheckouts: 3,
       OldestUnfinishedAgeSeconds: 120,
       OldestOpenAuthorizationAgeSeconds: 345_600,
+      CheckoutsAwaitingPayment: 4,
+      OldestAwaitingPaymentAgeSeconds: 1800,
+      CheckoutsWaitingPastExpiry: 1,
     });
   });
 });

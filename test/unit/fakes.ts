@@ -10,6 +10,7 @@ import {
 import { installmentPlan } from '#lib/checkout/installments.ts';
 import type { WorkBudget } from '#lib/checkout/lease.ts';
 import type {
+  BacklogReport,
   ChargeRecord,
   CheckoutMetrics,
   Clock,
@@ -258,14 +259,14 @@ export class FakeCatalog implements PricingService {
 export class FakeMetrics implements CheckoutMetrics {
   readonly outcomes: Array<{ status: string; failedStep?: string }> = [];
 
-  readonly backlogs: Array<{ unfinished: number; oldestAgeSeconds: number }> = [];
+  readonly backlogs: BacklogReport[] = [];
 
   outcome(status: string, failedStep?: string) {
     this.outcomes.push(failedStep ? { status, failedStep } : { status });
   }
 
-  backlog(unfinished: number, oldestAgeSeconds: number) {
-    this.backlogs.push({ unfinished, oldestAgeSeconds });
+  backlog(report: BacklogReport) {
+    this.backlogs.push(report);
   }
 
   refundsAfterCompletion = 0;

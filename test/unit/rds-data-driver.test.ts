@@ -757,23 +757,27 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
       .on(ExecuteStatementCommand)
       .resolvesOnce({
         formattedRecords:
-          '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00","oldest_authorized":"2026-11-24T21:00:00+00:00","past_expiry":2}]',
+          '[{"unfinished":3,"oldest":"2026-11-24T20:00:00.5+00:00","oldest_authorized":"2026-11-24T21:00:00+00:00","waiting":5,"oldest_waiting":"2026-11-24T22:00:00+00:00","past_expiry":2}]',
       })
       .resolvesOnce({
         formattedRecords:
-          '[{"unfinished":0,"oldest":null,"oldest_authorized":null,"past_expiry":0}]',
+          '[{"unfinished":0,"oldest":null,"oldest_authorized":null,"waiting":0,"oldest_waiting":null,"past_expiry":0}]',
       });
 
     expect(await repository.backlog()).toEqual({
       unfinished: 3,
       oldestCreatedAt: '2026-11-24T20:00:00.500Z',
       oldestAuthorizedAt: '2026-11-24T21:00:00.000Z',
+      waiting: 5,
+      oldestWaitingAt: '2026-11-24T22:00:00.000Z',
       waitingPastExpiry: 2,
     });
     expect(await repository.backlog()).toEqual({
       unfinished: 0,
       oldestCreatedAt: null,
       oldestAuthorizedAt: null,
+      waiting: 0,
+      oldestWaitingAt: null,
       waitingPastExpiry: 0,
     });
   });

@@ -200,7 +200,7 @@ describe('recoverAbandoned reporting the backlog', () => {
 
     await recover(fakes);
 
-    expect(fakes.metrics.backlogs).toEqual([{ unfinished: 1, oldestAgeSeconds: 300 }]);
+    expect(fakes.metrics.backlogs).toMatchObject([{ unfinished: 1, oldestAgeSeconds: 300 }]);
   });
 
   it('finishes the run when the backlog cannot be read: its work is written, the metric skipped', async () => {
@@ -223,7 +223,7 @@ describe('recoverAbandoned reporting the backlog', () => {
   it('reports an empty backlog as 0, so the age alarm sees it fall back', async () => {
     const fakes = createSagaFakes();
     await recover(fakes);
-    expect(fakes.metrics.backlogs).toEqual([{ unfinished: 0, oldestAgeSeconds: 0 }]);
+    expect(fakes.metrics.backlogs).toMatchObject([{ unfinished: 0, oldestAgeSeconds: 0 }]);
   });
 });
 
