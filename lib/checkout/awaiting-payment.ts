@@ -74,23 +74,38 @@ const PAYMENT_REFUSED: CheckoutFailure = {
   message: 'The payment service refused the payment',
 };
 
+/** A webhook event being applied: its id, and the status its type claims the charge has. */
+export interface AppliedEvent {
+  id: string;
+  claims?: ChargeRecord['status'];
+}
+
+/** Whether the record shows what an event claims (a charge cancelled is over, like expired). */
+export function claimShown(claims: ChargeRecord['status'] | undefined, seen?: string): boolean {
+  if (!claims || claims === seen) return true;
+  const over = ['cancelled', 'expired'];
+  return over.includes(claims) && seen !== undefined && over.includes(seen);
+}
+
 /**
  * Looks a waiting (or expired) checkout up and acts on the answer. `checkout` is held under this
  * worker's lease; whatever happens, the lease ends with this call (a transition to a final or
- * waiting state drops it, and a checkout left as it was is given back). `eventId`, the webhook
- * event being applied, is stored with the first transition it causes.
+ * waiting state drops it, and a checkout left as it was is given back). A webhook `event` is
+ * stored with the first transition it causes, only when the record shows what it claims: one
+ * whose claim is not shown yet is not remembered, so its next delivery is applied.
  */
 export async function checkWaiting(
   deps: SagaDeps,
   checkout: Checkout,
   budget: WorkBudget,
-  eventId?: string,
+  event?: AppliedEvent,
 ): Promise<WaitingCheck> {
   const settings = deps.asyncPayments ?? ASYNC_PAYMENT_DEFAULTS;
   let seen: ChargeRecord['status'] | undefined;
   try {
     const looked = await arrivalOf(deps, checkout, budget.signal);
     seen = looked.seen;
+    const eventId = event && claimShown(event.claims, seen) ? event.id : undefined;
     await cancelStrays(deps, checkout, looked.strays, budget);
     const outcome =
       checkout.status === 'expired'
@@ -129,6 +144,8 @@ async function whileWaiting(
     case 'paid':
       return onPaid(deps, checkout, budget, { eventId });
     case 'ended':
+      // Over, says the record; our own cancel first, which a payment that landed since refuses.
+      if (!cancelled) return expire(deps, checkout, budget, eventId);
       return endUnpaid(deps, checkout, PAYMENT_EXPIRED, budget, eventId);
     case 'refunded':
       return endUnpaid(deps, checkout, undoneOutside('payment'), budget, eventId);
@@ -231,11 +248,18 @@ async function afterExpiry(
   budget: WorkBudget,
   eventId: string | undefined,
 ): Promise<SagaOutcome | undefined> {
+  if (arrival.kind === 'differs') {
+    const record = eventId ? { eventId } : {};
+    return finishFailed(deps, checkout, PAID_AMOUNT_DIFFERS, [PAID_AMOUNT_DIFFERS.reason], record);
+  }
   if (arrival.kind !== 'paid') return undefined;
   const expiresAt = Date.parse(checkout.asyncPayment?.expiresAt ?? checkout.createdAt);
   const windowEnds = expiresAt + settings.lateWindowDays * 86_400_000;
-  const paidInTime = arrival.paidAt !== undefined && Date.parse(arrival.paidAt) <= expiresAt;
-  if (deps.clock.now().getTime() <= windowEnds || paidInTime) {
+  // Decided by when it was paid, so that every look at the same payment decides alike (a late
+  // deduction whose answer was lost is repeated, never refunded with the stock still taken);
+  // by now only when the service does not say.
+  const paidMs = arrival.paidAt ? Date.parse(arrival.paidAt) : deps.clock.now().getTime();
+  if (paidMs <= windowEnds) {
     try {
       const stock = { checkoutId: checkout.id, items: checkout.items };
       await deps.inventory.deduct(stock, { signal: budget.signal, round: 'late' });
@@ -268,24 +292,36 @@ async function refundLate(
   return finishFailed(deps, checkout, PAID_AFTER_EXPIRY, [], record);
 }
 
-/** Other pending charges for the checkout (a second issue): cancelled, best effort. */
+/**
+ * Other charges for the checkout (a second issue the service made), under keys of their own
+ * (`<id>:cancel_stray`, `<id>:refund_stray`): a pending one is cancelled; a paid Pix is refunded
+ * (the customer paid twice); a paid boleto, which needs the payer's bank account, is for a
+ * person. Best effort: what does not go through is logged and tried at the next look.
+ */
 async function cancelStrays(
   deps: SagaDeps,
   checkout: Checkout,
-  strays: string[],
+  strays: ChargeRecord[],
   budget: WorkBudget,
 ): Promise<void> {
-  for (const transactionId of strays) {
+  const options = { signal: budget.signal, round: 'stray' as const };
+  const reason = 'not_this_checkouts_payment';
+  for (const stray of strays) {
+    const { transactionId } = stray;
+    const named = { checkout_id: checkout.id, transaction_id: transactionId };
     try {
-      const reason = 'not_this_checkouts_payment';
-      const cancel = { checkoutId: checkout.id, transactionId, reason };
-      await deps.payment.cancel(cancel, { signal: budget.signal });
+      if (stray.status === 'pending') {
+        await deps.payment.cancel({ checkoutId: checkout.id, transactionId, reason }, options);
+      } else if (checkout.flow === 'pix' && stray.amountCents !== undefined) {
+        const { amountCents, currency = checkout.currency } = stray;
+        const refund = { checkoutId: checkout.id, transactionId, amountCents, currency, reason };
+        await deps.payment.refund(refund, options);
+      } else {
+        deps.logger.error('CHECKOUT NEEDS A PERSON: another charge for it was paid', named);
+      }
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
-      deps.logger.warn('a stray charge could not be cancelled', {
-        checkout_id: checkout.id,
-        transaction_id: transactionId,
-      });
+      deps.logger.warn('a stray charge could not be cancelled or refunded', named);
     }
   }
 }

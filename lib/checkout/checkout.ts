@@ -225,6 +225,11 @@ export interface Checkout extends CheckoutOrder, PaymentTerms {
    * again, and undone again, under keys of their own (`<id>:deduct_late`, design §3).
    */
   paidLate: boolean;
+  /**
+   * When it last became unfinished: created, or moved on from waiting or expired (a boleto paid
+   * on day 4). Recovery's age cap counts from it.
+   */
+  unfinishedSince: string;
   /** Undo steps that kept failing; non-empty only in `requires_attention`. */
   undoFailures: string[];
   /**
@@ -258,6 +263,7 @@ export function newCheckout(
     undoFailures: [],
     compensationFrom: null,
     paidLate: false,
+    unfinishedSince: now.toISOString(),
     attempt: 1,
     settleTries: 0,
     createdAt: now.toISOString(),

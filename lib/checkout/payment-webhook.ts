@@ -1,8 +1,8 @@
-import { checkWaiting } from './awaiting-payment.ts';
+import { checkWaiting, claimShown, type WaitingCheck } from './awaiting-payment.ts';
 import { type Checkout, isFinal, isWaiting } from './checkout.ts';
 import type { WorkBudget } from './lease.ts';
 import type { PaymentEvent, PaymentEventOutcome } from './payment-event.ts';
-import type { ChargeRecord } from './ports.ts';
+import { type ChargeRecord, LeaseLostError } from './ports.ts';
 import type { SagaDeps } from './saga-transitions.ts';
 import { ServiceCallError } from './service-errors.ts';
 
@@ -47,10 +47,21 @@ export async function receivePaymentEvent(
   const cause = `payment event ${event.type} (${event.eventId})`;
   const taken = await deps.repository.takeWaiting(found.id, budget.leaseMs, budget.worker, cause);
   if (!taken) return notYet('held');
-  const check = await checkWaiting(deps, taken, budget, event.eventId);
+  const claims = CLAIMS[event.type];
+  let check: WaitingCheck;
+  try {
+    check = await checkWaiting(deps, taken, budget, {
+      id: event.eventId,
+      ...(claims && { claims }),
+    });
+  } catch (error) {
+    // Another worker took the checkout over meanwhile (our lease ran out): it answers for it.
+    if (error instanceof LeaseLostError) return notYet('held');
+    throw error;
+  }
   if (check.unanswered) return notYet('lookup_failed');
-  const claimed = CLAIMS[event.type];
-  if (!check.moved && claimed && check.seen !== claimed) return notYet('not_shown_yet');
+  // Whatever moved, the event is applied only once the record shows what it claims.
+  if (!claimShown(claims, check.seen)) return notYet('not_shown_yet');
   return { kind: 'applied', status: check.outcome.checkout.status };
 }
 

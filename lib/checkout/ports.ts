@@ -26,9 +26,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /**
    * A step repeated for a new reason has a new key (design §3): `late` for the stock deducted
-   * again, and undone again, for a Pix or boleto paid after it expired (`<id>:deduct_late`).
+   * again, and undone again, for a Pix or boleto paid after it expired (`<id>:deduct_late`);
+   * `stray` for the cancel of another charge the service holds for the checkout, which must not
+   * take the key of the checkout's own cancel (`<id>:cancel_stray`).
    */
-  round?: 'late';
+  round?: 'late' | 'stray';
 }
 
 export interface PaymentService {
@@ -372,7 +374,7 @@ export interface CheckoutRepository {
 export interface Backlog {
   /** How many checkouts are not final, and when the oldest of them was created. */
   unfinished: number;
-  oldestCreatedAt: string | null;
+  oldestUnfinishedAt: string | null;
   /**
    * When the oldest checkout whose authorization is still open was created: an `after_order`
    * checkout not yet final, or one for a person whose capture or void did not go through. An

@@ -132,7 +132,7 @@ async function reportBacklog(deps: SagaDeps): Promise<void> {
       at ? Math.max(0, Math.round((deps.clock.now().getTime() - Date.parse(at)) / 1000)) : 0;
     deps.metrics.backlog({
       unfinished: backlog.unfinished,
-      oldestAgeSeconds: ageSeconds(backlog.oldestCreatedAt),
+      oldestAgeSeconds: ageSeconds(backlog.oldestUnfinishedAt),
       oldestAuthorizationAgeSeconds: ageSeconds(backlog.oldestAuthorizedAt),
       waiting: backlog.waiting,
       oldestWaitingAgeSeconds: ageSeconds(backlog.oldestWaitingAt),

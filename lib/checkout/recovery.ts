@@ -205,7 +205,7 @@ async function unfinished(
   const tries = budget.signal.aborted
     ? checkout.settleTries
     : await deps.repository.recordSettleTry(checkout, `${names.join(', ')} failed: ${reason}`);
-  const ageMs = deps.clock.now().getTime() - new Date(checkout.createdAt).getTime();
+  const ageMs = deps.clock.now().getTime() - Date.parse(checkout.unfinishedSince);
   if (tries < options.maxAttempts && ageMs < options.maxAgeHours * 3_600_000) {
     return leaveIncomplete(deps, checkout, cause, budget);
   }

@@ -72,6 +72,11 @@ export interface SagaStepDefinition {
    */
   waits?: true;
   /**
+   * Its answer is what the customer pays with (a Pix's QR code, a slip): a record that shows the
+   * step happened cannot stand in for that answer when a same-key retry repeats it.
+   */
+  handsOut?: true;
+  /**
    * Needs nothing the request carried, and the customer was told to expect it (an order for a
    * paid Pix): recovery repeats it (same key and body) until it stands, rather than undo.
    */
@@ -430,6 +435,7 @@ function issue(method: AsyncMethod): SagaStepDefinition {
     step: 'payment',
     from: 'inventory_deducted',
     phase: 'undoable',
+    handsOut: true,
     async run({ payment }, checkout, secrets, signal) {
       const { instrument, customerDocument } = payer(secrets, checkout);
       const terms = termsOf(checkout);
@@ -494,12 +500,13 @@ export async function arrivalOf(
   { payment }: StepServices,
   checkout: Checkout,
   signal: AbortSignal,
-): Promise<{ arrival: Arrival; seen?: ChargeRecord['status']; strays: string[] }> {
+): Promise<{ arrival: Arrival; seen?: ChargeRecord['status']; strays: ChargeRecord[] }> {
   const charges = await payment.findCharges(checkout.id, { signal });
   const own = charges.find((c) => c.transactionId === checkout.paymentId);
-  const strays = charges
-    .filter((c) => c.transactionId !== checkout.paymentId && c.status === 'pending')
-    .map((c) => c.transactionId);
+  const strays = charges.filter(
+    (c) =>
+      c.transactionId !== checkout.paymentId && (c.status === 'pending' || c.status === 'paid'),
+  );
   const seen = own?.status;
   return { arrival: arrivalFrom(checkout, own), ...(seen && { seen }), strays };
 }

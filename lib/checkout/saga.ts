@@ -106,8 +106,10 @@ async function forward(
     if (!(error instanceof ServiceCallError) || !step) throw error;
     if (error instanceof ServiceOutcomeUnknownError)
       return leaveIncomplete(deps, checkout, error, budget);
-    // After the order, a service that was not reached did nothing: the step waits for a retry.
-    if (step.phase === 'finishes' && !(error instanceof ServiceRefusedError))
+    // After the order, or for an order a paid customer was promised, a service that was not
+    // reached did nothing: the step waits for a retry (only a refusal undoes a paid Pix).
+    const goesOn = step.phase === 'finishes' || step.repeatable;
+    if (goesOn && !(error instanceof ServiceRefusedError))
       return leaveIncomplete(deps, checkout, error, budget);
     return endAfter(deps, checkout, step, error, budget);
   }
@@ -152,6 +154,8 @@ async function resume(
     const record = await step.settle(deps, checkout, budget.signal);
     switch (record.kind) {
       case 'stands':
+        // A Pix found only in the record: its QR code is in no record, and the customer needs it.
+        if (!ran && step.handsOut) return { outcome: await unknown(heard) };
         return { reached: ran ?? record.reached };
       case 'undone': {
         if (step.phase === 'finishes') {

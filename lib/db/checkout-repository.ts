@@ -47,6 +47,7 @@ interface CheckoutRow {
   payment_due_date: string | null;
   payment_instructions: string | null;
   paid_late: boolean | null;
+  unfinished_since: string;
   attempts: number;
   settle_tries: number;
   created_at: string;
@@ -75,8 +76,11 @@ const COLUMNS = `id::text, caller, status, customer_email, currency, total_amoun
   failed_step, error, reason, message, undo_failures::text, compensation_from, attempts,
   settle_tries, to_json(payment_expires_at)#>>'{}' as payment_expires_at,
   payment_due_date::text, payment_instructions::text, paid_late,
+  to_json(coalesce(unfinished_since, created_at))#>>'{}' as unfinished_since,
   to_json(created_at)#>>'{}' as created_at, to_json(updated_at)#>>'{}' as updated_at`;
 
+/** The row, before an update, is final (its stored answer is the one replayed). */
+const FINAL_NOW = `status in ('completed', 'failed', 'expired', 'requires_attention')`;
 /** Not final: what a same-key retry may take over (a waiting Pix included). */
 const NOT_FINAL = `status not in ('completed', 'failed', 'expired', 'requires_attention')`;
 /**
@@ -137,13 +141,13 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
          shipping_address, card_brand, card_last4, payment_flow, payment_method, pricing,
          installment_plan, payment_expires_at, payment_due_date, payment_instructions,
          idempotency_key, request_hash, idempotency_ttl_hours, idempotency_expires_at,
-         locked_until, attempts, created_at, updated_at, worker, history)
+         locked_until, attempts, created_at, unfinished_since, updated_at, worker, history)
        select :id::uuid, :caller, :status, :email, :currency, :total::numeric, :items::jsonb,
          :address::jsonb, :brand, :last4, :flow, :method, :pricing, :plan::jsonb,
          :expiresAt::timestamptz, :dueDate::date, :instructions::jsonb, :key, :requestHash,
          :ttlHours::integer,
          'infinity'::timestamptz, ${LEASE_UNTIL}, :attempt::integer,
-         :now::timestamptz, :now::timestamptz, :worker,
+         :now::timestamptz, :now::timestamptz, :now::timestamptz, :worker,
          ${transition('null', ':status::text', "'recorded'", ':worker::text')}
        where :rawKey::text is null or not exists (select 1 from checkouts
          where idempotency_key = :rawKey::text and idempotency_expires_at > now())
@@ -279,7 +283,10 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
       // coalesce keeps a column as it is when this step does not change it. The settle tries
       // count afresh at each new recovery point (the open step, or the undo, is a new question).
       // A key is kept (`infinity`, from the insert) until its checkout is final, then for its TTL.
-      // A waiting checkout holds no lease.
+      // A checkout that leaves a final state (a late payment out of `expired`) is not final any
+      // more: its key is kept again and its stored answer dropped, until it ends again. A waiting
+      // checkout holds no lease. `unfinished_since`: when it last became unfinished (created, or
+      // moved on from waiting or expired), what recovery's age cap and the backlog age count from.
       const rows = await db.query(
         `update checkouts set
            settle_tries = case when status = :status then settle_tries else 0 end,
@@ -303,11 +310,16 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
                 else jsonb_build_array(:eventId::text) end,
            next_check_at = case when :checks::boolean then :nextCheckAt::timestamptz
              else next_check_at end,
-           response_status = coalesce(:responseStatus::integer, response_status),
-           response_body = coalesce(:responseBody, response_body),
+           response_status = case when :final::boolean then :responseStatus::integer
+             when ${FINAL_NOW} then null else response_status end,
+           response_body = case when :final::boolean then :responseBody
+             when ${FINAL_NOW} then null else response_body end,
            idempotency_expires_at = case when :final::boolean
              then now() + coalesce(idempotency_ttl_hours, 24) * interval '1 hour'
-             else idempotency_expires_at end,
+             when ${FINAL_NOW} then 'infinity'::timestamptz else idempotency_expires_at end,
+           unfinished_since = case when status in ('awaiting_payment', 'expired')
+             and not :final::boolean and not :waiting::boolean then now()
+             else unfinished_since end,
            locked_until = case when :final::boolean or :waiting::boolean then null
              else locked_until end,
            updated_at = now(),
@@ -460,7 +472,8 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         past_expiry: number;
       }>(
         `select count(*) filter (where ${UNFINISHED})::integer as unfinished,
-           to_json(min(created_at) filter (where ${UNFINISHED}))#>>'{}' as oldest,
+           to_json(min(coalesce(unfinished_since, created_at)) filter (where ${UNFINISHED}))#>>'{}'
+             as oldest,
            to_json(min(created_at) filter (where ${AUTHORIZATION_OPEN}))#>>'{}'
              as oldest_authorized,
            count(*) filter (where status = 'awaiting_payment')::integer as waiting,
@@ -475,7 +488,7 @@ export function createCheckoutRepository(db: Database): CheckoutRepository {
         value ? new Date(value).toISOString() : null;
       return {
         unfinished: Number(row?.unfinished ?? 0),
-        oldestCreatedAt: date(row?.oldest),
+        oldestUnfinishedAt: date(row?.oldest),
         oldestAuthorizedAt: date(row?.oldest_authorized),
         waiting: Number(row?.waiting ?? 0),
         oldestWaitingAt: date(row?.oldest_waiting),
@@ -649,6 +662,8 @@ function toCheckout(row: CheckoutRow): Checkout {
     compensationFrom: row.compensation_from,
     asyncPayment: toAsyncPayment(row),
     paidLate: row.paid_late === true,
+    // Absent from a row read without the column (a fixture of an older release's SELECT).
+    unfinishedSince: new Date(row.unfinished_since ?? row.created_at).toISOString(),
     attempt: Number(row.attempts),
     settleTries: Number(row.settle_tries),
     createdAt: new Date(row.created_at).toISOString(),

@@ -267,8 +267,24 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
           paymentId: `pix_${pix.id}`,
           asyncPayment: { ...pix.asyncPayment, instructions: PIX },
           paidLate: true,
+          unfinishedSince: expect.any(String),
           updatedAt: expect.any(String),
         });
+      });
+
+      it('dates a checkout unfinished from when it moves on from waiting, not from its creation', async () => {
+        const card = await record();
+        await repository.update(card, { status: 'payment_processed', cause: STEP });
+        const pix = await recordAsync('pix');
+        await awaitPayment(pix);
+        await subject.elapse(DAY);
+        const paidAt = await subject.now();
+        await repository.update(pix, { status: 'payment_processed', cause: STEP });
+
+        expect((await repository.findById(card.id))?.unfinishedSince).toBe(card.createdAt);
+        const since = (await repository.findById(pix.id))?.unfinishedSince ?? '';
+        expect(Date.parse(since)).toBeGreaterThanOrEqual(paidAt.getTime());
+        expect((await repository.backlog()).oldestUnfinishedAt).toBe(card.createdAt);
       });
     });
 
@@ -367,6 +383,18 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
         expect(await holder()).toMatchObject({ checkout: { id: boleto.id }, response: EXPIRED });
         await subject.elapse(MINUTE);
         expect(await holder()).toBeUndefined();
+      });
+
+      it('keeps the key again, and drops the stored answer, of a checkout moved out of a final state', async () => {
+        const pix = await recordAsync('pix', HOUR, claim('k-late', 'h', 24));
+        const holder = () => repository.findKeyHolder(claim('k-late', 'h', 24));
+        await awaitPayment(pix);
+        await expire(pix);
+        await subject.elapse(HOUR);
+        // Paid late: no longer final, its key kept however long the order takes.
+        await repository.update(pix, { status: 'payment_processed', cause: STEP, paidLate: true });
+        await subject.elapse(2 * DAY);
+        expect(await holder()).toMatchObject({ checkout: { id: pix.id }, response: null });
       });
 
       it('keeps keys apart by caller: the same key from another caller records another checkout', async () => {
@@ -1041,7 +1069,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
       it('counts the checkouts not final and dates the oldest of them', async () => {
         expect(await repository.backlog()).toEqual({
           unfinished: 0,
-          oldestCreatedAt: null,
+          oldestUnfinishedAt: null,
           oldestAuthorizedAt: null,
           waiting: 0,
           oldestWaitingAt: null,
@@ -1058,7 +1086,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
         expect(await repository.backlog()).toEqual({
           unfinished: 3,
-          oldestCreatedAt: oldestOpen.createdAt,
+          oldestUnfinishedAt: oldestOpen.createdAt,
           oldestAuthorizedAt: null,
           waiting: 0,
           oldestWaitingAt: null,
@@ -1075,7 +1103,7 @@ export function checkoutRepositoryContract(target: ContractTarget): void {
 
         expect(await repository.backlog()).toEqual({
           unfinished: 1,
-          oldestCreatedAt: open.createdAt,
+          oldestUnfinishedAt: open.createdAt,
           oldestAuthorizedAt: null,
           waiting: 2,
           oldestWaitingAt: first.createdAt,

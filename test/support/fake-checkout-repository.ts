@@ -184,7 +184,18 @@ export class FakeCheckoutRepository implements CheckoutRepository {
     this.writes.push({ kind: 'update', id, changes: structuredClone(changes) });
     this.append(stored, changes.status, changes.cause);
     const { response, cause: _, instructions, paidLate, eventId, nextCheckAt, ...fields } = changes;
-    if (changes.status !== stored.checkout.status) stored.checkout.settleTries = 0;
+    const before = stored.checkout.status;
+    if (changes.status !== before) stored.checkout.settleTries = 0;
+    // Out of a final state (a late payment out of `expired`): not final any more, so its key is
+    // kept again and its stored answer dropped. Out of waiting or expired: unfinished from now.
+    if (!response && isFinal(before)) {
+      delete stored.response;
+      if (stored.idempotency) stored.idempotency.expiresAt = KEPT;
+    }
+    const unfinishedNow = !response && !isWaiting(changes.status);
+    if (unfinishedNow && (isWaiting(before) || before === 'expired')) {
+      stored.checkout.unfinishedSince = this.clock.now().toISOString();
+    }
     stored.checkout = {
       ...stored.checkout,
       // null, like undefined, leaves a field as it is (the SQL's coalesce).
@@ -324,11 +335,11 @@ export class FakeCheckoutRepository implements CheckoutRepository {
         c.asyncPayment !== null &&
         Date.parse(c.asyncPayment.expiresAt) < this.nowMs() - EXPIRY_MARGIN_MS,
     );
-    const oldest = (rows: typeof all) =>
-      rows.length > 0 ? new Date(Math.min(...rows.map(createdMs))).toISOString() : null;
+    const oldest = (rows: typeof all, since = createdMs) =>
+      rows.length > 0 ? new Date(Math.min(...rows.map(since))).toISOString() : null;
     return {
       unfinished: unfinished.length,
-      oldestCreatedAt: oldest(unfinished),
+      oldestUnfinishedAt: oldest(unfinished, (s) => Date.parse(s.checkout.unfinishedSince)),
       oldestAuthorizedAt: oldest(authorized),
       waiting: waiting.length,
       oldestWaitingAt: oldest(waiting),

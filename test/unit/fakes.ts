@@ -105,11 +105,17 @@ export class FakePaymentService implements PaymentService {
     return held;
   }
 
-  /** Refunds what the checkout was charged: a one-shot charge, or a paid Pix. */
+  /**
+   * Refunds the charge of the transaction named (a one-shot charge, a paid Pix), and only it:
+   * another charge of the checkout stays as it is. A test that set up no charge for the
+   * transaction gets the checkout's charges refunded, as before charges had ids of their own.
+   */
   async refund(input: Parameters<PaymentService['refund']>[0]) {
     this.log.push({ name: 'payment.refund', input });
     if (this.failWith.refund) throw this.failWith.refund;
-    for (const charge of this.charges.get(input.checkoutId) ?? []) charge.status = 'refunded';
+    const charges = this.charges.get(input.checkoutId) ?? [];
+    const named = charges.filter((c) => c.transactionId === input.transactionId);
+    for (const charge of named.length > 0 ? named : charges) charge.status = 'refunded';
   }
 
   /** The instructions each checkout's Pix or boleto was issued with: a repeat gets them again. */
@@ -432,7 +438,13 @@ export const unknown = (service: Service) =>
 
 /** A checkout as the repository holds it after `fields` (default: nothing done yet). */
 export function recordedCheckout(id: string, fields: Partial<Checkout> = {}): Checkout {
-  return { ...newCheckout(sampleOrder(), id, FIXED_NOW), ...fields };
+  // Unfinished since it was created, unless the test says otherwise.
+  const since = fields.unfinishedSince ?? fields.createdAt;
+  return {
+    ...newCheckout(sampleOrder(), id, FIXED_NOW),
+    ...fields,
+    ...(since && { unfinishedSince: since }),
+  };
 }
 
 /**

@@ -766,7 +766,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
 
     expect(await repository.backlog()).toEqual({
       unfinished: 3,
-      oldestCreatedAt: '2026-11-24T20:00:00.500Z',
+      oldestUnfinishedAt: '2026-11-24T20:00:00.500Z',
       oldestAuthorizedAt: '2026-11-24T21:00:00.000Z',
       waiting: 5,
       oldestWaitingAt: '2026-11-24T22:00:00.000Z',
@@ -774,7 +774,7 @@ describe("rds-data driver: the checkout repository's own SQL", () => {
     });
     expect(await repository.backlog()).toEqual({
       unfinished: 0,
-      oldestCreatedAt: null,
+      oldestUnfinishedAt: null,
       oldestAuthorizedAt: null,
       waiting: 0,
       oldestWaitingAt: null,

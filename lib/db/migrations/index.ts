@@ -7,6 +7,7 @@ import * as requiresAttentionAnswer from './0006-requires-attention-answer.ts';
 import * as checkoutCaller from './0007-checkout-caller.ts';
 import * as paymentTerms from './0008-payment-terms.ts';
 import * as asyncPayments from './0009-async-payments.ts';
+import * as unfinishedSince from './0010-unfinished-since.ts';
 
 export interface Migration {
   version: string;
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   { version: '0007-checkout-caller', statements: checkoutCaller.statements },
   { version: '0008-payment-terms', statements: paymentTerms.statements },
   { version: '0009-async-payments', statements: asyncPayments.statements },
+  { version: '0010-unfinished-since', statements: unfinishedSince.statements },
 ];
