@@ -139,7 +139,10 @@ export async function createApp(config: Config): Promise<App> {
       if (!webhookKey) {
         throw new ConfigError('PAYMENT_WEBHOOK_SECRET_ARN is not set: webhooks cannot be verified');
       }
-      return 'secret' in webhookKey ? webhookKey.secret : readSecret(webhookKey.secretArn);
+      // Trimmed: a secret saved with a trailing newline would fail every signature.
+      return 'secret' in webhookKey
+        ? webhookKey.secret
+        : (await readSecret(webhookKey.secretArn)).trim();
     },
     receivePaymentEvent: (event, budget) =>
       budgeted(budget, () => receivePaymentEvent(deps, event, budget)),
