@@ -13,11 +13,7 @@ export type Endpoint =
   | 'find_payments'
   | 'find_deductions'
   | 'find_orders'
-  | 'quote'
-  /** A Pix issued (`POST /payments/pix`), a boleto issued, an unpaid one cancelled. */
-  | 'pix'
-  | 'boleto'
-  | 'cancel';
+  | 'quote';
 
 export type Service = 'payment' | 'inventory' | 'order';
 
@@ -41,9 +37,6 @@ export const SERVICE_OF: Record<Endpoint, Service> = {
   find_orders: 'order',
   // The catalog's default address is the inventory service's (design §3).
   quote: 'inventory',
-  pix: 'payment',
-  boleto: 'payment',
-  cancel: 'payment',
 };
 
 /** The client that makes each request, whose timeout a delay outlasts. */
@@ -51,16 +44,8 @@ export function clientOf(endpoint: Endpoint): Client {
   return endpoint === 'quote' ? 'catalog' : SERVICE_OF[endpoint];
 }
 
-export const FORWARD: readonly Endpoint[] = [
-  'charge',
-  'authorize',
-  'deduct',
-  'order',
-  'capture',
-  'pix',
-  'boleto',
-];
-export const UNDO: readonly Endpoint[] = ['refund', 'void', 'release', 'cancel'];
+export const FORWARD: readonly Endpoint[] = ['charge', 'authorize', 'deduct', 'order', 'capture'];
+export const UNDO: readonly Endpoint[] = ['refund', 'void', 'release'];
 
 /**
  * How the payment is taken (`PAYMENT_CAPTURE`): `after_order` authorizes, then captures once
@@ -82,17 +67,7 @@ export const KEY_STEP: Partial<Record<Endpoint, string>> = {
   deduct: 'deduct',
   release: 'release',
   order: 'order',
-  pix: 'pix',
-  boleto: 'boleto',
-  cancel: 'cancel',
 };
-
-/**
- * The steps that also run a second time after a Pix or boleto expired and was paid late (design
- * §4a): the stock deducted again (`deduct_late`), that deduction undone (`release_late`), the
- * late payment refunded (`refund_late`). Their keys may carry the `_late` suffix.
- */
-export const LATE_ROUND: readonly Endpoint[] = ['deduct', 'release', 'refund'];
 export const LOOKUP: readonly Endpoint[] = ['find_payments', 'find_deductions', 'find_orders'];
 
 export const SERVICES: readonly Service[] = ['payment', 'inventory', 'order'];
@@ -195,9 +170,6 @@ const REFUSALS: Record<Endpoint, readonly string[]> = {
   find_deductions: [],
   find_orders: [],
   quote: [],
-  pix: ['pix_rejected'],
-  boleto: ['boleto_rejected'],
-  cancel: ['cancel_rejected'],
 };
 
 const GARBLED = [
