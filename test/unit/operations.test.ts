@@ -272,3 +272,53 @@ describe('resolveCheckout', () => {
     expect(storedRow(fakes, ID).checkout.status).toBe('completed');
   });
 });
+
+describe('operations on a Pix', () => {
+  /** A Pix issued and waiting for its customer. */
+  async function issuedPix(): Promise<SagaFakes> {
+    const fakes = createSagaFakes();
+    fakes.payment.transactionId = 'pix_0001';
+    const cart = { ...sampleCart(), card: null, method: 'pix' as const };
+    const secrets = { instrument: { type: 'pix' as const }, customerDocument: '52998224725' };
+    await processCheckout(
+      fakes.deps,
+      { cart: { ...cart, asyncTerms: { method: 'pix' } }, secrets },
+      fakes.budget,
+    );
+    expect(storedRow(fakes, ID).checkout.status).toBe('awaiting_payment');
+    return fakes;
+  }
+
+  it('lists it as awaiting payment by default, and by its status', async () => {
+    const fakes = await issuedPix();
+    const listed = (statuses?: ('awaiting_payment' | 'failed')[]) =>
+      listCheckouts(fakes.deps, statuses ? { statuses } : {}).then((l) =>
+        l.checkouts.map((c) => c.id),
+      );
+    expect(await listed()).toEqual([ID]);
+    expect(await listed(['awaiting_payment'])).toEqual([ID]);
+    expect(await listed(['failed'])).toEqual([]);
+  });
+
+  it('resolves a paid Pix with its order as completed without forcing, a pending one never as failed', async () => {
+    const fakes = await issuedPix();
+    expect(await resolve(fakes, { as: 'failed', note: 'customer gave up' })).toEqual({
+      refused: 'services_disagree',
+      detail: 'charge pix_0001 still stands, stock is still deducted',
+    });
+    fakes.payment.pay(ID);
+    fakes.order.orders.set(ID, [{ orderId: 'ord_by_hand', status: 'created' }]);
+    const outcome = await resolve(fakes, { as: 'completed', note: 'order made by hand' });
+    expect(outcome).toMatchObject({
+      kind: 'completed',
+      checkout: { paymentId: 'pix_0001', orderId: 'ord_by_hand' },
+    });
+  });
+
+  it('retries a waiting Pix by looking it up now, as the sweep would', async () => {
+    const fakes = await issuedPix();
+    fakes.payment.pay(ID);
+    const outcome = await retryCheckout(fakes.deps, ID, RECOVERY, operator(fakes));
+    expect(outcome).toMatchObject({ kind: 'completed' });
+  });
+});

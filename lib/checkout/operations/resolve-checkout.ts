@@ -103,10 +103,13 @@ function endState(
   const records = <T>(record: { records: T[] } | { unknown: string }) =>
     'records' in record ? record.records : [];
   const payments = records(services.payment);
-  // Money taken: a one-shot charge, or a captured authorization (what completes one).
-  const charge = payments.find((c) => c.status === 'success' || c.status === 'captured');
-  // Money held: that, or an authorization not captured (it must be voided first).
-  const held = charge ?? payments.find((c) => c.status === 'authorized');
+  // Money taken: a one-shot charge, a captured authorization (what completes one), a paid Pix
+  // or boleto.
+  const taken = ['success', 'captured', 'paid'];
+  const charge = payments.find((c) => taken.includes(c.status));
+  // Money held, or payable: that, an authorization not captured (it must be voided first), or a
+  // Pix or boleto still pending (it must be cancelled first).
+  const held = charge ?? payments.find((c) => c.status === 'authorized' || c.status === 'pending');
   const deducted = records(services.inventory).some((d) => d.status === 'deducted');
   const order = records(services.order).find((o) => o.status === 'created');
   if (as === 'completed') {
