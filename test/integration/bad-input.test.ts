@@ -205,7 +205,7 @@ describe('invalid requests are refused before any side effect', () => {
       },
       {
         path: 'payment_method.type',
-        message: 'type must be one of credit_card, debit_card, card_token',
+        message: 'type must be one of credit_card, debit_card, card_token, pix, boleto',
       },
     ],
     [

@@ -101,7 +101,7 @@ describe('npm run checkouts against a checkout that requires attention', () => {
     expect(stdout).toMatch(/compensating -> requires_attention\s+recovery:test/);
     // What the mocks hold: the charge made, the stock refused, no order (wiremock/README.md).
     expect(stdout).toMatch(
-      new RegExp(`payment\\s+txn_${stuck.marker} success \\(charge, taken\\)`),
+      new RegExp(`payment\\s+txn_${stuck.marker} success \\(charge, taken, 499\\.60 BRL\\)`),
     );
     expect(stdout).toMatch(/inventory\s+nothing/);
     expect(stdout).toMatch(/order\s+nothing/);
@@ -115,7 +115,14 @@ describe('npm run checkouts against a checkout that requires attention', () => {
       by: 'recovery:test',
     });
     expect(report.services.payment).toEqual({
-      records: [{ transactionId: `txn_${stuck.marker}`, status: 'success' }],
+      records: [
+        {
+          transactionId: `txn_${stuck.marker}`,
+          status: 'success',
+          amountCents: 49_960,
+          currency: 'BRL',
+        },
+      ],
     });
     expect(json.stdout).not.toContain(CARD_NUMBER);
   });

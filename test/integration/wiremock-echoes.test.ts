@@ -102,7 +102,7 @@ describe('the payment mappings echo checkout, amount and currency, which the cli
     // The charge's webhook registers it a few ms after the answer.
     await eventually(async () =>
       expect(await payment.findCharges(id)).toEqual([
-        { transactionId: `txn_${id}`, status: 'success' },
+        { transactionId: `txn_${id}`, status: 'success', amountCents: 34_970, currency: 'BRL' },
       ]),
     );
   });
