@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import type { PaymentSecrets } from '#lib/checkout/checkout.ts';
-import type { PaymentEvent } from '#lib/checkout/payment-event.ts';
-import { receivePaymentEvent } from '#lib/checkout/payment-webhook.ts';
-import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { recoverAbandoned } from '#lib/checkout/recover-abandoned.ts';
-import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
 import { readPaymentWebhook } from '#lib/http/payment-webhook-request.ts';
 import { signWebhook } from '#lib/http/webhook-signature.ts';
-import { claim, ID } from './after-order-fakes.ts';
+import { ID } from './after-order-fakes.ts';
 import {
-  createSagaFakes,
+  asyncFakes,
+  calls,
+  charge,
+  DAY,
+  event,
+  issued,
+  MINUTE,
+  post,
+  status,
+  stock,
+  sweep,
+  webhook,
+} from './async-payment-fakes.ts';
+import {
   deferred,
   FIXED_NOW,
   outcomeOfKind,
   refused,
   type SagaFakes,
-  sampleCart,
   storedRow,
   unavailable,
   unknown,
@@ -26,88 +32,6 @@ import {
  * the contract says must happen (a blip is not a refusal, a late deduction is never left taken,
  * a key holds until its checkout is final again, a webhook never answers 500 for a lost lease).
  */
-
-const OPTIONS: RecoveryOptions = {
-  batchSize: 10,
-  maxAttempts: 3,
-  maxAgeHours: 24,
-  settleDelayMs: 0,
-};
-const DOCUMENT = '52998224725';
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-
-function asyncFakes() {
-  let now = FIXED_NOW.getTime();
-  const fakes = createSagaFakes({ clock: { now: () => new Date(now) } });
-  fakes.payment.transactionId = 'pix_0001';
-  const at = (msAfterStart: number) => {
-    now = FIXED_NOW.getTime() + msAfterStart;
-  };
-  return { ...fakes, at };
-}
-type AsyncFakes = ReturnType<typeof asyncFakes>;
-
-const pixCart = () => ({
-  ...sampleCart(),
-  card: null,
-  method: 'pix' as const,
-  asyncTerms: { method: 'pix' as const },
-});
-const boletoCart = () => ({
-  ...sampleCart(),
-  card: null,
-  method: 'boleto' as const,
-  asyncTerms: { method: 'boleto' as const },
-});
-const pixSecrets = (): PaymentSecrets => ({
-  instrument: { type: 'pix' },
-  customerDocument: DOCUMENT,
-});
-const boletoSecrets = (): PaymentSecrets => ({
-  instrument: { type: 'boleto', payerName: 'Maria Silva' },
-  customerDocument: DOCUMENT,
-});
-
-const post = (fakes: SagaFakes, boleto = false) =>
-  processCheckout(
-    fakes.deps,
-    {
-      cart: boleto ? boletoCart() : pixCart(),
-      secrets: boleto ? boletoSecrets() : pixSecrets(),
-      idempotency: claim(),
-    },
-    fakes.budget,
-  );
-
-const event = (
-  type = 'payment.paid',
-  eventId = 'evt_1',
-  transactionId = 'pix_0001',
-): PaymentEvent => ({
-  eventId,
-  type,
-  transactionId,
-  checkoutId: ID,
-  occurredAt: FIXED_NOW.toISOString(),
-});
-
-const webhook = (fakes: SagaFakes, e = event()) =>
-  receivePaymentEvent(fakes.deps, e, { ...fakes.budget, worker: 'webhook:test' });
-
-const sweep = (fakes: SagaFakes) =>
-  recoverAbandoned(fakes.deps, OPTIONS, { ...fakes.budget, worker: 'recovery:test' });
-
-const status = (fakes: SagaFakes) => storedRow(fakes, ID).checkout.status;
-const charge = (fakes: SagaFakes) => fakes.payment.charges.get(ID)?.[0]?.status;
-const stock = (fakes: SagaFakes) => fakes.inventory.deductions.get(ID)?.map((d) => d.status);
-const calls = (fakes: SagaFakes, name: string) =>
-  fakes.log.filter((c) => c.name === name).map((c) => c.input);
-
-async function issued(fakes: AsyncFakes = asyncFakes(), boleto = false) {
-  outcomeOfKind(await post(fakes, boleto), 'awaiting');
-  return fakes;
-}
 
 async function expiredPix() {
   const fakes = await issued();

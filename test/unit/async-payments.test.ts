@@ -1,109 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import type { PaymentSecrets } from '#lib/checkout/checkout.ts';
-import type { PaymentEvent } from '#lib/checkout/payment-event.ts';
-import { receivePaymentEvent } from '#lib/checkout/payment-webhook.ts';
-import { processCheckout } from '#lib/checkout/process-checkout.ts';
-import { recoverAbandoned } from '#lib/checkout/recover-abandoned.ts';
-import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
-import { claim, ID } from './after-order-fakes.ts';
+import { ID } from './after-order-fakes.ts';
 import {
-  createSagaFakes,
-  FIXED_NOW,
-  outcomeOfKind,
-  refused,
-  type SagaFakes,
-  sampleCart,
-  storedRow,
-  unknown,
-} from './fakes.ts';
+  asyncFakes,
+  calls,
+  charge,
+  DAY,
+  DOCUMENT,
+  event,
+  issued,
+  MINUTE,
+  post,
+  status,
+  stock,
+  sweep,
+  webhook,
+} from './async-payment-fakes.ts';
+import { FIXED_NOW, outcomeOfKind, refused, storedRow, unknown } from './fakes.ts';
 
 /*
  * Pix and boleto (design §4a) over the fakes: stock held, the charge issued (202), then moved
  * only by what the payment service's record says, by whoever holds the lease: the webhook, a
  * same-key retry, the sweep.
  */
-
-const OPTIONS: RecoveryOptions = {
-  batchSize: 10,
-  maxAttempts: 3,
-  maxAgeHours: 24,
-  settleDelayMs: 0,
-};
-const DOCUMENT = '52998224725';
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-
-/** The fakes on a clock the test moves (`at(ms after FIXED_NOW)`). */
-function asyncFakes() {
-  let now = FIXED_NOW.getTime();
-  const fakes = createSagaFakes({ clock: { now: () => new Date(now) } });
-  fakes.payment.transactionId = 'pix_0001';
-  const at = (msAfterStart: number) => {
-    now = FIXED_NOW.getTime() + msAfterStart;
-  };
-  return { ...fakes, at };
-}
-
-type AsyncFakes = ReturnType<typeof asyncFakes>;
-
-const pixCart = () => ({
-  ...sampleCart(),
-  card: null,
-  method: 'pix' as const,
-  asyncTerms: { method: 'pix' as const },
-});
-const boletoCart = () => ({
-  ...sampleCart(),
-  card: null,
-  method: 'boleto' as const,
-  asyncTerms: { method: 'boleto' as const },
-});
-const pixSecrets = (): PaymentSecrets => ({
-  instrument: { type: 'pix' },
-  customerDocument: DOCUMENT,
-});
-const boletoSecrets = (): PaymentSecrets => ({
-  instrument: { type: 'boleto', payerName: 'Maria Silva' },
-  customerDocument: DOCUMENT,
-});
-
-/** The customer's request (again), with its key. */
-const post = (fakes: SagaFakes, boleto = false) =>
-  processCheckout(
-    fakes.deps,
-    {
-      cart: boleto ? boletoCart() : pixCart(),
-      secrets: boleto ? boletoSecrets() : pixSecrets(),
-      idempotency: claim(),
-    },
-    fakes.budget,
-  );
-
-const event = (type = 'payment.paid', eventId = 'evt_1'): PaymentEvent => ({
-  eventId,
-  type,
-  transactionId: 'pix_0001',
-  checkoutId: ID,
-  occurredAt: FIXED_NOW.toISOString(),
-});
-
-const webhook = (fakes: SagaFakes, e = event()) =>
-  receivePaymentEvent(fakes.deps, e, { ...fakes.budget, worker: 'webhook:test' });
-
-const sweep = (fakes: SagaFakes) =>
-  recoverAbandoned(fakes.deps, OPTIONS, { ...fakes.budget, worker: 'recovery:test' });
-
-const status = (fakes: SagaFakes) => storedRow(fakes, ID).checkout.status;
-const charge = (fakes: SagaFakes) => fakes.payment.charges.get(ID)?.[0]?.status;
-const stock = (fakes: SagaFakes) => fakes.inventory.deductions.get(ID)?.map((d) => d.status);
-const calls = (fakes: SagaFakes, name: string) =>
-  fakes.log.filter((c) => c.name === name).map((c) => c.input);
-
-/** A Pix recorded and issued: 202 `awaiting_payment`. */
-async function issuedPix(fakes: AsyncFakes = asyncFakes(), boleto = false) {
-  outcomeOfKind(await post(fakes, boleto), 'awaiting');
-  return fakes;
-}
 
 describe('a Pix checkout', () => {
   it('holds the stock, issues the Pix, and answers awaiting with its instructions', async () => {
@@ -129,7 +47,7 @@ describe('a Pix checkout', () => {
   });
 
   it('completes on a paid webhook, creating the order, and does nothing for its duplicate', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID);
     expect(await webhook(fakes)).toEqual({ kind: 'applied', status: 'completed' });
     expect(status(fakes)).toBe('completed');
@@ -142,7 +60,7 @@ describe('a Pix checkout', () => {
   });
 
   it('asks for a paid event again while the lookup does not show it paid, writing nothing', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     expect(await webhook(fakes)).toMatchObject({ kind: 'not_yet', reason: 'not_shown_yet' });
     expect(status(fakes)).toBe('awaiting_payment');
     expect(storedRow(fakes, ID).lockedUntil).toBeNull();
@@ -153,7 +71,7 @@ describe('a Pix checkout', () => {
   });
 
   it('answers a same-key retry with the state the payment service gives it', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     const waiting = outcomeOfKind(await post(fakes), 'awaiting');
     expect(waiting.checkout.asyncPayment?.instructions).not.toBeNull();
     expect(calls(fakes, 'payment.createPix')).toHaveLength(1); // nothing issued twice
@@ -163,7 +81,7 @@ describe('a Pix checkout', () => {
   });
 
   it('is never cancelled by the sweep before expires_at + 120 s', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.at(30 * MINUTE + 119_000);
     await fakes.repository.leaveWaiting(storedRow(fakes, ID).checkout, {
       nextCheckAt: new Date(FIXED_NOW.getTime()).toISOString(),
@@ -175,7 +93,7 @@ describe('a Pix checkout', () => {
   });
 
   it('expires unpaid: the charge cancelled, then the stock released, answered payment_expired', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.at(32 * MINUTE + 1000);
     await sweep(fakes);
     expect(status(fakes)).toBe('expired');
@@ -190,7 +108,7 @@ describe('a Pix checkout', () => {
   });
 
   it('completes at the expiry check when it was paid just before the cancel', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID);
     fakes.at(32 * MINUTE + 1000);
     await sweep(fakes);
@@ -199,7 +117,7 @@ describe('a Pix checkout', () => {
   });
 
   it('keeps waiting when the cancel gets no answer and the charge is still pending', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.failWith.cancel = unknown('payment');
     fakes.at(32 * MINUTE + 1000);
     await sweep(fakes);
@@ -212,7 +130,7 @@ describe('a Pix checkout', () => {
   });
 
   it('refunds and releases when the order is refused after payment', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID);
     fakes.order.failWith.create = refused('order', 'invalid_address');
     await webhook(fakes);
@@ -223,7 +141,7 @@ describe('a Pix checkout', () => {
   });
 
   it('leaves a paid order without an answer to recovery, which repeats it', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID);
     fakes.order.failWith.create = unknown('order');
     expect(await webhook(fakes)).toEqual({ kind: 'applied', status: 'payment_processed' });
@@ -235,7 +153,7 @@ describe('a Pix checkout', () => {
   });
 
   it('after completion, logs and counts a refund made outside it, and moves nothing', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID);
     await webhook(fakes);
     const charged = fakes.payment.charges.get(ID)?.[0];
@@ -252,7 +170,7 @@ describe('a Pix checkout', () => {
   });
 
   it('asks for a person when it was paid with another amount', async () => {
-    const fakes = await issuedPix();
+    const fakes = await issued();
     fakes.payment.pay(ID, { amountCents: 100 });
     await webhook(fakes);
     expect(status(fakes)).toBe('requires_attention');
@@ -262,7 +180,7 @@ describe('a Pix checkout', () => {
 
 describe('a payment after expiry', () => {
   async function expiredPix(boleto = false) {
-    const fakes = await issuedPix(asyncFakes(), boleto);
+    const fakes = await issued(asyncFakes(), boleto);
     fakes.at(boleto ? 12 * DAY : 32 * MINUTE + 1000);
     await sweep(fakes);
     expect(status(fakes)).toBe('expired');
@@ -314,7 +232,7 @@ describe('a payment after expiry', () => {
 
 describe('a boleto checkout', () => {
   it('is due on a business day in São Paulo and survives recovery runs for days', async () => {
-    const fakes = await issuedPix(asyncFakes(), true);
+    const fakes = await issued(asyncFakes(), true);
     const { asyncPayment } = storedRow(fakes, ID).checkout;
     expect(asyncPayment?.dueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(calls(fakes, 'payment.createBoleto')[0]).toMatchObject({
@@ -331,7 +249,7 @@ describe('a boleto checkout', () => {
   });
 
   it('whose order is refused after payment releases the stock and asks a person to refund', async () => {
-    const fakes = await issuedPix(asyncFakes(), true);
+    const fakes = await issued(asyncFakes(), true);
     fakes.payment.pay(ID);
     fakes.order.failWith.create = refused('order', 'invalid_address');
     await webhook(fakes);
