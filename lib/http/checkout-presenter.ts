@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { isLuhnValid } from '#lib/checkout/card.ts';
 import {
   type Checkout,
   failureCode,
@@ -66,17 +67,19 @@ export function presentOutcome(outcome: CheckoutOutcome): APIGatewayProxyResult 
         message:
           'Prices changed since the customer saw them; show the current prices and send the checkout again (the same Idempotency-Key may be used).',
         items: outcome.items.map((item) => ({
-          product_id: item.productId,
+          product_id: notACardNumber(item.productId),
           price_sent: toWireAmount(item.priceSentCents, outcome.currency),
           current_price: toWireAmount(item.currentPriceCents, outcome.currency),
         })),
       });
-    case 'unknown_product':
+    case 'unknown_product': {
+      const productId = notACardNumber(outcome.productId);
       return jsonResponse(422, {
         error: 'unknown_product',
-        product_id: outcome.productId,
-        message: `The catalog does not know product ${outcome.productId}; nothing was charged`,
+        product_id: productId,
+        message: `The catalog does not know product ${productId}; nothing was charged`,
       });
+    }
     case 'pricing_unavailable':
       return jsonResponse(
         503,
@@ -254,4 +257,14 @@ function summary(checkout: Checkout) {
 /** `Retry-After` in whole seconds, at least 1. */
 function retryAfter(ms: number): Record<string, string> {
   return { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) };
+}
+
+/**
+ * A product id as an answer may echo it, unless it reads as a card number (12 to 19 digits that
+ * pass Luhn: a card pasted into the wrong field): then only its last 4 are shown, as anywhere a
+ * card number could land. An answer never carries a card number, whichever field it came in.
+ */
+function notACardNumber(productId: string): string {
+  if (!/^\d{12,19}$/.test(productId) || !isLuhnValid(productId)) return productId;
+  return `${'*'.repeat(productId.length - 4)}${productId.slice(-4)}`;
 }

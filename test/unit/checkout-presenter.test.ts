@@ -417,3 +417,26 @@ describe('checkoutView', () => {
     expect(JSON.stringify(view)).not.toMatch(/said no|refund_payment/);
   });
 });
+
+describe('presentOutcome of a cart the catalog refused', () => {
+  const card = '4556737586899855'; // a card number pasted where a product id goes
+
+  it('never echoes a product id that reads as a card number, only its last 4', () => {
+    const answer = presentOutcome({ kind: 'unknown_product', productId: card });
+    expect(answer.body).not.toContain(card);
+    expect(JSON.parse(answer.body)).toMatchObject({ product_id: '************9855' });
+    const changed = presentOutcome({
+      kind: 'price_changed',
+      currency: 'BRL',
+      items: [{ productId: card, priceSentCents: 100, currentPriceCents: 200 }],
+    });
+    expect(changed.body).not.toContain(card);
+  });
+
+  it('echoes any other product id as sent, a 13-digit barcode that fails Luhn included', () => {
+    for (const productId of ['prod_001', '7891234567895']) {
+      const answer = presentOutcome({ kind: 'unknown_product', productId });
+      expect(JSON.parse(answer.body)).toMatchObject({ product_id: productId });
+    }
+  });
+});
