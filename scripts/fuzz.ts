@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
+import { localServiceUrls } from '#dev/local/service-urls.ts';
 import type { FuzzCase } from '../test/support/fuzz/fuzz-case.ts';
 import { fuzzCase } from '../test/support/fuzz/generators.ts';
 import { caseMarker, newRunId } from '../test/support/fuzz/markers.ts';
@@ -35,13 +36,11 @@ environment:
   FUZZ_CONCURRENCY     requests in flight (default 8)
   DATABASE_URL         PostgreSQL of the API, to check rows too
   PAYMENT_SERVICE_URL, INVENTORY_SERVICE_URL, ORDER_SERVICE_URL
-                       the WireMocks whose journals are checked (default ports 8081-8083)`;
+                       the WireMocks whose journals are checked (default: those of npm start,
+                       on WIREMOCK_BASE_PORT, 8081, and the next two)`;
 
-const SERVICE_URLS = {
-  payment: process.env.PAYMENT_SERVICE_URL ?? 'http://127.0.0.1:8081',
-  inventory: process.env.INVENTORY_SERVICE_URL ?? 'http://127.0.0.1:8082',
-  order: process.env.ORDER_SERVICE_URL ?? 'http://127.0.0.1:8083',
-};
+/** The WireMocks of a running `npm start`, found as `npm run checkouts` finds them. */
+const SERVICE_URLS = localServiceUrls(process.env);
 
 /** The number of cases to send, or the process ends with the usage. */
 function casesToSend(): number {
