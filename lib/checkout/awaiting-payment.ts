@@ -248,10 +248,14 @@ async function afterExpiry(
   budget: WorkBudget,
   eventId: string | undefined,
 ): Promise<SagaOutcome | undefined> {
+  const record = eventId ? { eventId } : {};
   if (arrival.kind === 'differs') {
-    const record = eventId ? { eventId } : {};
     return finishFailed(deps, checkout, PAID_AMOUNT_DIFFERS, [PAID_AMOUNT_DIFFERS.reason], record);
   }
+  // Paid after expiry and refunded since: our late refund, whose answer was lost (a late
+  // deduction is only ever followed by the order, never by a refund of the stock it took).
+  if (arrival.kind === 'refunded')
+    return finishFailed(deps, checkout, PAID_AFTER_EXPIRY, [], record);
   if (arrival.kind !== 'paid') return undefined;
   const expiresAt = Date.parse(checkout.asyncPayment?.expiresAt ?? checkout.createdAt);
   const windowEnds = expiresAt + settings.lateWindowDays * 86_400_000;

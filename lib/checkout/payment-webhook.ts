@@ -60,9 +60,12 @@ export async function receivePaymentEvent(
     throw error;
   }
   if (check.unanswered) return notYet('lookup_failed');
-  // Whatever moved, the event is applied only once the record shows what it claims.
-  if (!claimShown(claims, check.seen)) return notYet('not_shown_yet');
-  return { kind: 'applied', status: check.outcome.checkout.status };
+  const { status } = check.outcome.checkout;
+  // The event is applied once the record shows what it claims; until then it is sent again,
+  // unless the checkout has ended where nothing can move it any more (only `expired` can).
+  const settledForGood = isFinal(status) && status !== 'expired';
+  if (!claimShown(claims, check.seen) && !settledForGood) return notYet('not_shown_yet');
+  return { kind: 'applied', status };
 }
 
 function notYet(reason: 'not_shown_yet' | 'held' | 'lookup_failed'): PaymentEventOutcome {

@@ -520,3 +520,24 @@ describe('Pix and boleto edges, webhook parsing', () => {
     expect(result.kind).toBe('unsigned');
   });
 });
+
+describe('Pix and boleto edges, found by the chaos harness', () => {
+  it('a late refund whose answer was lost ends failed paid_after_expiry on the next delivery', async () => {
+    const fakes = await issued();
+    fakes.at(32 * MINUTE + 1000);
+    await sweep(fakes);
+    expect(status(fakes)).toBe('expired');
+    fakes.at(9 * DAY);
+    fakes.payment.pay(ID, { paidAt: new Date(FIXED_NOW.getTime() + 9 * DAY).toISOString() });
+    const real = fakes.payment.refund.bind(fakes.payment);
+    fakes.payment.refund = async (input) => {
+      await real(input);
+      throw unknown('payment'); // refunded, the answer lost
+    };
+    expect(await webhook(fakes)).toMatchObject({ kind: 'not_yet' });
+    expect(status(fakes)).toBe('expired');
+    expect(charge(fakes)).toBe('refunded');
+    expect(await webhook(fakes)).toEqual({ kind: 'applied', status: 'failed' });
+    expect(storedRow(fakes, ID).checkout.failure?.reason).toBe('paid_after_expiry');
+  });
+});
