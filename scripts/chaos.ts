@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --runs N --seed S [--db pglite|postgres] [--traces K]`: the fault-injection
+ * `npm run chaos -- --runs N --seed S [--db pglite|postgres] [--traces K] [--seeds a,b,c]`: the fault-injection
  * harness. Each scenario (seed S, S+1, ...) runs concurrent checkouts through the real handlers
  * against a strict simulator of the payment, inventory and order services that injects faults
  * from the seed (plus killed processes, racing recovery runs and, with `--db postgres`, database
@@ -19,13 +19,22 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     db: { type: 'string', default: 'pglite' },
     traces: { type: 'string', default: '5' },
+    // A list of seeds to run instead (`--seeds 3,17,42`): the failing seeds of a run, replayed.
+    seeds: { type: 'string' },
   },
 });
-const runs = Number(values.runs);
-const seed = Number(values.seed);
+const list = values.seeds?.split(',').map(Number);
+const runs = list ? list.length : Number(values.runs);
+const seed = list?.[0] ?? Number(values.seed);
 const traces = Number(values.traces);
 const db = values.db;
-if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed) || !Number.isInteger(traces)) {
+if (
+  !Number.isInteger(runs) ||
+  runs < 1 ||
+  !Number.isInteger(seed) ||
+  !Number.isInteger(traces) ||
+  list?.some((s) => !Number.isInteger(s))
+) {
   console.error('usage: npm run chaos -- --runs N --seed S [--db pglite|postgres] [--traces K]');
   process.exit(2);
 }
@@ -42,6 +51,7 @@ const every = Math.max(1, Math.round(runs / 20));
 const report = await runChaos({
   runs,
   seed,
+  ...(list ? { seeds: list } : {}),
   db,
   onScenario(result, done, print) {
     last = result;

@@ -13,7 +13,11 @@ export type Endpoint =
   | 'find_payments'
   | 'find_deductions'
   | 'find_orders'
-  | 'quote';
+  | 'quote'
+  /** A Pix issued (`POST /payments/pix`), a boleto issued, an unpaid one cancelled. */
+  | 'pix'
+  | 'boleto'
+  | 'cancel';
 
 export type Service = 'payment' | 'inventory' | 'order';
 
@@ -37,6 +41,9 @@ export const SERVICE_OF: Record<Endpoint, Service> = {
   find_orders: 'order',
   // The catalog's default address is the inventory service's (design §3).
   quote: 'inventory',
+  pix: 'payment',
+  boleto: 'payment',
+  cancel: 'payment',
 };
 
 /** The client that makes each request, whose timeout a delay outlasts. */
@@ -44,8 +51,16 @@ export function clientOf(endpoint: Endpoint): Client {
   return endpoint === 'quote' ? 'catalog' : SERVICE_OF[endpoint];
 }
 
-export const FORWARD: readonly Endpoint[] = ['charge', 'authorize', 'deduct', 'order', 'capture'];
-export const UNDO: readonly Endpoint[] = ['refund', 'void', 'release'];
+export const FORWARD: readonly Endpoint[] = [
+  'charge',
+  'authorize',
+  'deduct',
+  'order',
+  'capture',
+  'pix',
+  'boleto',
+];
+export const UNDO: readonly Endpoint[] = ['refund', 'void', 'release', 'cancel'];
 
 /**
  * How the payment is taken (`PAYMENT_CAPTURE`): `after_order` authorizes, then captures once
@@ -67,7 +82,17 @@ export const KEY_STEP: Partial<Record<Endpoint, string>> = {
   deduct: 'deduct',
   release: 'release',
   order: 'order',
+  pix: 'pix',
+  boleto: 'boleto',
+  cancel: 'cancel',
 };
+
+/**
+ * The steps that also run a second time after a Pix or boleto expired and was paid late (design
+ * §4a): the stock deducted again (`deduct_late`), that deduction undone (`release_late`), the
+ * late payment refunded (`refund_late`). Their keys may carry the `_late` suffix.
+ */
+export const LATE_ROUND: readonly Endpoint[] = ['deduct', 'release', 'refund'];
 export const LOOKUP: readonly Endpoint[] = ['find_payments', 'find_deductions', 'find_orders'];
 
 export const SERVICES: readonly Service[] = ['payment', 'inventory', 'order'];
@@ -143,7 +168,7 @@ export const MISQUOTES: readonly Misquote[] = [
  * `catalog_outage` kind: the catalog down for one planned request of a checkout. Counted under
  * that kind.
  */
-export type KeptFault = Fault & { kept?: true; outage?: true };
+export type KeptFault = Fault & { kept?: true; outage?: true; lost?: true };
 
 /** What the simulator knows of a request when it asks for a fault. */
 export interface RequestContext {
@@ -170,6 +195,9 @@ const REFUSALS: Record<Endpoint, readonly string[]> = {
   find_deductions: [],
   find_orders: [],
   quote: [],
+  pix: ['pix_rejected'],
+  boleto: ['boleto_rejected'],
+  cancel: ['cancel_rejected'],
 };
 
 const GARBLED = [
@@ -347,14 +375,16 @@ export const CATALOG_DOWN: KeptFault = { kind: '5xx_before', status: 503, outage
 /** The kind a fault is counted under in the report. */
 export function countedKind(fault: KeptFault): string {
   if (fault.outage) return 'catalog_outage';
+  if (fault.lost) return 'creation_answer_lost';
   return fault.kept ? 'lookups_keep_failing' : fault.kind;
 }
 
 /** A fault in a few words, for traces. */
 export function describeFault(fault: KeptFault | null): string {
   if (!fault) return '';
-  const { kept, outage, ...plain } = fault;
+  const { kept, outage, lost, ...plain } = fault;
   if (kept) return `kept:${describeFault(plain as Fault)}`;
+  if (lost) return `creation answer lost:${describeFault(plain as Fault)}`;
   if (outage) return `catalog outage:${describeFault(plain as Fault)}`;
   switch (fault.kind) {
     case 'refusal':

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AsyncCheckoutSpec,
+  type AsyncOracleInput,
   type CheckoutRowView,
   type CheckoutSpec,
   type ClientAnswer,
+  checkAsyncInvariants,
   checkInvariants,
+  type ForgedWebhook,
   type OracleInput,
 } from './invariants.ts';
-import type { LedgerSnapshot } from './ledger.ts';
+import type { AsyncCharge, LedgerSnapshot } from './ledger.ts';
 import { storedFlow } from './scenario.ts';
 
 /* The oracle must be able to fail: each deliberately wrong ledger/row/answer is reported. */
@@ -1258,5 +1262,235 @@ describe('the flow stored on a row, whatever its column is called', () => {
     expect(storedFlow('{"a":"immediate","b":"after_order"}')).toBeUndefined();
     expect(storedFlow('{"status":"completed"}')).toBeUndefined();
     expect(storedFlow('not json')).toBeUndefined();
+  });
+});
+
+/* Pix and boleto (checkAsyncInvariants): each rule must fail on a ledger that breaks it. */
+describe('the chaos oracle on Pix and boleto', () => {
+  const CPF = '529.982.247-25';
+  const NOW = Date.parse('2026-12-07T12:00:00Z');
+  const asyncSpec: AsyncCheckoutSpec = {
+    index: 0,
+    email: spec.email,
+    method: 'pix',
+    cpf: CPF,
+    totalMinor: 34970,
+    items: [{ productId: 'p1', quantity: 2 }],
+    instructed: true,
+  };
+  const charge = (overrides: Partial<AsyncCharge> = {}): AsyncCharge => ({
+    transactionId: 'txn_1',
+    checkoutId: ID,
+    method: 'pix',
+    customerEmail: spec.email,
+    amount: 34970,
+    currency: 'BRL',
+    status: 'paid',
+    paidAmount: 34970,
+    refunded: 0,
+    paidAt: new Date(NOW).toISOString(),
+    appExpiresAt: NOW + 1_800_000,
+    serviceExpiresAt: NOW + 1_800_000,
+    code: 'QR1',
+    ...overrides,
+  });
+  /** Paid, stock deducted, one order: a completed Pix. */
+  const paidLedger = (overrides: Partial<AsyncCharge> = {}): LedgerSnapshot => ({
+    ...completedLedger(),
+    charges: [],
+    asyncCharges: [charge(overrides)],
+    cancels: [],
+  });
+  /** Never paid: the charge expired by the service, the stock released, no order. */
+  const expiredLedger = (): LedgerSnapshot => ({
+    ...completedLedger(),
+    charges: [],
+    orders: [],
+    deductions: [{ checkoutId: ID, items: [{ productId: 'p1', quantity: 2 }], released: true }],
+    asyncCharges: [charge({ status: 'expired', paidAmount: 0, paidAt: undefined })],
+    cancels: [],
+  });
+  const row = (status: string, undoFailures: string[] = []): CheckoutRowView => ({
+    ...completedRow,
+    status,
+    undoFailures,
+    orderId: status === 'completed' ? 'ord_1' : null,
+  });
+  const input = (overrides: Partial<AsyncOracleInput>): AsyncOracleInput => ({
+    checkouts: [asyncSpec],
+    answers: [],
+    rows: [row('completed')],
+    ledger: paidLedger(),
+    logs: '',
+    forged: [],
+    deliveries: [],
+    cardLeaks: [],
+    ...overrides,
+  });
+  /** The one entry a test ledger holds. */
+  const only = <T>(list: T[] | undefined): T => {
+    const item = list?.[0];
+    if (item === undefined) throw new Error('empty');
+    return item;
+  };
+  const asyncKinds = (overrides: Partial<AsyncOracleInput>) =>
+    checkAsyncInvariants(input(overrides)).violations.map((v) => v.kind);
+
+  it('passes a paid Pix completed and an unpaid one expired with everything released', () => {
+    expect(asyncKinds({})).toEqual([]);
+    expect(asyncKinds({ rows: [row('expired')], ledger: expiredLedger() })).toEqual([]);
+  });
+
+  it('a paid checkout that did not complete must be refunded: a payment left standing is reported', () => {
+    const ledger = paidLedger();
+    ledger.orders = [];
+    ledger.deductions = [{ ...only(ledger.deductions), released: true }];
+    expect(asyncKinds({ rows: [row('expired')], ledger })).toContain('paid_not_settled');
+    expect(asyncKinds({ rows: [row('failed')], ledger })).toContain('paid_not_settled');
+    // Refunded in full, stock released: a failed paid_after_expiry is fine.
+    const refunded = structuredClone(ledger);
+    only(refunded.asyncCharges).status = 'refunded';
+    only(refunded.asyncCharges).refunded = 34970;
+    expect(asyncKinds({ rows: [row('failed')], ledger: refunded })).toEqual([]);
+  });
+
+  it('completed means paid with its amount, the stock deducted once net, one order', () => {
+    expect(
+      asyncKinds({ ledger: paidLedger({ status: 'pending', paidAmount: 0, paidAt: undefined }) }),
+    ).toContain('completed_unpaid');
+    const twice = paidLedger();
+    twice.deductions.push({ ...only(twice.deductions) });
+    expect(asyncKinds({ ledger: twice })).toContain('completed_stock');
+    const noOrder = paidLedger();
+    noOrder.orders = [];
+    expect(asyncKinds({ ledger: noOrder })).toContain('completed_order');
+  });
+
+  it('requires_attention only for what a person does: a boleto refund, another amount paid', () => {
+    const ledger = paidLedger();
+    ledger.orders = [];
+    ledger.deductions = [{ ...only(ledger.deductions), released: true }];
+    expect(asyncKinds({ rows: [row('requires_attention', [])], ledger })).toContain(
+      'attention_unexplained',
+    );
+    // A Pix's refund is the app's to make: refund_boleto does not explain it.
+    expect(asyncKinds({ rows: [row('requires_attention', ['refund_boleto'])], ledger })).toContain(
+      'attention_unexplained',
+    );
+    const boleto = { ...asyncSpec, method: 'boleto' as const };
+    expect(
+      asyncKinds({
+        checkouts: [boleto],
+        rows: [row('requires_attention', ['refund_boleto'])],
+        ledger,
+      }),
+    ).toEqual([]);
+    const other = paidLedger({ paidAmount: 34971 });
+    other.orders = [];
+    expect(
+      asyncKinds({ rows: [row('requires_attention', ['paid_amount_differs'])], ledger: other }),
+    ).toEqual([]);
+  });
+
+  it('an unpaid checkout ends with its stock released and no charge left payable', () => {
+    const held = expiredLedger();
+    only(held.deductions).released = false;
+    expect(asyncKinds({ rows: [row('expired')], ledger: held })).toContain('stock_held_after_end');
+    const pending = expiredLedger();
+    only(pending.asyncCharges).status = 'pending';
+    expect(asyncKinds({ rows: [row('expired')], ledger: pending })).toContain(
+      'charge_left_pending',
+    );
+    expect(asyncKinds({ rows: [row('awaiting_payment')], ledger: expiredLedger() })).toContain(
+      'not_final',
+    );
+  });
+
+  it('a charge cancelled while its customer could still pay it is reported, unless they never had its code', () => {
+    const ledger = expiredLedger();
+    only(ledger.asyncCharges).status = 'cancelled';
+    const cancel = (at: number) => ({
+      transactionId: 'txn_1',
+      checkoutId: ID,
+      at,
+      appExpiresAt: NOW,
+      before: 'pending' as const,
+    });
+    ledger.cancels = [cancel(NOW + 60_000)];
+    expect(asyncKinds({ rows: [row('expired')], ledger })).toContain('cancelled_while_payable');
+    expect(
+      asyncKinds({
+        checkouts: [{ ...asyncSpec, instructed: false }],
+        rows: [row('failed')],
+        ledger,
+      }),
+    ).toEqual([]);
+    ledger.cancels = [cancel(NOW + 121_000)];
+    expect(asyncKinds({ rows: [row('expired')], ledger })).toEqual([]);
+  });
+
+  it('a forged webhook must get 401 and change nothing; a signed one is never refused', () => {
+    const forged = (o: Partial<ForgedWebhook>): ForgedWebhook => ({
+      checkout: 0,
+      forgery: 'bad_secret',
+      status: 401,
+      rowChanged: false,
+      ledgerChanged: false,
+      ...o,
+    });
+    expect(asyncKinds({ forged: [forged({})] })).toEqual([]);
+    expect(asyncKinds({ forged: [forged({ status: 200 })] })).toContain('forged_webhook_acted');
+    expect(asyncKinds({ forged: [forged({ rowChanged: true })] })).toContain(
+      'forged_webhook_acted',
+    );
+    expect(asyncKinds({ forged: [forged({ ledgerChanged: true })] })).toContain(
+      'forged_webhook_acted',
+    );
+    expect(
+      asyncKinds({
+        deliveries: [{ checkout: 0, type: 'payment.paid', status: 401, body: '{}' }],
+      }),
+    ).toContain('webhook_refused');
+  });
+
+  it('a paid checkout never ends expired, even once refunded; every webhook ends accepted', () => {
+    const ledger = paidLedger({ status: 'refunded', refunded: 34970 });
+    ledger.orders = [];
+    ledger.deductions = [{ ...only(ledger.deductions), released: true }];
+    expect(asyncKinds({ rows: [row('expired')], ledger })).toContain('paid_ended_expired');
+    expect(asyncKinds({ rows: [row('failed')], ledger })).toEqual([]);
+    const delivery = (status: number) => ({
+      checkout: 0,
+      eventId: 'evt_1',
+      type: 'payment.paid',
+      status,
+      body: '{}',
+    });
+    expect(asyncKinds({ deliveries: [delivery(503), delivery(200)] })).toEqual([]);
+    expect(asyncKinds({ deliveries: [delivery(200), delivery(503)] })).toContain(
+      'webhook_never_accepted',
+    );
+  });
+
+  it('reports the CPF in a log line, formatted or digits only', () => {
+    expect(asyncKinds({ logs: `{"msg":"x","doc":"${CPF}"}` })).toContain('cpf_in_logs');
+    expect(asyncKinds({ logs: '{"doc":"52998224725"}' })).toContain('cpf_in_logs');
+  });
+
+  it('reports two charges issued or paid, a code the service never issued, a charge without a row', () => {
+    const two = paidLedger();
+    two.asyncCharges?.push(charge({ transactionId: 'txn_2', code: 'QR2' }));
+    expect(asyncKinds({ ledger: two })).toEqual(
+      expect.arrayContaining(['issued_twice', 'payment_twice']),
+    );
+    const answer: ClientAnswer = {
+      checkout: 0,
+      source: 'first',
+      status: 202,
+      replayed: false,
+      body: JSON.stringify({ checkout_id: ID, payment: { qr_code: 'QR-other' } }),
+    };
+    expect(asyncKinds({ answers: [answer] })).toContain('instructions_disagree');
+    expect(asyncKinds({ rows: [] })).toContain('ledger_without_row');
   });
 });

@@ -134,7 +134,20 @@ export type ViolationKind =
   | 'payment_twice'
   | 'attention_contradicted'
   | 'record_disagrees'
-  | 'wrong_idempotency_key';
+  | 'wrong_idempotency_key'
+  // Pix and boleto (`checkAsyncInvariants`)
+  | 'issued_twice'
+  | 'paid_not_settled'
+  | 'paid_ended_expired'
+  | 'completed_unpaid'
+  | 'stock_held_after_end'
+  | 'charge_left_pending'
+  | 'cancelled_while_payable'
+  | 'forged_webhook_acted'
+  | 'webhook_refused'
+  | 'webhook_never_accepted'
+  | 'cpf_in_logs'
+  | 'instructions_disagree';
 
 export interface Violation {
   kind: ViolationKind;
@@ -1206,4 +1219,282 @@ function isFinalAnswer(a: ClientAnswer): boolean {
 function checkoutIdOf(answer: ClientAnswer): string | undefined {
   const id = parse(answer.body)?.checkout_id;
   return typeof id === 'string' ? id : undefined;
+}
+
+/*
+ * Pix and boleto (design §4a): the oracle of `async-scenario.ts`, judged after quiescence (the
+ * rounds until every checkout is final or waiting, then time moved past every expiry and the
+ * late window, and rounds again until every checkout is final), by the services' ledgers.
+ */
+
+/** What the oracle knows of a Pix or boleto checkout. */
+export interface AsyncCheckoutSpec {
+  index: number;
+  email: string;
+  method: 'pix' | 'boleto';
+  cpf: string;
+  totalMinor: number;
+  items: ItemQuantity[];
+  /** The customer had the QR code or the slip: a 202 with them came (first answer or a retry). */
+  instructed: boolean;
+}
+
+/** A forged webhook (bad signature, stale time, none) and what it did. */
+export interface ForgedWebhook {
+  checkout: number;
+  forgery: string;
+  status: number | 'error';
+  /** The checkout's row, or the services' ledgers of the checkout, differ after it. */
+  rowChanged: boolean;
+  ledgerChanged: boolean;
+}
+
+/** A genuine (signed) webhook delivered, and the app's answer. */
+export interface WebhookDelivery {
+  checkout: number | undefined;
+  /** The event's id: the service redelivers it until it gets a 2xx. */
+  eventId?: string;
+  type: string;
+  status: number | 'error';
+  body: string;
+}
+
+export interface AsyncOracleInput {
+  checkouts: AsyncCheckoutSpec[];
+  answers: ClientAnswer[];
+  rows: CheckoutRowView[];
+  ledger: LedgerSnapshot;
+  logs: string;
+  forged: ForgedWebhook[];
+  deliveries: WebhookDelivery[];
+  cardLeaks: string[];
+  keyMisuses?: string[];
+}
+
+const ASYNC_FINAL = new Set(['completed', 'failed', 'expired', 'requires_attention']);
+/** The app never cancels a Pix or boleto before its expiry plus this grace (design §4a). */
+export const EXPIRY_GRACE_MS = 120_000;
+/**
+ * What a person is asked to do for a Pix or boleto: refund a boleto (the payer's bank account
+ * is needed), look at a payment of another amount; a Pix refund refused (`refund_payment`).
+ */
+const ASYNC_ATTENTION_FOR_MONEY = ['refund_boleto', 'paid_amount_differs', 'refund_payment'];
+
+/**
+ * The Pix and boleto invariants:
+ * - every paid checkout ends `completed` (one order, the stock deducted once net, the payment
+ *   paid with its amount), or refunded (`failed`: the payment refunded, the stock released,
+ *   no order), or `requires_attention` for what the design leaves to a person (a boleto's
+ *   refund, another amount paid);
+ * - every unpaid one ends `expired` (or `failed`: refused before or while issuing, or a creation
+ *   whose answer was lost), its stock released and its charge cancelled or expired by the
+ *   service: none left pending, none standing past expiry plus grace;
+ * - no charge is cancelled while it could still be paid: a cancel of a pending charge whose
+ *   customer had the instructions, before its expiry + 120 s;
+ * - a forged webhook gets 401 and changes nothing; a genuine one is never refused as unsigned,
+ *   and ends accepted (200) once its checkout is final (else it is redelivered for days);
+ * - one charge issued per checkout, at most one paid; the codes a 202 hands out are the
+ *   service's; no CPF in any log line; no card data sent; keys `<checkout_id>:<step>`.
+ */
+export function checkAsyncInvariants(input: AsyncOracleInput): OracleReport {
+  const violations: Violation[] = [];
+  const attention: Attention[] = [];
+  const outcomes: Record<string, number> = {};
+  const byFlow: Record<string, number> = {};
+  const violate = (kind: ViolationKind, checkout: number | undefined, message: string) =>
+    violations.push({ kind, checkout, message });
+  const charges = input.ledger.asyncCharges ?? [];
+  const cancels = input.ledger.cancels ?? [];
+
+  for (const spec of input.checkouts) {
+    const v = (kind: ViolationKind, message: string) => violate(kind, spec.index, message);
+    const rows = input.rows.filter((r) => r.customerEmail === spec.email);
+    const answers = input.answers.filter((a) => a.checkout === spec.index);
+    if (rows.length > 1) v('duplicate_rows', `${rows.length} rows for one client checkout`);
+    const row = rows[0];
+    if (!row) {
+      const told = answers.find((a) => checkoutIdOf(a) !== undefined);
+      if (told) v('missing_row', `answered ${told.status} with a checkout id, but no row exists`);
+      outcomes.not_recorded = (outcomes.not_recorded ?? 0) + 1;
+      continue;
+    }
+    const status = ASYNC_FINAL.has(row.status) ? row.status : 'unfinished';
+    outcomes[status] = (outcomes[status] ?? 0) + 1;
+    if (!ASYNC_FINAL.has(row.status)) v('not_final', `still ${row.status} after quiescence`);
+    const own = charges.filter((c) => c.checkoutId === row.id);
+    const paid = own.filter((c) => c.status === 'paid' || c.status === 'refunded');
+    const flowKey = `${spec.method}${paid.length > 0 ? ' paid' : ''} ${status}`;
+    byFlow[flowKey] = (byFlow[flowKey] ?? 0) + 1;
+    const position = netPosition(input.ledger, row.id);
+    const stockLeft = [...position.netStock].map(([p, q]) => `${p}:${q}`).join(', ');
+    const describe = () =>
+      `charges [${own.map((c) => `${c.status} ${c.amount}${c.paidAmount ? ` paid ${c.paidAmount}` : ''}${c.refunded ? ` refunded ${c.refunded}` : ''}`).join('; ')}], stock {${stockLeft}}, ${position.orders.length} order(s)`;
+    if (own.length > 1) v('issued_twice', `${own.length} Pix/boletos issued: ${describe()}`);
+    if (paid.length > 1) v('payment_twice', `${paid.length} payments taken: ${describe()}`);
+    const held = paid.filter((c) => c.paidAmount - c.refunded > 0);
+
+    if (row.status === 'completed') {
+      const full = paid.find((c) => c.status === 'paid' && c.paidAmount === spec.totalMinor);
+      if (!full)
+        v(
+          'completed_unpaid',
+          `completed, but no payment of ${spec.totalMinor} stands: ${describe()}`,
+        );
+      if (paid.some((c) => c.refunded > 0))
+        v('completed_money', `completed, but refunded: ${describe()}`);
+      const expected = expectedStock(spec.items);
+      const same =
+        expected.size === position.netStock.size &&
+        [...expected].every(([p, q]) => position.netStock.get(p) === q);
+      if (!same) v('completed_stock', `completed, but the stock deducted net is {${stockLeft}}`);
+      if (position.orders.length !== 1) {
+        v('completed_order', `completed with ${position.orders.length} orders`);
+      }
+    } else if (row.status === 'requires_attention') {
+      const named = row.undoFailures.filter((f) => ASYNC_ATTENTION_FOR_MONEY.includes(f));
+      const differs = paid.some((c) => c.paidAmount !== c.amount);
+      const boleto = spec.method === 'boleto';
+      const explained =
+        row.undoFailures.length > 0 &&
+        (held.length === 0 ||
+          (named.includes('paid_amount_differs') && differs) ||
+          (named.includes('refund_boleto') && boleto) ||
+          named.includes('refund_payment'));
+      if (!explained) {
+        v('attention_unexplained', `requires_attention [${row.undoFailures}]: ${describe()}`);
+      }
+      if (position.orders.length > 0 && !differs) {
+        v('failed_order', `requires_attention, but an order exists: ${describe()}`);
+      }
+      attention.push({
+        checkout: spec.index,
+        undoFailures: row.undoFailures,
+        ledgersClean: held.length === 0 && position.netStock.size === 0,
+        discrepancy: describe(),
+      });
+    } else if (ASYNC_FINAL.has(row.status)) {
+      // failed or expired: nothing may stand.
+      if (held.length > 0) {
+        v('paid_not_settled', `${row.status}, but a payment stands unrefunded: ${describe()}`);
+      } else if (row.status === 'expired' && paid.length > 0) {
+        // Paid, then refunded by the checkout: it ends failed (paid_after_expiry, or the order
+        // refused), never as if it had not been paid.
+        v(
+          'paid_ended_expired',
+          `expired, though its customer paid (refunded since): ${describe()}`,
+        );
+      }
+      if (position.netStock.size > 0) {
+        v('stock_held_after_end', `${row.status}, but stock stays deducted: {${stockLeft}}`);
+      }
+      if (position.orders.length > 0) v('failed_order', `${row.status}, but an order exists`);
+    }
+    if (ASYNC_FINAL.has(row.status) && row.status !== 'completed') {
+      const pending = own.filter((c) => c.status === 'pending');
+      // A cancel refused or never answered, given up on: a person cancels it.
+      const toPerson =
+        row.status === 'requires_attention' && row.undoFailures.includes('cancel_payment');
+      if (pending.length > 0 && !toPerson) {
+        v('charge_left_pending', `${row.status}, but its charge can still be paid: ${describe()}`);
+      }
+    }
+    if (spec.instructed) {
+      for (const cancel of cancels.filter(
+        (c) => c.checkoutId === row.id && c.before === 'pending',
+      )) {
+        const early = cancel.appExpiresAt + EXPIRY_GRACE_MS - cancel.at;
+        if (early > 0) {
+          v(
+            'cancelled_while_payable',
+            `its charge was cancelled ${Math.round(early / 1000)} s before its expiry + 120 s, though the customer had its instructions`,
+          );
+        }
+      }
+    }
+    for (const answer of answers.filter((a) => a.status === 202)) {
+      const code = codeOf(answer.body);
+      if (code !== undefined && !own.some((c) => c.code === code)) {
+        v(
+          'instructions_disagree',
+          `a 202 (${answer.source}) handed out a code the service never issued for it`,
+        );
+      }
+    }
+    const last = answers.filter((a) => a.afterEnd).at(-1);
+    if (last && ASYNC_FINAL.has(row.status)) {
+      const expected: Record<string, (number | 'error')[]> = {
+        completed: [200],
+        failed: [422, 502],
+        expired: [422],
+        requires_attention: [409],
+      };
+      if (!(expected[row.status] ?? []).includes(last.status)) {
+        v(
+          'answer_disagrees',
+          `ended ${row.status}, but its last same-key request got ${last.status}`,
+        );
+      }
+    }
+    if (input.logs.includes(spec.cpf) || input.logs.includes(spec.cpf.replace(/\D/g, ''))) {
+      v('cpf_in_logs', "the customer's CPF appears in the logs");
+    }
+  }
+  for (const f of input.forged) {
+    if (f.status !== 401 || f.rowChanged || f.ledgerChanged) {
+      violate(
+        'forged_webhook_acted',
+        f.checkout,
+        `a forged webhook (${f.forgery}) got ${f.status}${f.rowChanged ? ', changed the row' : ''}${f.ledgerChanged ? ', changed the ledgers' : ''}`,
+      );
+    }
+  }
+  // Every event ends accepted (200): once the checkout is final, the service's redeliveries
+  // must stop; one still refused after all of them is redelivered for days, and means the app
+  // cannot apply what its own lookup shows.
+  const lastOf = new Map<string, WebhookDelivery>();
+  for (const d of input.deliveries) if (d.eventId) lastOf.set(d.eventId, d);
+  for (const [eventId, d] of lastOf) {
+    if (d.status !== 200) {
+      violate(
+        'webhook_never_accepted',
+        d.checkout,
+        `the ${d.type} event ${eventId} still got ${d.status} after every redelivery: ${d.body.slice(0, 120)}`,
+      );
+    }
+  }
+  for (const d of input.deliveries) {
+    if (d.status === 401 || d.status === 400) {
+      violate(
+        'webhook_refused',
+        d.checkout,
+        `a signed ${d.type} webhook got ${d.status}: ${d.body.slice(0, 120)}`,
+      );
+    }
+  }
+  const known = new Set(input.rows.map((r) => r.id));
+  for (const c of charges.filter((c) => !known.has(c.checkoutId))) {
+    const owner = input.checkouts.find((s) => s.email === c.customerEmail);
+    violate(
+      'ledger_without_row',
+      owner?.index,
+      `a ${c.method} for checkout ${c.checkoutId}, which has no row`,
+    );
+  }
+  for (const d of input.ledger.deductions.filter((d) => !known.has(d.checkoutId))) {
+    violate(
+      'ledger_without_row',
+      undefined,
+      `a deduction for checkout ${d.checkoutId}, which has no row`,
+    );
+  }
+  for (const leak of input.cardLeaks) violate('card_sent_elsewhere', undefined, leak);
+  for (const misuse of input.keyMisuses ?? []) violate('wrong_idempotency_key', undefined, misuse);
+  return { violations, attention, outcomes, byFlow };
+}
+
+/** The QR code or barcode of a 202 body (`payment`), if any. */
+function codeOf(text: string): string | undefined {
+  const payment = parse(text)?.payment as Record<string, unknown> | null | undefined;
+  const code = payment?.qr_code ?? payment?.barcode;
+  return typeof code === 'string' ? code : undefined;
 }

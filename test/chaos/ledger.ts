@@ -99,8 +99,57 @@ export interface Order {
   status: 'created';
 }
 
+/**
+ * A Pix or boleto issued: pending until the customer pays (`paid`, with `paidAmount` and
+ * `paidAt`), cancelled on request (`cancelled`: a cancel refuses a paid or refunded one), expired
+ * by the service itself at `serviceExpiresAt` (`expired`), or refunded once paid. A bank's late
+ * clearing may still turn an `expired` one `paid` (a boleto paid at the counter on its last day);
+ * a `cancelled` one never is (the customer's bank refuses it).
+ */
+export interface AsyncCharge {
+  transactionId: string;
+  checkoutId: string;
+  method: 'pix' | 'boleto';
+  customerEmail: string;
+  /** The amount asked, in minor units of BRL. */
+  amount: number;
+  currency: 'BRL';
+  status: 'pending' | 'paid' | 'cancelled' | 'expired' | 'refunded';
+  /** What the customer paid (minor units; `amount` unless they paid another amount). */
+  paidAmount: number;
+  refunded: number;
+  /** When it was paid, as the service reports it (ISO 8601). */
+  paidAt?: string;
+  /**
+   * The expiry the app computed for the checkout (epoch ms): sent with a Pix (`expires_at`), the
+   * end of the boleto's grace for a boleto. Moved together with the row's `payment_expires_at`
+   * when the harness makes time pass.
+   */
+  appExpiresAt: number;
+  /** When the service expires it by itself, if still pending (epoch ms): `appExpiresAt` + a lag. */
+  serviceExpiresAt: number;
+  /** The code the customer pays with (a Pix's QR code, a boleto's barcode). */
+  code: string;
+}
+
+/** A cancel the service carried out, and when: the oracle checks none came too early. */
+export interface CancelRecord {
+  transactionId: string;
+  checkoutId: string;
+  /** Epoch ms. */
+  at: number;
+  /** The charge's `appExpiresAt` then (epoch ms). */
+  appExpiresAt: number;
+  /** The charge's status when the cancel came (`pending`: it cancelled a payable charge). */
+  before: AsyncCharge['status'];
+}
+
 export interface LedgerSnapshot {
   charges: Charge[];
+  /** Pix and boletos (absent: none). */
+  asyncCharges?: AsyncCharge[];
+  /** The cancels of Pix and boletos (absent: none). */
+  cancels?: CancelRecord[];
   authorizations: Authorization[];
   captures: Capture[];
   voids: Void[];
@@ -111,6 +160,8 @@ export interface LedgerSnapshot {
 
 export class Ledger implements LedgerSnapshot {
   charges: Charge[] = [];
+  asyncCharges: AsyncCharge[] = [];
+  cancels: CancelRecord[] = [];
   authorizations: Authorization[] = [];
   captures: Capture[] = [];
   voids: Void[] = [];
@@ -120,6 +171,8 @@ export class Ledger implements LedgerSnapshot {
 
   clear() {
     this.charges = [];
+    this.asyncCharges = [];
+    this.cancels = [];
     this.authorizations = [];
     this.captures = [];
     this.voids = [];
@@ -191,6 +244,8 @@ export class Ledger implements LedgerSnapshot {
   snapshot(): LedgerSnapshot {
     return structuredClone({
       charges: this.charges,
+      asyncCharges: this.asyncCharges,
+      cancels: this.cancels,
       authorizations: this.authorizations,
       captures: this.captures,
       voids: this.voids,
@@ -227,6 +282,16 @@ export function netPosition(ledger: LedgerSnapshot, checkoutId: string): NetPosi
         amount: c.amount,
         left: c.amount - c.refunded,
         currency: c.currency,
+      })),
+    ...(ledger.asyncCharges ?? [])
+      .filter(
+        (a) => a.checkoutId === checkoutId && (a.status === 'paid' || a.status === 'refunded'),
+      )
+      .map((a) => ({
+        transactionId: a.transactionId,
+        amount: a.paidAmount,
+        left: a.paidAmount - a.refunded,
+        currency: a.currency,
       })),
     ...authorizations
       .filter((a) => a.captured > 0)

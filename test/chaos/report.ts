@@ -1,3 +1,4 @@
+import { WEBHOOK_FAULT_KIND } from './async-plan.ts';
 import type { FaultKind } from './fault-schedule.ts';
 import type { ChaosReport } from './run-chaos.ts';
 import type { ScenarioResult } from './scenario.ts';
@@ -14,6 +15,8 @@ const FAULT_KINDS: readonly (
   | 'external_undo'
   | 'lookups_keep_failing'
   | 'catalog_outage'
+  | 'creation_answer_lost'
+  | (typeof WEBHOOK_FAULT_KIND)[keyof typeof WEBHOOK_FAULT_KIND]
 )[] = [
   'refusal',
   '5xx_before',
@@ -29,6 +32,9 @@ const FAULT_KINDS: readonly (
   'catalog_outage',
   'external_undo',
   'lookups_keep_failing',
+  // Pix and boleto (async-scenario.ts): a creation acted but its answer lost, and the webhooks
+  'creation_answer_lost',
+  ...Object.values(WEBHOOK_FAULT_KIND),
 ];
 
 function percentile(sorted: number[], p: number): number {
@@ -46,6 +52,7 @@ export function formatSummary(report: ChaosReport): string[] {
     `checkouts         ${counts(report.checkouts)}`,
     `  by payment      ${counts(report.checkoutsByFlow).replace(/^\d+: /, '')}`,
     `PAYMENT_CAPTURE   traffic under after_order in ${stats.afterOrderScenarios} scenarios, immediate in ${stats.immediateScenarios}; changed before the lease-expired retries and recovery in ${stats.captureChanges}; the child process under the other setting in ${stats.childOtherCapture}; paid by token in ${stats.tokenScenarios}`,
+    `Pix and boleto    ${stats.asyncScenarios} scenarios, ${stats.pixCheckouts} Pix and ${stats.boletoCheckouts} boleto checkouts, ${stats.customerPayments} paid by their customer (${stats.latePayments} late), ${stats.webhooksSent} signed webhooks delivered`,
     `requests          ${counts(report.requests)}`,
     `faults injected   ${counts({ ...Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])), ...report.faults })}`,
     `  on              ${counts(report.faultTargets).replace(/^\d+: /, '')}`,
@@ -54,7 +61,7 @@ export function formatSummary(report: ChaosReport): string[] {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, seeds]) => `  ${key}: seeds ${seeds.join(' ')}`),
     `pricing           answers 409 price_changed ${stats.priceChangedAnswers}, 422 unknown_product ${stats.unknownProductAnswers}, 503 pricing_unavailable ${stats.pricingUnavailableAnswers}; ${stats.priceCorrections} resent with the current prices; ${stats.priceChanges} catalog price changes before a lease-expired retry (${stats.priceChangesAfterRecording} on a checkout already recorded, ${stats.priceChangeResumes} of them unfinished and resumed by that retry)`,
-    `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges and authorizations`,
+    `card data search  ${stats.logLines} log lines, every checkout row, every request but the charges and authorizations; the CPF of every Pix and boleto in every log line`,
     `violations        ${counts(report.violations)}`,
     `time per scenario median ${ms(percentile(sorted, 0.5))}, p95 ${ms(percentile(sorted, 0.95))}, max ${ms(sorted.at(-1) ?? 0)}, total ${(sorted.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,
   ];

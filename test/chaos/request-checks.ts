@@ -111,7 +111,27 @@ export function invalidBody(endpoint: Endpoint, body: JsonObject): string | unde
       if (!isCurrency(body.currency)) return 'invalid_currency';
       return isAmount(body.amount, body.currency) ? undefined : 'invalid_amount';
     case 'void':
+    case 'cancel':
       return isText(body.reason) ? undefined : 'reason_required';
+    case 'pix':
+      if (body.currency !== 'BRL') return 'invalid_currency';
+      if (!isAmount(body.amount, 'BRL')) return 'invalid_amount';
+      if (!isText(body.customer_email)) return 'customer_email_required';
+      if (!isText(body.customer_document)) return 'customer_document_required';
+      if (typeof body.expires_at !== 'string' || Number.isNaN(Date.parse(body.expires_at))) {
+        return 'invalid_expires_at';
+      }
+      return undefined;
+    case 'boleto':
+      if (body.currency !== undefined && body.currency !== 'BRL') return 'invalid_currency';
+      if (!isAmount(body.amount, 'BRL')) return 'invalid_amount';
+      if (!isText(body.customer_email)) return 'customer_email_required';
+      if (!isText(body.customer_name)) return 'customer_name_required';
+      if (!isText(body.customer_document)) return 'customer_document_required';
+      if (typeof body.due_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(body.due_date)) {
+        return 'invalid_due_date';
+      }
+      return undefined;
     case 'refund':
       if (!isCurrency(body.currency)) return 'invalid_currency';
       return isAmount(body.amount, body.currency) ? undefined : 'invalid_amount';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecoveryOptions } from '#lib/checkout/recovery.ts';
+import { isAsyncSeed, planAsyncScenario } from './async-plan.ts';
 import { type DatabaseMode, openChaosDatabase } from './chaos-database.ts';
 import { ChildPool } from './child-pool.ts';
 import type { Client, PaymentFlow } from './fault-schedule.ts';
@@ -16,11 +17,14 @@ import {
 import { planScenario } from './scenario-plan.ts';
 import { startSimulator } from './simulator.ts';
 import { installTwoAddressLookup, TWO_ADDRESS_HOST } from './two-address-host.ts';
+import { CHAOS_WEBHOOK_SECRET } from './webhooks.ts';
 
 export interface ChaosOptions {
   runs: number;
   /** Scenario i runs from seed `seed + i`: `--seed <that> --runs 1` replays it. */
   seed: number;
+  /** Instead of `seed`, `seed + 1`, ...: these seeds (`runs` of them), e.g. failing ones to replay. */
+  seeds?: number[];
   db: DatabaseMode;
   /**
    * Called after each scenario; `print` writes to the real stdout (the app's own output is
@@ -102,10 +106,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     LOG_LEVEL: 'DEBUG',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // The secret the simulated payment service signs its webhooks with (`webhooks.ts`).
+    PAYMENT_WEBHOOK_SECRET: CHAOS_WEBHOOK_SECRET,
   };
   const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   // Set aside: a private cluster's ARN, and a catalog elsewhere than the simulator.
-  const setAside = ['DB_CLUSTER_ARN', 'CATALOG_SERVICE_URL'] as const;
+  const setAside = ['DB_CLUSTER_ARN', 'CATALOG_SERVICE_URL', 'PAYMENT_WEBHOOK_SECRET_ARN'] as const;
   const savedAside = setAside.map((k) => [k, process.env[k]] as const);
   for (const key of setAside) delete process.env[key];
   Object.assign(process.env, env);
@@ -181,13 +187,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       stats: emptyStats(),
       durationsMs: [],
     };
+    // A third of the seeds pay by Pix or boleto (`async-plan.ts`), the rest by card.
+    const seedOf = (i: number) => options.seeds?.[i] ?? options.seed + i;
     const plan = (i: number) =>
-      planScenario(options.seed + i, {
-        runId,
-        crashes: database.crash !== undefined,
-        kills: true,
-        maxAttempts: app.config.recovery.maxAttempts,
-      });
+      isAsyncSeed(seedOf(i))
+        ? planAsyncScenario(seedOf(i), {
+            runId,
+            crashes: database.crash !== undefined,
+            kills: true,
+          })
+        : planScenario(seedOf(i), {
+            runId,
+            crashes: database.crash !== undefined,
+            kills: true,
+            maxAttempts: app.config.recovery.maxAttempts,
+          });
     // The child process warms up with the setting the scenario that needs it next runs it under.
     const childEnv = (p: ReturnType<typeof plan>) => ({ PAYMENT_CAPTURE: p.capture.child });
     let next = options.runs > 0 ? plan(0) : undefined;

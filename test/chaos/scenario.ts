@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AsyncScenarioPlan } from './async-plan.ts';
+import { runAsyncScenario } from './async-scenario.ts';
 import type { ChaosDatabase } from './chaos-database.ts';
 import type { ChildPool, WarmChild } from './child-pool.ts';
 import {
@@ -88,6 +90,15 @@ export interface ScenarioStats {
   childOtherCapture: number;
   /** Scenarios whose requests paid with a token (card_token). */
   tokenScenarios: number;
+  /** Pix and boleto scenarios (`async-scenario.ts`), and their checkouts by method. */
+  asyncScenarios: number;
+  pixCheckouts: number;
+  boletoCheckouts: number;
+  /** Webhooks POSTed to the app (signed; the forged ones are counted as faults). */
+  webhooksSent: number;
+  /** Pix and boletos a customer paid, of which late (after the checkout expired). */
+  customerPayments: number;
+  latePayments: number;
 }
 
 /** Every count at zero: a scenario's before it runs, and a run's before its first scenario. */
@@ -112,6 +123,12 @@ export function emptyStats(): ScenarioStats {
     captureChanges: 0,
     childOtherCapture: 0,
     tokenScenarios: 0,
+    asyncScenarios: 0,
+    pixCheckouts: 0,
+    boletoCheckouts: 0,
+    webhooksSent: 0,
+    customerPayments: 0,
+    latePayments: 0,
   };
 }
 
@@ -123,7 +140,7 @@ const REFUSAL_STATS = {
 } as const satisfies Record<string, keyof ScenarioStats>;
 
 export interface ScenarioResult {
-  plan: ScenarioPlan;
+  plan: ScenarioPlan | AsyncScenarioPlan;
   report: OracleReport;
   /** Problems of the harness itself (not of the code under test). */
   harnessErrors: string[];
@@ -145,7 +162,15 @@ const FINAL = `(${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
  * recovery until every checkout is final (or a bound is hit), an operator maybe undoing more
  * between rounds. Then the oracle judges it by the simulator's ledgers.
  */
-export async function runScenario(h: Harness, plan: ScenarioPlan): Promise<ScenarioResult> {
+export async function runScenario(
+  h: Harness,
+  plan: ScenarioPlan | AsyncScenarioPlan,
+): Promise<ScenarioResult> {
+  if ('kind' in plan && plan.kind === 'async') return runAsyncScenario(h, plan);
+  return runCardScenario(h, plan as ScenarioPlan);
+}
+
+async function runCardScenario(h: Harness, plan: ScenarioPlan): Promise<ScenarioResult> {
   const { simulator } = h;
   h.output.take(); // what was logged before this scenario was checked with the previous one
   const started = simulator.reset(); // the trace's time origin, shared with the simulator's

@@ -1,6 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ASYNC_PAYMENT_DEFAULTS } from '#lib/checkout/checkout.ts';
+import { boletoExpiresAt } from '#lib/checkout/payment-deadlines.ts';
 import { type Endpoint, SERVICE_OF } from './fault-schedule.ts';
 import {
+  type AsyncCharge,
   type Authorization,
   fromMinor,
   type ItemQuantity,
@@ -42,11 +45,13 @@ export function routeOf(service: string, method: string, path: string): Route | 
     if (method === 'POST' && path === '/payments/authorize') {
       return { method, endpoint: 'authorize' };
     }
-    const onTransaction = /^\/payments\/([^/]+)\/(refund|capture|void)$/.exec(path);
+    if (method === 'POST' && path === '/payments/pix') return { method, endpoint: 'pix' };
+    if (method === 'POST' && path === '/payments/boleto') return { method, endpoint: 'boleto' };
+    const onTransaction = /^\/payments\/([^/]+)\/(refund|capture|void|cancel)$/.exec(path);
     if (method === 'POST' && onTransaction?.[1] && onTransaction[2]) {
       return {
         method,
-        endpoint: onTransaction[2] as 'refund' | 'capture' | 'void',
+        endpoint: onTransaction[2] as 'refund' | 'capture' | 'void' | 'cancel',
         transactionId: decodeURIComponent(onTransaction[1]),
       };
     }
@@ -98,11 +103,169 @@ export function withEcho(answer: Answer, echo: JsonObject): Answer {
   return { status: answer.status, body: JSON.stringify({ ...value, ...echo }) };
 }
 
-/** The service acts on a valid request: the ledgers change, and its answer comes back. */
-export function act(ledger: Ledger, route: Route, body: JsonObject): Answer {
+/** A webhook event the payment service sends when a Pix or boleto changes (design §4a). */
+export type PaymentEventType =
+  | 'payment.paid'
+  | 'payment.expired'
+  | 'payment.cancelled'
+  | 'payment.refunded';
+
+/** Called when a Pix or boleto changes state: the service's webhook is queued. */
+export type EmitEvent = (type: PaymentEventType, charge: AsyncCharge) => void;
+
+/**
+ * The payment service's own expiry: every Pix or boleto still pending at its `serviceExpiresAt`
+ * is `expired` (and its `payment.expired` event queued). Applied before each request the
+ * service answers and each payment, so its state is as of `now`.
+ */
+export function expireDue(ledger: Ledger, now: number, emit?: EmitEvent) {
+  for (const charge of ledger.asyncCharges) {
+    if (charge.status === 'pending' && charge.serviceExpiresAt <= now) {
+      charge.status = 'expired';
+      emit?.('payment.expired', charge);
+    }
+  }
+}
+
+/** A Pix's QR code (copy and paste, EMV): made up, of its own per transaction. */
+const pixCode = (transactionId: string) =>
+  `00020126580014br.gov.bcb.pix0136${createHash('sha256').update(transactionId).digest('hex').slice(0, 36)}5204000053039865802BR6009SAO PAULO6304`;
+/** A boleto's 44-digit barcode, from its transaction. */
+const barcodeOf = (transactionId: string) =>
+  BigInt(`0x${createHash('sha256').update(transactionId).digest('hex').slice(0, 36)}`)
+    .toString()
+    .padStart(44, '0')
+    .slice(0, 44);
+
+/** Issues a Pix or a boleto: pending, expiring at its own expiry (the app's, with no lag). */
+function issueAsync(ledger: Ledger, route: Route, body: JsonObject): Answer {
+  const checkoutId = String(body.checkout_id);
+  const transactionId = `txn_${randomUUID()}`;
+  const method = route.endpoint === 'pix' ? 'pix' : 'boleto';
+  const appExpiresAt =
+    method === 'pix'
+      ? Date.parse(String(body.expires_at))
+      : Date.parse(boletoExpiresAt(String(body.due_date), ASYNC_PAYMENT_DEFAULTS.boletoGraceDays));
+  const amount = toMinor(body.amount, 'BRL') ?? 0;
+  const code = method === 'pix' ? pixCode(transactionId) : barcodeOf(transactionId);
+  ledger.asyncCharges.push({
+    transactionId,
+    checkoutId,
+    method,
+    customerEmail: String(body.customer_email),
+    amount,
+    currency: 'BRL',
+    status: 'pending',
+    paidAmount: 0,
+    refunded: 0,
+    appExpiresAt,
+    serviceExpiresAt: appExpiresAt,
+    code,
+  });
+  if (method === 'pix') {
+    return json(200, {
+      status: 'pending',
+      transactionId,
+      qr_code: code,
+      expires_at: body.expires_at,
+    });
+  }
+  return json(200, {
+    status: 'pending',
+    transactionId,
+    barcode: code,
+    digitable_line: `${code.slice(0, 5)}.${code.slice(5, 10)} ${code.slice(10, 15)}.${code.slice(15, 21)} ${code.slice(21, 26)}.${code.slice(26, 32)} ${code.slice(32, 33)} ${code.slice(33)}`,
+    url: `https://boleto.example.com/${transactionId}`,
+    due_date: body.due_date,
+  });
+}
+
+/**
+ * A cancel of an unpaid Pix or boleto: a pending one is cancelled (its `payment.cancelled`
+ * queued), one already cancelled or expired by the service says so again (nothing left to
+ * collect); a paid or refunded one is refused (422 `charge_paid`: it needs a refund).
+ */
+function cancelAsync(
+  ledger: Ledger,
+  route: Route,
+  body: JsonObject,
+  now: number,
+  emit?: EmitEvent,
+): Answer {
+  const charge = ledger.asyncCharges.find((c) => c.transactionId === route.transactionId);
+  if (!charge) {
+    if (ledger.authorizations.some((a) => a.transactionId === route.transactionId)) {
+      return json(422, { status: 'failed', error: 'not_a_pix_or_boleto' });
+    }
+    return json(404, { status: 'failed', error: 'transaction_not_found' });
+  }
+  if (charge.checkoutId !== body.checkout_id) {
+    return json(400, { status: 'failed', error: 'cancel_does_not_match_charge' });
+  }
+  if (charge.status === 'paid' || charge.status === 'refunded') {
+    return json(422, {
+      status: 'failed',
+      error: 'charge_paid',
+      message: 'A paid charge cannot be cancelled: refund it',
+    });
+  }
+  ledger.cancels.push({
+    transactionId: charge.transactionId,
+    checkoutId: charge.checkoutId,
+    at: now,
+    appExpiresAt: charge.appExpiresAt,
+    before: charge.status,
+  });
+  if (charge.status === 'pending') {
+    charge.status = 'cancelled';
+    emit?.('payment.cancelled', charge);
+  }
+  return json(200, { status: 'cancelled', transactionId: charge.transactionId });
+}
+
+/** A refund of a paid Pix or boleto: of what was paid, in BRL, for its checkout. */
+function refundAsync(ledger: Ledger, charge: AsyncCharge, body: JsonObject, emit?: EmitEvent) {
+  if (charge.checkoutId !== body.checkout_id || body.currency !== charge.currency) {
+    return json(400, { status: 'failed', error: 'refund_does_not_match_charge' });
+  }
+  const amount = toMinor(body.amount, 'BRL') ?? 0;
+  if (charge.status !== 'paid' || amount > charge.paidAmount - charge.refunded) {
+    return json(422, { status: 'failed', error: 'refund_exceeds_charge' });
+  }
+  const refundId = `rf_${randomUUID()}`;
+  charge.refunded += amount;
+  if (charge.refunded === charge.paidAmount) {
+    charge.status = 'refunded';
+    emit?.('payment.refunded', charge);
+  }
+  ledger.refunds.push({
+    refundId,
+    transactionId: charge.transactionId,
+    checkoutId: charge.checkoutId,
+    amount,
+  });
+  return json(200, { status: 'refunded', refundId, transactionId: charge.transactionId });
+}
+
+/**
+ * The service acts on a valid request: the ledgers change, and its answer comes back. `emit`
+ * hears of each Pix or boleto that changes (the service's webhooks).
+ */
+export function act(
+  ledger: Ledger,
+  route: Route,
+  body: JsonObject,
+  emit?: EmitEvent,
+  now = Date.now(),
+): Answer {
   const checkoutId = String(body.checkout_id);
   const currency = String(body.currency ?? '');
   switch (route.endpoint) {
+    case 'pix':
+    case 'boleto':
+      return issueAsync(ledger, route, body);
+    case 'cancel':
+      return cancelAsync(ledger, route, body, now, emit);
     case 'charge': {
       const transactionId = `txn_${randomUUID()}`;
       ledger.charges.push({
@@ -146,6 +309,8 @@ export function act(ledger: Ledger, route: Route, body: JsonObject): Answer {
     case 'void':
       return voidAuthorization(ledger, route, body);
     case 'refund': {
+      const paid = ledger.asyncCharges.find((c) => c.transactionId === route.transactionId);
+      if (paid) return refundAsync(ledger, paid, body, emit);
       const charge = ledger.charges.find((c) => c.transactionId === route.transactionId);
       const auth = ledger.authorizations.find((a) => a.transactionId === route.transactionId);
       if (!charge && auth) return refundCapture(ledger, auth, body);
@@ -415,10 +580,20 @@ export function lookup(ledger: Ledger, endpoint: Endpoint, checkoutId: string): 
       amount: fromMinor(p.amount, p.currency),
       currency: p.currency,
     });
+    // A Pix or boleto: its amount is what was paid once paid (another amount, rarely), and
+    // `paid_at` says when.
+    const asyncEntry = (c: AsyncCharge) => ({
+      ...entry({
+        ...c,
+        amount: c.status === 'paid' || c.status === 'refunded' ? c.paidAmount : c.amount,
+      }),
+      ...(c.paidAt === undefined ? {} : { paid_at: c.paidAt }),
+    });
     return json(200, {
       payments: [
         ...ledger.charges.filter((c) => c.checkoutId === checkoutId).map(entry),
         ...ledger.authorizations.filter((a) => a.checkoutId === checkoutId).map(entry),
+        ...ledger.asyncCharges.filter((c) => c.checkoutId === checkoutId).map(asyncEntry),
       ],
     });
   }

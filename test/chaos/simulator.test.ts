@@ -1227,3 +1227,178 @@ describe('the scenario plans PAYMENT_CAPTURE from the seed', () => {
     }
   });
 });
+
+describe('the simulator, Pix and boleto (design §4a)', () => {
+  const EXPIRES = () => new Date(Date.now() + 1_800_000).toISOString();
+  const pix = (checkoutId: string, expiresAt: string, overrides: Record<string, unknown> = {}) => ({
+    checkout_id: checkoutId,
+    amount: 349.7,
+    currency: 'BRL',
+    customer_email: 'sim@example.com',
+    customer_document: '529.982.247-25',
+    expires_at: expiresAt,
+    ...overrides,
+  });
+  const boleto = (checkoutId: string) => ({
+    checkout_id: checkoutId,
+    amount: 349.7,
+    customer_email: 'sim@example.com',
+    customer_name: 'Cliente da Silva',
+    customer_document: '529.982.247-25',
+    due_date: '2027-03-10',
+  });
+  const payments = async (checkoutId: string) =>
+    (await call('payment', `/payments?checkout_id=${checkoutId}`)).json.payments as Record<
+      string,
+      unknown
+    >[];
+
+  it('issues a Pix once per key: the same body gets the same transaction and QR code, another body a 400', async () => {
+    const at = EXPIRES();
+    const first = await call('payment', '/payments/pix', pix('c-pix', at), 'c-pix:pix');
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({
+      status: 'pending',
+      checkout_id: 'c-pix',
+      amount: 349.7,
+      currency: 'BRL',
+      expires_at: at,
+    });
+    expect(typeof first.json.qr_code).toBe('string');
+    const again = await call('payment', '/payments/pix', pix('c-pix', at), 'c-pix:pix');
+    expect(again.json).toEqual(first.json);
+    const other = await call(
+      'payment',
+      '/payments/pix',
+      pix('c-pix', at, { amount: 1 }),
+      'c-pix:pix',
+    );
+    expect(other.status).toBe(400);
+    expect(other.json.error).toBe('idempotency_error');
+    expect(sim.ledger.asyncCharges).toHaveLength(1);
+    expect(await payments('c-pix')).toEqual([
+      {
+        transactionId: first.json.transactionId,
+        checkout_id: 'c-pix',
+        status: 'pending',
+        amount: 349.7,
+        currency: 'BRL',
+      },
+    ]);
+    // Only reais; a document is required.
+    const usd = await call(
+      'payment',
+      '/payments/pix',
+      pix('c-usd', at, { currency: 'USD' }),
+      'c-usd:pix',
+    );
+    expect(usd.status).toBe(400);
+    const noDoc = await call(
+      'payment',
+      '/payments/pix',
+      pix('c-nodoc', at, { customer_document: undefined }),
+      'c-nodoc:pix',
+    );
+    expect(noDoc.json.error).toBe('customer_document_required');
+  });
+
+  it('issues a boleto with its barcode, digitable line, URL and due date, echoing checkout and amount', async () => {
+    const answer = await call('payment', '/payments/boleto', boleto('c-bol'), 'c-bol:boleto');
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({
+      status: 'pending',
+      checkout_id: 'c-bol',
+      amount: 349.7,
+      due_date: '2027-03-10',
+    });
+    expect(String(answer.json.barcode)).toMatch(/^\d{44}$/);
+    expect(String(answer.json.url)).toMatch(/^https:\/\//);
+    const noName = await call(
+      'payment',
+      '/payments/boleto',
+      { ...boleto('c-bol2'), customer_name: undefined },
+      'c-bol2:boleto',
+    );
+    expect(noName.json.error).toBe('customer_name_required');
+  });
+
+  it('cancels a pending charge (idempotent on its key), refuses to cancel a paid one, refunds a paid one', async () => {
+    const issued = await call('payment', '/payments/pix', pix('c-can', EXPIRES()), 'c-can:pix');
+    const txn = String(issued.json.transactionId);
+    const cancel = { checkout_id: 'c-can', reason: 'payment_expired' };
+    const first = await call('payment', `/payments/${txn}/cancel`, cancel, 'c-can:cancel');
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({
+      status: 'cancelled',
+      transactionId: txn,
+      checkout_id: 'c-can',
+    });
+    expect(await call('payment', `/payments/${txn}/cancel`, cancel, 'c-can:cancel')).toEqual(first);
+    expect(sim.ledger.cancels).toHaveLength(1);
+    expect(sim.ledger.cancels[0]?.before).toBe('pending');
+    // A cancelled charge cannot be paid any more.
+    expect(sim.pay(txn)).toEqual({ before: 'cancelled', paid: false });
+    expect(sim.pay(txn, { late: true }).paid).toBe(false);
+
+    const paid = await call('payment', '/payments/pix', pix('c-paid', EXPIRES()), 'c-paid:pix');
+    const paidTxn = String(paid.json.transactionId);
+    expect(sim.pay(paidTxn).paid).toBe(true);
+    const refused = await call(
+      'payment',
+      `/payments/${paidTxn}/cancel`,
+      { checkout_id: 'c-paid', reason: 'x' },
+      'c-paid:cancel',
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.json.error).toBe('charge_paid');
+    const [entry] = await payments('c-paid');
+    expect(entry).toMatchObject({ status: 'paid', amount: 349.7, currency: 'BRL' });
+    expect(typeof entry?.paid_at).toBe('string');
+    const refund = { checkout_id: 'c-paid', amount: 349.7, currency: 'BRL', reason: 'x' };
+    const refunded = await call(
+      'payment',
+      `/payments/${paidTxn}/refund`,
+      refund,
+      'c-paid:refund_late',
+    );
+    expect(refunded.status).toBe(200);
+    expect((await payments('c-paid'))[0]?.status).toBe('refunded');
+    expect(sim.keyMisuses).toEqual([]); // `_late` keys are the late round's
+  });
+
+  it('expires a pending charge at its own expiry, which a late clearing may still pay; queues each webhook', async () => {
+    const issued = await call('payment', '/payments/pix', pix('c-exp', EXPIRES()), 'c-exp:pix');
+    const txn = String(issued.json.transactionId);
+    sim.moveExpiry(txn, Date.now() - 200_000, 0);
+    expect((await payments('c-exp'))[0]?.status).toBe('expired');
+    expect(sim.pay(txn).paid).toBe(false); // the QR code expired
+    expect(sim.pay(txn, { late: true, amountMinor: 34971 }).paid).toBe(true);
+    expect((await payments('c-exp'))[0]).toMatchObject({ status: 'paid', amount: 349.71 });
+    expect(sim.outbox.map((e) => e.type)).toEqual(['payment.expired', 'payment.paid']);
+    expect(sim.outbox.every((e) => e.checkout_id === 'c-exp' && e.transactionId === txn)).toBe(
+      true,
+    );
+    // With the service's expiry an hour after the app's, the app's cancel finds it pending.
+    const later = await call('payment', '/payments/pix', pix('c-lag', EXPIRES()), 'c-lag:pix');
+    sim.moveExpiry(String(later.json.transactionId), Date.now() - 200_000, 3_600_000);
+    expect((await payments('c-lag'))[0]?.status).toBe('pending');
+  });
+});
+
+describe('the Pix and boleto scenarios are drawn from the seed', () => {
+  it('a third of the seeds, the same plan for the same seed, a valid CPF each', async () => {
+    const { isAsyncSeed, planAsyncScenario } = await import('./async-plan.ts');
+    const { parseCustomerDocument } = await import('#lib/checkout/customer-document.ts');
+    const seeds = Array.from({ length: 300 }, (_, i) => i + 1).filter(isAsyncSeed);
+    expect(seeds.length).toBeGreaterThan(70);
+    expect(seeds.length).toBeLessThan(130);
+    const options = { runId: 'r', crashes: true, kills: true };
+    const seed = seeds[0] ?? 1;
+    const plan = planAsyncScenario(seed, options);
+    expect(planAsyncScenario(seed, options)).toEqual(plan);
+    for (const c of plan.checkouts) {
+      expect(c.cpf).toMatch(/^\d{3}\.\d{3}\.\d{3}-\d{2}$/);
+      expect(parseCustomerDocument(c.cpf)).toMatchObject({ kind: 'cpf' });
+    }
+  });
+});

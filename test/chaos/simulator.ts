@@ -11,6 +11,7 @@ import {
   FORWARD,
   KEY_STEP,
   type KeptFault,
+  LATE_ROUND,
   type RequestContext,
   SERVICE_OF,
   SERVICES,
@@ -23,10 +24,13 @@ import { ServiceHost } from './service-host.ts';
 import {
   type Answer,
   act,
+  type EmitEvent,
   echoOf,
   expire,
+  expireDue,
   json,
   lookup,
+  type PaymentEventType,
   type Route,
   refuse,
   routeOf,
@@ -46,6 +50,20 @@ export interface SimEvent {
   fault: string;
   /** The HTTP status sent, or `reset` when the connection was destroyed. */
   answer: number | 'reset';
+}
+
+/**
+ * A webhook event the payment service queued (design §4a): what it would POST, signed, to the
+ * app's `/webhooks/payments`. The harness delivers them (`webhooks.ts`), with its faults.
+ */
+export interface PaymentEventOut {
+  event_id: string;
+  type: PaymentEventType;
+  transactionId: string;
+  checkout_id: string;
+  occurred_at: string;
+  /** Its rank among the events of the run: an older event has a smaller one. */
+  seq: number;
 }
 
 /** `received`: before the service acts; `answered`: after the answer was sent (or reset). */
@@ -116,6 +134,21 @@ export class Simulator {
   cardlessCharges = 0;
   /** Exceptions of the simulator itself (a harness bug, never expected). */
   errors: string[] = [];
+  /** The webhook events queued since the last reset, oldest first (the harness takes them). */
+  outbox: PaymentEventOut[] = [];
+  private eventSeq = 0;
+  /** Queues the webhook of a Pix or boleto that changed. */
+  readonly emit: EmitEvent = (type, charge) => {
+    this.eventSeq++;
+    this.outbox.push({
+      event_id: `evt_${this.eventSeq}_${charge.transactionId.slice(4, 12)}`,
+      type,
+      transactionId: charge.transactionId,
+      checkout_id: charge.checkoutId,
+      occurred_at: new Date().toISOString(),
+      seq: this.eventSeq,
+    });
+  };
 
   private readonly keys = new Map<string, KeyEntry>();
   private readonly counters = new Map<string, number>();
@@ -161,6 +194,7 @@ export class Simulator {
     this.cardLeaks = [];
     this.keyMisuses = [];
     this.cardlessCharges = 0;
+    this.outbox = [];
     this.startedAt = performance.now();
     return this.startedAt;
   }
@@ -194,6 +228,49 @@ export class Simulator {
 
   async close() {
     await Promise.all(SERVICES.map((s) => this.hosts[s].close()));
+  }
+
+  /** The service's own expiry of pending Pix and boletos, as of now (their events queued). */
+  expireDue() {
+    expireDue(this.ledger, Date.now(), this.emit);
+  }
+
+  /**
+   * The customer pays a Pix or boleto (design §4a): a pending one is paid; an `expired` one
+   * only when `late` (a bank's late clearing of a payment it took); a cancelled, paid or
+   * refunded one is refused by the customer's bank, nothing moves. `amountMinor`: another
+   * amount than asked (rare); `paidAt`: when the service says it was paid (default now).
+   * Returns the charge's status before the payment, and whether it was taken.
+   */
+  pay(
+    transactionId: string,
+    options: { late?: boolean; amountMinor?: number; paidAt?: number } = {},
+  ): { before: string; paid: boolean } {
+    this.expireDue();
+    const charge = this.ledger.asyncCharges.find((c) => c.transactionId === transactionId);
+    if (!charge) return { before: 'absent', paid: false };
+    const before = charge.status;
+    const payable = before === 'pending' || (before === 'expired' && options.late === true);
+    if (!payable) return { before, paid: false };
+    charge.status = 'paid';
+    charge.paidAmount = options.amountMinor ?? charge.amount;
+    charge.paidAt = new Date(options.paidAt ?? Date.now()).toISOString();
+    this.emit('payment.paid', charge);
+    return { before, paid: true };
+  }
+
+  /**
+   * Time passes for a Pix or boleto (the harness moves the row's `payment_expires_at` to the
+   * same instant): the app's expiry becomes `appExpiresAt`, and the service's own expiry that
+   * plus `lagMs` (0: the service expires it first; more than the app's 120 s grace: the app's
+   * expiry check cancels it while still pending).
+   */
+  moveExpiry(transactionId: string, appExpiresAt: number, lagMs: number) {
+    const charge = this.ledger.asyncCharges.find((c) => c.transactionId === transactionId);
+    if (!charge) return;
+    charge.appExpiresAt = appExpiresAt;
+    charge.serviceExpiresAt = appExpiresAt + lagMs;
+    this.expireDue();
   }
 
   /** Handles one HTTP request to `service`. */
@@ -253,12 +330,14 @@ export class Simulator {
       }
       const step = KEY_STEP[route.endpoint];
       const key = header(req, 'idempotency-key');
-      if (step && key !== undefined && checkoutId && key !== `${checkoutId}:${step}`) {
+      const late = LATE_ROUND.includes(route.endpoint) && key === `${checkoutId}:${step}_late`;
+      if (step && key !== undefined && checkoutId && key !== `${checkoutId}:${step}` && !late) {
         this.keyMisuses.push(
           `${route.endpoint} of ${checkoutId} under Idempotency-Key ${key}, not ${checkoutId}:${step}`,
         );
       }
       drawn = this.faults?.(request) ?? null;
+      if (service === 'payment') this.expireDue();
       const result =
         route.endpoint === 'quote'
           ? await this.quote(body, drawn)
@@ -371,7 +450,7 @@ export class Simulator {
           answer = withEcho(expired, echo);
           faulted = true;
         } else {
-          answer = withEcho(act(this.ledger, route, body), echo);
+          answer = withEcho(act(this.ledger, route, body, this.emit), echo);
         }
         claimed.answer = answer;
       } catch (error) {
