@@ -185,6 +185,19 @@ function roundOf(checkout: Checkout, signal: AbortSignal): CallOptions {
   return checkout.paidLate ? { signal, round: 'late' } : { signal };
 }
 
+/** Refunds the whole amount of the checkout's payment `transactionId`, naming the failure. */
+function refundWhole(
+  payment: PaymentService,
+  checkout: Checkout,
+  transactionId: string,
+  failure: CheckoutFailure,
+  options: CallOptions,
+): Promise<void> {
+  const { id: checkoutId, totalCents: amountCents, currency } = checkout;
+  const reason = `${failure.step}_${failure.reason}`;
+  return payment.refund({ checkoutId, transactionId, amountCents, currency, reason }, options);
+}
+
 /** A one-shot charge that stands: a service that also captures reports one as `captured`. */
 const CHARGE_STANDS: readonly string[] = ['success', 'captured'];
 
@@ -223,16 +236,7 @@ const charge: SagaStepDefinition = {
       // has no transaction id: the service's record says whether there is one to refund.
       const transactionId = checkout.paymentId ?? (await heldCharge(payment, checkout, signal));
       if (!transactionId) return; // never charged: nothing to refund
-      await payment.refund(
-        {
-          checkoutId: checkout.id,
-          transactionId,
-          amountCents: checkout.totalCents,
-          currency: checkout.currency,
-          reason: `${failure.step}_${failure.reason}`,
-        },
-        { signal },
-      );
+      await refundWhole(payment, checkout, transactionId, failure, { signal });
     },
   },
 };
@@ -580,18 +584,14 @@ function awaitPayment(method: AsyncMethod): SagaStepDefinition {
         ? { name: 'refund_boleto', byPerson: true, run: async () => {} }
         : {
             name: 'refund_payment',
-            async run({ payment }, checkout, failure, signal) {
-              await payment.refund(
-                {
-                  checkoutId: checkout.id,
-                  transactionId: paymentOf(checkout),
-                  amountCents: checkout.totalCents,
-                  currency: checkout.currency,
-                  reason: `${failure.step}_${failure.reason}`,
-                },
+            run: ({ payment }, checkout, failure, signal) =>
+              refundWhole(
+                payment,
+                checkout,
+                paymentOf(checkout),
+                failure,
                 roundOf(checkout, signal),
-              );
-            },
+              ),
           },
   };
 }
